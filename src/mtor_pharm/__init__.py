@@ -1,0 +1,39 @@
+"""mtor_pharm: dose-response pharmacology for mTOR inhibitors.
+
+Unit-aware concentrations, exact and vectorized curve fitting with honest
+uncertainty, assay normalization, and a sourced registry of mTOR inhibitors.
+
+Examples
+--------
+>>> conc = mp.dilution_series("10 uM", factor=3, n=8)
+>>> conc.units
+<Unit('micromolar')>
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import errors, models, units
+from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, fit
+from .units import Q_, dilution_series, from_pic50, pic50, ureg
+
+try:
+    __version__ = version("mtor_pharm")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+__all__ = [
+    "STATUS_MESSAGES",
+    "ConfidenceInterval",
+    "FitResult",
+    "FitStatus",
+    "Q_",
+    "__version__",
+    "dilution_series",
+    "errors",
+    "fit",
+    "from_pic50",
+    "models",
+    "pic50",
+    "units",
+    "ureg",
+]

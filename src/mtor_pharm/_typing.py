@@ -1,0 +1,21 @@
+"""Type aliases shared across the package (internal)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray: TypeAlias = NDArray[np.float64]
+IntArray: TypeAlias = NDArray[np.int64]
+BoolArray: TypeAlias = NDArray[np.bool_]
+
+#: Names accepted by ``mp.fit(model=...)``.
+ModelName: TypeAlias = Literal["4pl", "3pl", "2pl", "hill", "5pl", "weibull1", "weibull2"]
+
+#: A concentration: a pint Quantity, a string such as ``"10 uM"``, a sequence of
+#: such strings, or a bare array together with ``conc_unit=``.
+ConcentrationLike: TypeAlias = Any
+
+__all__ = ["ArrayLike", "BoolArray", "ConcentrationLike", "FloatArray", "IntArray", "ModelName"]

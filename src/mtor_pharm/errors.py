@@ -1,0 +1,49 @@
+"""Exceptions and warnings raised by mtor_pharm.
+
+Every exception here also inherits the built-in that a caller would expect
+(``ValueError``, ``TypeError``, ``LookupError``), so ``except ValueError``
+keeps working.  All of them pickle, because dask workers raise them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MtorPharmError",
+    "MtorPharmWarning",
+    "RegistryDataError",
+    "ShapeError",
+    "UnitError",
+    "UnknownInhibitorError",
+    "UnknownModelError",
+]
+
+
+class MtorPharmError(Exception):
+    """Base class of every exception raised by mtor_pharm."""
+
+
+class UnitError(MtorPharmError, ValueError):
+    """A value has no unit, or a unit of the wrong kind (e.g. seconds for a concentration)."""
+
+
+class ShapeError(MtorPharmError, ValueError):
+    """Arrays whose shapes do not fit together."""
+
+
+class UnknownModelError(MtorPharmError, ValueError):
+    """A dose-response model name that the library does not know."""
+
+
+class UnknownInhibitorError(MtorPharmError, LookupError):
+    """An inhibitor name that the registry does not know."""
+
+    def __str__(self) -> str:  # LookupError would otherwise quote a KeyError-like repr
+        return str(self.args[0]) if self.args else ""
+
+
+class RegistryDataError(MtorPharmError, ValueError):
+    """A registry data file with missing or malformed fields."""
+
+
+class MtorPharmWarning(UserWarning):
+    """Something the caller can act on (e.g. Cheng–Prusoff in the tight-binding regime)."""

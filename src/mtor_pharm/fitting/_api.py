@@ -1,0 +1,503 @@
+"""``mp.fit``: validation, pooling, blocking, and assembly of the result."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pint
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from .._typing import BoolArray, ConcentrationLike, FloatArray
+from ..errors import ShapeError, UnitError
+from ..models import Model, get_model
+from ..units import as_concentration
+from . import _engine
+from ._result import FitResult, FitStatus
+
+__all__ = ["fit"]
+
+#: Default bounds, beyond which an estimate is meaningless for a dose-response curve.
+_LOC_DECADES = 6.0  # location within 10^6 of the tested range on either side
+_HILL_MAX = 50.0
+_LOG_S_MAX = math.log(1e3)
+_BLOCK = 2048
+_F_ALPHA = 0.05
+
+_LOG_PARAMS = ("ic50", "xmid", "s")
+
+
+def _as_response(response: ArrayLike) -> FloatArray:
+    try:
+        y = np.array(response, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise TypeError(f"`response` must be numeric (array_like of float); got {type(response).__name__}.") from None
+    if y.ndim == 0:
+        raise ShapeError("`response` must have at least one dimension (the concentration axis); got a scalar.")
+    if np.isinf(y).any():
+        where = tuple(int(i) for i in np.argwhere(np.isinf(y))[0])
+        raise ValueError(f"`response` must be finite or NaN (missing); got {y[where]} at index {where}.")
+    return y
+
+
+def _scalar_param(name: str, value: Any, unit: pint.Unit, what: str) -> Any:
+    """Convert a fixed value / bound given for parameter `name` to the internal scale."""
+    if name in ("ic50", "xmid"):
+        if isinstance(value, pint.Quantity | str):
+            mag, u = as_concentration(value, name=f"{what}[{name!r}]")
+            mag = mag * pint.get_application_registry().Quantity(1.0, u).to(unit).magnitude
+        else:
+            mag = np.asarray(value, dtype=np.float64)
+        if np.any(mag < 0) or np.any(np.isnan(mag)):
+            raise ValueError(f"`{what}[{name!r}]` must be a non-negative concentration; got {value!r}.")
+        with np.errstate(divide="ignore"):
+            return np.log(mag)
+    if isinstance(value, pint.Quantity | str):
+        raise UnitError(f"`{what}[{name!r}]` must be a plain number; got {value!r}.")
+    arr = np.asarray(value, dtype=np.float64)
+    if name == "s":
+        if np.any(arr < 0) or np.any(np.isnan(arr)):
+            raise ValueError(f"`{what}['s']` must be a positive number; got {value!r}.")
+        with np.errstate(divide="ignore"):
+            return np.log(arr)
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"`{what}[{name!r}]` must not be NaN; got {value!r}.")
+    return arr
+
+
+def _check_names(mapping: Mapping[str, Any] | None, model: Model, what: str) -> dict[str, Any]:
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"`{what}` must be a mapping of parameter name to value; got {type(mapping).__name__}.")
+    unknown = [k for k in mapping if k not in model.param_names]
+    if unknown:
+        raise ValueError(
+            f"`{what}` names unknown parameter(s) {unknown} for model {model.name!r}; "
+            f"known: {list(model.param_names)}."
+        )
+    return dict(mapping)
+
+
+def fit(
+    conc: ConcentrationLike,
+    response: ArrayLike | None = None,
+    *,
+    model: str | Model = "4pl",
+    conc_unit: str | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    bounds: Mapping[str, tuple[Any, Any]] | None = None,
+    weights: ArrayLike | None = None,
+    molecular_weight: Any = None,
+    inhibitor: Any = None,
+    dim: str | None = None,
+    workers: int = 1,
+    max_iter: int = 200,
+) -> Any:
+    """Fit a dose-response model to one curve or to a whole batch of curves.
+
+    Parameters
+    ----------
+    conc : Quantity, str sequence, array_like or xarray.DataArray, shape (m,) or (..., m)
+        Concentrations ([substance]/[volume]); 0 marks vehicle controls; NaN marks
+        padding in ragged designs (the response there must be NaN too).  An
+        ``xarray.DataArray`` of responses may be passed instead, with `dim` naming
+        its concentration dimension (see :func:`mtor_pharm.xarray.fit`).
+    response : array_like, shape (m,) or (..., m)
+        Responses; NaN marks a missing point (masked, never dropped from the result).
+    model : str, default "4pl"
+        ``"4pl"``, ``"3pl"``, ``"2pl"``/``"hill"``, ``"5pl"``, ``"weibull1"``, ``"weibull2"``
+        (see :mod:`mtor_pharm.models`).
+    conc_unit : str, optional
+        Unit of a bare `conc` array, e.g. ``"uM"``.
+    fixed : mapping, optional
+        Parameters held fixed, e.g. ``{"bottom": 0}``; values may be arrays of the batch shape.
+        Concentration parameters accept Quantities.
+    bounds : mapping of name to (low, high), optional
+        Box bounds overriding the defaults (location within 10⁶× of the tested range,
+        ``|hill| ≤ 50``, ``1e-3 ≤ s ≤ 1e3``; plateaus unbounded).
+    weights : array_like, optional
+        Per-point weights ``w`` (RSS = Σ w·r²), broadcastable to `response`.
+    molecular_weight, inhibitor : optional
+        Convert mass concentrations (µg/mL) to molar through this molar mass, or the
+        molecular weight of this registry inhibitor (name or ``Inhibitor``).
+    dim : str, optional
+        Concentration dimension when `conc` is an ``xarray.DataArray``.
+    workers : int, default 1
+        Threads over blocks of curves.
+    max_iter : int, default 200
+        Solver iterations per curve.
+
+    Returns
+    -------
+    FitResult
+        Arrays have the batch shape ``(...)`` (``()`` for one curve).  An
+        ``xarray.Dataset`` when `conc` is a DataArray.
+
+    Raises
+    ------
+    UnitError
+        `conc` has no unit or not a concentration unit.
+    ShapeError
+        `conc` and `response` do not broadcast.
+    ValueError
+        Negative or infinite concentrations, unknown model or parameter names.
+
+    Notes
+    -----
+    4PL: ``y = bottom + (top - bottom) / (1 + (x/ic50)**hill)``.  ``hill > 0`` is a
+    falling curve, the sign of drc's ``LL.4`` ``b`` and the opposite of Prism's
+    HillSlope.  For the symmetric 4PL family the result is reported with
+    ``top ≥ bottom`` so that the sign of ``hill`` gives the direction.
+
+    The engine is a batched Levenberg–Marquardt on ``(bottom, top, ln ic50, hill)``
+    started from the best cell of a grid with closed-form plateaus; replicate
+    points at the same concentration are pooled exactly (same optimum, RSS and
+    covariance as the unpooled problem).  Standard errors use the Gauss–Newton
+    covariance ``s² (JᵀWJ)⁻¹`` with ``s² = RSS/dof``.
+
+    Examples
+    --------
+    >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
+    >>> res = mp.fit(conc, [99, 97, 88, 67, 36, 15, 5])
+    >>> bool(res.converged), res.ic50.units
+    (True, <Unit('micromolar')>)
+    >>> round(float(res.params["hill"]), 1)
+    1.0
+    """
+    if _is_dataarray(conc):
+        from .. import xarray as mpx
+
+        if response is not None:
+            raise TypeError("`response` must be None when `conc` is an xarray.DataArray of responses.")
+        return mpx.fit(
+            conc, dim=dim, model=model, fixed=fixed, bounds=bounds, molecular_weight=molecular_weight,
+            inhibitor=inhibitor, workers=workers, max_iter=max_iter,
+        )
+    if response is None:
+        raise TypeError("fit() missing `response`: pass fit(conc, response) or fit(data_array, dim=...).")
+    m = get_model(model)
+    fixed_d = {**m.default_fixed, **_check_names(fixed, m, "fixed")}
+    bounds_d = _check_names(bounds, m, "bounds")
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers` must be a positive integer; got {workers!r}.")
+    if inhibitor is not None:
+        from .. import registry
+
+        molecular_weight = registry.molecular_weight(inhibitor)
+    x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight)
+    y = _as_response(response)
+    if x.ndim == 0:
+        raise ShapeError("`conc` must have at least one dimension (the concentration axis); got a scalar.")
+    if x.shape[-1] != y.shape[-1]:
+        raise ShapeError(
+            f"`conc` and `response` must have the same last (concentration) axis; "
+            f"got {x.shape[-1]} concentrations for {y.shape[-1]} responses (shapes {x.shape} and {y.shape})."
+        )
+    try:
+        batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+    except ValueError:
+        raise ShapeError(
+            f"`conc` of shape {x.shape} and `response` of shape {y.shape} do not broadcast "
+            "(conc must be (m,) or share the batch shape of response)."
+        ) from None
+    if np.isinf(x).any():
+        raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
+    with np.errstate(invalid="ignore"):
+        if (x < 0).any():
+            raise ValueError(
+                f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}."
+            )
+    xb = np.broadcast_to(x, (*batch, x.shape[-1]))
+    yb = np.broadcast_to(y, (*batch, y.shape[-1]))
+    nan_x = np.isnan(xb) & ~np.isnan(yb)
+    if nan_x.any():
+        where = tuple(int(i) for i in np.argwhere(nan_x)[0])
+        raise ValueError(
+            f"`conc` is NaN at index {where} where `response` is {yb[where]}; NaN concentrations "
+            "may only pad ragged designs where the response is NaN too."
+        )
+    w_user = None
+    if weights is not None:
+        w_arr = np.asarray(weights, dtype=np.float64)
+        try:
+            w_user = np.broadcast_to(w_arr, yb.shape)
+        except ValueError:
+            raise ShapeError(f"`weights` of shape {w_arr.shape} must broadcast to {yb.shape}.") from None
+        if not np.all(np.isfinite(w_user) & (w_user >= 0)):
+            raise ValueError("`weights` must be finite and non-negative.")
+
+    fixed_int = {k: _scalar_param(k, v, unit, "fixed") for k, v in fixed_d.items()}
+    bounds_int: dict[str, tuple[Any, Any]] = {}
+    for k, b in bounds_d.items():
+        if not (isinstance(b, tuple | list) and len(b) == 2):
+            raise ValueError(f"`bounds[{k!r}]` must be a (low, high) pair; got {b!r}.")
+        lo_b = _scalar_param(k, b[0], unit, "bounds") if b[0] is not None else -np.inf
+        hi_b = _scalar_param(k, b[1], unit, "bounds") if b[1] is not None else np.inf
+        if np.any(np.asarray(lo_b) >= np.asarray(hi_b)):
+            raise ValueError(f"`bounds[{k!r}]` must have low < high; got {b!r}.")
+        bounds_int[k] = (lo_b, hi_b)
+
+    N = math.prod(batch)
+    x2 = xb.reshape(N, -1)
+    y2 = yb.reshape(N, -1)
+    w2 = None if w_user is None else w_user.reshape(N, -1)
+    shared = x.ndim == 1 and w2 is None
+    p = m.n_params
+    free = np.array([name not in fixed_d for name in m.param_names])
+    fixed_arr = np.zeros((N, p))
+    for i, name in enumerate(m.param_names):
+        if name in fixed_int:
+            fixed_arr[:, i] = np.broadcast_to(fixed_int[name], batch).reshape(N)
+
+    out = _Outputs.empty(N, p, int(free.sum()))
+    starts = list(range(0, N, _BLOCK))
+
+    def run(start: int) -> None:
+        stop = min(start + _BLOCK, N)
+        _fit_block(
+            m, x2[start:stop] if not shared else x, y2[start:stop], None if w2 is None else w2[start:stop],
+            shared, free, fixed_arr[start:stop], bounds_int, out, slice(start, stop), max_iter,
+        )
+
+    if workers == 1 or len(starts) == 1:
+        for s in starts:
+            run(s)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, starts))
+    return _assemble(m, out, free, batch, unit)
+
+
+class _Outputs:
+    """Preallocated per-curve outputs that blocks write into."""
+
+    def __init__(self, N: int, p: int, q: int) -> None:
+        self.P = np.full((N, p), np.nan)
+        self.cov = np.full((N, p, p), np.nan)
+        self.rss = np.full(N, np.nan)
+        self.rss0 = np.full(N, np.nan)
+        self.n = np.zeros(N, dtype=np.int64)
+        self.status = np.zeros(N, dtype=np.uint8)
+        self.pvalue = np.full(N, np.nan)
+        self.xmin = np.full(N, np.nan)
+        self.xmax = np.full(N, np.nan)
+        self.iterations = np.zeros(N)
+
+    @classmethod
+    def empty(cls, N: int, p: int, q: int) -> _Outputs:
+        return cls(N, p, q)
+
+
+def _pool(
+    x: FloatArray, y: FloatArray, w_user: FloatArray | None, shared: bool
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+    """Pool replicate points at equal concentrations (exactly: same optimum and RSS).
+
+    Returns ``(x_k, ybar, w, within_ss, valid)`` with x_k shaped (n, k) or (k,).
+    """
+    valid = ~np.isnan(y)
+    if shared:
+        finite = ~np.isnan(x)
+        valid = valid & finite[None, :]
+        u, inv = np.unique(x[finite], return_inverse=True)
+        M = np.zeros((x.size, u.size))
+        M[np.flatnonzero(finite), inv] = 1.0
+        yz = np.where(valid, y, 0.0)
+        vf = valid.astype(np.float64)
+        counts = vf @ M
+        sums = yz @ M
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ybar = np.where(counts > 0, sums / counts, 0.0)
+        full_idx = np.zeros(x.size, dtype=np.int64)
+        full_idx[np.flatnonzero(finite)] = inv
+        dev = np.where(valid, y - ybar[:, full_idx], 0.0)
+        within = (dev * dev).sum(axis=1)
+        return np.broadcast_to(u, counts.shape), ybar, counts, within, valid
+    valid = valid & ~np.isnan(x)
+    w = valid.astype(np.float64) if w_user is None else np.where(valid, w_user, 0.0)
+    return np.where(valid, x, 1.0), np.where(valid, y, 0.0), w, np.zeros(y.shape[0]), valid
+
+
+def _fit_block(
+    m: Model,
+    x: FloatArray,
+    y: FloatArray,
+    w_user: FloatArray | None,
+    shared: bool,
+    free: BoolArray,
+    fixed_arr: FloatArray,
+    bounds_int: Mapping[str, tuple[Any, Any]],
+    out: _Outputs,
+    sl: slice,
+    max_iter: int,
+) -> None:
+    n_curves = y.shape[0]
+    xk, ybar, w, within, valid = _pool(x, y, w_user, shared)
+    xk = np.broadcast_to(xk, w.shape)
+    wpos = w > 0
+    with np.errstate(divide="ignore"):
+        lx = np.where(wpos, np.log(np.where(wpos, xk, 1.0)), 0.0)
+    npts = valid.sum(axis=1)
+    pos = wpos & (xk > 0)
+    with np.errstate(invalid="ignore"):
+        lx_lo = np.where(pos, lx, np.inf).min(axis=1)
+        lx_hi = np.where(wpos, lx, -np.inf).max(axis=1)
+    q = int(free.sum())
+    # total SS about the (weighted) mean, for the flat-line F test
+    sw = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (w * ybar).sum(axis=1) / sw
+    rss0 = (w * (ybar - mean[:, None]) ** 2).sum(axis=1) + within
+
+    n_distinct_pos = pos.sum(axis=1) if shared or w_user is None else pos.sum(axis=1)
+    fittable = (npts >= q) & (n_distinct_pos >= 1) & np.isfinite(lx_lo)
+    status = np.where(fittable, 0, FitStatus.TOO_FEW_POINTS).astype(np.uint8)
+    p = m.n_params
+    lo = np.full((n_curves, p), -np.inf)
+    hi = np.full((n_curves, p), np.inf)
+    dec = _LOC_DECADES * math.log(10.0)
+    lo[:, 2] = lx_lo - dec
+    hi[:, 2] = lx_hi + dec
+    lo[:, 3], hi[:, 3] = -_HILL_MAX, _HILL_MAX
+    if m.has_s:
+        lo[:, 4], hi[:, 4] = -_LOG_S_MAX, _LOG_S_MAX
+    for name, (b_lo, b_hi) in bounds_int.items():
+        i = m.param_names.index(name)
+        lo[:, i] = b_lo
+        hi[:, i] = b_hi
+
+    idx = np.flatnonzero(fittable)
+    P = np.full((n_curves, p), np.nan)
+    cov = np.full((n_curves, p, p), np.nan)
+    rss = np.full(n_curves, np.nan)
+    iters = np.zeros(n_curves)
+    if idx.size:
+        prob = _engine.Problem(
+            lx=lx[idx], y=ybar[idx], w=w[idx], lx_lo=lx_lo[idx], lx_hi=lx_hi[idx],
+            P_fixed=fixed_arr[idx], lo=lo[idx], hi=hi[idx],
+        )
+        sol = _engine.solve(m, prob, free, max_iter=max_iter)
+        Pi = sol.P
+        # canonical form for the symmetric family: top >= bottom (when allowed by bounds)
+        if m.symmetric and free[0] and free[1]:
+            flip = (Pi[:, 1] < Pi[:, 0]) & (-Pi[:, 3] >= lo[idx, 3]) & (-Pi[:, 3] <= hi[idx, 3])
+            Pi = Pi.copy()
+            Pi[flip, 0], Pi[flip, 1] = sol.P[flip, 1], sol.P[flip, 0]
+            Pi[flip, 3] = -sol.P[flip, 3]
+            A = sol.A.copy()
+            fidx = list(np.flatnonzero(free))
+            # the Jacobian columns of bottom and top swap, the hill column changes sign
+            perm = np.arange(len(fidx))
+            i0, i1, i3 = fidx.index(0), fidx.index(1), fidx.index(3) if free[3] else None
+            perm[i0], perm[i1] = i1, i0
+            Af = A[flip][:, perm][:, :, perm]
+            if i3 is not None:
+                sign = np.ones(len(fidx))
+                sign[i3] = -1.0
+                Af = Af * sign[None, :, None] * sign[None, None, :]
+            A[flip] = Af
+        else:
+            A = sol.A
+        P[idx] = Pi
+        rss[idx] = sol.rss + within[idx]
+        iters[idx] = sol.iterations
+        dof_i = npts[idx] - q
+        # covariance s^2 A^-1 on the free internal parameters, mapped to reported parameters
+        with np.errstate(invalid="ignore", divide="ignore"):
+            try:
+                Ainv = np.linalg.inv(A)
+            except np.linalg.LinAlgError:
+                Ainv = np.full_like(A, np.nan)
+                for j in range(A.shape[0]):
+                    try:
+                        Ainv[j] = np.linalg.inv(A[j])
+                    except np.linalg.LinAlgError:
+                        pass
+            s2 = np.where(dof_i > 0, rss[idx] / np.maximum(dof_i, 1), np.nan)
+            C = Ainv * s2[:, None, None]
+        fidx = np.flatnonzero(free)
+        full = np.zeros((idx.size, p, p))
+        full[:, fidx[:, None], fidx[None, :]] = C
+        # d(reported)/d(internal): exp for log-scale parameters
+        scale = np.ones((idx.size, p))
+        for i, name in enumerate(m.param_names):
+            if name in _LOG_PARAMS:
+                scale[:, i] = np.exp(Pi[:, i])
+        cov[idx] = full * scale[:, :, None] * scale[:, None, :]
+        st = np.zeros(idx.size, dtype=np.uint8)
+        st |= np.where(sol.converged, 0, FitStatus.NOT_CONVERGED).astype(np.uint8)
+        st |= np.where(sol.at_bound, FitStatus.AT_BOUND, 0).astype(np.uint8)
+        status[idx] |= st
+
+    # extra-sum-of-squares F test against a flat line (1 parameter)
+    dof = npts - q
+    df1 = q - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        F = ((rss0 - rss) / max(df1, 1)) / (rss / dof)
+        pval = np.where((dof > 0) & (df1 > 0), stats.f.sf(F, max(df1, 1), np.maximum(dof, 1)), np.nan)
+    pval = np.where(np.isnan(pval) & (dof > 0) & (df1 > 0), 1.0, pval)
+    pval = np.where(rss0 <= 1e-300, 1.0, pval)  # constant response
+    flat = fittable & (pval > _F_ALPHA)
+    status |= np.where(flat, FitStatus.FLAT_RESPONSE, 0).astype(np.uint8)
+
+    out.P[sl] = P
+    out.cov[sl] = cov
+    out.rss[sl] = rss
+    out.rss0[sl] = rss0
+    out.n[sl] = npts
+    out.status[sl] = status
+    out.pvalue[sl] = pval
+    out.xmin[sl] = np.exp(lx_lo)
+    out.xmax[sl] = np.exp(lx_hi)
+    out.iterations[sl] = iters
+
+
+def _assemble(m: Model, out: _Outputs, free: BoolArray, batch: tuple[int, ...], unit: pint.Unit) -> FitResult:
+    p = m.n_params
+    params: dict[str, FloatArray] = {}
+    stderr: dict[str, FloatArray] = {}
+    for i, name in enumerate(m.param_names):
+        v = out.P[:, i]
+        if name in _LOG_PARAMS:
+            with np.errstate(over="ignore"):
+                v = np.exp(v)
+        params[name] = v.reshape(batch)
+        with np.errstate(invalid="ignore"):
+            stderr[name] = np.sqrt(out.cov[:, i, i]).reshape(batch)
+    status = out.status.copy()
+    q = int(free.sum())
+    dof = (out.n - q).reshape(batch)
+    result = FitResult(
+        model=m.name,
+        param_names=m.param_names,
+        params=params,
+        stderr=stderr,
+        covariance=out.cov.reshape(*batch, p, p),
+        fixed=tuple(name for name, f in zip(m.param_names, free, strict=True) if not f),
+        rss=out.rss.reshape(batch),
+        n=out.n.reshape(batch),
+        dof=dof,
+        status=status.reshape(batch),
+        response_pvalue=out.pvalue.reshape(batch),
+        conc_unit=f"{unit:~}" if False else str(unit),
+        conc_min=out.xmin.reshape(batch),
+        conc_max=out.xmax.reshape(batch),
+        iterations=out.iterations.reshape(batch),
+        _model=m,
+    )
+    # IC50 outside the tested range (only meaningful where the IC50 is determined)
+    ic50 = result.ic50.magnitude
+    with np.errstate(invalid="ignore"):
+        outside = np.isfinite(ic50) & ((ic50 < result.conc_min) | (ic50 > result.conc_max))
+    if np.any(outside):
+        result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0))
+    return result
+
+
+def _is_dataarray(obj: Any) -> bool:
+    return type(obj).__name__ == "DataArray" and type(obj).__module__.startswith("xarray")

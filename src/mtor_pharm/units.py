@@ -1,0 +1,334 @@
+"""Units: the shared pint registry, concentration parsing and conversions.
+
+The library never creates its own :class:`pint.UnitRegistry`.  ``ureg`` is
+pint's *application registry*, a thin wrapper that follows
+:func:`pint.set_application_registry`, so Quantities made by the caller's
+registry (or by pint-xarray) work here unchanged.
+
+Concentrations enter the numerical code once, at the boundary, as float64
+magnitudes in the caller's unit; results are handed back as Quantities in
+that same unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pint
+
+from ._typing import ConcentrationLike, FloatArray
+from .errors import UnitError
+
+__all__ = [
+    "Q_",
+    "as_concentration",
+    "dilution_series",
+    "from_pic50",
+    "mass_to_molar",
+    "molar_to_mass",
+    "pic50",
+    "ureg",
+]
+
+#: pint's application registry (a wrapper that follows ``pint.set_application_registry``).
+ureg: Any = pint.get_application_registry()
+
+_MOLAR = "[substance] / [length] ** 3"
+_MASS_CONC = "[mass] / [length] ** 3"
+_MOLAR_MASS = "[mass] / [substance]"
+
+
+def Q_(value: Any, unit: str | None = None) -> pint.Quantity:  # noqa: N802 - pint's own idiom
+    """Make a Quantity with the shared registry.
+
+    Parameters
+    ----------
+    value : float, array_like or str
+        Magnitude, or a string such as ``"10 uM"`` when `unit` is None.
+    unit : str, optional
+        Unit of `value`, e.g. ``"nM"``, ``"µM"``, ``"ug/mL"``.
+
+    Returns
+    -------
+    pint.Quantity
+
+    Examples
+    --------
+    >>> mp.Q_([0.1, 1, 10], "uM").units
+    <Unit('micromolar')>
+    >>> mp.Q_("10 µM").to("nM").magnitude
+    10000.0
+    """
+    registry = pint.get_application_registry()
+    if unit is None:
+        if isinstance(value, str):
+            return registry.Quantity(value)
+        return registry.Quantity(value)
+    return registry.Quantity(value, unit)
+
+
+def _parse_unit(unit: Any, *, name: str) -> pint.Unit:
+    registry = pint.get_application_registry()
+    try:
+        return registry.Unit(unit) if isinstance(unit, str) else registry.Unit(str(unit))
+    except (pint.errors.UndefinedUnitError, ValueError, TypeError, AttributeError) as exc:
+        raise UnitError(
+            f"`{name}` must be a unit of concentration such as 'nM', 'uM' or 'M'; "
+            f"got {unit!r}, which pint cannot parse ({exc})."
+        ) from None
+
+
+def _is_molar(unit: pint.Unit) -> bool:
+    return bool(unit.dimensionality == pint.get_application_registry().get_dimensionality(_MOLAR))
+
+
+def _is_mass_conc(unit: pint.Unit) -> bool:
+    return bool(
+        unit.dimensionality == pint.get_application_registry().get_dimensionality(_MASS_CONC)
+    )
+
+
+def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> pint.Quantity:
+    registry = pint.get_application_registry()
+    if isinstance(conc, pint.Quantity):
+        if conc_unit is not None:
+            raise UnitError(
+                f"`conc_unit` must be None when `{name}` already carries a unit; "
+                f"got conc_unit={conc_unit!r} with a Quantity in {conc.units!s}. "
+                "Convert the Quantity with .to() instead."
+            )
+        return conc
+    if isinstance(conc, str):
+        if conc_unit is not None:
+            raise UnitError(
+                f"`conc_unit` must be None when `{name}` is a string with its unit; got {conc_unit!r}."
+            )
+        try:
+            q = registry.Quantity(conc)
+        except Exception as exc:  # pint raises several unrelated types for bad strings
+            raise UnitError(
+                f"`{name}` must be a concentration such as '10 uM'; got {conc!r} ({exc})."
+            ) from None
+        if not isinstance(q, pint.Quantity) or q.dimensionless:
+            raise UnitError(
+                f"`{name}` must carry a unit of concentration such as '10 uM'; got {conc!r}."
+            )
+        return q
+    if (
+        isinstance(conc, Sequence)
+        and not isinstance(conc, str)
+        and len(conc) > 0
+        and all(isinstance(c, str | pint.Quantity) for c in conc)
+    ):
+        if conc_unit is not None:
+            raise UnitError(
+                f"`conc_unit` must be None when `{name}` holds strings or Quantities; got {conc_unit!r}."
+            )
+        parts = [_to_quantity(c, None, f"{name}[{i}]") for i, c in enumerate(conc)]
+        unit = parts[0].units
+        try:
+            return registry.Quantity(np.array([p.to(unit).magnitude for p in parts]), unit)
+        except pint.errors.DimensionalityError as exc:
+            raise UnitError(
+                f"`{name}` must hold concentrations of one kind; {exc}."
+            ) from None
+    if conc_unit is None:
+        raise UnitError(
+            f"`{name}` has no unit: got a bare {type(conc).__name__}. Pass a Quantity "
+            f"(mp.Q_(values, 'uM')), strings such as '10 uM', or name the unit with conc_unit='uM'."
+        )
+    return registry.Quantity(np.asarray(conc, dtype=np.float64), _parse_unit(conc_unit, name="conc_unit"))
+
+
+def _molecular_weight_g_per_mol(molecular_weight: Any) -> float:
+    if isinstance(molecular_weight, pint.Quantity | str):
+        q = Q_(molecular_weight) if isinstance(molecular_weight, str) else molecular_weight
+        try:
+            value = float(q.to("g/mol").magnitude)
+        except pint.errors.DimensionalityError:
+            raise UnitError(
+                f"`molecular_weight` must be a molar mass such as '914.19 g/mol'; got {q!s}."
+            ) from None
+    else:
+        value = float(molecular_weight)
+    if not (math.isfinite(value) and value > 0):
+        raise UnitError(f"`molecular_weight` must be a positive finite molar mass; got {value!r} g/mol.")
+    return value
+
+
+def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "uM") -> pint.Quantity:
+    """Convert a mass concentration (e.g. µg/mL) to a molar one.
+
+    Parameters
+    ----------
+    conc : Quantity or str
+        Mass concentration, e.g. ``"1 ug/mL"``.
+    molecular_weight : Quantity, str or float
+        Molar mass; a bare number is read as g/mol.
+    unit : str, default "uM"
+        Molar unit of the result.
+
+    Returns
+    -------
+    pint.Quantity
+        ``conc / molecular_weight`` in `unit`.
+
+    Examples
+    --------
+    >>> round(mp.units.mass_to_molar("1 ug/mL", 914.19, unit="nM").magnitude, 2)
+    1093.86
+    """
+    q = _to_quantity(conc, None, "conc")
+    if not _is_mass_conc(q.units):
+        raise UnitError(f"`conc` must be a mass concentration such as '1 ug/mL'; got units {q.units!s}.")
+    mw = _molecular_weight_g_per_mol(molecular_weight)
+    registry = pint.get_application_registry()
+    molar = q.to("g/L").magnitude / mw
+    return registry.Quantity(molar, "M").to(unit)
+
+
+def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "ug/mL") -> pint.Quantity:
+    """Convert a molar concentration to a mass concentration (the inverse of :func:`mass_to_molar`).
+
+    Examples
+    --------
+    >>> round(mp.units.molar_to_mass("1 uM", "914.19 g/mol", unit="ng/mL").magnitude, 2)
+    914.19
+    """
+    q = _to_quantity(conc, None, "conc")
+    if not _is_molar(q.units):
+        raise UnitError(f"`conc` must be a molar concentration such as '1 uM'; got units {q.units!s}.")
+    mw = _molecular_weight_g_per_mol(molecular_weight)
+    registry = pint.get_application_registry()
+    return registry.Quantity(q.to("M").magnitude * mw, "g/L").to(unit)
+
+
+def as_concentration(
+    conc: ConcentrationLike,
+    *,
+    conc_unit: str | None = None,
+    molecular_weight: Any = None,
+    name: str = "conc",
+) -> tuple[FloatArray, pint.Unit]:
+    """Validate a concentration and split it into float64 magnitudes and a unit.
+
+    Parameters
+    ----------
+    conc : Quantity, str, sequence of str, or array_like
+        The concentrations.  A bare array needs `conc_unit`.
+    conc_unit : str, optional
+        Unit of a bare array, e.g. ``"uM"``.
+    molecular_weight : Quantity, str or float, optional
+        Needed only for mass concentrations (µg/mL): they are converted to µM.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    magnitudes : ndarray of float64
+        A new array (never a view of the input), in `unit`.
+    unit : pint.Unit
+        The caller's molar unit.
+
+    Raises
+    ------
+    UnitError
+        No unit, or a unit that is not a concentration.
+
+    Examples
+    --------
+    >>> values, unit = mp.units.as_concentration([1, 10], conc_unit="nM")
+    >>> values.tolist(), str(unit)
+    ([1.0, 10.0], 'nanomolar')
+    """
+    q = _to_quantity(conc, conc_unit, name)
+    unit = q.units
+    if _is_mass_conc(unit):
+        if molecular_weight is None:
+            raise UnitError(
+                f"`{name}` is a mass concentration ({unit!s}); pass `inhibitor=` or "
+                "`molecular_weight=` so it can be converted to molar, or give molar units."
+            )
+        q = mass_to_molar(q, molecular_weight, unit="uM")
+        unit = q.units
+    elif not _is_molar(unit):
+        raise UnitError(
+            f"`{name}` must have units of concentration (e.g. 'uM'); got {unit!s} "
+            f"({unit.dimensionality}). Pass conc_unit= when {name} is a bare array."
+        )
+    try:
+        values = np.array(q.magnitude, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise UnitError(
+            f"`{name}` must hold numbers; got {q.magnitude!r}."
+        ) from None
+    return values, unit
+
+
+def dilution_series(top: ConcentrationLike, *, factor: float, n: int) -> pint.Quantity:
+    """A serial dilution, highest concentration first.
+
+    Parameters
+    ----------
+    top : Quantity or str
+        Highest concentration, e.g. ``"10 uM"``.
+    factor : float
+        Dilution factor between neighbours (> 1), e.g. 3 for a 3-fold series.
+    n : int
+        Number of concentrations (≥ 1).
+
+    Returns
+    -------
+    pint.Quantity
+        ``top / factor**k`` for ``k = 0 … n-1``, in the unit of `top`.
+
+    Examples
+    --------
+    >>> mp.dilution_series("10 uM", factor=10, n=3)
+    <Quantity([10.   1.   0.1], 'micromolar')>
+    """
+    if isinstance(factor, bool) or not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 1):
+        raise ValueError(f"`factor` must be a finite number > 1; got {factor!r}.")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"`n` must be a positive integer; got {n!r}.")
+    values, unit = as_concentration(top, name="top")
+    if values.ndim != 0 or not (np.isfinite(values) and values > 0):
+        raise ValueError(f"`top` must be one positive finite concentration; got {top!r}.")
+    series = float(values) / float(factor) ** np.arange(int(n), dtype=np.float64)
+    return pint.get_application_registry().Quantity(series, unit)
+
+
+def pic50(ic50: ConcentrationLike, *, conc_unit: str | None = None) -> FloatArray | float:
+    """pIC50 = −log10(IC50 / 1 M).
+
+    Examples
+    --------
+    >>> float(mp.pic50("10 nM"))
+    8.0
+    """
+    values, unit = as_concentration(ic50, conc_unit=conc_unit, name="ic50")
+    molar = values * pint.get_application_registry().Quantity(1.0, unit).to("M").magnitude
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = -np.log10(molar)
+    return float(out) if out.ndim == 0 else out
+
+
+def from_pic50(p: Any, *, unit: str = "nM") -> pint.Quantity:
+    """The concentration whose pIC50 is `p`, in `unit`.
+
+    Examples
+    --------
+    >>> mp.from_pic50(8.0, unit="nM")
+    <Quantity(10.0, 'nanomolar')>
+    """
+    registry = pint.get_application_registry()
+    u = _parse_unit(unit, name="unit")
+    if not _is_molar(u):
+        raise UnitError(f"`unit` must be a molar unit such as 'nM'; got {unit!r}.")
+    arr = np.asarray(p, dtype=np.float64)
+    molar = 10.0 ** (-arr)
+    out = registry.Quantity(molar if arr.ndim else float(molar), "M").to(u)
+    return out
