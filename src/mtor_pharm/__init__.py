@@ -13,7 +13,7 @@ Examples
 from importlib.metadata import PackageNotFoundError, version
 
 from . import errors, models, units
-from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, fit
+from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, fit, lmfit_model
 from .units import Q_, dilution_series, from_pic50, pic50, ureg
 
 try:
@@ -22,16 +22,17 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 __all__ = [
-    "STATUS_MESSAGES",
     "ConfidenceInterval",
     "FitResult",
     "FitStatus",
     "Q_",
+    "STATUS_MESSAGES",
     "__version__",
     "dilution_series",
     "errors",
     "fit",
     "from_pic50",
+    "lmfit_model",
     "models",
     "pic50",
     "units",

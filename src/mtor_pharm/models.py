@@ -90,7 +90,8 @@ def _inv_richards(S: FloatArray, s: FloatArray | None) -> FloatArray:
 
 def _shape_weibull1(z: FloatArray, s: FloatArray | None) -> tuple[FloatArray, FloatArray]:
     ez = np.exp(z)
-    return np.exp(-ez), -np.exp(z - ez)
+    # exp(z - e^z) -> 0 as z -> +inf (avoid inf - inf)
+    return np.exp(-ez), -np.exp(np.where(np.isinf(ez), -np.inf, z - ez))
 
 
 def _inv_weibull1(S: FloatArray, s: FloatArray | None) -> FloatArray:
@@ -100,7 +101,7 @@ def _inv_weibull1(S: FloatArray, s: FloatArray | None) -> FloatArray:
 
 def _shape_weibull2(z: FloatArray, s: FloatArray | None) -> tuple[FloatArray, FloatArray]:
     emz = np.exp(-z)
-    return -np.expm1(-emz), -np.exp(-z - emz)
+    return -np.expm1(-emz), -np.exp(np.where(np.isinf(emz), -np.inf, -z - emz))
 
 
 def _inv_weibull2(S: FloatArray, s: FloatArray | None) -> FloatArray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -166,8 +166,8 @@ def fit(
     >>> res = mp.fit(conc, [99, 97, 88, 67, 36, 15, 5])
     >>> bool(res.converged), res.ic50.units
     (True, <Unit('micromolar')>)
-    >>> round(float(res.params["hill"]), 1)
-    1.0
+    >>> round(float(res.params["hill"]), 2)
+    1.09
     """
     if _is_dataarray(conc):
         from .. import xarray as mpx
@@ -254,43 +254,53 @@ def fit(
         if name in fixed_int:
             fixed_arr[:, i] = np.broadcast_to(fixed_int[name], batch).reshape(N)
 
-    out = _Outputs.empty(N, p, int(free.sum()))
-    starts = list(range(0, N, _BLOCK))
+    prep = _Prepared(N, p)
+    q = int(free.sum())
+    parts = np.array_split(np.arange(N), min(workers, max(1, N // _BLOCK)))
+    # Asymmetric families have two branches (hill > 0 with top > bottom, hill < 0 with
+    # top < bottom) that can both describe a falling curve with different asymmetry:
+    # start once on each branch and keep the better optimum.
+    signs = (1, -1) if (not m.symmetric and free[3]) else (0,)
+    outs = [_engine.Outputs(N, p, q) for _ in signs]
 
-    def run(start: int) -> None:
-        stop = min(start + _BLOCK, N)
-        _fit_block(
-            m, x2[start:stop] if not shared else x, y2[start:stop], None if w2 is None else w2[start:stop],
-            shared, free, fixed_arr[start:stop], bounds_int, out, slice(start, stop), max_iter,
-        )
+    def run(part: np.ndarray) -> None:
+        if part.size == 0:
+            return
+        for sign, out in zip(signs, outs, strict=True):
+            chunks = _chunks(
+                m, x if shared else x2, y2, w2, shared, free, fixed_arr, bounds_int, prep,
+                int(part[0]), int(part[-1]) + 1, sign,
+            )
+            _engine.solve(m, chunks, free, out, max_iter=max_iter, target=2 * _BLOCK)
 
-    if workers == 1 or len(starts) == 1:
-        for s in starts:
-            run(s)
+    if len(parts) == 1:
+        run(parts[0])
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run, starts))
-    return _assemble(m, out, free, batch, unit)
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            list(pool.map(run, parts))
+    out = outs[0]
+    for other in outs[1:]:
+        better = other.rss < np.where(np.isnan(out.rss), np.inf, out.rss)
+        out.P[better] = other.P[better]
+        out.rss[better] = other.rss[better]
+        out.A[better] = other.A[better]
+        out.converged[better] = other.converged[better]
+        out.iterations += other.iterations
+    return _assemble(m, prep, out, free, batch, unit)
 
 
-class _Outputs:
-    """Preallocated per-curve outputs that blocks write into."""
+class _Prepared:
+    """Per-curve quantities computed while preparing the chunks."""
 
-    def __init__(self, N: int, p: int, q: int) -> None:
-        self.P = np.full((N, p), np.nan)
-        self.cov = np.full((N, p, p), np.nan)
-        self.rss = np.full(N, np.nan)
-        self.rss0 = np.full(N, np.nan)
+    def __init__(self, N: int, p: int) -> None:
         self.n = np.zeros(N, dtype=np.int64)
-        self.status = np.zeros(N, dtype=np.uint8)
-        self.pvalue = np.full(N, np.nan)
-        self.xmin = np.full(N, np.nan)
-        self.xmax = np.full(N, np.nan)
-        self.iterations = np.zeros(N)
-
-    @classmethod
-    def empty(cls, N: int, p: int, q: int) -> _Outputs:
-        return cls(N, p, q)
+        self.rss0 = np.full(N, np.nan)
+        self.within = np.zeros(N)
+        self.lx_lo = np.full(N, np.nan)
+        self.lx_hi = np.full(N, np.nan)
+        self.lo = np.full((N, p), -np.inf)
+        self.hi = np.full((N, p), np.inf)
+        self.fittable = np.zeros(N, dtype=bool)
 
 
 def _pool(
@@ -323,7 +333,7 @@ def _pool(
     return np.where(valid, x, 1.0), np.where(valid, y, 0.0), w, np.zeros(y.shape[0]), valid
 
 
-def _fit_block(
+def _chunks(
     m: Model,
     x: FloatArray,
     y: FloatArray,
@@ -332,165 +342,180 @@ def _fit_block(
     free: BoolArray,
     fixed_arr: FloatArray,
     bounds_int: Mapping[str, tuple[Any, Any]],
-    out: _Outputs,
-    sl: slice,
-    max_iter: int,
-) -> None:
-    n_curves = y.shape[0]
-    xk, ybar, w, within, valid = _pool(x, y, w_user, shared)
-    xk = np.broadcast_to(xk, w.shape)
-    wpos = w > 0
-    with np.errstate(divide="ignore"):
-        lx = np.where(wpos, np.log(np.where(wpos, xk, 1.0)), 0.0)
-    npts = valid.sum(axis=1)
-    pos = wpos & (xk > 0)
-    with np.errstate(invalid="ignore"):
+    prep: _Prepared,
+    start: int,
+    stop: int,
+    sign: int = 0,
+) -> Iterator[_engine.Chunk]:
+    """Pool, mask and bound rows ``start:stop`` block by block, recording per-curve facts in `prep`."""
+    q = int(free.sum())
+    p = m.n_params
+    dec = _LOC_DECADES * math.log(10.0)
+    for b0 in range(start, stop, _BLOCK):
+        b1 = min(b0 + _BLOCK, stop)
+        sl = slice(b0, b1)
+        xb = x if shared else x[sl]
+        xk, ybar, w, within, valid = _pool(xb, y[sl], None if w_user is None else w_user[sl], shared)
+        xk = np.broadcast_to(xk, w.shape)
+        wpos = w > 0
+        with np.errstate(divide="ignore"):
+            lx = np.where(wpos, np.log(np.where(wpos, xk, 1.0)), 0.0)
+        npts = valid.sum(axis=1)
+        pos = wpos & (xk > 0)
         lx_lo = np.where(pos, lx, np.inf).min(axis=1)
         lx_hi = np.where(wpos, lx, -np.inf).max(axis=1)
-    q = int(free.sum())
-    # total SS about the (weighted) mean, for the flat-line F test
-    sw = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (w * ybar).sum(axis=1) / sw
-    rss0 = (w * (ybar - mean[:, None]) ** 2).sum(axis=1) + within
-
-    n_distinct_pos = pos.sum(axis=1) if shared or w_user is None else pos.sum(axis=1)
-    fittable = (npts >= q) & (n_distinct_pos >= 1) & np.isfinite(lx_lo)
-    status = np.where(fittable, 0, FitStatus.TOO_FEW_POINTS).astype(np.uint8)
-    p = m.n_params
-    lo = np.full((n_curves, p), -np.inf)
-    hi = np.full((n_curves, p), np.inf)
-    dec = _LOC_DECADES * math.log(10.0)
-    lo[:, 2] = lx_lo - dec
-    hi[:, 2] = lx_hi + dec
-    lo[:, 3], hi[:, 3] = -_HILL_MAX, _HILL_MAX
-    if m.has_s:
-        lo[:, 4], hi[:, 4] = -_LOG_S_MAX, _LOG_S_MAX
-    for name, (b_lo, b_hi) in bounds_int.items():
-        i = m.param_names.index(name)
-        lo[:, i] = b_lo
-        hi[:, i] = b_hi
-
-    idx = np.flatnonzero(fittable)
-    P = np.full((n_curves, p), np.nan)
-    cov = np.full((n_curves, p, p), np.nan)
-    rss = np.full(n_curves, np.nan)
-    iters = np.zeros(n_curves)
-    if idx.size:
-        prob = _engine.Problem(
-            lx=lx[idx], y=ybar[idx], w=w[idx], lx_lo=lx_lo[idx], lx_hi=lx_hi[idx],
-            P_fixed=fixed_arr[idx], lo=lo[idx], hi=hi[idx],
-        )
-        sol = _engine.solve(m, prob, free, max_iter=max_iter)
-        Pi = sol.P
-        # canonical form for the symmetric family: top >= bottom (when allowed by bounds)
-        if m.symmetric and free[0] and free[1]:
-            flip = (Pi[:, 1] < Pi[:, 0]) & (-Pi[:, 3] >= lo[idx, 3]) & (-Pi[:, 3] <= hi[idx, 3])
-            Pi = Pi.copy()
-            Pi[flip, 0], Pi[flip, 1] = sol.P[flip, 1], sol.P[flip, 0]
-            Pi[flip, 3] = -sol.P[flip, 3]
-            A = sol.A.copy()
-            fidx = list(np.flatnonzero(free))
-            # the Jacobian columns of bottom and top swap, the hill column changes sign
-            perm = np.arange(len(fidx))
-            i0, i1, i3 = fidx.index(0), fidx.index(1), fidx.index(3) if free[3] else None
-            perm[i0], perm[i1] = i1, i0
-            Af = A[flip][:, perm][:, :, perm]
-            if i3 is not None:
-                sign = np.ones(len(fidx))
-                sign[i3] = -1.0
-                Af = Af * sign[None, :, None] * sign[None, None, :]
-            A[flip] = Af
-        else:
-            A = sol.A
-        P[idx] = Pi
-        rss[idx] = sol.rss + within[idx]
-        iters[idx] = sol.iterations
-        dof_i = npts[idx] - q
-        # covariance s^2 A^-1 on the free internal parameters, mapped to reported parameters
+        sw = w.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            try:
-                Ainv = np.linalg.inv(A)
-            except np.linalg.LinAlgError:
-                Ainv = np.full_like(A, np.nan)
-                for j in range(A.shape[0]):
-                    try:
-                        Ainv[j] = np.linalg.inv(A[j])
-                    except np.linalg.LinAlgError:
-                        pass
-            s2 = np.where(dof_i > 0, rss[idx] / np.maximum(dof_i, 1), np.nan)
-            C = Ainv * s2[:, None, None]
+            mean = (w * ybar).sum(axis=1) / sw
+        rss0 = (w * (ybar - mean[:, None]) ** 2).sum(axis=1) + within
+        fittable = (npts >= q) & np.isfinite(lx_lo)
+        lo = np.full((b1 - b0, p), -np.inf)
+        hi = np.full((b1 - b0, p), np.inf)
+        with np.errstate(invalid="ignore"):
+            lo[:, 2] = lx_lo - dec
+            hi[:, 2] = lx_hi + dec
+        lo[:, 3], hi[:, 3] = -_HILL_MAX, _HILL_MAX
+        if m.has_s:
+            lo[:, 4], hi[:, 4] = -_LOG_S_MAX, _LOG_S_MAX
+        for name, (b_lo, b_hi) in bounds_int.items():
+            i = m.param_names.index(name)
+            lo[:, i] = b_lo
+            hi[:, i] = b_hi
+        prep.n[sl] = npts
+        prep.rss0[sl] = rss0
+        prep.within[sl] = within
+        prep.lx_lo[sl] = lx_lo
+        prep.lx_hi[sl] = lx_hi
+        prep.lo[sl] = lo
+        prep.hi[sl] = hi
+        prep.fittable[sl] = fittable
+        rows = np.flatnonzero(fittable)
+        if rows.size == 0:
+            continue
+        yield _engine.Chunk(
+            index=rows + b0,
+            prob=_engine.Problem(
+                lx=lx[rows], y=ybar[rows], w=w[rows], lx_lo=lx_lo[rows], lx_hi=lx_hi[rows],
+                P_fixed=fixed_arr[sl][rows], lo=lo[rows], hi=hi[rows],
+            ),
+            sign=sign,
+        )
+
+
+def _canonical(m: Model, free: BoolArray, prep: _Prepared, P: FloatArray, A: FloatArray) -> None:
+    """Report the symmetric 4PL family with top >= bottom (in place), when the bounds allow it."""
+    if not (m.symmetric and free[0] and free[1]):
+        return
+    with np.errstate(invalid="ignore"):
+        flip = (P[:, 1] < P[:, 0]) & (-P[:, 3] >= prep.lo[:, 3]) & (-P[:, 3] <= prep.hi[:, 3])
+    if not flip.any():
+        return
+    Pf = P[flip]
+    Pf[:, [0, 1]] = Pf[:, [1, 0]]
+    if free[3]:
+        Pf[:, 3] = -Pf[:, 3]
+    P[flip] = Pf
+    # Jacobian columns: bottom <-> top swap, hill changes sign
+    fidx = list(np.flatnonzero(free))
+    perm = np.arange(len(fidx))
+    i0, i1 = fidx.index(0), fidx.index(1)
+    perm[i0], perm[i1] = i1, i0
+    Af = A[flip][:, perm][:, :, perm]
+    if free[3]:
+        sign = np.ones(len(fidx))
+        sign[fidx.index(3)] = -1.0
+        Af = Af * sign[None, :, None] * sign[None, None, :]
+    A[flip] = Af
+
+
+def _spd_inverse(A: FloatArray) -> FloatArray:
+    """Inverse of a batch of symmetric positive-definite matrices (NaN where singular)."""
+    q = A.shape[-1]
+    if q == 0:
+        return A.copy()
+    rows = [[A[:, i, j] for j in range(q)] for i in range(q)]
+    L, ok = _engine._cholesky(rows)
+    inv = np.empty_like(A)
+    for j in range(q):
+        e = [np.full(A.shape[0], 1.0 if i == j else 0.0) for i in range(q)]
+        col = _engine._backward(L, _engine._forward(L, e))
+        for i in range(q):
+            inv[:, i, j] = col[i]
+    inv[~ok] = np.nan
+    return inv
+
+
+def _assemble(
+    m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, batch: tuple[int, ...], unit: pint.Unit
+) -> FitResult:
+    N, p = out.P.shape
+    q = int(free.sum())
+    P = out.P
+    _canonical(m, free, prep, P, out.A)
+    rss = out.rss + prep.within
+    dof = prep.n - q
+    # covariance s^2 A^-1 on the free internal parameters, mapped to reported parameters
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        s2 = np.where(dof > 0, rss / np.maximum(dof, 1), np.nan)
+        C = _spd_inverse(out.A) * s2[:, None, None]
         fidx = np.flatnonzero(free)
-        full = np.zeros((idx.size, p, p))
-        full[:, fidx[:, None], fidx[None, :]] = C
-        # d(reported)/d(internal): exp for log-scale parameters
-        scale = np.ones((idx.size, p))
+        cov = np.zeros((N, p, p))
+        cov[:, fidx[:, None], fidx[None, :]] = C
+        scale = np.ones((N, p))
         for i, name in enumerate(m.param_names):
             if name in _LOG_PARAMS:
-                scale[:, i] = np.exp(Pi[:, i])
-        cov[idx] = full * scale[:, :, None] * scale[:, None, :]
-        st = np.zeros(idx.size, dtype=np.uint8)
-        st |= np.where(sol.converged, 0, FitStatus.NOT_CONVERGED).astype(np.uint8)
-        st |= np.where(sol.at_bound, FitStatus.AT_BOUND, 0).astype(np.uint8)
-        status[idx] |= st
-
+                scale[:, i] = np.exp(P[:, i])
+        cov = cov * scale[:, :, None] * scale[:, None, :]
+    cov[~prep.fittable] = np.nan
+    # statuses
+    status = np.where(prep.fittable, 0, FitStatus.TOO_FEW_POINTS).astype(np.uint8)
+    status |= np.where(prep.fittable & ~out.converged, FitStatus.NOT_CONVERGED, 0).astype(np.uint8)
+    Pf = P[:, fidx]
+    tol = np.maximum(np.abs(Pf), 1.0) * 1e-9
+    with np.errstate(invalid="ignore"):
+        at_bound = ((Pf <= prep.lo[:, fidx] + tol) | (Pf >= prep.hi[:, fidx] - tol)).any(axis=1)
+    status |= np.where(prep.fittable & at_bound, FitStatus.AT_BOUND, 0).astype(np.uint8)
     # extra-sum-of-squares F test against a flat line (1 parameter)
-    dof = npts - q
     df1 = q - 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        F = ((rss0 - rss) / max(df1, 1)) / (rss / dof)
-        pval = np.where((dof > 0) & (df1 > 0), stats.f.sf(F, max(df1, 1), np.maximum(dof, 1)), np.nan)
-    pval = np.where(np.isnan(pval) & (dof > 0) & (df1 > 0), 1.0, pval)
-    pval = np.where(rss0 <= 1e-300, 1.0, pval)  # constant response
-    flat = fittable & (pval > _F_ALPHA)
-    status |= np.where(flat, FitStatus.FLAT_RESPONSE, 0).astype(np.uint8)
+        F = ((prep.rss0 - rss) / max(df1, 1)) / (rss / dof)
+        pval = stats.f.sf(F, max(df1, 1), np.maximum(dof, 1))
+    testable = prep.fittable & (dof > 0) & (df1 > 0)
+    pval = np.where(testable, np.where(np.isnan(pval), 1.0, pval), np.nan)
+    pval = np.where(testable & (prep.rss0 <= 1e-300), 1.0, pval)  # constant response
+    status |= np.where(testable & (pval > _F_ALPHA), FitStatus.FLAT_RESPONSE, 0).astype(np.uint8)
 
-    out.P[sl] = P
-    out.cov[sl] = cov
-    out.rss[sl] = rss
-    out.rss0[sl] = rss0
-    out.n[sl] = npts
-    out.status[sl] = status
-    out.pvalue[sl] = pval
-    out.xmin[sl] = np.exp(lx_lo)
-    out.xmax[sl] = np.exp(lx_hi)
-    out.iterations[sl] = iters
-
-
-def _assemble(m: Model, out: _Outputs, free: BoolArray, batch: tuple[int, ...], unit: pint.Unit) -> FitResult:
-    p = m.n_params
     params: dict[str, FloatArray] = {}
     stderr: dict[str, FloatArray] = {}
     for i, name in enumerate(m.param_names):
-        v = out.P[:, i]
+        v = P[:, i]
         if name in _LOG_PARAMS:
             with np.errstate(over="ignore"):
                 v = np.exp(v)
         params[name] = v.reshape(batch)
         with np.errstate(invalid="ignore"):
-            stderr[name] = np.sqrt(out.cov[:, i, i]).reshape(batch)
-    status = out.status.copy()
-    q = int(free.sum())
-    dof = (out.n - q).reshape(batch)
+            stderr[name] = np.sqrt(cov[:, i, i]).reshape(batch)
+    with np.errstate(over="ignore"):
+        xmin, xmax = np.exp(prep.lx_lo), np.exp(prep.lx_hi)
     result = FitResult(
         model=m.name,
         param_names=m.param_names,
         params=params,
         stderr=stderr,
-        covariance=out.cov.reshape(*batch, p, p),
+        covariance=cov.reshape(*batch, p, p),
         fixed=tuple(name for name, f in zip(m.param_names, free, strict=True) if not f),
-        rss=out.rss.reshape(batch),
-        n=out.n.reshape(batch),
-        dof=dof,
+        rss=np.where(prep.fittable, rss, np.nan).reshape(batch),
+        n=prep.n.reshape(batch),
+        dof=dof.reshape(batch),
         status=status.reshape(batch),
-        response_pvalue=out.pvalue.reshape(batch),
-        conc_unit=f"{unit:~}" if False else str(unit),
-        conc_min=out.xmin.reshape(batch),
-        conc_max=out.xmax.reshape(batch),
+        response_pvalue=pval.reshape(batch),
+        conc_unit=str(unit),
+        conc_min=xmin.reshape(batch),
+        conc_max=xmax.reshape(batch),
         iterations=out.iterations.reshape(batch),
         _model=m,
     )
-    # IC50 outside the tested range (only meaningful where the IC50 is determined)
+    # IC50 outside the tested range (only where the IC50 is determined)
     ic50 = result.ic50.magnitude
     with np.errstate(invalid="ignore"):
         outside = np.isfinite(ic50) & ((ic50 < result.conc_min) | (ic50 > result.conc_max))

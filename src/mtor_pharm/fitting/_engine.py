@@ -22,9 +22,11 @@ below ``1e-8`` standard errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._typing import BoolArray, FloatArray
 from ..models import Model
@@ -51,16 +53,6 @@ class Problem:
     P_fixed: FloatArray  # (n, p) internal values of fixed parameters (others ignored)
     lo: FloatArray  # (n, p) internal lower bounds
     hi: FloatArray  # (n, p) internal upper bounds
-
-
-@dataclass(slots=True)
-class Solution:
-    P: FloatArray  # (n, p) internal parameters
-    rss: FloatArray  # (n,) weighted RSS of the pooled problem
-    converged: BoolArray
-    at_bound: BoolArray
-    iterations: FloatArray
-    A: FloatArray  # (n, q, q) Gauss-Newton normal matrix J^T W J on the free parameters
 
 
 # ------------------------------------------------------------------ small dense algebra
@@ -109,10 +101,13 @@ def _backward(L: list[list[FloatArray]], u: list[FloatArray]) -> list[FloatArray
 
 
 # ------------------------------------------------------------------ start values
-def grid_start(model: Model, prob: Problem, free: BoolArray) -> FloatArray:
-    """Best cell of a (location × hill) grid, with plateaus solved in closed form."""
+def grid_start(model: Model, prob: Problem, free: BoolArray, sign: int = 0) -> FloatArray:
+    """Best cell of a (location × hill) grid, with plateaus solved in closed form.
+
+    `sign` restricts the grid to rising (-1) or falling (+1) hills; 0 uses both
+    (or only positive hills where the family is symmetric and both plateaus are free).
+    """
     n, k = prob.lx.shape
-    p = model.n_params
     P = prob.P_fixed.copy()
     if model.has_s and free[4]:
         P[:, 4] = 0.0  # s = 1
@@ -124,7 +119,10 @@ def grid_start(model: Model, prob: Problem, free: BoolArray) -> FloatArray:
         locs = P[:, 2:3]
     if free[3]:
         signs_needed = not (model.symmetric and free[0] and free[1])
-        hills = np.concatenate([_GRID_HILL, -_GRID_HILL]) if signs_needed else _GRID_HILL
+        if sign:
+            hills = sign * _GRID_HILL
+        else:
+            hills = np.concatenate([_GRID_HILL, -_GRID_HILL]) if signs_needed else _GRID_HILL
         hills_b = np.broadcast_to(hills[None, :], (n, hills.size))
     else:
         hills_b = P[:, 3:4]
@@ -182,151 +180,228 @@ def grid_start(model: Model, prob: Problem, free: BoolArray) -> FloatArray:
     P[:, 1] = np.where(free[1], top[rows, best], P[:, 1])
     P[:, 2] = np.where(free[2], loc_g[rows, best], P[:, 2])
     P[:, 3] = np.where(free[3], hill_g[rows, best], P[:, 3])
-    del p
     return P
 
 
 # ------------------------------------------------------------------ the solver
-def _normal_equations(
-    cols: list[FloatArray], r: FloatArray, w: FloatArray
-) -> tuple[list[list[FloatArray]], list[FloatArray]]:
-    q = len(cols)
-    wc = [w * c for c in cols]
-    A: list[list[FloatArray]] = [[cols[0][:, 0]] * q for _ in range(q)]
+@dataclass(slots=True)
+class Chunk:
+    """A prepared piece of the batch: its global row indices, its problem, and the
+    sign of hill its start is restricted to (0: any)."""
+
+    index: NDArray[np.int64]
+    prob: Problem
+    sign: int = 0
+
+
+class Outputs:
+    """Per-curve solver outputs for the whole batch, written as curves finish."""
+
+    def __init__(self, N: int, p: int, q: int) -> None:
+        self.P = np.full((N, p), np.nan)
+        self.rss = np.full(N, np.nan)
+        self.converged = np.zeros(N, dtype=bool)
+        self.iterations = np.zeros(N)
+        self.A = np.full((N, q, q), np.nan)
+
+
+_STATE = ("idx", "P", "rss", "lam", "nu", "D", "lx", "y", "w", "lo", "hi", "r", "cols", "it", "rss_ref", "floor")
+_ZERO_RSS = 1e-28  # an RSS below this fraction of sum(w y^2) is an exact fit
+
+
+class _WorkingSet:
+    """The curves currently being iterated, as parallel arrays."""
+
+    def __init__(self, q: int) -> None:
+        self.q = q
+        self.size = 0
+
+    def add(self, model: Model, chunk: Chunk, free: BoolArray, fidx: NDArray[np.int64]) -> None:
+        prob = chunk.prob
+        P = grid_start(model, prob, free, chunk.sign)
+        P[:, ~free] = prob.P_fixed[:, ~free]
+        P = np.clip(P, prob.lo, prob.hi)
+        w = prob.w
+        f, cols_all = model.evaluate(prob.lx, P, jacobian=True)
+        wpos = w > 0
+        r = np.where(wpos, f - prob.y, 0.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            rss = (w * r * r).sum(axis=1)
+        n = P.shape[0]
+        new = {
+            "idx": chunk.index,
+            "P": P,
+            "rss": np.where(np.isfinite(rss), rss, np.inf),
+            "lam": np.full(n, 1e-3),
+            "nu": np.full(n, 2.0),
+            "D": np.zeros((n, self.q)),
+            "lx": prob.lx,
+            "y": prob.y,
+            "w": w,
+            "lo": prob.lo[:, fidx],
+            "hi": prob.hi[:, fidx],
+            "r": r,
+            "cols": np.stack([np.where(wpos, cols_all[j], 0.0) for j in fidx], axis=0),
+            "it": np.zeros(n),
+            "rss_ref": np.where(np.isfinite(rss), rss, np.inf),
+            "floor": _ZERO_RSS * (w * prob.y * prob.y).sum(axis=1) + _TINY,
+        }
+        if self.size == 0:
+            for k, v in new.items():
+                setattr(self, k, v)
+        else:
+            for k, v in new.items():
+                axis = 1 if k == "cols" else 0
+                setattr(self, k, np.concatenate([getattr(self, k), v], axis=axis))
+        self.size += n
+
+    def keep(self, mask: BoolArray) -> None:
+        for k in _STATE:
+            v = getattr(self, k)
+            setattr(self, k, v[:, mask] if k == "cols" else v[mask])
+        self.size = int(mask.sum())
+
+
+def _normal_matrix(cols: FloatArray, w: FloatArray) -> list[list[FloatArray]]:
+    q = cols.shape[0]
+    wc = cols * w[None]
+    A: list[list[FloatArray]] = [[w[:, 0]] * q for _ in range(q)]
     for i in range(q):
         for j in range(i + 1):
             v = (wc[i] * cols[j]).sum(axis=1)
             A[i][j] = v
             A[j][i] = v
-    g = [(c * r).sum(axis=1) for c in wc]
-    return A, g
+    return A
+
+
+_STALL_EVERY = 10  # iterations between stall checks
+_STALL_REL = 1e-9  # a curve whose RSS fell by less than this (relative) over that span has stalled
 
 
 def solve(
     model: Model,
-    prob: Problem,
+    chunks: Iterable[Chunk],
     free: BoolArray,
+    out: Outputs,
     *,
     max_iter: int = 200,
-    P0: FloatArray | None = None,
-) -> Solution:
-    """Least-squares fit of every curve of `prob` (free parameters given by the mask `free`)."""
-    n, _ = prob.lx.shape
-    p = model.n_params
+    target: int = 4096,
+) -> None:
+    """Fit every curve of every chunk; results are written into `out` as curves finish.
+
+    The working set is refilled from `chunks` whenever it falls below half of
+    `target`, so every iteration stays vectorized over many curves.
+    """
     fidx = np.flatnonzero(free)
     q = fidx.size
-    P = grid_start(model, prob, free) if P0 is None else P0.copy()
-    P[:, ~free] = prob.P_fixed[:, ~free]
-    P = np.clip(P, prob.lo, prob.hi)
+    ws = _WorkingSet(q)
+    feed: Iterator[Chunk] = iter(chunks)
+    exhausted = False
+    while True:
+        while not exhausted and ws.size < target // 2:
+            nxt = next(feed, None)
+            if nxt is None:
+                exhausted = True
+            else:
+                ws.add(model, nxt, free, fidx)
+        if ws.size == 0:
+            break
+        _iterate(model, ws, fidx, out, max_iter)
 
-    out_P = P.copy()
-    out_rss = np.full(n, np.nan)
-    out_conv = np.zeros(n, dtype=bool)
-    out_iter = np.zeros(n)
 
-    idx = np.arange(n)
-    lx, y, w = prob.lx, prob.y, prob.w
-    lo, hi = prob.lo[:, fidx], prob.hi[:, fidx]
-    f, cols_all = model.evaluate(lx, P, jacobian=True)
-    cols = [cols_all[j] for j in fidx]
-    r = f - y
-    with np.errstate(invalid="ignore", over="ignore"):
-        rss = np.where(w > 0, w * r * r, 0.0).sum(axis=1)
-    r = np.where(w > 0, r, 0.0)
-    cols = [np.where(w > 0, c, 0.0) for c in cols]
-    lam = np.full(n, 1e-3)
-    nu = np.full(n, 2.0)
-    D = np.zeros((q, n))  # running max of diag(A) (More's scaling)
-    it = 0
-    finite0 = np.isfinite(rss)
-    # curves whose start is not finite cannot be fitted
-    if not finite0.all():
-        keep = finite0
-        out_rss[idx[~keep]] = np.nan
-        idx, P, rss, lam, nu, D = idx[keep], P[keep], rss[keep], lam[keep], nu[keep], D[:, keep]
-        lx, y, w, lo, hi = lx[keep], y[keep], w[keep], lo[keep], hi[keep]
-        r, cols = r[keep], [c[keep] for c in cols]
-
-    while idx.size and it < max_iter:
-        it += 1
-        A, g = _normal_equations(cols, r, w)
-        Pf = P[:, fidx]
-        # active set: on a bound with the descent direction (-g) pointing outward
-        frozen = [((Pf[:, i] <= lo[:, i]) & (g[i] > 0)) | ((Pf[:, i] >= hi[:, i]) & (g[i] < 0)) for i in range(q)]
-        for i in range(q):
-            g[i] = np.where(frozen[i], 0.0, g[i])
-            for j in range(q):
-                if i != j:
-                    A[i][j] = np.where(frozen[i] | frozen[j], 0.0, A[i][j])
-            A[i][i] = np.where(frozen[i], 1.0, A[i][i])
-        # Gauss-Newton decrement (convergence test)
-        L, ok = _cholesky(A)
-        u = _forward(L, g)
-        dec = sum(ui * ui for ui in u)
-        dec = np.where(ok, dec, np.inf)
-        conv = (dec <= _DEC_TOL * rss) | (rss <= _TINY)
-        # damped step
-        for i in range(q):
-            D[i] = np.maximum(D[i], A[i][i])
-        Ad = [row[:] for row in A]
-        for i in range(q):
-            Ad[i][i] = A[i][i] + lam * np.maximum(D[i], 1e-12 * np.maximum(D.max(axis=0), _TINY))
-        Ld, okd = _cholesky(Ad)
-        step = _backward(Ld, _forward(Ld, [-gi for gi in g]))
-        delta = np.stack(step, axis=1)
-        delta = np.where(okd[:, None], delta, np.nan)
-        Pt = P.copy()
-        Pt[:, fidx] = np.clip(Pf + delta, lo, hi)
-        dP = Pt[:, fidx] - Pf
-        ft, cols_t_all = model.evaluate(lx, Pt, jacobian=True)
-        rt = np.where(w > 0, ft - y, 0.0)
-        with np.errstate(invalid="ignore", over="ignore"):
-            rss_t = (w * rt * rt).sum(axis=1)
-        # predicted reduction of the (projected) step under the linear model
-        gd = sum(g[i] * dP[:, i] for i in range(q))
-        dAd = sum(A[i][j] * dP[:, i] * dP[:, j] for i in range(q) for j in range(q))
-        pred = -(2.0 * gd + dAd)
-        actual = rss - rss_t
-        accept = np.isfinite(rss_t) & (rss_t < rss) & ~conv
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rho = np.where(pred > 0, actual / pred, 0.0)
-        # Nielsen's damping update
-        factor = np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-        lam = np.where(accept, lam * factor, lam * nu)
-        nu = np.where(accept, 2.0, nu * 2.0)
-        P = np.where(accept[:, None], Pt, P)
-        rss = np.where(accept, rss_t, rss)
-        r = np.where(accept[:, None], rt, r)
-        cols = [np.where(accept[:, None], np.where(w > 0, cols_t_all[j], 0.0), c) for j, c in zip(fidx, cols, strict=True)]
-        stalled = (lam > _LAM_MAX) | (nu > 1e30)
-        conv_stall = stalled & (dec <= _STALL_TOL * np.maximum(rss, _TINY))
-        done = conv | stalled
-        if done.any():
-            d_idx = idx[done]
-            out_P[d_idx] = P[done]
-            out_rss[d_idx] = rss[done]
-            out_conv[d_idx] = conv[done] | conv_stall[done]
-            out_iter[d_idx] = it
-            keep = ~done
-            idx, P, rss, lam, nu, D = idx[keep], P[keep], rss[keep], lam[keep], nu[keep], D[:, keep]
-            lx, y, w, lo, hi = lx[keep], y[keep], w[keep], lo[keep], hi[keep]
-            r, cols = r[keep], [c[keep] for c in cols]
-    if idx.size:  # out of iterations
-        out_P[idx] = P
-        out_rss[idx] = rss
-        out_iter[idx] = it
-
-    # Gauss-Newton normal matrix at the solution (for the covariance) and bound flags
-    f, cols_all = model.evaluate(prob.lx, out_P, jacobian=True)
-    wpos = prob.w > 0
-    cols = [np.where(wpos, cols_all[j], 0.0) for j in fidx]
-    A, _ = _normal_equations(cols, np.zeros_like(prob.y), prob.w)
-    A_arr = np.empty((n, q, q))
+def _finish(ws: _WorkingSet, done: BoolArray, conv: BoolArray, out: Outputs) -> None:
+    if not done.any():
+        return
+    d_idx = ws.idx[done]
+    out.P[d_idx] = ws.P[done]
+    out.rss[d_idx] = ws.rss[done]
+    out.converged[d_idx] = conv[done]
+    out.iterations[d_idx] = ws.it[done]
+    A = _normal_matrix(ws.cols[:, done], ws.w[done])
+    q = len(A)
     for i in range(q):
         for j in range(q):
-            A_arr[:, i, j] = A[i][j]
-    Pf = out_P[:, fidx]
-    span = np.maximum(np.abs(Pf), 1.0) * 1e-9
-    at_bound = ((Pf <= prob.lo[:, fidx] + span) | (Pf >= prob.hi[:, fidx] - span)).any(axis=1)
-    del p
-    return Solution(P=out_P, rss=out_rss, converged=out_conv, at_bound=at_bound, iterations=out_iter, A=A_arr)
+            out.A[d_idx, i, j] = A[i][j]
+    ws.keep(~done)
+
+
+def _iterate(model: Model, ws: _WorkingSet, fidx: NDArray[np.int64], out: Outputs, max_iter: int) -> None:
+    """One Levenberg–Marquardt iteration over the whole working set."""
+    q = fidx.size
+    ws.it += 1
+    A = _normal_matrix(ws.cols, ws.w)
+    g = [(ws.cols[i] * (ws.w * ws.r)).sum(axis=1) for i in range(q)]
+    Pf = ws.P[:, fidx]
+    lo, hi = ws.lo, ws.hi
+    # active set: on a bound with the descent direction (-g) pointing outward
+    frozen = [((Pf[:, i] <= lo[:, i]) & (g[i] > 0)) | ((Pf[:, i] >= hi[:, i]) & (g[i] < 0)) for i in range(q)]
+    any_frozen = [bool(fz.any()) for fz in frozen]
+    for i in range(q):
+        if not any_frozen[i]:
+            continue
+        g[i] = np.where(frozen[i], 0.0, g[i])
+        for j in range(q):
+            if i != j:
+                A[i][j] = np.where(frozen[i], 0.0, A[i][j])
+                A[j][i] = A[i][j]
+        A[i][i] = np.where(frozen[i], 1.0, A[i][i])
+    # Gauss-Newton decrement: the convergence test
+    L, ok = _cholesky(A)
+    u = _forward(L, g)
+    dec = u[0] * u[0]
+    for ui in u[1:]:
+        dec = dec + ui * ui
+    dec = np.where(ok, dec, np.inf)
+    rss = ws.rss
+    conv = (dec <= _DEC_TOL * rss + ws.floor) | (rss <= ws.floor)
+    # damped step (More's scaling: running maximum of diag(A))
+    dmax = np.zeros(ws.size)
+    for i in range(q):
+        ws.D[:, i] = np.maximum(ws.D[:, i], A[i][i])
+        dmax = np.maximum(dmax, ws.D[:, i])
+    floor = 1e-12 * np.maximum(dmax, _TINY)
+    Ad = [row[:] for row in A]
+    for i in range(q):
+        Ad[i][i] = A[i][i] + ws.lam * np.maximum(ws.D[:, i], floor)
+    Ld, okd = _cholesky(Ad)
+    step = _backward(Ld, _forward(Ld, [-gi for gi in g]))
+    Pt = ws.P.copy()
+    dP = np.empty_like(Pf)
+    for i, j in enumerate(fidx):
+        Pt[:, j] = np.clip(Pf[:, i] + np.where(okd, step[i], np.nan), lo[:, i], hi[:, i])
+        dP[:, i] = Pt[:, j] - Pf[:, i]
+    ft, cols_t = model.evaluate(ws.lx, Pt, jacobian=True)
+    wpos = ws.w > 0
+    rt = np.where(wpos, ft - ws.y, 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        rss_t = (ws.w * rt * rt).sum(axis=1)
+    # predicted reduction of the (projected) step under the linear model
+    gd = g[0] * dP[:, 0]
+    for i in range(1, q):
+        gd = gd + g[i] * dP[:, i]
+    dAd = np.zeros(ws.size)
+    for i in range(q):
+        for j in range(q):
+            dAd = dAd + A[i][j] * dP[:, i] * dP[:, j]
+    pred = -(2.0 * gd + dAd)
+    actual = rss - rss_t
+    accept = np.isfinite(rss_t) & (rss_t < rss) & ~conv
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(pred > 0, actual / pred, 0.0)
+    factor = np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+    ws.lam = np.where(accept, ws.lam * factor, ws.lam * ws.nu)
+    ws.nu = np.where(accept, 2.0, ws.nu * 2.0)
+    if accept.any():
+        ws.P = np.where(accept[:, None], Pt, ws.P)
+        ws.rss = np.where(accept, rss_t, rss)
+        ws.r = np.where(accept[:, None], rt, ws.r)
+        new_cols = np.stack([np.where(wpos, cols_t[j], 0.0) for j in fidx], axis=0)
+        ws.cols = np.where(accept[None, :, None], new_cols, ws.cols)
+    # stop: converged, damping blown up, stalled (no progress over a span), or out of iterations
+    blown = (ws.lam > _LAM_MAX) | (ws.nu > 1e30)
+    check = (ws.it % _STALL_EVERY) == 0
+    stalled = check & (ws.rss_ref - ws.rss <= _STALL_REL * ws.rss)
+    ws.rss_ref = np.where(check, ws.rss, ws.rss_ref)
+    conv_loose = dec <= _STALL_TOL * np.maximum(ws.rss, _TINY)
+    done = conv | blown | stalled | (ws.it >= max_iter)
+    _finish(ws, done, conv | ((blown | stalled) & conv_loose), out)

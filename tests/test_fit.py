@@ -1,0 +1,437 @@
+"""mp.fit against independent references: closed forms, scipy, known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+from scipy.optimize import curve_fit, least_squares
+
+import mtor_pharm as mp
+from mtor_pharm.errors import ShapeError, UnitError, UnknownModelError
+
+CONC = 10.0 / 3.0 ** np.arange(10)  # uM, 3-fold from 10 uM
+
+
+def logistic4(x: np.ndarray, bottom: float, top: float, ic50: float, hill: float) -> np.ndarray:
+    """Independent 4PL written from the formula (not the library kernel)."""
+    return bottom + (top - bottom) / (1.0 + (x / ic50) ** hill)
+
+
+def _reference_fit(x: np.ndarray, y: np.ndarray, p0: list[float]) -> least_squares:
+    """Tight scipy fit on (bottom, top, ln ic50, hill)."""
+    def resid(p: np.ndarray) -> np.ndarray:
+        return logistic4(x, p[0], p[1], np.exp(p[2]), p[3]) - y
+
+    return least_squares(resid, p0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
+
+
+def _simulate(rng: np.random.Generator, n_rep: int = 3, sd: float = 4.0) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    truth = {
+        "bottom": rng.uniform(0, 15), "top": rng.uniform(90, 110),
+        "ic50": 10 ** rng.uniform(-2.5, -0.5), "hill": rng.uniform(0.7, 2.5),
+    }
+    x = np.repeat(CONC, n_rep)
+    y = logistic4(x, **truth) + rng.normal(0, sd, x.size)
+    return x, y, truth
+
+
+def test_noiseless_curve_is_recovered_exactly() -> None:
+    truth = {"bottom": 7.0, "top": 103.0, "ic50": 0.21, "hill": 1.3}
+    y = logistic4(CONC, **truth)
+    res = mp.fit(mp.Q_(CONC, "uM"), y)
+    for k, v in truth.items():
+        assert float(res.params[k]) == pytest.approx(v, rel=1e-9), k
+    assert res.status == mp.FitStatus.OK
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fit_matches_tight_least_squares(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, y, truth = _simulate(rng)
+    res = mp.fit(x, y, conc_unit="uM")
+    ref = _reference_fit(x, y, [truth["bottom"], truth["top"], np.log(truth["ic50"]), truth["hill"]])
+    rss_ref = 2.0 * ref.cost
+    assert float(res.rss) <= rss_ref * (1 + 1e-9)
+    assert float(res.params["ic50"]) == pytest.approx(np.exp(ref.x[2]), rel=1e-6)
+    assert float(res.params["hill"]) == pytest.approx(ref.x[3], rel=1e-6)
+    assert float(res.params["bottom"]) == pytest.approx(ref.x[0], rel=1e-6, abs=1e-6)
+    assert float(res.params["top"]) == pytest.approx(ref.x[1], rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_standard_errors_match_curve_fit_covariance(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    x, y, truth = _simulate(rng)
+    res = mp.fit(x, y, conc_unit="uM")
+    p0 = [float(res.params[k]) for k in ("bottom", "top", "ic50", "hill")]
+    popt, pcov = curve_fit(logistic4, x, y, p0=p0, xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    se = np.sqrt(np.diag(pcov))
+    for i, k in enumerate(("bottom", "top", "ic50", "hill")):
+        assert float(res.stderr[k]) == pytest.approx(se[i], rel=1e-5), k
+    assert res.covariance.shape == (4, 4)
+    assert res.covariance == pytest.approx(pcov, rel=1e-5, abs=1e-12)
+
+
+def test_ic50_ci_is_wald_t_on_log_scale() -> None:
+    rng = np.random.default_rng(7)
+    x, y, truth = _simulate(rng)
+    res = mp.fit(x, y, conc_unit="uM")
+    # independent: covariance of (bottom, top, ln ic50, hill) from the reference Jacobian
+    ref = _reference_fit(x, y, [truth["bottom"], truth["top"], np.log(truth["ic50"]), truth["hill"]])
+    J = ref.jac
+    dof = x.size - 4
+    s2 = 2 * ref.cost / dof
+    cov = s2 * np.linalg.inv(J.T @ J)
+    t = stats.t.ppf(0.975, dof)
+    low, high = res.ci("ic50", level=0.95)
+    assert low.magnitude == pytest.approx(np.exp(ref.x[2] - t * np.sqrt(cov[2, 2])), rel=1e-5)
+    assert high.magnitude == pytest.approx(np.exp(ref.x[2] + t * np.sqrt(cov[2, 2])), rel=1e-5)
+    # hill: symmetric Wald
+    lo_h, hi_h = res.ci("hill", level=0.9)
+    t90 = stats.t.ppf(0.95, dof)
+    assert float(lo_h) == pytest.approx(ref.x[3] - t90 * np.sqrt(cov[3, 3]), rel=1e-5)
+    assert float(hi_h) == pytest.approx(ref.x[3] + t90 * np.sqrt(cov[3, 3]), rel=1e-5)
+
+
+def test_icx_and_its_delta_method_interval_match_hand_computation() -> None:
+    rng = np.random.default_rng(11)
+    x, y, truth = _simulate(rng)
+    res = mp.fit(x, y, conc_unit="uM")
+    ref = _reference_fit(x, y, [truth["bottom"], truth["top"], np.log(truth["ic50"]), truth["hill"]])
+    b, t_, lc, h = ref.x
+    q = 0.9
+    # closed form: ln IC90 = ln ic50 + ln(q / (1 - q)) / hill
+    l90 = lc + np.log(q / (1 - q)) / h
+    assert res.icx(90).magnitude == pytest.approx(np.exp(l90), rel=1e-6)
+    grad = np.array([0.0, 0.0, 1.0, -np.log(q / (1 - q)) / h**2])
+    dof = x.size - 4
+    cov = (2 * ref.cost / dof) * np.linalg.inv(ref.jac.T @ ref.jac)
+    se = np.sqrt(grad @ cov @ grad)
+    tq = stats.t.ppf(0.975, dof)
+    low, high = res.ci("ic90")
+    assert low.magnitude == pytest.approx(np.exp(l90 - tq * se), rel=1e-5)
+    assert high.magnitude == pytest.approx(np.exp(l90 + tq * se), rel=1e-5)
+    assert res.icx(50).magnitude == pytest.approx(float(res.params["ic50"]), rel=1e-12)
+
+
+def test_absolute_conc_at_solves_the_fitted_curve() -> None:
+    truth = {"bottom": 20.0, "top": 100.0, "ic50": 0.1, "hill": 1.0}
+    res = mp.fit(mp.Q_(CONC, "uM"), logistic4(CONC, **truth))
+    # 4PL = 50 -> (x/ic50)^h = (top - 50)/(50 - bottom) = 50/30
+    assert res.conc_at(50.0).magnitude == pytest.approx(0.1 * 50 / 30, rel=1e-8)
+    assert np.isnan(res.conc_at(10.0).magnitude)  # below the bottom plateau: never reached
+
+
+def test_rising_curve_is_reported_with_top_above_bottom_and_negative_hill() -> None:
+    y = logistic4(CONC, 100.0, 5.0, 0.3, 1.2)  # rises from 5 to 100? no: bottom=100, top=5
+    res = mp.fit(mp.Q_(CONC, "uM"), y)
+    assert float(res.params["top"]) == pytest.approx(100.0, rel=1e-8)
+    assert float(res.params["bottom"]) == pytest.approx(5.0, rel=1e-8)
+    assert float(res.params["hill"]) == pytest.approx(-1.2, rel=1e-8)
+    assert float(res.params["ic50"]) == pytest.approx(0.3, rel=1e-8)
+    assert res.predict(mp.Q_(CONC, "uM")) == pytest.approx(y, rel=1e-9)
+
+
+def test_vehicle_points_at_zero_concentration_are_data() -> None:
+    rng = np.random.default_rng(3)
+    x = np.concatenate([[0.0, 0.0, 0.0], np.repeat(CONC, 2)])
+    y = logistic4(np.where(x == 0, 1e-300, x), 5.0, 100.0, 0.1, 1.0) + rng.normal(0, 3, x.size)
+    res = mp.fit(x, y, conc_unit="uM")
+    ref = _reference_fit(np.where(x == 0, 1e-300, x), y, [5.0, 100.0, np.log(0.1), 1.0])
+    assert float(res.rss) <= 2 * ref.cost * (1 + 1e-9)
+    assert float(res.params["ic50"]) == pytest.approx(np.exp(ref.x[2]), rel=1e-6)
+    assert int(res.n) == x.size
+
+
+@pytest.mark.parametrize(("model", "fixed"), [("3pl", {}), ("2pl", {}), ("4pl", {"top": 100.0}), ("4pl", {"hill": 1.0})])
+def test_fixed_parameters_match_reduced_least_squares(model: str, fixed: dict[str, float]) -> None:
+    rng = np.random.default_rng(5)
+    x = np.repeat(CONC, 3)
+    y = logistic4(x, 0.0, 100.0, 0.05, 1.1) + rng.normal(0, 3, x.size)
+    res = mp.fit(x, y, conc_unit="uM", model=model, fixed=fixed or None)
+    fixed_all = {"3pl": {"bottom": 0.0}, "2pl": {"bottom": 0.0, "top": 100.0}}.get(model, {}) | fixed
+    names = ["bottom", "top", "lc", "hill"]
+    free = [n for n in names if n not in fixed_all]
+    start = {"bottom": 0.0, "top": 100.0, "lc": np.log(0.05), "hill": 1.1}
+
+    def resid(p: np.ndarray) -> np.ndarray:
+        v = dict(fixed_all) | dict(zip(free, p, strict=True))
+        return logistic4(x, v["bottom"], v["top"], np.exp(v["lc"]), v["hill"]) - y
+
+    ref = least_squares(resid, [start[n] for n in free], method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    assert float(res.rss) <= 2 * ref.cost * (1 + 1e-9)
+    assert float(res.params["ic50"]) == pytest.approx(np.exp(ref.x[free.index("lc")]), rel=1e-6)
+    for k, v in fixed_all.items():
+        assert float(res.params[k]) == v
+        assert float(res.stderr[k]) == 0.0
+    assert int(res.dof) == x.size - len(free)
+
+
+def test_bounded_optimum_matches_bounded_least_squares() -> None:
+    rng = np.random.default_rng(9)
+    x = np.repeat(CONC, 3)
+    y = logistic4(x, 0.0, 100.0, 0.05, 2.5) + rng.normal(0, 3, x.size)
+    res = mp.fit(x, y, conc_unit="uM", bounds={"hill": (0.2, 1.5)})
+
+    def resid(p: np.ndarray) -> np.ndarray:
+        return logistic4(x, p[0], p[1], np.exp(p[2]), p[3]) - y
+
+    ref = least_squares(
+        resid, [0.0, 100.0, np.log(0.05), 1.4], bounds=([-np.inf, -np.inf, -np.inf, 0.2], [np.inf, np.inf, np.inf, 1.5]),
+        method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+    )
+    assert ref.x[3] == pytest.approx(1.5)
+    assert float(res.params["hill"]) == pytest.approx(1.5, rel=1e-12)
+    assert float(res.rss) <= 2 * ref.cost * (1 + 1e-9)
+    assert float(res.params["ic50"]) == pytest.approx(np.exp(ref.x[2]), rel=1e-6)
+    assert res.status & mp.FitStatus.AT_BOUND
+    assert res.converged
+
+
+@pytest.mark.parametrize("model", ["5pl", "weibull1", "weibull2"])
+def test_other_families_match_tight_least_squares(model: str) -> None:
+    rng = np.random.default_rng(21)
+    m = mp.models.get_model(model)
+    truth = {"bottom": 5.0, "top": 100.0, "xmid": 0.1, "hill": 1.3} | ({"s": 0.6} if m.has_s else {})
+    x = np.repeat(CONC, 3)
+    y = m(x, **truth) + rng.normal(0, 2, x.size)
+    res = mp.fit(x, y, conc_unit="uM", model=model)
+
+    def resid(p: np.ndarray) -> np.ndarray:
+        v = {"bottom": p[0], "top": p[1], "xmid": np.exp(p[2]), "hill": p[3]}
+        if m.has_s:
+            v["s"] = np.exp(p[4])
+        return m(x, **v) - y
+
+    p0 = [5.0, 100.0, np.log(0.1), 1.3] + ([np.log(0.6)] if m.has_s else [])
+    ref = least_squares(resid, p0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
+    assert float(res.rss) <= 2 * ref.cost * (1 + 1e-9)
+    assert float(res.params["xmid"]) == pytest.approx(np.exp(ref.x[2]), rel=1e-5)
+    # the derived relative IC50 solves "half-way between the plateaus"
+    half = 0.5 * (float(res.params["top"]) + float(res.params["bottom"]))
+    pred = res.predict(res.ic50)
+    assert float(pred) == pytest.approx(half, rel=1e-9)
+
+
+def test_flat_curve_is_flagged_with_undetermined_ic50_and_batch_survives() -> None:
+    rng = np.random.default_rng(0)
+    good = logistic4(np.repeat(CONC, 3), 5.0, 100.0, 0.1, 1.0) + rng.normal(0, 3, 30)
+    flat = 100.0 + rng.normal(0, 3, 30)
+    const = np.full(30, 50.0)
+    few = np.full(30, np.nan)
+    few[:2] = [90.0, 10.0]
+    res = mp.fit(mp.Q_(np.repeat(CONC, 3), "uM"), np.stack([good, flat, const, few]))
+    st_ = res.status
+    assert st_[0] == mp.FitStatus.OK
+    assert st_[1] & mp.FitStatus.FLAT_RESPONSE
+    assert st_[2] & mp.FitStatus.FLAT_RESPONSE
+    assert st_[3] & mp.FitStatus.TOO_FEW_POINTS
+    ic50 = res.ic50.magnitude
+    assert np.isfinite(ic50[0]) and np.isnan(ic50[1:]).all()
+    assert np.isnan(res.ci("ic50").low.magnitude[1:]).all()
+    assert res.response_pvalue[0] < 1e-6 and res.response_pvalue[1] > 0.05
+
+
+def test_ic50_outside_tested_range_is_flagged() -> None:
+    x = np.repeat(CONC, 2)
+    y = logistic4(x, 0.0, 100.0, 40.0, 1.5) + np.tile([1.0, -1.0], 10)
+    res = mp.fit(x, y, conc_unit="uM", fixed={"bottom": 0.0, "top": 100.0})
+    assert float(res.params["ic50"]) > CONC.max()
+    assert res.status & mp.FitStatus.IC50_OUTSIDE_RANGE
+
+
+def test_f_test_p_value_matches_hand_computation() -> None:
+    rng = np.random.default_rng(4)
+    x = np.repeat(CONC, 3)
+    y = logistic4(x, 40.0, 60.0, 0.1, 1.0) + rng.normal(0, 6, x.size)
+    res = mp.fit(x, y, conc_unit="uM")
+    rss0 = float(((y - y.mean()) ** 2).sum())
+    rss1 = float(res.rss)
+    F = ((rss0 - rss1) / 3) / (rss1 / (x.size - 4))
+    assert float(res.response_pvalue) == pytest.approx(stats.f.sf(F, 3, x.size - 4), rel=1e-9)
+
+
+# ------------------------------------------------------------------ batches and invariances
+def test_batch_of_n_equals_n_single_fits() -> None:
+    rng = np.random.default_rng(12)
+    ys = np.stack([_simulate(rng)[1] for _ in range(12)]).reshape(3, 4, 30)
+    x = np.repeat(CONC, 3)
+    batch = mp.fit(x, ys, conc_unit="uM")
+    assert batch.shape == (3, 4)
+    for idx in np.ndindex(3, 4):
+        single = mp.fit(x, ys[idx], conc_unit="uM")
+        for k in ("bottom", "top", "ic50", "hill"):
+            assert batch.params[k][idx] == pytest.approx(float(single.params[k]), rel=1e-10)
+            assert batch.stderr[k][idx] == pytest.approx(float(single.stderr[k]), rel=1e-8)
+        assert batch.status[idx] == single.status
+
+
+def test_replicate_pooling_equals_the_unpooled_problem() -> None:
+    rng = np.random.default_rng(13)
+    x = np.repeat(CONC, 3)
+    y = np.stack([_simulate(rng)[1] for _ in range(5)])
+    y[1, 4] = np.nan
+    pooled = mp.fit(x, y, conc_unit="uM")  # shared 1-D conc: replicates pooled
+    unpooled = mp.fit(np.broadcast_to(x, y.shape), y, conc_unit="uM")  # per-curve conc: no pooling
+    for k in ("bottom", "top", "ic50", "hill"):
+        assert pooled.params[k] == pytest.approx(unpooled.params[k], rel=1e-7)
+        assert pooled.stderr[k] == pytest.approx(unpooled.stderr[k], rel=1e-6)
+    assert pooled.rss == pytest.approx(unpooled.rss, rel=1e-10)
+    assert (pooled.n == unpooled.n).all() and pooled.n[1] == 29
+
+
+def test_ragged_design_with_nan_padding() -> None:
+    rng = np.random.default_rng(14)
+    x = np.tile(np.repeat(CONC, 3), (2, 1))
+    y = np.stack([_simulate(rng)[1] for _ in range(2)])
+    x[1, -6:] = np.nan
+    y[1, -6:] = np.nan
+    res = mp.fit(x, y, conc_unit="uM")
+    single = mp.fit(x[1, :-6], y[1, :-6], conc_unit="uM")
+    assert res.params["ic50"][1] == pytest.approx(float(single.params["ic50"]), rel=1e-7)
+    assert res.n.tolist() == [30, 24]
+
+
+@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-3, 1.0, 1e3]))
+def test_unit_rescaling_gives_the_same_ic50_quantity(seed: int, scale: float) -> None:
+    rng = np.random.default_rng(seed)
+    x, y, _ = _simulate(rng)
+    a = mp.fit(mp.Q_(x, "uM"), y)
+    b = mp.fit(mp.Q_(x * 1e3, "nM"), y)
+    assert b.ic50.to("uM").magnitude == pytest.approx(a.ic50.magnitude, rel=1e-7, nan_ok=True)
+    assert float(b.params["hill"]) == pytest.approx(float(a.params["hill"]), rel=1e-7)
+    c = mp.fit(mp.Q_(x * scale, "uM"), y)  # a different compound, 'scale'-fold shifted
+    assert c.ic50.magnitude == pytest.approx(a.ic50.magnitude * scale, rel=1e-7, nan_ok=True)
+
+
+@given(seed=st.integers(0, 10_000))
+def test_point_order_does_not_matter(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, y, _ = _simulate(rng)
+    perm = rng.permutation(x.size)
+    a = mp.fit(x, y, conc_unit="uM")
+    b = mp.fit(x[perm], y[perm], conc_unit="uM")
+    assert float(b.params["ic50"]) == pytest.approx(float(a.params["ic50"]), rel=1e-7)
+    assert float(b.rss) == pytest.approx(float(a.rss), rel=1e-10)
+
+
+@given(seed=st.integers(0, 10_000), drop=st.integers(0, 29))
+def test_nan_point_equals_removed_point(seed: int, drop: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, y, _ = _simulate(rng)
+    y_nan = y.copy()
+    y_nan[drop] = np.nan
+    a = mp.fit(x, y_nan, conc_unit="uM")
+    b = mp.fit(np.delete(x, drop), np.delete(y, drop), conc_unit="uM")
+    assert float(a.params["ic50"]) == pytest.approx(float(b.params["ic50"]), rel=1e-7)
+    assert int(a.n) == int(b.n) == 29
+
+
+def test_workers_give_identical_results() -> None:
+    rng = np.random.default_rng(15)
+    ys = np.stack([_simulate(rng)[1] for _ in range(5000)])
+    x = np.repeat(CONC, 3)
+    a = mp.fit(x, ys, conc_unit="uM")
+    b = mp.fit(x, ys, conc_unit="uM", workers=2)
+    for k in ("bottom", "top", "ic50", "hill"):
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    np.testing.assert_array_equal(a.status, b.status)
+
+
+# ------------------------------------------------------------------ bad input
+def _xy() -> tuple[np.ndarray, np.ndarray]:
+    return CONC.copy(), logistic4(CONC, 0.0, 100.0, 0.1, 1.0)
+
+
+def test_fit_rejects_negative_concentrations() -> None:
+    x, y = _xy()
+    x[2] = -1.0
+    with pytest.raises(ValueError, match="`conc` must be non-negative.*-1.0"):
+        mp.fit(x, y, conc_unit="uM")
+
+
+def test_fit_rejects_infinite_concentrations() -> None:
+    x, y = _xy()
+    x[0] = np.inf
+    with pytest.raises(ValueError, match="`conc` must be finite"):
+        mp.fit(x, y, conc_unit="uM")
+
+
+def test_fit_rejects_nan_concentration_with_a_response() -> None:
+    x, y = _xy()
+    x[3] = np.nan
+    with pytest.raises(ValueError, match="`conc` is NaN at index"):
+        mp.fit(x, y, conc_unit="uM")
+
+
+def test_fit_rejects_infinite_responses() -> None:
+    x, y = _xy()
+    y[1] = -np.inf
+    with pytest.raises(ValueError, match="`response` must be finite or NaN"):
+        mp.fit(x, y, conc_unit="uM")
+
+
+def test_fit_rejects_missing_and_wrong_units() -> None:
+    x, y = _xy()
+    with pytest.raises(UnitError, match="no unit"):
+        mp.fit(x, y)
+    with pytest.raises(UnitError, match="concentration"):
+        mp.fit(x, y, conc_unit="s")
+    with pytest.raises(UnitError):
+        mp.fit(mp.Q_(x, "mg"), y)
+
+
+def test_fit_rejects_shapes_that_do_not_broadcast() -> None:
+    x, y = _xy()
+    with pytest.raises(ShapeError, match="same last"):
+        mp.fit(x[:-1], y, conc_unit="uM")
+    with pytest.raises(ShapeError, match="do not broadcast"):
+        mp.fit(np.tile(x, (3, 1)), np.tile(y, (2, 1)), conc_unit="uM")
+
+
+def test_fit_rejects_unknown_model_listing_known_ones() -> None:
+    x, y = _xy()
+    with pytest.raises(UnknownModelError, match="'4pl'"):
+        mp.fit(x, y, conc_unit="uM", model="logistic9")
+
+
+def test_fit_rejects_fixed_or_bounds_naming_unknown_parameters() -> None:
+    x, y = _xy()
+    with pytest.raises(ValueError, match="unknown parameter.*'slope'"):
+        mp.fit(x, y, conc_unit="uM", fixed={"slope": 1.0})
+    with pytest.raises(ValueError, match="unknown parameter.*'s'"):
+        mp.fit(x, y, conc_unit="uM", bounds={"s": (0, 1)})
+    with pytest.raises(ValueError, match="low < high"):
+        mp.fit(x, y, conc_unit="uM", bounds={"hill": (2, 1)})
+
+
+def test_fit_does_not_mutate_inputs() -> None:
+    x, y = _xy()
+    y[4] = np.nan
+    x0, y0 = x.copy(), y.copy()
+    mp.fit(x, y, conc_unit="uM", fixed={"bottom": np.float64(0.0)})
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(y, y0)
+
+
+def test_result_arrays_are_read_only() -> None:
+    x, y = _xy()
+    res = mp.fit(x, y, conc_unit="uM")
+    with pytest.raises(ValueError, match="read-only"):
+        res.params["ic50"][...] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        res.rss[...] = 1.0
+
+
+def test_ci_rejects_bad_level_and_unknown_name() -> None:
+    x, y = _xy()
+    res = mp.fit(x, y, conc_unit="uM")
+    with pytest.raises(ValueError, match="`level`"):
+        res.ci("ic50", level=95)
+    with pytest.raises(KeyError, match="slope"):
+        res.ci("slope")
+    with pytest.raises(ValueError, match="`p`"):
+        res.icx(100)

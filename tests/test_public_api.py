@@ -1,0 +1,31 @@
+"""Pin the public surface other pipelines code against."""
+
+from __future__ import annotations
+
+import mtor_pharm as mp
+
+
+def test_top_level_all_is_sorted_and_complete() -> None:
+    assert mp.__all__ == sorted(mp.__all__)
+    for name in mp.__all__:
+        assert hasattr(mp, name), name
+
+
+def test_contract_names_exist() -> None:
+    for name in ("ureg", "Q_", "dilution_series", "fit", "FitResult", "FitStatus", "pic50", "lmfit_model"):
+        assert name in mp.__all__
+
+
+def test_fitstatus_values_are_stable() -> None:
+    assert int(mp.FitStatus.OK) == 0
+    assert [int(f) for f in (
+        mp.FitStatus.NOT_CONVERGED, mp.FitStatus.AT_BOUND, mp.FitStatus.FLAT_RESPONSE,
+        mp.FitStatus.IC50_OUTSIDE_RANGE, mp.FitStatus.TOO_FEW_POINTS,
+    )] == [1, 2, 4, 8, 16]
+    assert set(mp.STATUS_MESSAGES) >= set(mp.FitStatus)
+
+
+def test_package_ships_type_marker() -> None:
+    from importlib.resources import files
+
+    assert files("mtor_pharm").joinpath("py.typed").is_file()
