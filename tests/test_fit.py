@@ -28,7 +28,9 @@ def _reference_fit(x: np.ndarray, y: np.ndarray, p0: list[float]) -> least_squar
     return least_squares(resid, p0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
 
 
-def _simulate(rng: np.random.Generator, n_rep: int = 3, sd: float = 4.0) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+def _simulate(
+    rng: np.random.Generator, n_rep: int = 3, sd: float = 4.0
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     truth = {
         "bottom": rng.uniform(0, 15), "top": rng.uniform(90, 110),
         "ic50": 10 ** rng.uniform(-2.5, -0.5), "hill": rng.uniform(0.7, 2.5),
@@ -146,7 +148,9 @@ def test_vehicle_points_at_zero_concentration_are_data() -> None:
     assert int(res.n) == x.size
 
 
-@pytest.mark.parametrize(("model", "fixed"), [("3pl", {}), ("2pl", {}), ("4pl", {"top": 100.0}), ("4pl", {"hill": 1.0})])
+@pytest.mark.parametrize(
+    ("model", "fixed"), [("3pl", {}), ("2pl", {}), ("4pl", {"top": 100.0}), ("4pl", {"hill": 1.0})]
+)
 def test_fixed_parameters_match_reduced_least_squares(model: str, fixed: dict[str, float]) -> None:
     rng = np.random.default_rng(5)
     x = np.repeat(CONC, 3)
@@ -180,7 +184,9 @@ def test_bounded_optimum_matches_bounded_least_squares() -> None:
         return logistic4(x, p[0], p[1], np.exp(p[2]), p[3]) - y
 
     ref = least_squares(
-        resid, [0.0, 100.0, np.log(0.05), 1.4], bounds=([-np.inf, -np.inf, -np.inf, 0.2], [np.inf, np.inf, np.inf, 1.5]),
+        resid,
+        [0.0, 100.0, np.log(0.05), 1.4],
+        bounds=([-np.inf, -np.inf, -np.inf, 0.2], [np.inf, np.inf, np.inf, 1.5]),
         method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
     )
     assert ref.x[3] == pytest.approx(1.5)

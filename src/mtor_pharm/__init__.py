@@ -13,6 +13,8 @@ Examples
 from importlib.metadata import PackageNotFoundError, version
 
 from . import errors, models, units
+from ._example import load_example, run_example
+from ._tables import fit_table, summary_table
 from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, fit, lmfit_model
 from .units import Q_, dilution_series, from_pic50, pic50, ureg
 
@@ -22,19 +24,23 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 __all__ = [
+    "Q_",
+    "STATUS_MESSAGES",
     "ConfidenceInterval",
     "FitResult",
     "FitStatus",
-    "Q_",
-    "STATUS_MESSAGES",
     "__version__",
     "dilution_series",
     "errors",
     "fit",
+    "fit_table",
     "from_pic50",
     "lmfit_model",
+    "load_example",
     "models",
     "pic50",
+    "run_example",
+    "summary_table",
     "units",
     "ureg",
 ]

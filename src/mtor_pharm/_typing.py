@@ -18,4 +18,10 @@ ModelName: TypeAlias = Literal["4pl", "3pl", "2pl", "hill", "5pl", "weibull1", "
 #: such strings, or a bare array together with ``conc_unit=``.
 ConcentrationLike: TypeAlias = Any
 
-__all__ = ["ArrayLike", "BoolArray", "ConcentrationLike", "FloatArray", "IntArray", "ModelName"]
+#: A pint Quantity (pint's own annotations are incomplete; this keeps mypy --strict honest
+#: about where Quantities flow without pretending to type pint's internals).
+Quantity: TypeAlias = Any
+#: A pint Unit.
+Unit: TypeAlias = Any
+
+__all__ = ["ArrayLike", "BoolArray", "ConcentrationLike", "FloatArray", "IntArray", "ModelName", "Quantity", "Unit"]

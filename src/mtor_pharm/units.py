@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ._typing import ConcentrationLike, FloatArray
+from ._typing import ConcentrationLike, FloatArray, Quantity, Unit
 from .errors import UnitError
 
 __all__ = [
@@ -33,15 +33,20 @@ __all__ = [
     "ureg",
 ]
 
+def _registry() -> Any:
+    """pint's application registry, looked up at call time."""
+    return pint.get_application_registry()  # type: ignore[no-untyped-call]
+
+
 #: pint's application registry (a wrapper that follows ``pint.set_application_registry``).
-ureg: Any = pint.get_application_registry()
+ureg: Any = _registry()
 
 _MOLAR = "[substance] / [length] ** 3"
 _MASS_CONC = "[mass] / [length] ** 3"
 _MOLAR_MASS = "[mass] / [substance]"
 
 
-def Q_(value: Any, unit: str | None = None) -> pint.Quantity:  # noqa: N802 - pint's own idiom
+def Q_(value: Any, unit: str | None = None) -> Quantity:
     """Make a Quantity with the shared registry.
 
     Parameters
@@ -62,7 +67,7 @@ def Q_(value: Any, unit: str | None = None) -> pint.Quantity:  # noqa: N802 - pi
     >>> round(mp.Q_("10 µM").to("nM").magnitude, 9)
     10000.0
     """
-    registry = pint.get_application_registry()
+    registry = _registry()
     if unit is None:
         if isinstance(value, str):
             return registry.Quantity(value)
@@ -70,8 +75,8 @@ def Q_(value: Any, unit: str | None = None) -> pint.Quantity:  # noqa: N802 - pi
     return registry.Quantity(value, unit)
 
 
-def _parse_unit(unit: Any, *, name: str) -> pint.Unit:
-    registry = pint.get_application_registry()
+def _parse_unit(unit: Any, *, name: str) -> Unit:
+    registry = _registry()
     try:
         return registry.Unit(unit) if isinstance(unit, str) else registry.Unit(str(unit))
     except (pint.errors.UndefinedUnitError, ValueError, TypeError, AttributeError) as exc:
@@ -81,18 +86,18 @@ def _parse_unit(unit: Any, *, name: str) -> pint.Unit:
         ) from None
 
 
-def _is_molar(unit: pint.Unit) -> bool:
-    return bool(unit.dimensionality == pint.get_application_registry().get_dimensionality(_MOLAR))
+def _is_molar(unit: Unit) -> bool:
+    return bool(unit.dimensionality == _registry().get_dimensionality(_MOLAR))
 
 
-def _is_mass_conc(unit: pint.Unit) -> bool:
+def _is_mass_conc(unit: Unit) -> bool:
     return bool(
-        unit.dimensionality == pint.get_application_registry().get_dimensionality(_MASS_CONC)
+        unit.dimensionality == _registry().get_dimensionality(_MASS_CONC)
     )
 
 
-def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> pint.Quantity:
-    registry = pint.get_application_registry()
+def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Quantity:
+    registry = _registry()
     if isinstance(conc, pint.Quantity):
         if conc_unit is not None:
             raise UnitError(
@@ -159,7 +164,7 @@ def _molecular_weight_g_per_mol(molecular_weight: Any) -> float:
     return value
 
 
-def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "uM") -> pint.Quantity:
+def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "uM") -> Quantity:
     """Convert a mass concentration (e.g. µg/mL) to a molar one.
 
     Parameters
@@ -185,12 +190,12 @@ def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     if not _is_mass_conc(q.units):
         raise UnitError(f"`conc` must be a mass concentration such as '1 ug/mL'; got units {q.units!s}.")
     mw = _molecular_weight_g_per_mol(molecular_weight)
-    registry = pint.get_application_registry()
+    registry = _registry()
     molar = q.to("g/L").magnitude / mw
     return registry.Quantity(molar, "M").to(unit)
 
 
-def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "ug/mL") -> pint.Quantity:
+def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "ug/mL") -> Quantity:
     """Convert a molar concentration to a mass concentration (the inverse of :func:`mass_to_molar`).
 
     Examples
@@ -202,7 +207,7 @@ def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     if not _is_molar(q.units):
         raise UnitError(f"`conc` must be a molar concentration such as '1 uM'; got units {q.units!s}.")
     mw = _molecular_weight_g_per_mol(molecular_weight)
-    registry = pint.get_application_registry()
+    registry = _registry()
     return registry.Quantity(q.to("M").magnitude * mw, "g/L").to(unit)
 
 
@@ -212,7 +217,7 @@ def as_concentration(
     conc_unit: str | None = None,
     molecular_weight: Any = None,
     name: str = "conc",
-) -> tuple[FloatArray, pint.Unit]:
+) -> tuple[FloatArray, Unit]:
     """Validate a concentration and split it into float64 magnitudes and a unit.
 
     Parameters
@@ -268,7 +273,7 @@ def as_concentration(
     return values, unit
 
 
-def dilution_series(top: ConcentrationLike, *, factor: float, n: int) -> pint.Quantity:
+def dilution_series(top: ConcentrationLike, *, factor: float, n: int) -> Quantity:
     """A serial dilution, highest concentration first.
 
     Parameters
@@ -298,7 +303,7 @@ def dilution_series(top: ConcentrationLike, *, factor: float, n: int) -> pint.Qu
     if values.ndim != 0 or not (np.isfinite(values) and values > 0):
         raise ValueError(f"`top` must be one positive finite concentration; got {top!r}.")
     series = float(values) / float(factor) ** np.arange(int(n), dtype=np.float64)
-    return pint.get_application_registry().Quantity(series, unit)
+    return _registry().Quantity(series, unit)
 
 
 def pic50(ic50: ConcentrationLike, *, conc_unit: str | None = None) -> FloatArray | float:
@@ -310,13 +315,13 @@ def pic50(ic50: ConcentrationLike, *, conc_unit: str | None = None) -> FloatArra
     8.0
     """
     values, unit = as_concentration(ic50, conc_unit=conc_unit, name="ic50")
-    molar = values * pint.get_application_registry().Quantity(1.0, unit).to("M").magnitude
+    molar = values * _registry().Quantity(1.0, unit).to("M").magnitude
     with np.errstate(divide="ignore", invalid="ignore"):
         out = -np.log10(molar)
     return float(out) if out.ndim == 0 else out
 
 
-def from_pic50(p: Any, *, unit: str = "nM") -> pint.Quantity:
+def from_pic50(p: Any, *, unit: str = "nM") -> Quantity:
     """The concentration whose pIC50 is `p`, in `unit`.
 
     Examples
@@ -324,7 +329,7 @@ def from_pic50(p: Any, *, unit: str = "nM") -> pint.Quantity:
     >>> round(mp.from_pic50(8.0, unit="nM").magnitude, 9)
     10.0
     """
-    registry = pint.get_application_registry()
+    registry = _registry()
     u = _parse_unit(unit, name="unit")
     if not _is_molar(u):
         raise UnitError(f"`unit` must be a molar unit such as 'nM'; got {unit!r}.")

@@ -12,10 +12,10 @@ import pint
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from .._typing import BoolArray, ConcentrationLike, FloatArray
+from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
-from ..units import as_concentration
+from ..units import _registry, as_concentration
 from . import _engine
 from ._result import FitResult, FitStatus
 
@@ -44,12 +44,12 @@ def _as_response(response: ArrayLike) -> FloatArray:
     return y
 
 
-def _scalar_param(name: str, value: Any, unit: pint.Unit, what: str) -> Any:
+def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
     """Convert a fixed value / bound given for parameter `name` to the internal scale."""
     if name in ("ic50", "xmid"):
         if isinstance(value, pint.Quantity | str):
             mag, u = as_concentration(value, name=f"{what}[{name!r}]")
-            mag = mag * pint.get_application_registry().Quantity(1.0, u).to(unit).magnitude
+            mag = mag * _registry().Quantity(1.0, u).to(unit).magnitude
         else:
             mag = np.asarray(value, dtype=np.float64)
         if np.any(mag < 0) or np.any(np.isnan(mag)):
@@ -416,7 +416,7 @@ def _canonical(m: Model, free: BoolArray, prep: _Prepared, P: FloatArray, A: Flo
         Pf[:, 3] = -Pf[:, 3]
     P[flip] = Pf
     # Jacobian columns: bottom <-> top swap, hill changes sign
-    fidx = list(np.flatnonzero(free))
+    fidx = [int(i) for i in np.flatnonzero(free)]
     perm = np.arange(len(fidx))
     i0, i1 = fidx.index(0), fidx.index(1)
     perm[i0], perm[i1] = i1, i0
@@ -446,7 +446,7 @@ def _spd_inverse(A: FloatArray) -> FloatArray:
 
 
 def _assemble(
-    m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, batch: tuple[int, ...], unit: pint.Unit
+    m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, batch: tuple[int, ...], unit: Unit
 ) -> FitResult:
     N, p = out.P.shape
     q = int(free.sum())

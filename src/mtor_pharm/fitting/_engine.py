@@ -107,7 +107,7 @@ def grid_start(model: Model, prob: Problem, free: BoolArray, sign: int = 0) -> F
     `sign` restricts the grid to rising (-1) or falling (+1) hills; 0 uses both
     (or only positive hills where the family is symmetric and both plateaus are free).
     """
-    n, k = prob.lx.shape
+    n = prob.lx.shape[0]
     P = prob.P_fixed.copy()
     if model.has_s and free[4]:
         P[:, 4] = 0.0  # s = 1
@@ -211,6 +211,23 @@ _ZERO_RSS = 1e-28  # an RSS below this fraction of sum(w y^2) is an exact fit
 
 class _WorkingSet:
     """The curves currently being iterated, as parallel arrays."""
+
+    idx: NDArray[np.int64]
+    P: FloatArray
+    rss: FloatArray
+    lam: FloatArray
+    nu: FloatArray
+    D: FloatArray
+    lx: FloatArray
+    y: FloatArray
+    w: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    r: FloatArray
+    cols: FloatArray
+    it: FloatArray
+    rss_ref: FloatArray
+    floor: FloatArray
 
     def __init__(self, q: int) -> None:
         self.q = q

@@ -11,13 +11,12 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
-import pint
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from .._typing import FloatArray, IntArray
+from .._typing import FloatArray, IntArray, Quantity
 from ..models import Model, get_model
-from ..units import as_concentration
+from ..units import _registry, as_concentration
 
 __all__ = ["STATUS_MESSAGES", "ConfidenceInterval", "FitResult", "FitStatus"]
 
@@ -189,9 +188,9 @@ class FitResult:
             out: FloatArray = np.sqrt(self.rss / np.where(self.dof > 0, self.dof, np.nan))
         return out
 
-    def _quantity(self, values: ArrayLike) -> pint.Quantity:
+    def _quantity(self, values: ArrayLike) -> Quantity:
         arr = np.asarray(values, dtype=np.float64)
-        registry = pint.get_application_registry()
+        registry = _registry()
         return registry.Quantity(arr if arr.ndim else float(arr), self.conc_unit)
 
     def _undetermined(self) -> NDArray[np.bool_]:
@@ -254,14 +253,14 @@ class FitResult:
         return out
 
     @property
-    def ic50(self) -> pint.Quantity:
+    def ic50(self) -> Quantity:
         """Relative IC50 (half-way between the fitted plateaus), in the caller's unit.
 
         NaN for curves flagged flat, not converged or with too few points.
         """
         return self.icx(50)
 
-    def icx(self, p: float) -> pint.Quantity:
+    def icx(self, p: float) -> Quantity:
         """Concentration at which the response has moved `p` % of the way from the
         zero-dose plateau to the high-dose plateau (drc's *relative* ED).
 
@@ -287,7 +286,7 @@ class FitResult:
             value = np.where(self._undetermined(), np.nan, np.exp(lx))
         return self._quantity(value)
 
-    def conc_at(self, response: float) -> pint.Quantity:
+    def conc_at(self, response: float) -> Quantity:
         """Concentration at which the fitted curve equals `response` (absolute ICx).
 
         NaN where the curve never reaches `response` or is undetermined.
@@ -378,7 +377,7 @@ class FitResult:
         True
         """
         x, unit = as_concentration(conc, conc_unit=conc_unit)
-        x = x * pint.get_application_registry().Quantity(1.0, unit).to(self.conc_unit).magnitude
+        x = x * _registry().Quantity(1.0, unit).to(self.conc_unit).magnitude
         expand = (Ellipsis,) + (None,) * max(x.ndim, 1)
         values = {k: np.asarray(v)[expand] for k, v in self.params.items()}
         return self._model(np.atleast_1d(x), **values) if x.ndim else self._model(x[None], **values)[..., 0]
