@@ -61,8 +61,8 @@ __all__ = [
 
 
 def _shape_logistic(z: FloatArray, s: FloatArray | None) -> tuple[FloatArray, FloatArray]:
-    S = special.expit(-z)
-    return S, -S * (1.0 - S)
+    S = 1.0 / (1.0 + np.exp(z))  # exp overflow to inf gives exactly 0 (callers ignore 'over')
+    return S, S * (S - 1.0)
 
 
 def _inv_logistic(S: FloatArray, s: FloatArray | None) -> FloatArray:

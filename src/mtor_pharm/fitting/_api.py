@@ -262,6 +262,7 @@ def fit(
     # start once on each branch and keep the better optimum.
     signs = (1, -1) if (not m.symmetric and free[3]) else (0,)
     outs = [_engine.Outputs(N, p, q) for _ in signs]
+    kernel = _engine.make_kernel(m, free, *_plateau_bounds(bounds_int))
 
     def run(part: np.ndarray) -> None:
         if part.size == 0:
@@ -271,7 +272,7 @@ def fit(
                 m, x if shared else x2, y2, w2, shared, free, fixed_arr, bounds_int, prep,
                 int(part[0]), int(part[-1]) + 1, sign,
             )
-            _engine.solve(m, chunks, free, out, max_iter=max_iter, target=2 * _BLOCK)
+            _engine.solve(m, chunks, free, out, kernel=kernel, max_iter=max_iter, target=2 * _BLOCK)
 
     if len(parts) == 1:
         run(parts[0])
@@ -287,6 +288,16 @@ def fit(
         out.converged[better] = other.converged[better]
         out.iterations += other.iterations
     return _assemble(m, prep, out, free, batch, unit)
+
+
+def _plateau_bounds(bounds_int: Mapping[str, tuple[Any, Any]]) -> tuple[FloatArray, FloatArray]:
+    lo = np.full((1, 2), -np.inf)
+    hi = np.full((1, 2), np.inf)
+    for i, name in enumerate(("bottom", "top")):
+        if name in bounds_int:
+            lo[0, i] = np.min(bounds_int[name][0])
+            hi[0, i] = np.max(bounds_int[name][1])
+    return lo, hi
 
 
 class _Prepared:
