@@ -22,6 +22,7 @@ def logistic4(x: np.ndarray, bottom: float, top: float, ic50: float, hill: float
 
 def _reference_fit(x: np.ndarray, y: np.ndarray, p0: list[float]) -> least_squares:
     """Tight scipy fit on (bottom, top, ln ic50, hill)."""
+
     def resid(p: np.ndarray) -> np.ndarray:
         return logistic4(x, p[0], p[1], np.exp(p[2]), p[3]) - y
 
@@ -32,8 +33,10 @@ def _simulate(
     rng: np.random.Generator, n_rep: int = 3, sd: float = 4.0
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     truth = {
-        "bottom": rng.uniform(0, 15), "top": rng.uniform(90, 110),
-        "ic50": 10 ** rng.uniform(-2.5, -0.5), "hill": rng.uniform(0.7, 2.5),
+        "bottom": rng.uniform(0, 15),
+        "top": rng.uniform(90, 110),
+        "ic50": 10 ** rng.uniform(-2.5, -0.5),
+        "hill": rng.uniform(0.7, 2.5),
     }
     x = np.repeat(CONC, n_rep)
     y = logistic4(x, **truth) + rng.normal(0, sd, x.size)
@@ -187,7 +190,10 @@ def test_bounded_optimum_matches_bounded_least_squares() -> None:
         resid,
         [0.0, 100.0, np.log(0.05), 1.4],
         bounds=([-np.inf, -np.inf, -np.inf, 0.2], [np.inf, np.inf, np.inf, 1.5]),
-        method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+        method="trf",
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=1e-15,
     )
     assert ref.x[3] == pytest.approx(1.5)
     assert float(res.params["hill"]) == pytest.approx(1.5, rel=1e-12)

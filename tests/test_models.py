@@ -58,7 +58,10 @@ def test_get_model_lists_known_names_for_unknown_ones() -> None:
 
 
 params = st.tuples(
-    st.floats(-20, 20), st.floats(50, 150), st.floats(-5, 5), st.floats(0.3, 4) | st.floats(-4, -0.3),
+    st.floats(-20, 20),
+    st.floats(50, 150),
+    st.floats(-5, 5),
+    st.floats(0.3, 4) | st.floats(-4, -0.3),
     st.floats(-1.5, 1.5),
 )
 

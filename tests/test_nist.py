@@ -52,12 +52,14 @@ def test_rat43_certified_values() -> None:
     assert _sig(float(res.rss), d["rss"]) >= 6
     assert _sig(float(res.sigma), d["residual_sd"]) >= 6
     C = res.covariance[np.ix_([1, 2, 3, 4], [1, 2, 3, 4])]
-    G = np.array([
-        [1, 0, 0, 0],
-        [0, -hill / xmid, -np.log(xmid), 0],
-        [0, 0, -1, 0],
-        [0, 0, 0, -1 / s**2],
-    ])
+    G = np.array(
+        [
+            [1, 0, 0, 0],
+            [0, -hill / xmid, -np.log(xmid), 0],
+            [0, 0, -1, 0],
+            [0, 0, 0, -1 / s**2],
+        ]
+    )
     se = np.sqrt(np.diag(G @ C @ G.T))
     for est, cert in zip(se, d["certified_stderr"], strict=True):
         assert _sig(est, cert) >= 5

@@ -23,10 +23,16 @@ def test_contract_names_exist() -> None:
 
 def test_fitstatus_values_are_stable() -> None:
     assert int(mp.FitStatus.OK) == 0
-    assert [int(f) for f in (
-        mp.FitStatus.NOT_CONVERGED, mp.FitStatus.AT_BOUND, mp.FitStatus.FLAT_RESPONSE,
-        mp.FitStatus.IC50_OUTSIDE_RANGE, mp.FitStatus.TOO_FEW_POINTS,
-    )] == [1, 2, 4, 8, 16]
+    assert [
+        int(f)
+        for f in (
+            mp.FitStatus.NOT_CONVERGED,
+            mp.FitStatus.AT_BOUND,
+            mp.FitStatus.FLAT_RESPONSE,
+            mp.FitStatus.IC50_OUTSIDE_RANGE,
+            mp.FitStatus.TOO_FEW_POINTS,
+        )
+    ] == [1, 2, 4, 8, 16]
     assert set(mp.STATUS_MESSAGES) >= set(mp.FitStatus)
 
 

@@ -85,12 +85,15 @@ def test_dilution_series_is_highest_first_in_the_unit_given() -> None:
     assert series.magnitude == pytest.approx(expected, rel=1e-15)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"factor": 1.0, "n": 3}, "factor"),
-    ({"factor": -2.0, "n": 3}, "factor"),
-    ({"factor": 3.0, "n": 0}, "`n`"),
-    ({"factor": 3.0, "n": 2.5}, "`n`"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"factor": 1.0, "n": 3}, "factor"),
+        ({"factor": -2.0, "n": 3}, "factor"),
+        ({"factor": 3.0, "n": 0}, "`n`"),
+        ({"factor": 3.0, "n": 2.5}, "`n`"),
+    ],
+)
 def test_dilution_series_rejects_bad_arguments(kwargs: dict[str, float], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         mp.dilution_series("10 uM", **kwargs)  # type: ignore[arg-type]

@@ -89,8 +89,9 @@ def _status_text(code: int) -> str:
     return "|".join(f.name or "" for f in FitStatus if f and (code & f))
 
 
-def summary_table(result: FitResult, index: pd.Index | None = None, *, unit: str | None = None,
-                  level: float = 0.95) -> pd.DataFrame:
+def summary_table(
+    result: FitResult, index: pd.Index | None = None, *, unit: str | None = None, level: float = 0.95
+) -> pd.DataFrame:
     """One row per curve: IC50 with its confidence interval, the other parameters, and the status.
 
     Examples

@@ -169,9 +169,7 @@ class Model:
         out: FloatArray = np.where(inside, z, np.nan)
         return out
 
-    def evaluate(
-        self, lx: FloatArray, P: FloatArray, *, jacobian: bool
-    ) -> tuple[FloatArray, list[FloatArray]]:
+    def evaluate(self, lx: FloatArray, P: FloatArray, *, jacobian: bool) -> tuple[FloatArray, list[FloatArray]]:
         """Model value and (optionally) its Jacobian columns on internal parameters.
 
         Parameters
@@ -278,9 +276,7 @@ def five_pl(
     >>> float(mp.models.five_pl(1.0, 0, 100, 1.0, 1.0, 1.0))
     50.0
     """
-    return _kernel(
-        MODELS["5pl"], x, {"bottom": bottom, "top": top, "xmid": xmid, "hill": hill, "s": s}
-    )
+    return _kernel(MODELS["5pl"], x, {"bottom": bottom, "top": top, "xmid": xmid, "hill": hill, "s": s})
 
 
 def weibull1(x: ArrayLike, bottom: ArrayLike, top: ArrayLike, xmid: ArrayLike, hill: ArrayLike) -> FloatArray:
@@ -315,36 +311,60 @@ _PW = ("bottom", "top", "xmid", "hill")
 #: All model families by name.
 MODELS: Mapping[str, Model] = {
     "4pl": Model(
-        name="4pl", param_names=_P4, loc_name="ic50", symmetric=True,
+        name="4pl",
+        param_names=_P4,
+        loc_name="ic50",
+        symmetric=True,
         description="4-parameter log-logistic (Hill), drc LL.4",
-        _shape=_shape_logistic, _inverse=_inv_logistic,
+        _shape=_shape_logistic,
+        _inverse=_inv_logistic,
     ),
     "3pl": Model(
-        name="3pl", param_names=_P4, loc_name="ic50", symmetric=True,
+        name="3pl",
+        param_names=_P4,
+        loc_name="ic50",
+        symmetric=True,
         default_fixed={"bottom": 0.0},
         description="3-parameter log-logistic, bottom fixed at 0 (drc LL.3)",
-        _shape=_shape_logistic, _inverse=_inv_logistic,
+        _shape=_shape_logistic,
+        _inverse=_inv_logistic,
     ),
     "2pl": Model(
-        name="2pl", param_names=_P4, loc_name="ic50", symmetric=True,
+        name="2pl",
+        param_names=_P4,
+        loc_name="ic50",
+        symmetric=True,
         default_fixed={"bottom": 0.0, "top": 100.0},
         description="2-parameter log-logistic for 0-100 normalized data",
-        _shape=_shape_logistic, _inverse=_inv_logistic,
+        _shape=_shape_logistic,
+        _inverse=_inv_logistic,
     ),
     "5pl": Model(
-        name="5pl", param_names=(*_PW, "s"), loc_name="xmid", symmetric=False,
+        name="5pl",
+        param_names=(*_PW, "s"),
+        loc_name="xmid",
+        symmetric=False,
         description="5-parameter asymmetric log-logistic (Richards), drc LL.5",
-        _shape=_shape_richards, _inverse=_inv_richards,
+        _shape=_shape_richards,
+        _inverse=_inv_richards,
     ),
     "weibull1": Model(
-        name="weibull1", param_names=_PW, loc_name="xmid", symmetric=False,
+        name="weibull1",
+        param_names=_PW,
+        loc_name="xmid",
+        symmetric=False,
         description="Weibull type 1, drc W1.4",
-        _shape=_shape_weibull1, _inverse=_inv_weibull1,
+        _shape=_shape_weibull1,
+        _inverse=_inv_weibull1,
     ),
     "weibull2": Model(
-        name="weibull2", param_names=_PW, loc_name="xmid", symmetric=False,
+        name="weibull2",
+        param_names=_PW,
+        loc_name="xmid",
+        symmetric=False,
         description="Weibull type 2, drc W2.4 (hill = -b)",
-        _shape=_shape_weibull2, _inverse=_inv_weibull2,
+        _shape=_shape_weibull2,
+        _inverse=_inv_weibull2,
     ),
 }
 _ALIASES = {"hill": "2pl"}

@@ -33,6 +33,7 @@ __all__ = [
     "ureg",
 ]
 
+
 def _registry() -> Any:
     """pint's application registry, looked up at call time."""
     return pint.get_application_registry()  # type: ignore[no-untyped-call]
@@ -91,9 +92,7 @@ def _is_molar(unit: Unit) -> bool:
 
 
 def _is_mass_conc(unit: Unit) -> bool:
-    return bool(
-        unit.dimensionality == _registry().get_dimensionality(_MASS_CONC)
-    )
+    return bool(unit.dimensionality == _registry().get_dimensionality(_MASS_CONC))
 
 
 def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Quantity:
@@ -108,19 +107,13 @@ def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Q
         return conc
     if isinstance(conc, str):
         if conc_unit is not None:
-            raise UnitError(
-                f"`conc_unit` must be None when `{name}` is a string with its unit; got {conc_unit!r}."
-            )
+            raise UnitError(f"`conc_unit` must be None when `{name}` is a string with its unit; got {conc_unit!r}.")
         try:
             q = registry.Quantity(conc)
         except Exception as exc:  # pint raises several unrelated types for bad strings
-            raise UnitError(
-                f"`{name}` must be a concentration such as '10 uM'; got {conc!r} ({exc})."
-            ) from None
+            raise UnitError(f"`{name}` must be a concentration such as '10 uM'; got {conc!r} ({exc}).") from None
         if not isinstance(q, pint.Quantity) or q.dimensionless:
-            raise UnitError(
-                f"`{name}` must carry a unit of concentration such as '10 uM'; got {conc!r}."
-            )
+            raise UnitError(f"`{name}` must carry a unit of concentration such as '10 uM'; got {conc!r}.")
         return q
     if (
         isinstance(conc, Sequence)
@@ -129,17 +122,13 @@ def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Q
         and all(isinstance(c, str | pint.Quantity) for c in conc)
     ):
         if conc_unit is not None:
-            raise UnitError(
-                f"`conc_unit` must be None when `{name}` holds strings or Quantities; got {conc_unit!r}."
-            )
+            raise UnitError(f"`conc_unit` must be None when `{name}` holds strings or Quantities; got {conc_unit!r}.")
         parts = [_to_quantity(c, None, f"{name}[{i}]") for i, c in enumerate(conc)]
         unit = parts[0].units
         try:
             return registry.Quantity(np.array([p.to(unit).magnitude for p in parts]), unit)
         except pint.errors.DimensionalityError as exc:
-            raise UnitError(
-                f"`{name}` must hold concentrations of one kind; {exc}."
-            ) from None
+            raise UnitError(f"`{name}` must hold concentrations of one kind; {exc}.") from None
     if conc_unit is None:
         raise UnitError(
             f"`{name}` has no unit: got a bare {type(conc).__name__}. Pass a Quantity "
@@ -154,9 +143,7 @@ def _molecular_weight_g_per_mol(molecular_weight: Any) -> float:
         try:
             value = float(q.to("g/mol").magnitude)
         except pint.errors.DimensionalityError:
-            raise UnitError(
-                f"`molecular_weight` must be a molar mass such as '914.19 g/mol'; got {q!s}."
-            ) from None
+            raise UnitError(f"`molecular_weight` must be a molar mass such as '914.19 g/mol'; got {q!s}.") from None
     else:
         value = float(molecular_weight)
     if not (math.isfinite(value) and value > 0):
@@ -267,9 +254,7 @@ def as_concentration(
     try:
         values = np.array(q.magnitude, dtype=np.float64, copy=True)
     except (TypeError, ValueError):
-        raise UnitError(
-            f"`{name}` must hold numbers; got {q.magnitude!r}."
-        ) from None
+        raise UnitError(f"`{name}` must hold numbers; got {q.magnitude!r}.") from None
     return values, unit
 
 

@@ -77,8 +77,7 @@ def _check_names(mapping: Mapping[str, Any] | None, model: Model, what: str) -> 
     unknown = [k for k in mapping if k not in model.param_names]
     if unknown:
         raise ValueError(
-            f"`{what}` names unknown parameter(s) {unknown} for model {model.name!r}; "
-            f"known: {list(model.param_names)}."
+            f"`{what}` names unknown parameter(s) {unknown} for model {model.name!r}; known: {list(model.param_names)}."
         )
     return dict(mapping)
 
@@ -175,8 +174,15 @@ def fit(
         if response is not None:
             raise TypeError("`response` must be None when `conc` is an xarray.DataArray of responses.")
         return mpx.fit(
-            conc, dim=dim, model=model, fixed=fixed, bounds=bounds, molecular_weight=molecular_weight,
-            inhibitor=inhibitor, workers=workers, max_iter=max_iter,
+            conc,
+            dim=dim,
+            model=model,
+            fixed=fixed,
+            bounds=bounds,
+            molecular_weight=molecular_weight,
+            inhibitor=inhibitor,
+            workers=workers,
+            max_iter=max_iter,
         )
     if response is None:
         raise TypeError("fit() missing `response`: pass fit(conc, response) or fit(data_array, dim=...).")
@@ -209,9 +215,7 @@ def fit(
         raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
     with np.errstate(invalid="ignore"):
         if (x < 0).any():
-            raise ValueError(
-                f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}."
-            )
+            raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}.")
     xb = np.broadcast_to(x, (*batch, x.shape[-1]))
     yb = np.broadcast_to(y, (*batch, y.shape[-1]))
     nan_x = np.isnan(xb) & ~np.isnan(yb)
@@ -269,8 +273,18 @@ def fit(
             return
         for sign, out in zip(signs, outs, strict=True):
             chunks = _chunks(
-                m, x if shared else x2, y2, w2, shared, free, fixed_arr, bounds_int, prep,
-                int(part[0]), int(part[-1]) + 1, sign,
+                m,
+                x if shared else x2,
+                y2,
+                w2,
+                shared,
+                free,
+                fixed_arr,
+                bounds_int,
+                prep,
+                int(part[0]),
+                int(part[-1]) + 1,
+                sign,
             )
             _engine.solve(m, chunks, free, out, kernel=kernel, max_iter=max_iter, target=2 * _BLOCK)
 
@@ -406,8 +420,14 @@ def _chunks(
         yield _engine.Chunk(
             index=rows + b0,
             prob=_engine.Problem(
-                lx=lx[rows], y=ybar[rows], w=w[rows], lx_lo=lx_lo[rows], lx_hi=lx_hi[rows],
-                P_fixed=fixed_arr[sl][rows], lo=lo[rows], hi=hi[rows],
+                lx=lx[rows],
+                y=ybar[rows],
+                w=w[rows],
+                lx_lo=lx_lo[rows],
+                lx_hi=lx_hi[rows],
+                P_fixed=fixed_arr[sl][rows],
+                lo=lo[rows],
+                hi=hi[rows],
             ),
             sign=sign,
         )

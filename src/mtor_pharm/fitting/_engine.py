@@ -258,7 +258,9 @@ class _Kernel:
         self.free = free
         self.fidx = np.flatnonzero(free)
 
-    def start(self, ws: _WorkingSet, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray) -> dict[str, FloatArray]:
+    def start(
+        self, ws: _WorkingSet, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray
+    ) -> dict[str, FloatArray]:
         raise NotImplementedError
 
     def normal(self, ws: _WorkingSet) -> tuple[list[list[FloatArray]], list[FloatArray]]:
@@ -279,14 +281,18 @@ class _Full(_Kernel):
         super().__init__(model, free)
         self.step_idx = self.fidx
 
-    def _state(self, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, dict[str, FloatArray]]:
+    def _state(
+        self, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray
+    ) -> tuple[FloatArray, dict[str, FloatArray]]:
         f, cols = self.model.evaluate(lx, P, jacobian=True)
         r = f - y
         with np.errstate(invalid="ignore", over="ignore"):
             rss = _rowsum(w * r * r)
         return rss, {"r": r, "cols": np.stack([cols[j] for j in self.fidx], axis=1)}
 
-    def start(self, ws: _WorkingSet, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray) -> dict[str, FloatArray]:
+    def start(
+        self, ws: _WorkingSet, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray
+    ) -> dict[str, FloatArray]:
         rss, st = self._state(P, lx, y, w)
         st["rss"] = rss
         return st
@@ -319,7 +325,9 @@ class _VarPro(_Kernel):
         t0 = P[:, 1:2]  # top fixed
         return [1.0 - S], t0 * S
 
-    def _linear(self, S: FloatArray, P: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, list[FloatArray], list[list[FloatArray]]]:
+    def _linear(
+        self, S: FloatArray, P: FloatArray, y: FloatArray, w: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, list[FloatArray], list[list[FloatArray]]]:
         """Optimal plateaus for shape S; returns (P with plateaus, residual, rss, basis, Gram)."""
         phi, c = self._basis(S, P)
         G = _gram(phi, w)
@@ -350,8 +358,10 @@ class _VarPro(_Kernel):
             S, Sz = m.shape(z, log_s)
         return S, Sz, d, (z if m.has_s else None)
 
-    def _state(self, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:
-        S, Sz, d, z = self._shape(P, lx)
+    def _state(
+        self, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray
+    ) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:
+        S, Sz, _, z = self._shape(P, lx)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             P2, r, rss, _, _ = self._linear(S, P, y, w)
         st = {"r": r, "S": S, "Sz": Sz}
@@ -359,7 +369,9 @@ class _VarPro(_Kernel):
             st["z"] = z
         return rss, P2, st
 
-    def start(self, ws: _WorkingSet, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray) -> dict[str, FloatArray]:
+    def start(
+        self, ws: _WorkingSet, P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray
+    ) -> dict[str, FloatArray]:
         rss, P2, st = self._state(P, lx, y, w)
         P[:] = P2
         st["rss"] = rss

@@ -131,7 +131,15 @@ class FitResult:
             value = getattr(self, name)
             object.__setattr__(self, name, MappingProxyType({k: _readonly(v) for k, v in value.items()}))
         for name in (
-            "covariance", "rss", "n", "dof", "status", "response_pvalue", "conc_min", "conc_max", "iterations",
+            "covariance",
+            "rss",
+            "n",
+            "dof",
+            "status",
+            "response_pvalue",
+            "conc_min",
+            "conc_max",
+            "iterations",
         ):
             object.__setattr__(self, name, _readonly(getattr(self, name)))
 
