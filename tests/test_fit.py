@@ -447,3 +447,24 @@ def test_ci_rejects_bad_level_and_unknown_name() -> None:
         res.ci("slope")
     with pytest.raises(ValueError, match="`p`"):
         res.icx(100)
+
+
+def test_empty_batch_gives_an_empty_result() -> None:
+    res = mp.fit(CONC, np.zeros((0, CONC.size)), conc_unit="uM")
+    assert res.shape == (0,)
+    assert res.ic50.magnitude.shape == (0,)
+
+
+def test_unfitted_curves_still_report_their_fixed_values() -> None:
+    y = np.full((2, CONC.size), np.nan)
+    y[0] = logistic4(CONC, 0.0, 100.0, 0.1, 1.0)
+    y[1, :2] = [90.0, 80.0]
+    res = mp.fit(CONC, y, conc_unit="uM", model="3pl")
+    assert res.status[1] & mp.FitStatus.TOO_FEW_POINTS
+    assert res.params["bottom"].tolist() == [0.0, 0.0]
+    assert np.isnan(res.params["ic50"][1])
+
+
+def test_inhibitor_and_molecular_weight_together_are_refused() -> None:
+    with pytest.raises(ValueError, match="either `inhibitor` or `molecular_weight`"):
+        mp.fit(mp.Q_(CONC, "ug/mL"), logistic4(CONC, 0, 100, 0.1, 1), inhibitor="rapamycin", molecular_weight=914.19)

@@ -40,3 +40,17 @@ def test_package_ships_type_marker() -> None:
     from importlib.resources import files
 
     assert files("mtor_pharm").joinpath("py.typed").is_file()
+
+
+def test_public_submodules_pin_their_names() -> None:
+    assert mp.xarray.__all__ == ["fit"]
+    assert "fit" in mp.fitting.__all__
+
+
+def test_import_does_not_load_xarray_submodule_eagerly() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, mtor_pharm; print('mtor_pharm.xarray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

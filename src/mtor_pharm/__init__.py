@@ -10,13 +10,28 @@ Examples
 <Unit('micromolar')>
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from . import errors, models, units
 from ._example import load_example, run_example
 from ._tables import fit_table, summary_table
 from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, fit, lmfit_model
 from .units import Q_, dilution_series, from_pic50, pic50, ureg
+
+if TYPE_CHECKING:  # the subpackages below load on first use (import stays light)
+    from . import xarray
+
+#: Public subpackages imported on first attribute access.
+_LAZY = ("xarray",)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("mtor_pharm")
@@ -43,4 +58,5 @@ __all__ = [
     "summary_table",
     "units",
     "ureg",
+    "xarray",
 ]

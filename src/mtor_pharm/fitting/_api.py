@@ -94,6 +94,7 @@ def fit(
     molecular_weight: Any = None,
     inhibitor: Any = None,
     dim: str | None = None,
+    conc_coord: str | None = None,
     workers: int = 1,
     max_iter: int = 200,
 ) -> Any:
@@ -126,6 +127,9 @@ def fit(
         molecular weight of this registry inhibitor (name or ``Inhibitor``).
     dim : str, optional
         Concentration dimension when `conc` is an ``xarray.DataArray``.
+    conc_coord : str, optional
+        With a DataArray: the coordinate holding the concentrations, when it is not
+        `dim` itself (e.g. a 2-D coordinate of a ragged design).
     workers : int, default 1
         Threads over blocks of curves.
     max_iter : int, default 200
@@ -183,6 +187,7 @@ def fit(
             inhibitor=inhibitor,
             workers=workers,
             max_iter=max_iter,
+            conc_coord=conc_coord,
         )
     if response is None:
         raise TypeError("fit() missing `response`: pass fit(conc, response) or fit(data_array, dim=...).")
@@ -194,6 +199,11 @@ def fit(
     if inhibitor is not None:
         from .. import registry
 
+        if molecular_weight is not None:
+            raise ValueError(
+                "Pass either `inhibitor` or `molecular_weight`, not both: the inhibitor's molecular "
+                f"weight would silently replace molecular_weight={molecular_weight!r}."
+            )
         molecular_weight = registry.molecular_weight(inhibitor)
     x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight)
     y = _as_response(response)
@@ -247,9 +257,10 @@ def fit(
         bounds_int[k] = (lo_b, hi_b)
 
     N = math.prod(batch)
-    x2 = xb.reshape(N, -1)
-    y2 = yb.reshape(N, -1)
-    w2 = None if w_user is None else w_user.reshape(N, -1)
+    m_pts = y.shape[-1]
+    x2 = xb.reshape(N, m_pts)
+    y2 = yb.reshape(N, m_pts)
+    w2 = None if w_user is None else w_user.reshape(N, m_pts)
     shared = x.ndim == 1 and w2 is None
     p = m.n_params
     free = np.array([name not in fixed_d for name in m.param_names])
@@ -301,6 +312,8 @@ def fit(
         out.A[better] = other.A[better]
         out.converged[better] = other.converged[better]
         out.iterations += other.iterations
+    # curves that were not fitted still report the values of their fixed parameters
+    out.P[:, ~free] = fixed_arr[:, ~free]
     return _assemble(m, prep, out, free, batch, unit)
 
 
