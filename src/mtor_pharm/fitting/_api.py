@@ -17,7 +17,7 @@ from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from . import _engine
-from ._result import FitResult, FitStatus
+from ._result import _UNDETERMINED, FitResult, FitStatus
 
 __all__ = ["fit"]
 
@@ -33,7 +33,7 @@ _LOG_PARAMS = ("ic50", "xmid", "s")
 
 def _as_response(response: ArrayLike) -> FloatArray:
     try:
-        y = np.array(response, dtype=np.float64, copy=True)
+        y = np.asarray(response, dtype=np.float64)  # read only: never written to
     except (TypeError, ValueError):
         raise TypeError(f"`response` must be numeric (array_like of float); got {type(response).__name__}.") from None
     if y.ndim == 0:
@@ -472,20 +472,24 @@ def _canonical(m: Model, free: BoolArray, prep: _Prepared, P: FloatArray, A: Flo
     A[flip] = Af
 
 
-def _spd_inverse(A: FloatArray) -> FloatArray:
-    """Inverse of a batch of symmetric positive-definite matrices (NaN where singular)."""
+def _spd_inverse(A: FloatArray, *, chunk: int = 16384) -> FloatArray:
+    """Inverse of a batch of symmetric positive-definite matrices (NaN where singular),
+    in chunks so the temporaries stay small."""
     q = A.shape[-1]
-    if q == 0:
-        return A.copy()
-    rows = [[A[:, i, j] for j in range(q)] for i in range(q)]
-    L, ok = _engine._cholesky(rows)
     inv = np.empty_like(A)
-    for j in range(q):
-        e = [np.full(A.shape[0], 1.0 if i == j else 0.0) for i in range(q)]
-        col = _engine._backward(L, _engine._forward(L, e))
-        for i in range(q):
-            inv[:, i, j] = col[i]
-    inv[~ok] = np.nan
+    if q == 0:
+        return inv
+    for start in range(0, A.shape[0], chunk):
+        blk = A[start : start + chunk]
+        rows = [[blk[:, i, j] for j in range(q)] for i in range(q)]
+        L, ok = _engine._cholesky(rows)
+        out = inv[start : start + chunk]
+        for j in range(q):
+            e = [np.full(blk.shape[0], 1.0 if i == j else 0.0) for i in range(q)]
+            col = _engine._backward(L, _engine._forward(L, e))
+            for i in range(q):
+                out[:, i, j] = col[i]
+        out[~ok] = np.nan
     return inv
 
 
@@ -501,15 +505,20 @@ def _assemble(
     # covariance s^2 A^-1 on the free internal parameters, mapped to reported parameters
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         s2 = np.where(dof > 0, rss / np.maximum(dof, 1), np.nan)
-        C = _spd_inverse(out.A) * s2[:, None, None]
+        C = _spd_inverse(out.A)  # in place from here on: a screen's covariances are large
+        out.A = C
+        C *= s2[:, None, None]
         fidx = np.flatnonzero(free)
-        cov = np.zeros((N, p, p))
-        cov[:, fidx[:, None], fidx[None, :]] = C
-        scale = np.ones((N, p))
+        if fidx.size == p:
+            cov = C
+        else:
+            cov = np.zeros((N, p, p))
+            cov[:, fidx[:, None], fidx[None, :]] = C
         for i, name in enumerate(m.param_names):
             if name in _LOG_PARAMS:
-                scale[:, i] = np.exp(P[:, i])
-        cov = cov * scale[:, :, None] * scale[:, None, :]
+                d = np.exp(P[:, i])
+                cov[:, i, :] *= d[:, None]
+                cov[:, :, i] *= d[:, None]
     cov[~prep.fittable] = np.nan
     # statuses
     status = np.where(prep.fittable, 0, FitStatus.TOO_FEW_POINTS).astype(np.uint8)
@@ -541,30 +550,42 @@ def _assemble(
             stderr[name] = np.sqrt(cov[:, i, i]).reshape(batch)
     with np.errstate(over="ignore"):
         xmin, xmax = np.exp(prep.lx_lo), np.exp(prep.lx_hi)
-    result = FitResult(
-        model=m.name,
-        param_names=m.param_names,
+    status_arr = status.reshape(batch)
+    conc_min, conc_max = xmin.reshape(batch), xmax.reshape(batch)
+    # IC50 outside the tested range (only where the IC50 is determined)
+    if m.loc_name == "ic50":
+        ic50 = np.where((status & _UNDETERMINED) != 0, np.nan, params["ic50"].reshape(-1))
+    else:
+        ic50 = None
+    fields: dict[str, Any] = dict(
         params=params,
         stderr=stderr,
         covariance=cov.reshape(*batch, p, p),
-        fixed=tuple(name for name, f in zip(m.param_names, free, strict=True) if not f),
         rss=np.where(prep.fittable, rss, np.nan).reshape(batch),
         n=prep.n.reshape(batch),
         dof=dof.reshape(batch),
-        status=status.reshape(batch),
         response_pvalue=pval.reshape(batch),
-        conc_unit=str(unit),
-        conc_min=xmin.reshape(batch),
-        conc_max=xmax.reshape(batch),
+        conc_min=conc_min,
+        conc_max=conc_max,
         iterations=out.iterations.reshape(batch),
-        _model=m,
     )
-    # IC50 outside the tested range (only where the IC50 is determined)
-    ic50 = result.ic50.magnitude
+    for v in (*params.values(), *stderr.values(), *(f for f in fields.values() if isinstance(f, np.ndarray))):
+        v.flags.writeable = False  # built here and owned by the result: no defensive copies
+    result = FitResult(
+        model=m.name,
+        param_names=m.param_names,
+        fixed=tuple(name for name, f in zip(m.param_names, free, strict=True) if not f),
+        status=status_arr,
+        conc_unit=str(unit),
+        _model=m,
+        **fields,
+    )
+    if ic50 is None:
+        ic50 = np.asarray(result.ic50.magnitude).reshape(-1)
     with np.errstate(invalid="ignore"):
-        outside = np.isfinite(ic50) & ((ic50 < result.conc_min) | (ic50 > result.conc_max))
+        outside = np.isfinite(ic50) & ((ic50 < xmin) | (ic50 > xmax))
     if np.any(outside):
-        result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0))
+        result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0).reshape(batch))
     return result
 
 

@@ -67,6 +67,10 @@ class ConfidenceInterval(NamedTuple):
 
 
 def _readonly(a: ArrayLike) -> NDArray[Any]:
+    """A read-only array; an array that is already read-only is shared, not copied
+    (so ``with_flags`` and ``dataclasses.replace`` do not duplicate a large batch)."""
+    if isinstance(a, np.ndarray) and not a.flags.writeable:
+        return a
     arr = np.array(a, copy=True)
     arr.flags.writeable = False
     return arr
@@ -226,7 +230,7 @@ class FitResult:
         return out
 
     # ------------------------------------------------------------------ derived potency
-    def _log_icx(self, p: float) -> tuple[FloatArray, FloatArray]:
+    def _log_icx(self, p: float, *, with_se: bool = True) -> tuple[FloatArray, FloatArray | None]:
         """ln ICx and its delta-method standard error (relative ICx, p in percent)."""
         q = _check_percent(p)
         P = self._internal().reshape(-1, len(self.param_names))
@@ -237,6 +241,8 @@ class FitResult:
         z = self._model.inverse_shape(S_target, log_s)
         with np.errstate(divide="ignore", invalid="ignore"):
             lx = P[:, 2] + z / hill
+        if not with_se:
+            return lx.reshape(self.shape), None
         # d(target)/dP for the implicit derivative
         dt = np.zeros_like(P)
         dt[:, 0] = np.where(hill > 0, q, 1.0 - q)
@@ -289,7 +295,7 @@ class FitResult:
         >>> bool(res.icx(90) > res.icx(50))
         True
         """
-        lx, _ = self._log_icx(p)
+        lx, _ = self._log_icx(p, with_se=False)
         with np.errstate(over="ignore"):
             value = np.where(self._undetermined(), np.nan, np.exp(lx))
         return self._quantity(value)
@@ -344,7 +350,9 @@ class FitResult:
             t = stats.t.ppf(0.5 + float(level) / 2.0, np.where(self.dof > 0, self.dof, np.nan))
         m = _ICX.match(name)
         if m is not None and name not in self.params:
-            lx, se = self._log_icx(float(m.group(1)))
+            lx, se_ = self._log_icx(float(m.group(1)))
+            assert se_ is not None
+            se = se_
             bad = self._undetermined()
             with np.errstate(over="ignore", invalid="ignore"):
                 low = np.where(bad, np.nan, np.exp(lx - t * se))
