@@ -8,8 +8,10 @@ keeps working.  All of them pickle, because dask workers raise them.
 from __future__ import annotations
 
 __all__ = [
+    "ControlError",
     "MtorPharmError",
     "MtorPharmWarning",
+    "PlateLayoutError",
     "RegistryDataError",
     "ShapeError",
     "UnitError",
@@ -43,6 +45,19 @@ class UnknownInhibitorError(MtorPharmError, LookupError):
 
 class RegistryDataError(MtorPharmError, ValueError):
     """A registry data file with missing or malformed fields."""
+
+
+class ControlError(MtorPharmError, ValueError):
+    """Control or reference wells that cannot anchor a normalization.
+
+    Raised for a control mean that is zero, negative, or not above the blank
+    (background), a reference lane of zero intensity, or a time-zero plate that
+    the controls did not outgrow.
+    """
+
+
+class PlateLayoutError(MtorPharmError, ValueError):
+    """A plate layout or plate-reader export that is malformed or disagrees with the other."""
 
 
 class MtorPharmWarning(UserWarning):
