@@ -10,16 +10,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
-BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"^```(python|\w+ file=(\S+))\n(.*?)^```", re.S | re.M)
 
 matplotlib.use("Agg")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_code_blocks_on_page_run(page: Path) -> None:
-    blocks = BLOCK.findall(page.read_text(encoding="utf-8"))
+def test_code_blocks_on_page_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks run in order in one namespace, in a scratch directory; a block fenced as
+    ```toml file=NAME (any language) is written to NAME there for later blocks to read."""
+    monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    for i, code in enumerate(blocks):
+    for i, (_, filename, code) in enumerate(BLOCK.findall(page.read_text(encoding="utf-8"))):
+        if filename:
+            (tmp_path / filename).write_text(code, encoding="utf-8")
+            continue
         try:
             exec(compile(code, f"{page.name}[block {i}]", "exec"), namespace)
         except Exception as exc:  # pragma: no cover - the message is the point

@@ -468,3 +468,19 @@ def test_unfitted_curves_still_report_their_fixed_values() -> None:
 def test_inhibitor_and_molecular_weight_together_are_refused() -> None:
     with pytest.raises(ValueError, match="either `inhibitor` or `molecular_weight`"):
         mp.fit(mp.Q_(CONC, "ug/mL"), logistic4(CONC, 0, 100, 0.1, 1), inhibitor="rapamycin", molecular_weight=914.19)
+
+
+def test_mass_concentrations_convert_through_the_registry_inhibitor() -> None:
+    # sirolimus MW 914.19 g/mol (USP; registry data): 1 ug/mL = 1e-3 g/L / 914.19 g/mol
+    ug_per_ml = CONC * 914.19 / 1000.0  # the same doses as CONC uM, written in ug/mL
+    y = logistic4(CONC, 0.0, 100.0, 0.1, 1.0)
+    by_name = mp.fit(mp.Q_(ug_per_ml, "ug/mL"), y, inhibitor="rapamycin")
+    assert str(by_name.ic50.units) == "micromolar"
+    mw = float(mp.registry.molecular_weight("rapamycin").to("g/mol").magnitude)
+    assert by_name.ic50.magnitude == pytest.approx(0.1 * 914.19 / mw, rel=1e-6)
+
+
+def test_molar_input_with_an_inhibitor_without_molecular_weight_still_fits() -> None:
+    y = logistic4(CONC, 0.0, 100.0, 0.1, 1.0)
+    res = mp.fit(mp.Q_(CONC, "uM"), y, inhibitor="vistusertib")  # no sourced MW in the registry
+    assert float(res.params["ic50"]) == pytest.approx(0.1, rel=1e-8)

@@ -42,8 +42,118 @@ def test_package_ships_type_marker() -> None:
     assert files("mtor_pharm").joinpath("py.typed").is_file()
 
 
+ASSAYS = [
+    "PLATE_SHAPES",
+    "ROLES",
+    "AreaUnderCurve",
+    "ControlError",
+    "GRMetrics",
+    "GrowthMetrics",
+    "KiEstimate",
+    "Mechanism",
+    "MorrisonFit",
+    "Normalized",
+    "PlateExport",
+    "PlateLayoutError",
+    "PlateQC",
+    "auc",
+    "cheng_prusoff",
+    "cross_blot_scale",
+    "example_file",
+    "fit_morrison",
+    "fold_change",
+    "gr_metrics",
+    "gr_values",
+    "growth_percent",
+    "ki_from_fit",
+    "kinase",
+    "load_example",
+    "loading_normalize",
+    "morrison",
+    "morrison_ic50",
+    "mtt_absorbance",
+    "nci60_metrics",
+    "normalize",
+    "percent_activity",
+    "percent_inhibition",
+    "percent_of_control",
+    "percent_viability",
+    "phospho_ratio",
+    "plate_dataset",
+    "plate_qc",
+    "plates",
+    "qc_flags",
+    "qc_plates",
+    "qc_table",
+    "read_layout",
+    "read_plate_export",
+    "subtract_blank",
+    "tidy_plate",
+    "viability",
+    "well_names",
+    "with_vehicle",
+]
+
+REGISTRY = [
+    "Approval",
+    "ApprovalStatus",
+    "AssayType",
+    "ClinicalTrial",
+    "Fact",
+    "Generation",
+    "Inhibitor",
+    "Mechanism",
+    "PotencyKind",
+    "PotencyRecord",
+    "Qualifier",
+    "Registry",
+    "Selectivity",
+    "TrialArm",
+    "TrialResult",
+    "Verification",
+    "all",
+    "filter",
+    "get",
+    "load",
+    "molecular_weight",
+    "potency_table",
+    "search",
+    "table",
+    "trials",
+]
+PATHWAY = [
+    "EDGES",
+    "NODES",
+    "OTHER_KINASES",
+    "READOUTS",
+    "Direction",
+    "Edge",
+    "Effect",
+    "Node",
+    "Readout",
+    "expected_readouts",
+    "sites_of_action",
+    "to_dot",
+]
+ERRORS = [
+    "ControlError",
+    "MtorPharmError",
+    "MtorPharmWarning",
+    "PlateLayoutError",
+    "RegistryDataError",
+    "ShapeError",
+    "UnitError",
+    "UnknownInhibitorError",
+    "UnknownModelError",
+]
+
+
 def test_public_submodules_pin_their_names() -> None:
+    assert mp.registry.__all__ == REGISTRY
+    assert mp.pathway.__all__ == PATHWAY
+    assert mp.errors.__all__ == ERRORS
     assert mp.xarray.__all__ == ["fit"]
+    assert mp.assays.__all__ == ASSAYS
     assert "fit" in mp.fitting.__all__
 
 

@@ -21,10 +21,10 @@ from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, 
 from .units import Q_, dilution_series, from_pic50, pic50, ureg
 
 if TYPE_CHECKING:  # the subpackages below load on first use (import stays light)
-    from . import xarray
+    from . import assays, pathway, registry, xarray
 
 #: Public subpackages imported on first attribute access.
-_LAZY = ("xarray",)
+_LAZY = ("assays", "pathway", "registry", "xarray")
 
 
 def __getattr__(name: str) -> Any:
@@ -45,6 +45,7 @@ __all__ = [
     "FitResult",
     "FitStatus",
     "__version__",
+    "assays",
     "dilution_series",
     "errors",
     "fit",
@@ -53,7 +54,9 @@ __all__ = [
     "lmfit_model",
     "load_example",
     "models",
+    "pathway",
     "pic50",
+    "registry",
     "run_example",
     "summary_table",
     "units",

@@ -213,8 +213,10 @@ def as_concentration(
         The concentrations.  A bare array needs `conc_unit`.
     conc_unit : str, optional
         Unit of a bare array, e.g. ``"uM"``.
-    molecular_weight : Quantity, str or float, optional
-        Needed only for mass concentrations (µg/mL): they are converted to µM.
+    molecular_weight : Quantity, str, float or callable, optional
+        Needed only for mass concentrations (µg/mL): they are converted to µM.  A
+        zero-argument callable is called only then (e.g. a registry look-up that would
+        fail for a compound without a known molecular weight).
     name : str
         Argument name used in error messages.
 
@@ -244,7 +246,8 @@ def as_concentration(
                 f"`{name}` is a mass concentration ({unit!s}); pass `inhibitor=` or "
                 "`molecular_weight=` so it can be converted to molar, or give molar units."
             )
-        q = mass_to_molar(q, molecular_weight, unit="uM")
+        mw = molecular_weight() if callable(molecular_weight) else molecular_weight
+        q = mass_to_molar(q, mw, unit="uM")
         unit = q.units
     elif not _is_molar(unit):
         raise UnitError(

@@ -197,14 +197,17 @@ def fit(
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers` must be a positive integer; got {workers!r}.")
     if inhibitor is not None:
-        from .. import registry
-
         if molecular_weight is not None:
             raise ValueError(
                 "Pass either `inhibitor` or `molecular_weight`, not both: the inhibitor's molecular "
                 f"weight would silently replace molecular_weight={molecular_weight!r}."
             )
-        molecular_weight = registry.molecular_weight(inhibitor)
+
+        def molecular_weight() -> Any:  # looked up only if conc is a mass concentration
+            from .. import registry
+
+            return registry.molecular_weight(inhibitor)
+
     x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight)
     y = _as_response(response)
     if x.ndim == 0:
