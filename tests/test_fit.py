@@ -289,7 +289,8 @@ def test_replicate_pooling_equals_the_unpooled_problem() -> None:
     pooled = mp.fit(x, y, conc_unit="uM")  # shared 1-D conc: replicates pooled
     unpooled = mp.fit(np.broadcast_to(x, y.shape), y, conc_unit="uM")  # per-curve conc: no pooling
     for k in ("bottom", "top", "ic50", "hill"):
-        assert pooled.params[k] == pytest.approx(unpooled.params[k], rel=1e-7)
+        # two independent optimizations agree to the solver tolerance (~1e-7 standard errors)
+        assert np.all(np.abs(pooled.params[k] - unpooled.params[k]) <= 1e-5 * unpooled.stderr[k])
         assert pooled.stderr[k] == pytest.approx(unpooled.stderr[k], rel=1e-6)
     assert pooled.rss == pytest.approx(unpooled.rss, rel=1e-10)
     assert (pooled.n == unpooled.n).all() and pooled.n[1] == 29

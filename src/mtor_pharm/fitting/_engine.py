@@ -16,8 +16,8 @@ One Levenberg–Marquardt solver for any number of curves:
 
 Convergence is declared when the Gauss–Newton decrement ``gᵀ A⁻¹ g`` (the
 predicted RSS reduction of a full Gauss–Newton step, on the parameters not
-held at a bound) is below ``1e-16 · RSS``: the distance to the optimum is then
-below ``1e-8`` standard errors.
+held at a bound) is below ``1e-14 · RSS``: the distance to the optimum is then
+below about ``1e-7 · sqrt(dof)`` standard errors, and the RSS within 1e-14 of its minimum.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from .._typing import BoolArray, FloatArray
 from ..models import Model
 
-_DEC_TOL = 1e-16  # converged: GN decrement <= _DEC_TOL * rss
+_DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
 _STALL_TOL = 1e-10  # accepted as converged if damping blew up but decrement <= this * rss
 _LAM_MAX = 1e16
 _TINY = 1e-300
@@ -101,7 +101,32 @@ def _backward(L: list[list[FloatArray]], u: list[FloatArray]) -> list[FloatArray
 
 
 # ------------------------------------------------------------------ start values
+_GRID_ROWS = 256  # curves per grid sub-block: (rows, cells, points) temporaries stay in cache
+
+
 def grid_start(model: Model, prob: Problem, free: BoolArray, sign: int = 0) -> FloatArray:
+    """Best cell of a (location × hill) grid, in cache-sized sub-blocks (see :func:`_grid_block`)."""
+    n = prob.lx.shape[0]
+    if n <= _GRID_ROWS:
+        return _grid_block(model, prob, free, sign)
+    parts = []
+    for a in range(0, n, _GRID_ROWS):
+        sl = slice(a, a + _GRID_ROWS)
+        sub = Problem(
+            lx=prob.lx[sl],
+            y=prob.y[sl],
+            w=prob.w[sl],
+            lx_lo=prob.lx_lo[sl],
+            lx_hi=prob.lx_hi[sl],
+            P_fixed=prob.P_fixed[sl],
+            lo=prob.lo[sl],
+            hi=prob.hi[sl],
+        )
+        parts.append(_grid_block(model, sub, free, sign))
+    return np.concatenate(parts)
+
+
+def _grid_block(model: Model, prob: Problem, free: BoolArray, sign: int = 0) -> FloatArray:
     """Best cell of a (location × hill) grid, with plateaus solved in closed form.
 
     `sign` restricts the grid to rising (-1) or falling (+1) hills; 0 uses both
@@ -300,7 +325,9 @@ class _Full(_Kernel):
     def normal(self, ws: _WorkingSet) -> tuple[list[list[FloatArray]], list[FloatArray]]:
         cols = [ws.x["cols"][:, i] for i in range(self.fidx.size)]
         wr = ws.w * ws.x["r"]
-        return _gram(cols, ws.w), [_rowsum(c * wr) for c in cols]
+        A = _gram(cols, ws.w)
+        ws.full_A = [row[:] for row in A]  # _iterate replaces entries of A for frozen parameters
+        return A, [_rowsum(c * wr) for c in cols]
 
     def trial(self, ws: _WorkingSet, Pt: FloatArray) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:
         rss, st = self._state(Pt, ws.lx, ws.y, ws.w)
@@ -398,14 +425,37 @@ class _VarPro(_Kernel):
         G = _gram(phi, ws.w)
         h = [[_rowsum(ws.w * ph * vj) for ph in phi] for vj in v]
         Gh = [_solve_small(G, hj) for hj in h]
-        A = _gram(v, ws.w)
+        V = _gram(v, ws.w)
         q = len(v)
-        for i in range(q):
-            for j in range(q):
-                A[i][j] = A[i][j] - sum(h[i][t] * Gh[j][t] for t in range(len(phi)))
+        A = [[V[i][j] - sum(h[i][t] * Gh[j][t] for t in range(len(phi))) for j in range(q)] for i in range(q)]
+        ws.full_A = self._full_from_pieces(G, h, V)
         wr = ws.w * ws.x["r"]
         g = [_rowsum(vj * wr) for vj in v]
         return A, g
+
+    def _full_from_pieces(
+        self, G: list[list[FloatArray]], h: list[list[FloatArray]], V: list[list[FloatArray]]
+    ) -> list[list[FloatArray]]:
+        """``JᵀWJ`` over all free parameters, from the Gram pieces of the basis and the
+        nonlinear columns: the free plateau columns are ``1 - S`` (bottom) and ``S`` (top),
+        i.e. the basis itself when one plateau is fixed and ``(φ0 - φ1, φ1)`` for ``(1, S)``."""
+        if self.lin == [0, 1]:
+            lin = [[G[0][0] - 2.0 * G[0][1] + G[1][1], G[0][1] - G[1][1]], [G[0][1] - G[1][1], G[1][1]]]
+            cross = [[hj[0] - hj[1], hj[1]] for hj in h]  # cross[j][l]: nonlinear j x plateau l
+        else:
+            lin = G
+            cross = h
+        nl, q = len(lin), len(V)
+        F: list[list[FloatArray]] = [[G[0][0]] * (nl + q) for _ in range(nl + q)]
+        for a in range(nl):
+            for b in range(nl):
+                F[a][b] = lin[a][b]
+            for j in range(q):
+                F[a][nl + j] = F[nl + j][a] = cross[j][a]
+        for i in range(q):
+            for j in range(q):
+                F[nl + i][nl + j] = V[i][j]
+        return F
 
     def trial(self, ws: _WorkingSet, Pt: FloatArray) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:
         rss, P2, st = self._state(Pt, ws.lx, ws.y, ws.w)
@@ -449,6 +499,8 @@ class _WorkingSet:
         self.kernel = kernel
         self.size = 0
         self.x: dict[str, FloatArray] = {}
+        #: JᵀWJ over all free parameters at the current P, set by ``kernel.normal``
+        self.full_A: list[list[FloatArray]] = []
 
     def add(self, model: Model, chunk: Chunk) -> None:
         k = self.kernel
@@ -534,11 +586,19 @@ def _finish(ws: _WorkingSet, done: BoolArray, conv: BoolArray, out: Outputs) -> 
     out.rss[d_idx] = ws.rss[done]
     out.converged[d_idx] = conv[done]
     out.iterations[d_idx] = ws.it[done]
-    A = ws.kernel.full_normal(P, ws.lx[done], ws.w[done])
-    q = len(A)
+    # converged curves stopped where the last normal matrix was computed: reuse it;
+    # the others may have moved since, so recompute theirs at the final parameters
+    fresh = done & ~conv
+    q = len(ws.full_A)
     for i in range(q):
         for j in range(q):
-            out.A[d_idx, i, j] = A[i][j]
+            out.A[d_idx, i, j] = ws.full_A[i][j][done]
+    if fresh.any():
+        A = ws.kernel.full_normal(ws.P[fresh], ws.lx[fresh], ws.w[fresh])
+        f_idx = ws.idx[fresh]
+        for i in range(q):
+            for j in range(q):
+                out.A[f_idx, i, j] = A[i][j]
     ws.keep(~done)
 
 
