@@ -390,8 +390,12 @@ class _VarPro(_Kernel):
     ) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:
         S, Sz, _, z = self._shape(P, lx)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            P2, r, rss, _, _ = self._linear(S, P, y, w)
+            P2, r, rss, _, G = self._linear(S, P, y, w)
         st = {"r": r, "S": S, "Sz": Sz}
+        # the basis Gram matrix at this point, reused by the next normal()
+        for a in range(len(G)):
+            for b in range(a + 1):
+                st[f"G{a}{b}"] = G[a][b]
         if z is not None:
             st["z"] = z
         return rss, P2, st
@@ -421,17 +425,34 @@ class _VarPro(_Kernel):
                     from ..models import _dshape_ds_richards
 
                     v.append(amp * np.exp(P[:, 4:5]) * _dshape_ds_richards(ws.x["z"], S))
-        phi, _ = self._basis(S, P)
-        G = _gram(phi, ws.w)
-        h = [[_rowsum(ws.w * ph * vj) for ph in phi] for vj in v]
+        w = ws.w
+        G = self._cached_gram(ws)
+        wv = [w * vj for vj in v]
+        sv = [_rowsum(a) for a in wv]  # Σ w v_j
+        svS = [_rowsum(a * S) for a in wv]  # Σ w S v_j
+        if self.lin == [0, 1]:
+            h = [[sv[j], svS[j]] for j in range(len(v))]
+        elif self.lin == [1]:
+            h = [[svS[j]] for j in range(len(v))]
+        else:
+            h = [[sv[j] - svS[j]] for j in range(len(v))]
         Gh = [_solve_small(G, hj) for hj in h]
-        V = _gram(v, ws.w)
         q = len(v)
-        A = [[V[i][j] - sum(h[i][t] * Gh[j][t] for t in range(len(phi))) for j in range(q)] for i in range(q)]
+        V: list[list[FloatArray]] = [[sv[0]] * q for _ in range(q)]
+        for i in range(q):
+            for j in range(i + 1):
+                V[i][j] = V[j][i] = _rowsum(wv[i] * v[j])
+        A = [[V[i][j] - sum(h[i][t] * Gh[j][t] for t in range(len(G))) for j in range(q)] for i in range(q)]
         ws.full_A = self._full_from_pieces(G, h, V)
-        wr = ws.w * ws.x["r"]
-        g = [_rowsum(vj * wr) for vj in v]
+        r = ws.x["r"]
+        g = [_rowsum(a * r) for a in wv]
         return A, g
+
+    @staticmethod
+    def _cached_gram(ws: _WorkingSet) -> list[list[FloatArray]]:
+        if "G11" in ws.x:
+            return [[ws.x["G00"], ws.x["G10"]], [ws.x["G10"], ws.x["G11"]]]
+        return [[ws.x["G00"]]]
 
     def _full_from_pieces(
         self, G: list[list[FloatArray]], h: list[list[FloatArray]], V: list[list[FloatArray]]
