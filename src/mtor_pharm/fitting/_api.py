@@ -25,7 +25,7 @@ __all__ = ["fit"]
 _LOC_DECADES = 6.0  # location within 10^6 of the tested range on either side
 _HILL_MAX = 50.0
 _LOG_S_MAX = math.log(1e3)
-_BLOCK = 2048
+_BLOCK = 4096
 _F_ALPHA = 0.05
 
 _LOG_PARAMS = ("ic50", "xmid", "s")
