@@ -344,8 +344,11 @@ def test_nan_point_equals_removed_point(seed: int, drop: int) -> None:
 
 
 def test_workers_give_identical_results() -> None:
+    from mtor_pharm.fitting import _api
+
     rng = np.random.default_rng(15)
-    ys = np.stack([_simulate(rng)[1] for _ in range(5000)])
+    n = 2 * _api._BLOCK + 100  # enough curves for two threads to get work
+    ys = np.stack([_simulate(rng)[1] for _ in range(n)])
     x = np.repeat(CONC, 3)
     a = mp.fit(x, ys, conc_unit="uM")
     b = mp.fit(x, ys, conc_unit="uM", workers=2)
