@@ -410,6 +410,10 @@ def _chunks(
             mean = (w * ybar).sum(axis=1) / sw
         rss0 = (w * (ybar - mean[:, None]) ** 2).sum(axis=1) + within
         fittable = (npts >= q) & np.isfinite(lx_lo)
+        # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
+        dof = np.maximum(npts - q, 1)
+        f_half = stats.f.isf(0.5, max(q - 1, 1), dof)
+        flat_rss = rss0 / (1.0 + f_half * max(q - 1, 1) / dof) - within
         lo = np.full((b1 - b0, p), -np.inf)
         hi = np.full((b1 - b0, p), np.inf)
         with np.errstate(invalid="ignore"):
@@ -444,6 +448,7 @@ def _chunks(
                 P_fixed=fixed_arr[sl][rows],
                 lo=lo[rows],
                 hi=hi[rows],
+                flat_rss=flat_rss[rows],
             ),
             sign=sign,
         )

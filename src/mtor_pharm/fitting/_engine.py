@@ -53,6 +53,9 @@ class Problem:
     P_fixed: FloatArray  # (n, p) internal values of fixed parameters (others ignored)
     lo: FloatArray  # (n, p) internal lower bounds
     hi: FloatArray  # (n, p) internal upper bounds
+    # (n,) a (pooled) RSS above which the curve is clearly flat (F test p > 0.5 against a
+    # flat line); such a curve that stops making progress is not iterated further
+    flat_rss: FloatArray | None = None
 
 
 # ------------------------------------------------------------------ small dense algebra
@@ -492,7 +495,8 @@ def make_kernel(model: Model, free: BoolArray, lo: FloatArray, hi: FloatArray) -
 
 
 # ------------------------------------------------------------------ the solver
-_BASE = ("idx", "P", "rss", "lam", "nu", "D", "lx", "y", "w", "lo", "hi", "it", "rss_ref", "floor")
+_BASE = ("idx", "P", "rss", "lam", "nu", "D", "lx", "y", "w", "lo", "hi", "it", "rss_ref", "floor", "flat_rss")
+_STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly flat
 _ZERO_RSS = 1e-28  # an RSS below this fraction of sum(w y^2) is an exact fit
 _STALL_EVERY = 10  # iterations between stall checks
 _STALL_REL = 1e-6  # a curve whose RSS fell by less than this (relative) over that span has stalled
@@ -515,6 +519,7 @@ class _WorkingSet:
     it: FloatArray
     rss_ref: FloatArray
     floor: FloatArray
+    flat_rss: FloatArray
 
     def __init__(self, kernel: _Kernel) -> None:
         self.kernel = kernel
@@ -550,6 +555,7 @@ class _WorkingSet:
             "it": np.zeros(n),
             "rss_ref": rss.copy(),
             "floor": _ZERO_RSS * _rowsum(prob.w * prob.y * prob.y) + _TINY,
+            "flat_rss": np.full(n, np.inf) if prob.flat_rss is None else prob.flat_rss,
         }
         if self.size == 0:
             for name, v in new.items():
@@ -694,7 +700,10 @@ def _iterate(ws: _WorkingSet, out: Outputs, max_iter: int) -> None:
     # stop: converged, damping blown up, stalled (no progress over a span), or out of iterations
     blown = (ws.lam > _LAM_MAX) | (ws.nu > 1e30)
     check = (ws.it % _STALL_EVERY) == 0
-    stalled = check & (ws.rss_ref - ws.rss <= _STALL_REL * ws.rss)
+    progress = ws.rss_ref - ws.rss
+    stalled = check & (
+        (progress <= _STALL_REL * ws.rss) | ((ws.rss > ws.flat_rss) & (progress <= _STALL_FLAT_REL * ws.rss))
+    )
     ws.rss_ref = np.where(check, ws.rss, ws.rss_ref)
     conv_loose = dec <= _STALL_TOL * np.maximum(ws.rss, _TINY)
     done = conv | blown | stalled | (ws.it >= max_iter)

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import enum
+import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from .._typing import FloatArray, IntArray, Quantity
+from ..errors import ShapeError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
+
+if TYPE_CHECKING:  # loaded on use: the module stays light to import
+    import pandas as pd
+    import xarray as xr
 
 __all__ = ["STATUS_MESSAGES", "ConfidenceInterval", "FitResult", "FitStatus"]
 
@@ -428,6 +434,224 @@ class FitResult:
         ok = int(np.count_nonzero(self.status == 0))
         return f"<FitResult {self.model}: {n_curves} curves, shape {self.shape}, {ok} OK; unit {self.conc_unit}>"
 
+    # ------------------------------------------------------------------ results out (tables, xarray, notebooks)
+    def _output_columns(self, *, level: float) -> dict[str, NDArray[Any]]:
+        """Per-curve outputs named and ordered as the variables of :func:`mtor_pharm.xarray.fit`."""
+        low, high = self.ci("ic50", level=level)
+        out: dict[str, NDArray[Any]] = {}
+        for p in self.param_names:
+            value = self.ic50.magnitude if p == "ic50" else self.params[p]  # NaN where undetermined
+            out[p] = np.broadcast_to(np.asarray(value, dtype=np.float64), self.shape)
+            out[f"{p}_stderr"] = np.broadcast_to(np.asarray(self.stderr[p], dtype=np.float64), self.shape)
+        if "ic50" not in self.param_names:
+            out["ic50"] = np.broadcast_to(np.asarray(self.ic50.magnitude, dtype=np.float64), self.shape)
+        out["ic50_ci_low"] = np.broadcast_to(np.asarray(low.magnitude, dtype=np.float64), self.shape)
+        out["ic50_ci_high"] = np.broadcast_to(np.asarray(high.magnitude, dtype=np.float64), self.shape)
+        out["status"] = self.status
+        out["rss"] = self.rss
+        out["n"] = self.n.astype(np.int64)
+        out["dof"] = self.dof.astype(np.int64)
+        out["response_pvalue"] = self.response_pvalue
+        return out
+
+    def to_dataframe(
+        self,
+        index: Any = None,
+        *,
+        dims: Sequence[str] | None = None,
+        coords: Mapping[str, ArrayLike] | None = None,
+        level: float = 0.95,
+        unit: str | None = None,
+    ) -> pd.DataFrame:
+        """A tidy table: one row per curve, one column per estimate.
+
+        Parameters
+        ----------
+        index : pandas.Index, optional
+            Row labels of a one-dimensional batch, e.g. the index returned by
+            :func:`mtor_pharm.fit_table`.  Give either `index` or `dims`/`coords`.
+        dims : sequence of str, optional
+            Names of the batch dimensions, one per axis of :attr:`shape`.  Default:
+            the keys of `coords`, else ``"curve"`` (one axis) or ``"curve_0"``,
+            ``"curve_1"``, … (several).
+        coords : mapping of str to array_like, optional
+            Labels along each named dimension (length of that axis); a dimension
+            without labels is numbered from 0.
+        level : float, default 0.95
+            Confidence level of ``ic50_ci_low`` / ``ic50_ci_high``.
+        unit : str, optional
+            Concentration unit of the concentration columns; default `conc_unit`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per curve, in C order of the batch, indexed by `index`, by one
+            dimension, or by a :class:`pandas.MultiIndex` over several.  Columns
+            (the variables of :func:`mtor_pharm.xarray.fit`, in its order):
+            each parameter and ``<name>_stderr``; ``ic50`` (the relative IC50, NaN
+            where the status marks it undetermined; derived from all parameters
+            outside the 4PL family); ``ic50_ci_low``, ``ic50_ci_high``;
+            ``status`` (:class:`FitStatus` code), ``status_name`` (``"OK"`` or
+            the flag names joined by ``|``); ``rss``, ``n``, ``dof``,
+            ``response_pvalue``.  Concentration-valued columns carry their unit in
+            the name, e.g. ``"ic50 [uM]"``; ``DataFrame.attrs`` records ``model``,
+            ``conc_unit``, ``confidence_level`` and the ``fixed`` parameters.
+
+        Raises
+        ------
+        ShapeError
+            `index`, `dims` or `coords` do not match the batch shape.
+
+        See Also
+        --------
+        to_xarray : the same values as an :class:`xarray.Dataset`.
+        mtor_pharm.summary_table : a shorter table for people.
+
+        Notes
+        -----
+        .. versionadded:: 0.1.0
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0.01, 0.1, 1, 10], "uM")
+        >>> res = mp.fit(conc, [[99, 80, 30, 5], [100, 95, 70, 20]])
+        >>> df = res.to_dataframe(coords={"compound": ["A", "B"]})
+        >>> df.index.name, df["ic50 [micromolar]"].round(2).tolist(), df["status_name"].tolist()
+        ('compound', [0.25, 2.57], ['OK', 'OK'])
+        """
+        import pandas as pd
+
+        level = _check_level(level)
+        if index is not None and (dims is not None or coords is not None):
+            raise TypeError("`index` must not be given together with `dims` or `coords`; pass one of them.")
+        u = self.conc_unit if unit is None else str(unit)
+        factor = float(_registry().Quantity(1.0, self.conc_unit).to(u).magnitude)
+        if index is not None:
+            n_rows = math.prod(self.shape)
+            if len(self.shape) > 1 or len(index) != n_rows:
+                raise ShapeError(
+                    f"`index` must have one label per curve of a batch of shape {self.shape} ({n_rows} curves); "
+                    f"got {len(index)} labels. Use dims=/coords= for several batch dimensions."
+                )
+            row_index: pd.Index = index if isinstance(index, pd.Index) else pd.Index(index)
+        else:
+            names, labels = _batch_labels(self.shape, dims, coords)
+            if not names:
+                row_index = pd.RangeIndex(1)
+            elif len(names) == 1:
+                row_index = pd.Index(labels[0], name=names[0])
+            else:
+                row_index = pd.MultiIndex.from_product(labels, names=names)
+        concentration = {*_CONC_VARIABLES, *(f"{p}_stderr" for p in ("ic50", "xmid"))}
+        columns: dict[str, Any] = {}
+        for name, values in self._output_columns(level=level).items():
+            flat = np.asarray(values).reshape(-1)
+            if name in concentration:
+                columns[f"{name} [{u}]"] = flat * factor
+            else:
+                columns[name] = flat
+            if name == "status":
+                columns["status_name"] = [_status_name(int(s)) for s in flat]
+        df = pd.DataFrame(columns, index=row_index)
+        df.attrs = {"model": self.model, "conc_unit": u, "confidence_level": level, "fixed": " ".join(self.fixed)}
+        return df
+
+    def to_xarray(
+        self,
+        dims: Sequence[str] | None = None,
+        coords: Mapping[str, ArrayLike] | None = None,
+        *,
+        level: float = 0.95,
+        response_unit: str | None = None,
+    ) -> xr.Dataset:
+        """The results as an :class:`xarray.Dataset` laid out like :func:`mtor_pharm.xarray.fit`'s.
+
+        Parameters
+        ----------
+        dims : sequence of str, optional
+            Names of the batch dimensions.  Default: the keys of `coords`, else
+            ``"curve"`` (one axis) or ``"curve_0"``, ``"curve_1"``, … (several).
+        coords : mapping of str to array_like, optional
+            Labels along the named dimensions (index coordinates).
+        level : float, default 0.95
+            Confidence level of ``ic50_ci_low`` / ``ic50_ci_high`` (recorded in
+            their ``confidence_level`` attribute).
+        response_unit : str, optional
+            Unit of the responses, stored in the ``units`` attribute of ``bottom``
+            and ``top``.
+
+        Returns
+        -------
+        xarray.Dataset
+            The variables, dtypes and attributes of :func:`mtor_pharm.xarray.fit`:
+            parameters and ``<name>_stderr``, ``ic50``, ``ic50_ci_low``,
+            ``ic50_ci_high``, ``status`` (uint8 with CF ``flag_masks`` /
+            ``flag_meanings``), ``rss``, ``n``, ``dof``, ``response_pvalue``;
+            concentration variables carry ``attrs["units"]``; Dataset attributes
+            ``model``, ``conc_unit``, ``fixed``, ``mtor_pharm_version``.  There is
+            no ``conc_dim`` attribute (the concentrations are not a dimension here).
+
+        Raises
+        ------
+        ShapeError
+            `dims` or `coords` do not match the batch shape.
+
+        See Also
+        --------
+        to_dataframe : the same values as a table.
+
+        Notes
+        -----
+        Write it with ``ds.to_netcdf(path)``.  netCDF-3 (``engine="scipy"``) has no
+        unsigned bytes nor 64-bit integers: ``status`` reads back as ``int8`` and
+        ``n``/``dof`` as ``int32``, with the same values; netCDF-4 (``h5netcdf`` or
+        ``netCDF4``) keeps the dtypes.
+
+        .. versionadded:: 0.1.0
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0.01, 0.1, 1, 10], "uM")
+        >>> res = mp.fit(conc, [[99, 80, 30, 5], [100, 95, 70, 20]])
+        >>> ds = res.to_xarray(coords={"compound": ["A", "B"]})
+        >>> ds["ic50"].dims, ds["ic50"].attrs["units"], ds["status"].values.tolist()
+        (('compound',), 'micromolar', [0, 0])
+        """
+        import xarray as xr
+
+        from .. import __version__
+        from ..xarray import _status_attrs, _variable_attrs
+
+        level = _check_level(level)
+        names, labels = _batch_labels(self.shape, dims, coords)
+        variables: dict[str, xr.DataArray] = {}
+        for name, values in self._output_columns(level=level).items():
+            if name == "status":
+                attrs = _status_attrs()
+            elif name in ("n", "dof"):
+                attrs = dict(_INT_ATTRS[name])
+            else:
+                attrs = _variable_attrs(name, self._model, self.conc_unit, response_unit)
+            if name in ("ic50_ci_low", "ic50_ci_high"):
+                side = "lower" if name.endswith("low") else "upper"
+                attrs["long_name"] = f"{side} bound of the {100 * level:g}% Wald confidence interval of ic50"
+                attrs["confidence_level"] = level
+            variables[name] = xr.DataArray(np.array(values), dims=names, attrs=attrs)
+        index_coords = {
+            name: lab for name, lab, given in zip(names, labels, _given(names, coords), strict=True) if given
+        }
+        attrs = {
+            "model": self.model,
+            "conc_unit": self.conc_unit,
+            "fixed": " ".join(self.fixed),
+            "mtor_pharm_version": __version__,
+        }
+        return xr.Dataset(variables, coords=index_coords, attrs=attrs)
+
+    def _repr_html_(self) -> str:
+        """Rich display in Jupyter: parameters with confidence intervals and statuses."""
+        return _html_single(self) if not self.shape else _html_batch(self)
+
 
 def _check_percent(p: float) -> float:
     if isinstance(p, bool) or not isinstance(p, int | float | np.floating | np.integer):
@@ -439,3 +663,161 @@ def _check_percent(p: float) -> float:
 
 def _model_of(name: str) -> Model:
     return get_model(name)
+
+
+# ---------------------------------------------------------------------- results out: helpers
+#: Concentration-valued output variables (their unit goes into the column name).
+_CONC_VARIABLES: tuple[str, ...] = ("ic50", "xmid", "ic50_ci_low", "ic50_ci_high")
+#: Attributes of the integer outputs, as :func:`mtor_pharm.xarray.fit` writes them.
+_INT_ATTRS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "n": MappingProxyType({"long_name": "number of finite points"}),
+        "dof": MappingProxyType({"long_name": "residual degrees of freedom (n - free parameters)"}),
+    }
+)
+#: Rows shown by the HTML display of a batch.
+_HTML_ROWS = 10
+
+
+def _check_level(level: Any) -> float:
+    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
+    return float(level)
+
+
+def _status_name(code: int) -> str:
+    """``"OK"`` or the names of the set :class:`FitStatus` bits joined by ``|``."""
+    if code == 0:
+        return "OK"
+    return "|".join(str(f.name) for f in FitStatus if f and (code & f))
+
+
+def _batch_labels(
+    shape: tuple[int, ...], dims: Sequence[str] | None, coords: Mapping[str, ArrayLike] | None
+) -> tuple[tuple[str, ...], list[NDArray[Any]]]:
+    """Validated dimension names and per-dimension labels (0, 1, … where none are given)."""
+    if coords is not None and not isinstance(coords, Mapping):
+        raise TypeError(f"`coords` must be a mapping of dimension name to labels; got {type(coords).__name__}.")
+    if dims is None:
+        if coords:
+            names = tuple(str(k) for k in coords)
+            if len(names) != len(shape):
+                raise ShapeError(
+                    f"`coords` must label every batch dimension when `dims` is not given; got {list(names)} "
+                    f"for batch shape {shape}. Pass dims= with {len(shape)} names."
+                )
+        elif len(shape) == 1:
+            names = ("curve",)
+        else:
+            names = tuple(f"curve_{i}" for i in range(len(shape)))
+    else:
+        if isinstance(dims, str) or not all(isinstance(d, str) for d in dims):
+            raise TypeError(f"`dims` must be a sequence of str, one per batch dimension; got {dims!r}.")
+        names = tuple(dims)
+        if len(names) != len(shape) or len(set(names)) != len(names):
+            raise ShapeError(
+                f"`dims` must name each of the {len(shape)} batch dimensions once (batch shape {shape}); "
+                f"got {list(names)}."
+            )
+    given = dict(coords or {})
+    unknown = [k for k in given if k not in names]
+    if unknown:
+        raise ShapeError(f"`coords` must be keyed by the batch dimensions {list(names)}; got {unknown}.")
+    labels: list[NDArray[Any]] = []
+    for axis, name in enumerate(names):
+        if name not in given:
+            labels.append(np.arange(shape[axis]))
+            continue
+        lab = np.asarray(given[name])
+        if lab.ndim != 1 or lab.shape[0] != shape[axis]:
+            raise ShapeError(
+                f"`coords[{name!r}]` must hold {shape[axis]} labels (batch shape {shape}); got shape {lab.shape}."
+            )
+        labels.append(lab)
+    return names, labels
+
+
+def _given(names: tuple[str, ...], coords: Mapping[str, ArrayLike] | None) -> list[bool]:
+    return [coords is not None and name in coords for name in names]
+
+
+def _fmt(value: Any) -> str:
+    v = float(value)
+    return "NaN" if math.isnan(v) else f"{v:.4g}"
+
+
+def _html_single(res: FitResult) -> str:
+    cols = res._output_columns(level=0.95)
+    unit = html.escape(f"{_registry().Unit(res.conc_unit):~P}")
+    rows = []
+    names = list(res.param_names) + ([] if "ic50" in res.param_names else ["ic50"])
+    for p in names:
+        is_conc = p in _CONC_VARIABLES
+        if p in res.fixed:
+            se, interval = "fixed", "—"
+        else:
+            low, high = res.ci(p)
+            lo = low.magnitude if is_conc and p != "s" else low
+            hi = high.magnitude if is_conc and p != "s" else high
+            se = _fmt(cols[f"{p}_stderr"]) if f"{p}_stderr" in cols else "—"
+            interval = f"[{_fmt(lo)}, {_fmt(hi)}]"
+        label = "ic50 (derived)" if p == "ic50" and p not in res.param_names else p
+        rows.append(
+            f"<tr><td>{html.escape(label)}</td><td>{_fmt(cols[p])}</td><td>{se}</td><td>{interval}</td>"
+            f"<td>{unit if is_conc else ''}</td></tr>"
+        )
+    code = int(res.status)
+    messages = (
+        [STATUS_MESSAGES[FitStatus.OK]] if code == 0 else [STATUS_MESSAGES[f] for f in FitStatus if f and code & f]
+    )
+    return (
+        '<div class="mtor-pharm-fitresult">'
+        f"<p><strong>FitResult</strong> · {html.escape(res.model)} · one curve</p>"
+        "<table><thead><tr><th>parameter</th><th>estimate</th><th>std. error</th><th>95% CI</th>"
+        f"<th>unit</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<p>status <code>{html.escape(_status_name(code))}</code>: {html.escape(' '.join(messages))}</p>"
+        f"<p>n = {int(res.n)}, dof = {int(res.dof)}, RSS = {_fmt(res.rss)}, "
+        f"F test against a flat line p = {_fmt(res.response_pvalue)}</p>"
+        f"{_sparkline_svg(res)}</div>"
+    )
+
+
+def _html_batch(res: FitResult) -> str:
+    df = res.to_dataframe()
+    u = res.conc_unit
+    keep = [f"ic50 [{u}]", f"ic50_ci_low [{u}]", f"ic50_ci_high [{u}]", "hill", "status_name"]
+    codes = np.asarray(res.status).reshape(-1)
+    counts = [f"{int(np.count_nonzero(codes == 0))} OK"]
+    for flag in FitStatus:
+        if flag:
+            k = int(np.count_nonzero(codes & flag))
+            if k:
+                counts.append(f"{k} {flag.name}")
+    n = codes.size
+    more = f"<p>first {_HTML_ROWS} of {n} curves</p>" if n > _HTML_ROWS else ""
+    table = df[keep].head(_HTML_ROWS).to_html(float_format=_fmt, border=0, na_rep="NaN")
+    return (
+        '<div class="mtor-pharm-fitresult">'
+        f"<p><strong>FitResult</strong> · {html.escape(res.model)} · {n} curves, shape {res.shape} · "
+        f"{html.escape(', '.join(counts))}</p>{table}{more}</div>"
+    )
+
+
+def _sparkline_svg(res: FitResult, *, width: int = 180, height: int = 60) -> str:
+    """A small inline SVG of the fitted curve on a log axis (empty where it cannot be drawn)."""
+    lo, hi = float(res.conc_min), float(res.conc_max)
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0.0 < lo < hi):
+        return ""
+    lx = np.linspace(math.log10(lo) - 0.5, math.log10(hi) + 0.5, 60)
+    y = np.asarray(res._model(10.0**lx, **{k: np.asarray(v) for k, v in res.params.items()}), dtype=np.float64)
+    if not np.isfinite(y).all():
+        return ""
+    ymin, ymax = float(y.min()), float(y.max())
+    span = ymax - ymin if ymax > ymin else 1.0
+    px = 4.0 + (lx - lx[0]) / (lx[-1] - lx[0]) * (width - 8)
+    py = height - 4.0 - (y - ymin) / span * (height - 8)
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
+    return (
+        f'<svg width="{width}" height="{height}" role="img" aria-label="fitted curve, log concentration axis">'
+        f'<polyline points="{points}" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>'
+    )
