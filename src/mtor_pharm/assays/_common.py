@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._typing import BoolArray, FloatArray
 from ..errors import ShapeError
-from ..units import Q_, as_concentration
+from ..units import Q_, as_concentration, molecular_weight_of
 
 __all__ = ["Normalized"]
 
@@ -271,9 +271,12 @@ class Curves:
     unit: pint.Unit
 
 
-def as_curves(conc: Any, response: Any, *, conc_unit: str | None, name: str = "response") -> Curves:
-    """Validate a dose-response design for log-dose metrics (conc > 0, shapes (m,) / (..., m))."""
-    x, unit = as_concentration(conc, conc_unit=conc_unit)
+def as_curves(
+    conc: Any, response: Any, *, conc_unit: str | None, name: str = "response", inhibitor: Any = None
+) -> Curves:
+    """Validate a dose-response design for log-dose metrics (conc > 0, shapes (m,) / (..., m));
+    mass concentrations convert through the registry molecular weight of `inhibitor`."""
+    x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight_of(inhibitor))
     y = as_float(response, name)
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(

@@ -27,7 +27,7 @@ from scipy import optimize, stats
 from .._typing import ConcentrationLike, FloatArray, IntArray
 from ..errors import MtorPharmWarning, ShapeError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
-from ..units import as_concentration
+from ..units import as_concentration, molecular_weight_of
 from ._common import as_float, first_value, quantity, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
 
@@ -572,7 +572,7 @@ def fit_morrison(
     conc: ConcentrationLike, response: ArrayLike, *, enzyme: ConcentrationLike,
     mechanism: Mechanism = "competitive", substrate: ConcentrationLike | None = None,
     km: ConcentrationLike | None = None, conc_unit: str | None = None, v0: float | None = None,
-    fit_enzyme: bool = False,
+    fit_enzyme: bool = False, inhibitor: Any = None,
 ) -> MorrisonFit:
     """Fit Morrison's equation to a tight-binding inhibition curve and recover Ki with its SE.
 
@@ -593,6 +593,9 @@ def fit_morrison(
         Fix the uninhibited velocity (e.g. 100 for percent activity); fitted by default.
     fit_enzyme : bool, default False
         Also fit the active enzyme concentration (often below the nominal one).
+    inhibitor : str or Inhibitor, optional
+        Registry inhibitor whose molecular weight converts mass concentrations
+        (µg/mL) to molar; molar input is used as is.
 
     Returns
     -------
@@ -625,7 +628,7 @@ def fit_morrison(
     >>> round(float(res.ki.magnitude), 3), res.ki.units   # Ki_app / (1 + 10/10)
     (1.0, <Unit('nanomolar')>)
     """
-    x, unit = as_concentration(conc, conc_unit=conc_unit)
+    x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight_of(inhibitor))
     y = as_float(response, "response")
     if x.ndim == 0 or y.ndim == 0 or x.shape[-1] != y.shape[-1]:
         raise ShapeError(

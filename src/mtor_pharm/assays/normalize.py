@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import ConcentrationLike, FloatArray
 from ..errors import ShapeError
-from ..units import Q_, as_concentration
+from ..units import Q_, as_concentration, molecular_weight_of
 from ._common import (
     Normalized,
     Stats,
@@ -600,7 +600,12 @@ def cross_blot_scale(
 
 # ----------------------------------------------------------------------------- vehicle as data
 def with_vehicle(
-    conc: ConcentrationLike, response: ArrayLike, vehicle: ArrayLike, *, conc_unit: str | None = None
+    conc: ConcentrationLike,
+    response: ArrayLike,
+    vehicle: ArrayLike,
+    *,
+    conc_unit: str | None = None,
+    inhibitor: Any = None,
 ) -> tuple[pint.Quantity[Any], FloatArray]:
     """Append vehicle wells to each curve as points at ``x = 0`` (the recommended path).
 
@@ -621,6 +626,9 @@ def with_vehicle(
         curve its own vehicle wells.
     conc_unit : str, optional
         Unit of a bare `conc` array.
+    inhibitor : str or Inhibitor, optional
+        Registry inhibitor whose molecular weight converts mass concentrations
+        (µg/mL) to molar; molar input is used as is.
 
     Returns
     -------
@@ -647,7 +655,7 @@ def with_vehicle(
     >>> conc.magnitude.tolist(), y.tolist()
     ([0.1, 1.0, 10.0, 0.0, 0.0], [0.8, 0.5, 0.1, 1.0, 0.98])
     """
-    x, unit = as_concentration(conc, conc_unit=conc_unit)
+    x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight_of(inhibitor))
     y = as_float(response, "response")
     v = as_float(vehicle, "vehicle")
     if x.ndim == 0 or y.ndim == 0 or v.ndim == 0:

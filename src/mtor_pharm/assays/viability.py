@@ -356,7 +356,7 @@ def _crossing(g_x: FloatArray, g_y: FloatArray, valid: NDArray[np.bool_], level:
 
 def nci60_metrics(
     conc: ConcentrationLike, growth: ArrayLike, *, conc_unit: str | None = None,
-    method: GrowthMethod = "interpolate",
+    method: GrowthMethod = "interpolate", inhibitor: Any = None,
 ) -> GrowthMetrics:
     """GI50, TGI and LC50 from growth percent curves (NCI-60 / DTP method).
 
@@ -374,6 +374,9 @@ def nci60_metrics(
         concentrations that bracket the level (first crossing from the lowest
         concentration).  ``"fit"``: a 4PL fit of growth percent with
         :func:`mtor_pharm.fit`, where the fitted curve crosses the level.
+    inhibitor : str or Inhibitor, optional
+        Registry inhibitor whose molecular weight converts mass concentrations
+        (µg/mL) to molar; molar input is used as is.
 
     Returns
     -------
@@ -406,7 +409,7 @@ def nci60_metrics(
     """
     if method not in ("interpolate", "fit"):
         raise ValueError(f"`method` must be 'interpolate' or 'fit'; got {method!r}.")
-    cv = as_curves(conc, growth, conc_unit=conc_unit, name="growth")
+    cv = as_curves(conc, growth, conc_unit=conc_unit, name="growth", inhibitor=inhibitor)
     g = group_replicates(cv.conc, cv.response)
     lo = np.where(g.valid.any(-1), np.nanmin(np.where(g.valid, g.x, np.nan), axis=-1, initial=np.inf), np.nan)
     hi = np.where(g.valid.any(-1), np.nanmax(np.where(g.valid, g.x, np.nan), axis=-1, initial=-np.inf), np.nan)
@@ -600,7 +603,7 @@ class GRMetrics:
 
 def gr_metrics(
     conc: ConcentrationLike, gr: ArrayLike, *, conc_unit: str | None = None,
-    bounds: Mapping[str, tuple[Any, Any]] | None = None,
+    bounds: Mapping[str, tuple[Any, Any]] | None = None, inhibitor: Any = None,
 ) -> GRMetrics:
     """GR50, GRmax, GRinf, GEC50, hGR and GR_AOC from GR values, fitted with :func:`mtor_pharm.fit`.
 
@@ -614,6 +617,9 @@ def gr_metrics(
         Unit of a bare `conc` array.
     bounds : mapping, optional
         Passed to :func:`mtor_pharm.fit`, e.g. ``{"bottom": (-1, 1)}``.
+    inhibitor : str or Inhibitor, optional
+        Registry inhibitor whose molecular weight converts mass concentrations
+        (µg/mL) to molar; molar input is used as is.
 
     Returns
     -------
@@ -642,7 +648,7 @@ def gr_metrics(
     >>> round(float(m.gr50.magnitude), 3)   # 0.3 * 2.5**(1/1.5)
     0.553
     """
-    cv = as_curves(conc, gr, conc_unit=conc_unit, name="gr")
+    cv = as_curves(conc, gr, conc_unit=conc_unit, name="gr", inhibitor=inhibitor)
     res = fit(cv.conc, cv.response, model="4pl", conc_unit=str(cv.unit), fixed={"top": 1.0},
               bounds=bounds)
     grinf = np.asarray(res.params["bottom"], dtype=np.float64)
@@ -734,7 +740,7 @@ def auc(
     kind: AreaKind = "auc", method: AreaMethod = "trapezoid", response_scale: float = 100.0,
     log_base: float = 10.0, normalize: bool = True,
     conc_range: tuple[ConcentrationLike, ConcentrationLike] | None = None,
-    model: ModelName = "4pl", fit_result: FitResult | None = None,
+    model: ModelName = "4pl", fit_result: FitResult | None = None, inhibitor: Any = None,
 ) -> AreaUnderCurve:
     """Area under (or above) a dose-response curve over a log-dose range.
 
@@ -764,6 +770,9 @@ def auc(
         Model for ``method="fit"`` when `fit_result` is not given.
     fit_result : FitResult, optional
         A fit of these curves to integrate (``method="fit"``).
+    inhibitor : str or Inhibitor, optional
+        Registry inhibitor whose molecular weight converts mass concentrations
+        (µg/mL) to molar; molar input is used as is.
 
     Returns
     -------
@@ -802,7 +811,7 @@ def auc(
         raise ValueError(f"`response_scale` must be a finite non-zero number; got {response_scale!r}.")
     if not (np.isfinite(log_base) and log_base > 1):
         raise ValueError(f"`log_base` must be a number > 1; got {log_base!r}.")
-    cv = as_curves(conc, response, conc_unit=conc_unit)
+    cv = as_curves(conc, response, conc_unit=conc_unit, inhibitor=inhibitor)
     y = cv.response / response_scale
     if kind == "activity_area":
         y = 1.0 - y

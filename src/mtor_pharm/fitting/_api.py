@@ -15,7 +15,7 @@ from scipy import stats
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
-from ..units import _registry, as_concentration
+from ..units import _registry, as_concentration, molecular_weight_of
 from . import _engine
 from ._result import _UNDETERMINED, FitResult, FitStatus
 
@@ -202,12 +202,7 @@ def fit(
                 "Pass either `inhibitor` or `molecular_weight`, not both: the inhibitor's molecular "
                 f"weight would silently replace molecular_weight={molecular_weight!r}."
             )
-
-        def molecular_weight() -> Any:  # looked up only if conc is a mass concentration
-            from .. import registry
-
-            return registry.molecular_weight(inhibitor)
-
+        molecular_weight = molecular_weight_of(inhibitor)  # looked up only for mass concentrations
     x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight)
     y = _as_response(response)
     if x.ndim == 0:
