@@ -29,3 +29,11 @@ def test_code_blocks_on_page_run(page: Path, tmp_path: Path, monkeypatch: pytest
             exec(compile(code, f"{page.name}[block {i}]", "exec"), namespace)
         except Exception as exc:  # pragma: no cover - the message is the point
             raise AssertionError(f"{page.name}, code block {i} failed: {exc!r}\n{code}") from exc
+
+
+def test_readme_quickstart_is_the_documented_quickstart() -> None:
+    """The README's example is copied from docs/quickstart.md, which the docs run, so it cannot rot."""
+    python = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+    readme = python.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    quick = python.findall((ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8"))
+    assert readme[0] == quick[0]

@@ -21,10 +21,10 @@ from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, 
 from .units import Q_, dilution_series, from_pic50, pic50, ureg
 
 if TYPE_CHECKING:  # the subpackages below load on first use (import stays light)
-    from . import assays, pathway, registry, xarray
+    from . import assays, pathway, plot, registry, xarray
 
 #: Public subpackages imported on first attribute access.
-_LAZY = ("assays", "pathway", "registry", "xarray")
+_LAZY = ("assays", "pathway", "plot", "registry", "xarray")
 
 
 def __getattr__(name: str) -> Any:
@@ -56,6 +56,7 @@ __all__ = [
     "models",
     "pathway",
     "pic50",
+    "plot",
     "registry",
     "run_example",
     "summary_table",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._typing import FloatArray
-from .fitting import FitResult, FitStatus, fit
+from .fitting import FitResult, fit
 
 __all__ = ["fit_table", "summary_table"]
 
@@ -83,16 +83,12 @@ def fit_table(
     return res, index
 
 
-def _status_text(code: int) -> str:
-    if code == 0:
-        return "OK"
-    return "|".join(f.name or "" for f in FitStatus if f and (code & f))
-
-
 def summary_table(
     result: FitResult, index: pd.Index | None = None, *, unit: str | None = None, level: float = 0.95
 ) -> pd.DataFrame:
     """One row per curve: IC50 with its confidence interval, the other parameters, and the status.
+
+    A selection of :meth:`FitResult.to_dataframe` for people to read.
 
     Examples
     --------
@@ -101,17 +97,18 @@ def summary_table(
     ['ic50 [micromolar]', 'ic50_low [micromolar]', 'ic50_high [micromolar]']
     """
     u = unit or result.conc_unit
-    low, high = result.ci("ic50", level=level)
-    cols: dict[str, Any] = {
-        f"ic50 [{u}]": np.atleast_1d(result.ic50.to(u).magnitude),
-        f"ic50_low [{u}]": np.atleast_1d(low.to(u).magnitude),
-        f"ic50_high [{u}]": np.atleast_1d(high.to(u).magnitude),
+    if index is None and len(result.shape) == 1:
+        index = pd.RangeIndex(result.shape[0])
+    table = result.to_dataframe(index, unit=u, level=level)
+    columns = {
+        f"ic50 [{u}]": f"ic50 [{u}]",
+        f"ic50_ci_low [{u}]": f"ic50_low [{u}]",
+        f"ic50_ci_high [{u}]": f"ic50_high [{u}]",
     }
     for name in result.param_names:
-        if name in ("ic50", "xmid"):
-            continue
-        cols[name] = np.atleast_1d(result.params[name])
-        cols[f"{name}_stderr"] = np.atleast_1d(result.stderr[name])
-    cols["n"] = np.atleast_1d(result.n)
-    cols["status"] = [_status_text(int(s)) for s in np.atleast_1d(result.status).ravel()]
-    return pd.DataFrame(cols, index=index)
+        if name not in ("ic50", "xmid"):
+            columns[name] = name
+            columns[f"{name}_stderr"] = f"{name}_stderr"
+    columns["n"] = "n"
+    columns["status_name"] = "status"
+    return table[list(columns)].rename(columns=columns)

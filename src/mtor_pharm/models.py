@@ -9,16 +9,16 @@ with a *shape* ``S`` that falls from 1 (``z → −∞``) to 0 (``z → +∞``).
 every family ``hill > 0`` means the response falls with concentration (an
 inhibition curve), and at ``x = 0`` (vehicle) the response is ``top``.
 
-=============  =====================================  ==========================
-name           shape ``S(z)``                         drc equivalent
-=============  =====================================  ==========================
-``"4pl"``      ``1 / (1 + e^z)``                      ``LL.4`` (``b = hill``)
-``"3pl"``      4PL with ``bottom = 0``                ``LL.3``
-``"2pl"``      4PL with ``bottom = 0, top = 100``     ``LL.2`` on 0–100 data
-``"5pl"``      ``(1 + e^z)^(−s)``                     ``LL.5`` (``f = s``)
-``"weibull1"`` ``exp(−e^z)``                          ``W1.4`` (``b = hill``)
-``"weibull2"`` ``1 − exp(−e^(−z))``                   ``W2.4`` (``b = −hill``)
-=============  =====================================  ==========================
+==============  ==================================  ========================
+name            shape ``S(z)``                      drc equivalent
+==============  ==================================  ========================
+``"4pl"``       ``1 / (1 + e^z)``                   ``LL.4`` (``b = hill``)
+``"3pl"``       4PL with ``bottom = 0``             ``LL.3``
+``"2pl"``       4PL with ``bottom = 0, top = 100``  ``LL.2`` on 0–100 data
+``"5pl"``       ``(1 + e^z)^(−s)``                  ``LL.5`` (``f = s``)
+``"weibull1"``  ``exp(−e^z)``                       ``W1.4`` (``b = hill``)
+``"weibull2"``  ``1 − exp(−e^(−z))``                ``W2.4`` (``b = −hill``)
+==============  ==================================  ========================
 
 Prism's ``HillSlope`` has the opposite sign to ``hill`` for inhibition curves.
 The location parameter ``x_c`` is called ``ic50`` in the 4PL family, where it

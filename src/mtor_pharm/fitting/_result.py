@@ -513,11 +513,13 @@ class FitResult:
 
         Examples
         --------
-        >>> conc = mp.Q_([0.01, 0.1, 1, 10], "uM")
-        >>> res = mp.fit(conc, [[99, 80, 30, 5], [100, 95, 70, 20]])
+        >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
+        >>> res = mp.fit(conc, [[99, 97, 88, 67, 36, 15, 5], [100, 99, 97, 90, 70, 40, 20]])
         >>> df = res.to_dataframe(coords={"compound": ["A", "B"]})
         >>> df.index.name, df["ic50 [micromolar]"].round(2).tolist(), df["status_name"].tolist()
-        ('compound', [0.25, 2.57], ['OK', 'OK'])
+        ('compound', [0.57, 1.7], ['OK', 'OK'])
+        >>> res.to_dataframe(unit="nM")["ic50 [nM]"].round(-1).tolist()
+        [570.0, 1700.0]
         """
         import pandas as pd
 
@@ -550,8 +552,9 @@ class FitResult:
                 columns[f"{name} [{u}]"] = flat * factor
             else:
                 columns[name] = flat
-            if name == "status":
-                columns["status_name"] = [_status_name(int(s)) for s in flat]
+            if name == "status":  # name each distinct code once
+                codes, inverse = np.unique(flat, return_inverse=True)
+                columns["status_name"] = np.array([_status_name(int(c)) for c in codes], dtype=object)[inverse]
         df = pd.DataFrame(columns, index=row_index)
         df.attrs = {"model": self.model, "conc_unit": u, "confidence_level": level, "fixed": " ".join(self.fixed)}
         return df
@@ -611,8 +614,8 @@ class FitResult:
 
         Examples
         --------
-        >>> conc = mp.Q_([0.01, 0.1, 1, 10], "uM")
-        >>> res = mp.fit(conc, [[99, 80, 30, 5], [100, 95, 70, 20]])
+        >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
+        >>> res = mp.fit(conc, [[99, 97, 88, 67, 36, 15, 5], [100, 99, 97, 90, 70, 40, 20]])
         >>> ds = res.to_xarray(coords={"compound": ["A", "B"]})
         >>> ds["ic50"].dims, ds["ic50"].attrs["units"], ds["status"].values.tolist()
         (('compound',), 'micromolar', [0, 0])

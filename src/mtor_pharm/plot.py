@@ -1,0 +1,814 @@
+"""Figures of dose-response fits, with matplotlib (optional: ``pip install "mtor_pharm[plot]"``).
+
+Every function draws on the Axes it is given (or on a new figure) and returns
+a small frozen dataclass holding the matplotlib objects it made — the Figure,
+the Axes and each artist — so that any of them can be restyled afterwards.
+matplotlib is imported when a function is called, never when ``mtor_pharm``
+or this module is imported.
+
+=========================  ==========================================================
+function                   draws
+=========================  ==========================================================
+:func:`curve`              one fitted curve: data (mean ± SD of replicates), the curve,
+                           its confidence band, vehicle wells on a stub at x = 0
+:func:`curves`             several fitted curves on one Axes, with a legend
+:func:`residuals`          observed − fitted against concentration
+:func:`plate_heatmap`      one value per well of a 96- or 384-well plate
+=========================  ==========================================================
+
+The concentration axis is logarithmic and labelled with its unit; vehicle
+wells (x = 0), which a log axis cannot show, go on a narrow stub axis to the
+left of a break, sharing the response axis.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import numpy as np
+import pint
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from ._typing import FloatArray, Quantity
+from .errors import PlateLayoutError, ShapeError, UnitError
+from .fitting import FitResult
+from .units import _registry, as_concentration
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colorbar import Colorbar
+    from matplotlib.container import ErrorbarContainer
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.image import AxesImage
+    from matplotlib.legend import Legend
+    from matplotlib.lines import Line2D
+
+__all__ = [
+    "CurveArtists",
+    "CurvesArtists",
+    "HeatmapArtists",
+    "ResidualArtists",
+    "curve",
+    "curves",
+    "plate_heatmap",
+    "residuals",
+]
+
+#: What the error bars of replicated concentrations show; None plots every point.
+ErrorBar: TypeAlias = Literal["sd", "se"] | None
+#: A confidence band: True (delta method), False, or a callable mapping the
+#: concentration grid (a Quantity in the result's unit) to ``(low, high)`` responses.
+Band: TypeAlias = bool | Callable[[Quantity], tuple[ArrayLike, ArrayLike]]
+
+#: Decades drawn beyond the tested range on each side of the fitted curve.
+_MARGIN_DECADES = 0.25
+#: Vehicle stubs already made, by main Axes (so several curves share one).
+_STUBS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_WELL = re.compile(r"^\s*([A-Pa-p])\s*0*(\d{1,2})\s*$")
+_PLATES: Mapping[int, tuple[int, int]] = {96: (8, 12), 384: (16, 24)}
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class CurveArtists:
+    """What :func:`curve` drew.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+    ax : matplotlib.axes.Axes
+        The concentration Axes.
+    line : matplotlib.lines.Line2D
+        The fitted curve.
+    band : matplotlib.collections.PolyCollection or None
+        The confidence band (None when not drawn or without residual degrees of freedom).
+    points : matplotlib.container.ErrorbarContainer or None
+        The data at positive concentrations (means with error bars, or every point).
+    vehicle_ax : matplotlib.axes.Axes or None
+        The stub Axes showing x = 0 (log axis with vehicle data only).
+    vehicle_points : matplotlib.container.ErrorbarContainer or None
+        The vehicle data (at x = 0; side by side when several curves share the stub).
+    vehicle_line : matplotlib.lines.Line2D or None
+        The fitted zero-dose response, a short line on the stub.
+    """
+
+    figure: Figure | SubFigure
+    ax: Axes
+    line: Line2D
+    band: PolyCollection | None
+    points: ErrorbarContainer | None
+    vehicle_ax: Axes | None
+    vehicle_points: ErrorbarContainer | None
+    vehicle_line: Line2D | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class CurvesArtists:
+    """What :func:`curves` drew: one :class:`CurveArtists` per curve and the legend."""
+
+    figure: Figure | SubFigure
+    ax: Axes
+    curves: tuple[CurveArtists, ...]
+    legend: Legend | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ResidualArtists:
+    """What :func:`residuals` drew.
+
+    Attributes
+    ----------
+    figure, ax
+        The Figure and the concentration Axes.
+    points : matplotlib.lines.Line2D
+        Residuals at positive concentrations.
+    zero_line : matplotlib.lines.Line2D
+        The horizontal line at 0.
+    vehicle_ax : matplotlib.axes.Axes or None
+        The stub Axes for x = 0.
+    vehicle_points : matplotlib.lines.Line2D or None
+        Residuals of the vehicle wells.
+    """
+
+    figure: Figure | SubFigure
+    ax: Axes
+    points: Line2D
+    zero_line: Line2D
+    vehicle_ax: Axes | None
+    vehicle_points: Line2D | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class HeatmapArtists:
+    """What :func:`plate_heatmap` drew: the image (one pixel per well) and its colorbar."""
+
+    figure: Figure | SubFigure
+    ax: Axes
+    image: AxesImage
+    colorbar: Colorbar | None
+
+
+# ----------------------------------------------------------------------------- helpers
+def _new_axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots()
+    return new
+
+
+def _check_index(res: FitResult, index: int | tuple[int, ...] | None) -> tuple[int, ...]:
+    """The position of one curve in the batch, as a tuple."""
+    if not isinstance(res, FitResult):
+        raise TypeError(f"`res` must be a FitResult (from mp.fit); got {type(res).__name__}.")
+    if index is None:
+        if res.shape:
+            raise TypeError(
+                f"`index` must say which curve of the batch of shape {res.shape} to draw; got None. "
+                "Pass index=0 (or a tuple), or use curves() to draw them all."
+            )
+        return ()
+    idx = (index,) if isinstance(index, int | np.integer) else tuple(index)
+    if len(idx) != len(res.shape) or any(
+        isinstance(i, bool) or not isinstance(i, int | np.integer) or not -n <= int(i) < n
+        for i, n in zip(idx, res.shape, strict=False)
+    ):
+        raise IndexError(f"`index` must be a position in the batch of shape {res.shape}; got {index!r}.")
+    return tuple(int(i) % n for i, n in zip(idx, res.shape, strict=True))
+
+
+def _has_unit(conc: Any) -> bool:
+    if isinstance(conc, pint.Quantity | str):
+        return True
+    return isinstance(conc, Sequence) and len(conc) > 0 and isinstance(conc[0], str | pint.Quantity)
+
+
+def _factor(from_unit: Any, to_unit: Any) -> float:
+    try:
+        return float(_registry().Quantity(1.0, from_unit).to(to_unit).magnitude)
+    except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, ValueError, TypeError):
+        raise UnitError(
+            f"`unit` must be a concentration unit such as 'nM' or 'uM'; got {to_unit!r}, which "
+            f"{from_unit!s} does not convert to."
+        ) from None
+
+
+def _data(
+    res: FitResult, idx: tuple[int, ...], conc: Any, response: Any, conc_unit: str | None
+) -> tuple[FloatArray, FloatArray] | None:
+    """One curve's points: concentrations in the result's unit and responses, 1-D each."""
+    if conc is None and response is None:
+        return None
+    if conc is None or response is None:
+        raise TypeError("`conc` and `response` must be given together (or neither, to draw the fit alone).")
+    if conc_unit is None and not _has_unit(conc):
+        conc_unit = res.conc_unit  # a bare array is read in the unit of the fit
+    x, unit = as_concentration(conc, conc_unit=conc_unit)
+    x = x * _factor(unit, res.conc_unit)
+    y = np.array(response, dtype=np.float64)
+    if y.ndim > 1:
+        y = y[idx] if y.shape[:-1] == res.shape else y
+    if x.ndim > 1:
+        x = x[idx] if x.shape[:-1] == res.shape else x
+    if x.ndim != 1 or y.shape != x.shape:
+        raise ShapeError(
+            f"`conc` and `response` must give one curve's points, shape (m,), or the whole batch, shape "
+            f"{res.shape} + (m,); got conc {np.shape(conc)} and response {np.shape(response)}."
+        )
+    if np.any(x < 0):
+        raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {res.conc_unit}.")
+    return x, y
+
+
+def _summarize(x: FloatArray, y: FloatArray, errorbar: ErrorBar) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """Points to draw: every finite point, or the mean ± SD/SE per concentration."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if errorbar is None:
+        return x, y, None
+    ux, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    if ux.size == x.size:
+        return x, y, None
+    mean = np.bincount(inverse, weights=y, minlength=ux.size) / counts
+    ss = np.bincount(inverse, weights=(y - mean[inverse]) ** 2, minlength=ux.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.where(counts > 1, np.sqrt(ss / (counts - 1)), np.nan)
+    err = sd if errorbar == "sd" else sd / np.sqrt(counts)
+    return ux, mean, err
+
+
+def _params(res: FitResult, idx: tuple[int, ...]) -> dict[str, float]:
+    return {k: float(np.asarray(v)[idx]) for k, v in res.params.items()}
+
+
+def _predict(res: FitResult, idx: tuple[int, ...], x: FloatArray) -> FloatArray:
+    out: FloatArray = res._model(x, **_params(res, idx))
+    return out
+
+
+def _delta_band(res: FitResult, idx: tuple[int, ...], x: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+    """Pointwise Wald-t band of the fitted mean: ``f ± t·sqrt(gᵀ C g)``, g the model Jacobian."""
+    names = res.param_names
+    values = np.array([float(np.asarray(res.params[n])[idx]) for n in names])
+    logged = np.array([n in ("ic50", "xmid", "s") for n in names])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        P = np.where(logged, np.log(values), values)
+        scale = np.where(logged, values, 1.0)
+        C = np.asarray(res.covariance)[idx] / np.outer(scale, scale)  # covariance of the internal parameters
+        lx = np.log(x)
+    f, cols = res._model.evaluate(lx[None, :], P[None, :], jacobian=True)
+    J = np.stack([c[0] for c in cols], axis=-1)
+    var = np.einsum("kp,pq,kq->k", J, C, J)
+    dof = float(np.asarray(res.dof)[idx])
+    t = float(stats.t.ppf(0.5 + level / 2.0, dof)) if dof > 0 else math.nan
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.maximum(var, 0.0))
+    return f[0] - t * se, f[0] + t * se
+
+
+def _vehicle_axes(ax: Axes) -> Axes:
+    """The stub Axes at the left of `ax` showing x = 0, made once per Axes."""
+    stub: Axes | None = _STUBS.get(ax)
+    if stub is not None:
+        return stub
+    # axes_grid1 ships without type information: reach it through importlib
+    grid = importlib.import_module("mpl_toolkits.axes_grid1")
+    stub = grid.make_axes_locatable(ax).append_axes("left", size="9%", pad=0.12, sharey=ax)
+    assert stub is not None
+    stub.set_xlim(-1.0, 1.0)
+    stub.set_xticks([0.0], labels=["0"])
+    stub.spines["right"].set_visible(False)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", which="both", left=False, labelleft=False)
+    # The y label stays on `ax`, so that ax.set_ylabel works as usual: joining the two Axes'
+    # label-alignment group (what Figure.align_ylabels does for subplots; the stub is not one)
+    # places it left of the stub's tick labels.  Without that group, the label moves to the stub.
+    groups = getattr(ax.figure, "_align_label_groups", None)
+    if isinstance(groups, dict) and hasattr(groups.get("y"), "join"):
+        groups["y"].join(stub, ax)
+    else:  # pragma: no cover - a matplotlib without label alignment groups
+        stub.set_ylabel(ax.get_ylabel())
+        ax.set_ylabel("")
+    # the break: two short diagonal strokes on each side of the gap
+    mark: dict[str, Any] = {
+        "marker": [(-1, -1.6), (1, 1.6)],
+        "markersize": 8,
+        "linestyle": "none",
+        "color": "k",
+        "mec": "k",
+        "mew": 1,
+        "clip_on": False,
+    }
+    stub.plot([1, 1], [0, 1], transform=stub.transAxes, **mark)
+    ax.plot([0, 0], [0, 1], transform=ax.transAxes, **mark)
+    _STUBS[ax] = stub
+    return stub
+
+
+def _set_ylabel(ax: Axes, text: str) -> None:
+    """A default y label, unless the user (or an earlier call) set one."""
+    stub = _STUBS.get(ax)
+    if not ax.get_ylabel() and (stub is None or not stub.get_ylabel()):
+        ax.set_ylabel(text)
+
+
+def _unit_label(unit: Any) -> str:
+    return f"{_registry().Unit(unit):~P}"
+
+
+# ----------------------------------------------------------------------------- public
+def curve(
+    res: FitResult,
+    conc: Any = None,
+    response: ArrayLike | None = None,
+    *,
+    index: int | tuple[int, ...] | None = None,
+    ax: Axes | None = None,
+    band: Band = True,
+    level: float = 0.95,
+    label: str | None = None,
+    log: bool = True,
+    unit: str | None = None,
+    conc_unit: str | None = None,
+    errorbar: ErrorBar = "sd",
+    vehicle: bool = True,
+    color: Any = None,
+    n_points: int = 200,
+) -> CurveArtists:
+    """Draw one fitted dose-response curve with its data and confidence band.
+
+    Parameters
+    ----------
+    res : FitResult
+        A fit from :func:`mtor_pharm.fit`.
+    conc : Quantity or array_like, shape (m,) or batch + (m,), optional
+        Concentrations of the data points (0 marks vehicle).  A bare array is read
+        in `conc_unit`, which defaults to the unit of the fit.
+    response : array_like, shape (m,) or batch + (m,), optional
+        Responses; NaN points are left out.  Give both or neither (the fit alone).
+    index : int or tuple of int, optional
+        Which curve of a batch result to draw (required when ``res.shape != ()``).
+        Batch-shaped `conc`/`response` are indexed with it too.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    band : bool or callable, default True
+        True: a pointwise confidence band of the fitted curve by the delta method
+        (below).  A callable receives the concentration grid (a Quantity in the
+        unit of the fit) and returns ``(low, high)`` responses, e.g. a band from
+        another method; False draws none.
+    level : float, default 0.95
+        Confidence level of the band.
+    label : str, optional
+        Legend label of the fitted line.
+    log : bool, default True
+        Logarithmic concentration axis, with vehicle wells on a stub at the left.
+        With ``log=False`` vehicle wells are drawn at 0 on the linear axis.
+    unit : str, optional
+        Concentration unit of the axis; default the unit of the fit.
+    conc_unit : str, optional
+        Unit of a bare `conc` array.
+    errorbar : {"sd", "se", None}, default "sd"
+        At concentrations with replicates, draw the mean with its standard
+        deviation or standard error; None draws every point.
+    vehicle : bool, default True
+        Draw the vehicle (x = 0) points.
+    color : matplotlib color, optional
+        Default: the next color of the Axes' cycle.
+    n_points : int, default 200
+        Points of the drawn curve.
+
+    Returns
+    -------
+    CurveArtists
+        The Figure, the Axes and every artist drawn.
+
+    Raises
+    ------
+    TypeError
+        `res` is not a FitResult; `index` missing for a batch; only one of
+        `conc`/`response`.
+    IndexError
+        `index` is not a position in the batch.
+    ShapeError
+        `conc` and `response` do not describe one curve.
+    UnitError
+        `conc` is not a concentration.
+
+    See Also
+    --------
+    curves : several curves with a legend.
+    residuals : the residual plot of the same data.
+
+    Notes
+    -----
+    The band is the Wald interval of the fitted mean at each concentration,
+    ``f(x) ± t(dof) · sqrt(g(x)ᵀ C g(x))``, where ``g`` is the model's analytic
+    Jacobian with respect to its parameters (location and ``s`` on the log
+    scale, as fitted) and ``C`` the covariance :attr:`FitResult.covariance`; it
+    is the band of the curve, not a prediction band for new wells.  Fixed
+    parameters do not contribute.  The curve spans the tested concentrations
+    plus a quarter decade on each side.
+
+    .. versionadded:: 0.1.0
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mtor_pharm.plot
+    >>> conc = mp.Q_([0, 0, 0.01, 0.01, 0.1, 0.1, 1, 1, 10, 10], "uM")
+    >>> viability = [101, 98, 97, 99, 82, 86, 31, 27, 6, 4]
+    >>> res = mp.fit(conc, viability)
+    >>> art = mp.plot.curve(res, conc, viability, label="Torin1")
+    >>> art.ax.get_xscale(), art.ax.get_xlabel()
+    ('log', 'concentration (µM)')
+    >>> art.vehicle_ax is not None
+    True
+    """
+    idx = _check_index(res, index)
+    if band is not True and band is not False and not callable(band):
+        raise TypeError(f"`band` must be True, False or a callable; got {band!r}.")
+    if errorbar not in ("sd", "se", None):
+        raise ValueError(f"`errorbar` must be 'sd', 'se' or None; got {errorbar!r}.")
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
+    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 2:
+        raise ValueError(f"`n_points` must be an integer ≥ 2; got {n_points!r}.")
+    show_unit = res.conc_unit if unit is None else unit
+    scale = _factor(res.conc_unit, show_unit)  # raises for a unit that is not a concentration
+    data = _data(res, idx, conc, response, conc_unit)
+
+    # the concentration grid of the fitted curve (in the unit of the fit)
+    if data is not None and np.any(data[0] > 0):
+        positive = data[0][data[0] > 0]
+        lo, hi = float(positive.min()), float(positive.max())
+    else:
+        lo, hi = float(np.asarray(res.conc_min)[idx]), float(np.asarray(res.conc_max)[idx])
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        lo, hi = 1.0, 1.0
+    if log:
+        grid = np.logspace(math.log10(lo) - _MARGIN_DECADES, math.log10(hi) + _MARGIN_DECADES, n_points)
+    else:
+        grid = np.linspace(0.0, hi * 10.0**_MARGIN_DECADES, n_points)
+
+    ax = _new_axes(ax)
+    fitted = _predict(res, idx, grid)
+    (line,) = ax.plot(grid * scale, fitted, color=color, label=label)
+    color = line.get_color()
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(f"concentration ({_unit_label(show_unit)})")
+    _set_ylabel(ax, "response")
+
+    band_artist = None
+    if band is not False:
+        if band is True:
+            low, high = _delta_band(res, idx, grid, float(level))
+        else:
+            given = band(_registry().Quantity(grid, res.conc_unit))
+            low, high = np.asarray(given[0], dtype=np.float64), np.asarray(given[1], dtype=np.float64)
+        if np.isfinite(low).any() and np.isfinite(high).any():  # no band without degrees of freedom
+            band_artist = ax.fill_between(grid * scale, low, high, color=color, alpha=0.2, linewidth=0)
+
+    points = vehicle_points = None
+    vehicle_ax = vehicle_line = None
+    if data is not None:
+        x, y = data
+        px, py, err = _summarize(x[x > 0], y[x > 0], errorbar)
+        if px.size:
+            points = ax.errorbar(px * scale, py, yerr=err, fmt="o", color=color, capsize=3, markersize=5)
+        vx, vy, verr = _summarize(x[x == 0], y[x == 0], errorbar)
+        if vehicle and vx.size:
+            target = ax
+            if log:
+                vehicle_ax = target = _vehicle_axes(ax)
+                # several curves side by side on the stub: 0, +0.3, -0.3, +0.6, -0.6, ...
+                k = len(vehicle_ax.containers) % 5
+                offset = 0.3 * ((k + 1) // 2) * (1 if k % 2 else -1)
+                vx = vx + offset
+                zero = _predict(res, idx, np.zeros(1))
+                (vehicle_line,) = vehicle_ax.plot([offset - 0.25, offset + 0.25], [zero[0], zero[0]], color=color)
+            vehicle_points = target.errorbar(vx, vy, yerr=verr, fmt="o", color=color, capsize=3, markersize=5)
+    elif log and ax in _STUBS:
+        vehicle_ax = _STUBS[ax]
+    return CurveArtists(
+        figure=ax.figure,
+        ax=ax,
+        line=line,
+        band=band_artist,
+        points=points,
+        vehicle_ax=vehicle_ax,
+        vehicle_points=vehicle_points,
+        vehicle_line=vehicle_line,
+    )
+
+
+def curves(
+    results: FitResult | Sequence[FitResult],
+    conc: Any = None,
+    response: Any = None,
+    *,
+    labels: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    band: bool = True,
+    level: float = 0.95,
+    log: bool = True,
+    unit: str | None = None,
+    conc_unit: str | None = None,
+    errorbar: ErrorBar = "sd",
+    vehicle: bool = True,
+    legend: bool = True,
+) -> CurvesArtists:
+    """Overlay several fitted curves on one Axes, each in its own color, with a legend.
+
+    Parameters
+    ----------
+    results : FitResult or sequence of FitResult
+        A batch result (every curve is drawn, in C order) or several results
+        (each of them single or batch).
+    conc, response : optional
+        With one batch result: as in :func:`curve` (shape ``(m,)`` shared, or
+        batch + ``(m,)``).  With a sequence of results: sequences of the same
+        length, one entry per result.  Omit both to draw the fits alone.
+    labels : sequence of str, optional
+        One legend label per curve; default ``"curve 0"``, ``"curve 1"``, …
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    band, level, log, conc_unit, errorbar, vehicle
+        As in :func:`curve`, for every curve.
+    unit : str, optional
+        Concentration unit of the axis; default the unit of the first result.
+    legend : bool, default True
+        Draw a legend.
+
+    Returns
+    -------
+    CurvesArtists
+        The Figure, the Axes, one :class:`CurveArtists` per curve and the legend.
+
+    Raises
+    ------
+    ShapeError
+        `labels`, `conc` or `response` do not match the number of curves or results.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mtor_pharm.plot
+    >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
+    >>> y = [[99, 97, 88, 67, 36, 15, 5], [100, 99, 97, 90, 70, 40, 20]]
+    >>> art = mp.plot.curves(mp.fit(conc, y), conc, y, labels=["Torin1", "rapamycin"])
+    >>> [t.get_text() for t in art.legend.get_texts()]
+    ['Torin1', 'rapamycin']
+    """
+    items: list[tuple[FitResult, tuple[int, ...], Any, Any]] = []
+    if isinstance(results, FitResult):
+        for idx in np.ndindex(*results.shape):
+            items.append((results, tuple(int(i) for i in idx), conc, response))
+    else:
+        seq = list(results)
+        if not seq or not all(isinstance(r, FitResult) for r in seq):
+            raise TypeError("`results` must be a FitResult or a non-empty sequence of FitResults.")
+        for name, value in (("conc", conc), ("response", response)):
+            if value is not None and len(value) != len(seq):
+                raise ShapeError(
+                    f"`{name}` must have one entry per result ({len(seq)}) when `results` is a sequence; "
+                    f"got {len(value)}."
+                )
+        for k, r in enumerate(seq):
+            ck = None if conc is None else conc[k]
+            rk = None if response is None else response[k]
+            for idx in np.ndindex(*r.shape):
+                items.append((r, tuple(int(i) for i in idx), ck, rk))
+    if labels is None:
+        labels = [f"curve {k}" for k in range(len(items))]
+    elif isinstance(labels, str) or len(labels) != len(items):
+        raise ShapeError(f"`labels` must hold one label per curve ({len(items)}); got {labels!r}.")
+    ax = _new_axes(ax)
+    show_unit = items[0][0].conc_unit if unit is None else unit
+    drawn = tuple(
+        curve(
+            r,
+            c,
+            y,
+            index=idx if r.shape else None,
+            ax=ax,
+            band=band,
+            level=level,
+            label=str(lab),
+            log=log,
+            unit=show_unit,
+            conc_unit=conc_unit,
+            errorbar=errorbar,
+            vehicle=vehicle,
+        )
+        for (r, idx, c, y), lab in zip(items, labels, strict=True)
+    )
+    leg = ax.legend(handles=[d.line for d in drawn], frameon=False) if legend else None
+    return CurvesArtists(figure=ax.figure, ax=ax, curves=drawn, legend=leg)
+
+
+def residuals(
+    res: FitResult,
+    conc: Any,
+    response: ArrayLike,
+    *,
+    index: int | tuple[int, ...] | None = None,
+    ax: Axes | None = None,
+    log: bool = True,
+    unit: str | None = None,
+    conc_unit: str | None = None,
+    vehicle: bool = True,
+    color: Any = None,
+) -> ResidualArtists:
+    """Plot residuals (observed − fitted) against concentration.
+
+    A good fit leaves residuals scattered around 0 without a trend; an S-shaped
+    pattern suggests the wrong model family (try ``"5pl"``), a funnel shape
+    unequal variances (consider ``weights=``).
+
+    Parameters
+    ----------
+    res : FitResult
+    conc, response
+        The data the curve was fitted to, as in :func:`curve`.
+    index, ax, log, unit, conc_unit, vehicle, color
+        As in :func:`curve`.
+
+    Returns
+    -------
+    ResidualArtists
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mtor_pharm.plot
+    >>> conc = mp.Q_([0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
+    >>> y = [101, 99, 97, 88, 67, 36, 15, 5]
+    >>> art = mp.plot.residuals(mp.fit(conc, y), conc, y)
+    >>> len(art.points.get_xdata()), len(art.vehicle_points.get_xdata())
+    (7, 1)
+    """
+    idx = _check_index(res, index)
+    show_unit = res.conc_unit if unit is None else unit
+    scale = _factor(res.conc_unit, show_unit)
+    data = _data(res, idx, conc, response, conc_unit)
+    assert data is not None
+    x, y = data
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, r = x[ok], y[ok] - _predict(res, idx, x[ok])
+    ax = _new_axes(ax)
+    (points,) = ax.plot(x[x > 0] * scale, r[x > 0], "o", color=color, markersize=5)
+    zero_line = ax.axhline(0.0, color="0.5", linewidth=1, zorder=0)
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(f"concentration ({_unit_label(show_unit)})")
+    _set_ylabel(ax, "residual (observed − fitted)")
+    vehicle_ax = vehicle_points = None
+    if vehicle and np.any(x == 0):
+        target = ax
+        if log:
+            vehicle_ax = target = _vehicle_axes(ax)
+            vehicle_ax.axhline(0.0, color="0.5", linewidth=1, zorder=0)
+        (vehicle_points,) = target.plot(
+            np.zeros(int(np.count_nonzero(x == 0))), r[x == 0], "o", color=points.get_color(), markersize=5
+        )
+    return ResidualArtists(
+        figure=ax.figure,
+        ax=ax,
+        points=points,
+        zero_line=zero_line,
+        vehicle_ax=vehicle_ax,
+        vehicle_points=vehicle_points,
+    )
+
+
+def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
+    """Values as a (rows, columns) grid; NaN for wells not given."""
+    if plate_format is not None and plate_format not in _PLATES:
+        raise PlateLayoutError(f"`plate_format` must be 96 or 384; got {plate_format!r}.")
+    items = None
+    if isinstance(values, Mapping):
+        items = list(values.items())
+    elif hasattr(values, "index") and hasattr(values, "to_numpy") and getattr(values, "ndim", 0) == 1:
+        items = list(zip(values.index, values.to_numpy(), strict=True))  # a pandas Series indexed by well
+        if all(isinstance(k, int | np.integer) for k, _ in items):
+            items = None
+    if items is not None:
+        cells: dict[tuple[int, int], float] = {}
+        for well, value in items:
+            m = _WELL.match(str(well))
+            if m is None:
+                raise PlateLayoutError(f"`values` must be keyed by well names such as 'A1' or 'P24'; got {well!r}.")
+            rc = (ord(m.group(1).upper()) - ord("A"), int(m.group(2)) - 1)
+            if rc in cells:
+                raise PlateLayoutError(f"`values` must give each well once; got {well!r} twice.")
+            cells[rc] = float(value)
+        fmt = plate_format or (96 if all(r < 8 and c < 12 for r, c in cells) else 384)
+        nrow, ncol = _PLATES[fmt]
+        outside = [f"{chr(ord('A') + r)}{c + 1}" for r, c in cells if r >= nrow or not 0 <= c < ncol]
+        if outside:
+            raise PlateLayoutError(f"`values` must name wells of a {fmt}-well plate; got {outside[:5]}.")
+        grid = np.full((nrow, ncol), np.nan)
+        for (r, c), v in cells.items():
+            grid[r, c] = v
+        return grid
+    try:
+        arr = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`values` must be numbers: a plate grid, one value per well, or a mapping/Series by well name; "
+            f"got {type(values).__name__}."
+        ) from None
+    shapes = {fmt: shape for fmt, shape in _PLATES.items() if plate_format in (None, fmt)}
+    for fmt, shape in shapes.items():
+        if arr.shape == shape:
+            return arr
+        if arr.shape == (fmt,):
+            return arr.reshape(shape)
+    expected = " or ".join(f"{s} / ({f},)" for f, s in shapes.items())
+    raise ShapeError(f"`values` must have shape {expected} (row-major A1, A2, …); got {arr.shape}.")
+
+
+def plate_heatmap(
+    values: Any,
+    *,
+    plate_format: Literal[96, 384] | None = None,
+    ax: Axes | None = None,
+    cmap: Any = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    colorbar: bool = True,
+    label: str | None = None,
+) -> HeatmapArtists:
+    """Draw one value per well of a 96- or 384-well plate, as the plate lies on the bench.
+
+    Parameters
+    ----------
+    values : array_like, mapping or pandas.Series
+        A grid of shape (8, 12) or (16, 24); one value per well in row-major
+        order (A1, A2, …, A12, B1, …); or values keyed by well name (``"A1"``,
+        ``"b07"``), e.g. ``plate.set_index("well")["od"]`` from
+        :func:`mtor_pharm.assays.tidy_plate`.  Missing wells and NaN are drawn grey.
+    plate_format : {96, 384}, optional
+        Default: from the shape, or the wells named.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    cmap, vmin, vmax
+        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+    colorbar : bool, default True
+        Add a colorbar.
+    label : str, optional
+        Colorbar label.
+
+    Returns
+    -------
+    HeatmapArtists
+
+    Raises
+    ------
+    ShapeError
+        An array that is not one plate.
+    PlateLayoutError
+        Unknown or repeated well names, or wells off the plate.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mtor_pharm.plot
+    >>> art = mp.plot.plate_heatmap(np.arange(96.0), label="A570")
+    >>> art.image.get_array().shape, art.ax.get_yticklabels()[-1].get_text()
+    ((8, 12), 'H')
+    """
+    grid = _plate_grid(values, plate_format)
+    nrow, ncol = grid.shape
+    import matplotlib
+
+    colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
+    ax = _new_axes(ax)
+    image = ax.imshow(
+        np.ma.masked_invalid(grid),
+        cmap=colormap.with_extremes(bad="0.85"),
+        vmin=vmin,
+        vmax=vmax,
+        interpolation="nearest",
+        aspect="equal",
+    )
+    ax.set_xticks(np.arange(ncol), labels=[str(c + 1) for c in range(ncol)])
+    ax.set_yticks(np.arange(nrow), labels=[chr(ord("A") + r) for r in range(nrow)])
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0, labelsize=6 if ncol > 12 else None)
+    bar = ax.figure.colorbar(image, ax=ax, label=label or "", shrink=0.8) if colorbar else None
+    return HeatmapArtists(figure=ax.figure, ax=ax, image=image, colorbar=bar)
