@@ -86,7 +86,8 @@ def test_ragged_batch_equals_single_fits_with_bounds_and_fixed() -> None:
             continue  # a stalled degenerate fit is flagged; where it stopped is not a result
         assert batch.params["ic50"][i] == pytest.approx(float(single.params["ic50"]), rel=REPRO, nan_ok=True)
         assert batch.params["hill"][i] == pytest.approx(float(single.params["hill"]), rel=REPRO, nan_ok=True)
-    assert (batch.params["hill"] <= 1.5).all()
+    hill = batch.params["hill"]
+    assert (hill[np.isfinite(hill)] <= 1.5).all()
     assert (batch.status & mp.FitStatus.AT_BOUND).any()
 
 

@@ -488,3 +488,27 @@ def test_molar_input_with_an_inhibitor_without_molecular_weight_still_fits() -> 
     y = logistic4(CONC, 0.0, 100.0, 0.1, 1.0)
     res = mp.fit(mp.Q_(CONC, "uM"), y, inhibitor="vistusertib")  # no sourced MW in the registry
     assert float(res.params["ic50"]) == pytest.approx(0.1, rel=1e-8)
+
+
+def test_rising_curve_with_fixed_hill_is_not_flipped() -> None:
+    # regression (#3): with hill fixed, swapping the plateaus would change the curve
+    y = logistic4(CONC, 100.0, 0.0, 0.05, 1.0)  # bottom=100, top=0: a rising curve with hill=+1
+    res = mp.fit(CONC, y, conc_unit="uM", fixed={"hill": 1.0})
+    assert res.predict(mp.Q_(CONC, "uM")) == pytest.approx(y, abs=1e-6)
+    assert float(res.params["bottom"]) == pytest.approx(100.0, rel=1e-8)
+
+
+def test_wandering_flat_curves_report_nan_parameters_not_garbage() -> None:
+    rng = np.random.default_rng(77)
+    y = 100.0 + rng.normal(0, 5, (200, 30))
+    res = mp.fit(np.repeat(CONC, 3), y, conc_unit="uM")
+    wandering = ((res.status & mp.FitStatus.NOT_CONVERGED) > 0) & ((res.status & mp.FitStatus.FLAT_RESPONSE) > 0)
+    assert wandering.any()
+    assert np.isnan(res.params["top"][wandering]).all()
+    assert np.isfinite(res.rss[wandering]).all()
+    estimated = np.isfinite(res.params["top"])
+    assert not (estimated & wandering).any()
+    # every reported estimate reproduces its RSS (no runaway plateaus beyond floating point)
+    for i in np.flatnonzero(estimated):
+        pred = res.predict(mp.Q_(np.repeat(CONC, 3), "uM"))[i]
+        assert float(((pred - y[i]) ** 2).sum()) == pytest.approx(res.rss[i], rel=1e-9)

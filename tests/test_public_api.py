@@ -160,7 +160,36 @@ PLOT = [
 ]
 
 
+COMPARE = [
+    "Band",
+    "BandKind",
+    "Criterion",
+    "FTest",
+    "IntervalMethod",
+    "LackOfFit",
+    "Loss",
+    "Outliers",
+    "ProfileInterval",
+    "Ratio",
+    "ResponseTest",
+    "RobustFit",
+    "Selection",
+    "SharedFit",
+    "bands",
+    "f_test",
+    "find_outliers",
+    "fit_robust",
+    "fit_shared",
+    "lack_of_fit",
+    "potency_ratio",
+    "profile_ci",
+    "response_test",
+    "select",
+]
+
+
 def test_public_submodules_pin_their_names() -> None:
+    assert mp.compare.__all__ == COMPARE
     assert mp.plot.__all__ == PLOT
     assert mp.registry.__all__ == REGISTRY
     assert mp.pathway.__all__ == PATHWAY

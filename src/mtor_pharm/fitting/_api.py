@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,6 +27,8 @@ _HILL_MAX = 50.0
 _LOG_S_MAX = math.log(1e3)
 _BLOCK = 4096
 _F_ALPHA = 0.05
+_DEGENERATE_SPAN = 1e3  # plateaus further apart than this many data ranges: a degenerate fit
+_TINY_RANGE = 1e-300
 
 _LOG_PARAMS = ("ic50", "xmid", "s")
 
@@ -95,6 +97,8 @@ def fit(
     inhibitor: Any = None,
     dim: str | None = None,
     conc_coord: str | None = None,
+    share: Sequence[str] | None = None,
+    along: int | str = -2,
     workers: int = 1,
     max_iter: int = 200,
 ) -> Any:
@@ -130,6 +134,13 @@ def fit(
     conc_coord : str, optional
         With a DataArray: the coordinate holding the concentrations, when it is not
         `dim` itself (e.g. a 2-D coordinate of a ragged design).
+    share : sequence of str, optional
+        A global fit: these parameters are common to all curves along `along`, the
+        others estimated per curve (e.g. ``share=("hill", "top", "bottom")``).  Returns a
+        :class:`mtor_pharm.compare.SharedFit`; see :func:`mtor_pharm.compare.fit_shared`.
+    along : int or str, default -2
+        With `share`: the axis of `response` (int), or the dimension of a DataArray (str),
+        along which the parameters are shared.
     workers : int, default 1
         Threads over blocks of curves.
     max_iter : int, default 200
@@ -172,6 +183,25 @@ def fit(
     >>> round(float(res.params["hill"]), 2)
     1.09
     """
+    if share is not None:
+        from ..compare import fit_shared
+
+        if inhibitor is not None or molecular_weight is not None or bounds is not None:
+            raise ValueError("`share=` does not take `inhibitor`, `molecular_weight` or `bounds` yet; convert first.")
+        by_dim = isinstance(along, str)
+        return fit_shared(
+            conc,
+            response,
+            share=tuple(share),
+            axis=-2 if by_dim else int(along),
+            dim=dim,
+            over=along if by_dim else None,
+            model=model if isinstance(model, str) else model.name,
+            conc_unit=conc_unit,
+            fixed=fixed,
+            weights=weights,
+            max_iter=max_iter,
+        )
     if _is_dataarray(conc):
         from .. import xarray as mpx
 
@@ -337,6 +367,7 @@ class _Prepared:
         self.lo = np.full((N, p), -np.inf)
         self.hi = np.full((N, p), np.inf)
         self.fittable = np.zeros(N, dtype=bool)
+        self.yrange = np.zeros(N)  # range of the finite responses
 
 
 def _pool(
@@ -429,6 +460,8 @@ def _chunks(
         prep.lo[sl] = lo
         prep.hi[sl] = hi
         prep.fittable[sl] = fittable
+        yb_ = y[sl]
+        prep.yrange[sl] = np.where(valid, yb_, -np.inf).max(axis=1) - np.where(valid, yb_, np.inf).min(axis=1)
         rows = np.flatnonzero(fittable)
         if rows.size == 0:
             continue
@@ -451,7 +484,7 @@ def _chunks(
 
 def _canonical(m: Model, free: BoolArray, prep: _Prepared, P: FloatArray, A: FloatArray) -> None:
     """Report the symmetric 4PL family with top >= bottom (in place), when the bounds allow it."""
-    if not (m.symmetric and free[0] and free[1]):
+    if not (m.symmetric and free[0] and free[1] and free[3]):  # the flip negates hill
         return
     with np.errstate(invalid="ignore"):
         flip = (P[:, 1] < P[:, 0]) & (-P[:, 3] >= prep.lo[:, 3]) & (-P[:, 3] <= prep.hi[:, 3])
@@ -467,11 +500,9 @@ def _canonical(m: Model, free: BoolArray, prep: _Prepared, P: FloatArray, A: Flo
     perm = np.arange(len(fidx))
     i0, i1 = fidx.index(0), fidx.index(1)
     perm[i0], perm[i1] = i1, i0
-    Af = A[flip][:, perm][:, :, perm]
-    if free[3]:
-        sign = np.ones(len(fidx))
-        sign[fidx.index(3)] = -1.0
-        Af = Af * sign[None, :, None] * sign[None, None, :]
+    sign = np.ones(len(fidx))
+    sign[fidx.index(3)] = -1.0
+    Af = A[flip][:, perm][:, :, perm] * sign[None, :, None] * sign[None, None, :]
     A[flip] = Af
 
 
@@ -541,6 +572,19 @@ def _assemble(
     pval = np.where(testable & (prep.rss0 <= 1e-300), 1.0, pval)  # constant response
     status |= np.where(testable & (pval > _F_ALPHA), FitStatus.FLAT_RESPONSE, 0).astype(np.uint8)
 
+    # Degenerate fits: the least-squares infimum lies at infinity (a step at the edge of the
+    # tested range, plateaus running off far beyond the data). Plateaus more than 1000 data
+    # ranges apart, and flat curves that did not converge, are such fits: their numbers are
+    # not estimates (nor evaluable in floating point), so they are NaN and flagged NOT_CONVERGED.
+    with np.errstate(invalid="ignore", over="ignore"):
+        runaway = np.abs(P[:, 1] - P[:, 0]) > _DEGENERATE_SPAN * np.maximum(prep.yrange, _TINY_RANGE)
+    runaway &= prep.fittable & bool(free[0] or free[1])
+    status |= np.where(runaway, FitStatus.NOT_CONVERGED, 0).astype(np.uint8)
+    wandering = (status & FitStatus.NOT_CONVERGED).astype(bool) & (status & FitStatus.FLAT_RESPONSE).astype(bool)
+    wandering |= runaway
+    if wandering.any():
+        P[wandering[:, None] & free[None, :]] = np.nan
+        cov[wandering] = np.nan
     params: dict[str, FloatArray] = {}
     stderr: dict[str, FloatArray] = {}
     for i, name in enumerate(m.param_names):

@@ -1,0 +1,208 @@
+"""Global fits with shared parameters (mtor_pharm.compare.fit_shared) against an independent stacked least_squares."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from numpy.typing import ArrayLike
+from scipy.optimize import least_squares
+
+import mtor_pharm as mp
+from mtor_pharm import compare as cmp
+from mtor_pharm.errors import ShapeError
+
+CONC = np.repeat(10.0 / 3.0 ** np.arange(8), 2)  # uM, duplicates
+
+
+def logistic4(x: np.ndarray, bottom: ArrayLike, top: ArrayLike, ic50: ArrayLike, hill: ArrayLike) -> np.ndarray:
+    """Written from the formula, not the library kernel."""
+    b, t, c, h = (np.asarray(v, dtype=np.float64) for v in (bottom, top, ic50, hill))
+    return np.asarray(b + (t - b) / (1.0 + (x / c) ** h))
+
+
+def _data(seed: int, ic50: tuple[float, ...] = (0.03, 0.3, 1.0), sd: float = 4.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([logistic4(CONC, 5.0, 100.0, c, 1.2) + rng.normal(0, sd, CONC.size) for c in ic50])
+
+
+def _stacked_reference(y: np.ndarray, shared: tuple[str, ...]) -> tuple[dict[str, np.ndarray], float, np.ndarray]:
+    """Independent stacked fit: parameter vector = shared values, then per-curve values (ln ic50 internally)."""
+    names = ("bottom", "top", "ic50", "hill")
+    k = y.shape[0]
+    per = [n for n in names if n not in shared]
+
+    def unpack(theta: np.ndarray) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        pos = 0
+        for n in names:
+            if n in shared:
+                out[n] = np.full(k, theta[pos])
+                pos += 1
+        for j in range(k):
+            for n in per:
+                out.setdefault(n, np.zeros(k))[j] = theta[pos]
+                pos += 1
+        out["ic50"] = np.exp(out["ic50"])
+        return out
+
+    def resid(theta: np.ndarray) -> np.ndarray:
+        p = unpack(theta)
+        return np.concatenate(
+            [logistic4(CONC, p["bottom"][j], p["top"][j], p["ic50"][j], p["hill"][j]) - y[j] for j in range(k)]
+        )
+
+    start = {"bottom": 0.0, "top": 95.0, "ic50": np.log(0.2), "hill": 1.0}
+    theta0 = [start[n] for n in names if n in shared]
+    for _ in range(k):
+        theta0 += [start[n] for n in per]
+    sol = least_squares(resid, np.array(theta0), method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=50000)
+    return unpack(sol.x), float(np.sum(sol.fun**2)), sol.jac
+
+
+@pytest.mark.parametrize(
+    "share", [("hill", "top", "bottom"), ("hill",), ("top", "bottom"), ("hill", "top", "bottom", "ic50")]
+)
+def test_fit_shared_equals_independent_stacked_least_squares(share: tuple[str, ...]) -> None:
+    y = _data(3)
+    sf = cmp.fit_shared(CONC, y, conc_unit="uM", share=share)
+    ref, rss, jac = _stacked_reference(y, share)
+    assert np.all(sf.status == 0)
+    for name in ("bottom", "top", "ic50", "hill"):
+        np.testing.assert_allclose(sf.params[name], ref[name], rtol=1e-6, atol=1e-6 * 100)
+    np.testing.assert_allclose(float(sf.rss), rss, rtol=1e-9)
+    # pooled-variance standard errors from the reference Jacobian (ln ic50 converted by the delta method)
+    dof = y.size - jac.shape[1]
+    cov = rss / dof * np.linalg.inv(jac.T @ jac)
+    assert int(sf.dof) == dof
+    se = np.sqrt(np.diag(cov))
+    names = ("bottom", "top", "ic50", "hill")
+    shared_names = [n for n in names if n in share]
+    per = [n for n in names if n not in share]
+    for j in range(y.shape[0]):
+        for n in names:
+            pos = shared_names.index(n) if n in share else len(shared_names) + j * len(per) + per.index(n)
+            expected = se[pos] * (ref["ic50"][j] if n == "ic50" else 1.0)  # delta method from ln ic50
+            np.testing.assert_allclose(sf.stderr[n][j], expected, rtol=1e-4)
+
+
+def test_fit_shared_batch_equals_one_global_fit_at_a_time() -> None:
+    ys = np.stack([_data(s) for s in range(4)])  # (4 global fits, 3 curves, m)
+    batch = cmp.fit_shared(CONC, ys, conc_unit="uM")
+    assert batch.shape == (4,) and batch.params["ic50"].shape == (4, 3)
+    assert batch.covariance.shape == (4, 3, 4, 3, 4)
+    for i in range(4):
+        one = cmp.fit_shared(CONC, ys[i], conc_unit="uM")
+        np.testing.assert_allclose(batch.params["ic50"][i], one.params["ic50"], rtol=1e-8)
+        np.testing.assert_allclose(batch.covariance[i], one.covariance, rtol=1e-6, atol=1e-14)
+
+
+def test_fit_shared_axis_selects_the_curve_axis() -> None:
+    ys = np.stack([_data(s) for s in range(2)])  # (2, 3, m)
+    along_last = cmp.fit_shared(CONC, ys, conc_unit="uM")  # curves along axis -2 (3 curves)
+    along_first = cmp.fit_shared(CONC, np.swapaxes(ys, 0, 1), conc_unit="uM", axis=0)
+    np.testing.assert_allclose(along_first.params["ic50"], along_last.params["ic50"], rtol=1e-10)
+
+
+def test_fit_shared_with_groups_equals_array_form() -> None:
+    y = _data(5)
+    labels = np.repeat(np.array(["rapamycin", "torin1", "everolimus"]), CONC.size)
+    tidy = cmp.fit_shared(mp.Q_(np.tile(CONC, 3), "uM"), y.ravel(), groups=labels)
+    arrays = cmp.fit_shared(CONC, y, conc_unit="uM")
+    assert tidy.labels == ("rapamycin", "torin1", "everolimus")
+    np.testing.assert_allclose(tidy.params["ic50"], arrays.params["ic50"], rtol=1e-10)
+    assert tidy.index("torin1") == 1
+
+
+def test_fit_shared_along_an_xarray_dimension() -> None:
+    y = _data(6)
+    data = xr.DataArray(
+        y,
+        dims=("compound", "concentration"),
+        coords={"compound": ["A", "B", "C"], "concentration": ("concentration", CONC * 1000, {"units": "nM"})},
+    )
+    sf = cmp.fit_shared(data, dim="concentration", over="compound")
+    ref = cmp.fit_shared(CONC, y, conc_unit="uM")
+    assert sf.labels == ("A", "B", "C") and sf.conc_unit == "nanomolar"
+    np.testing.assert_allclose(sf.ic50.to("uM").magnitude, ref.ic50.magnitude, rtol=1e-8)
+
+
+def test_fit_shared_sharing_nothing_equals_separate_fits_with_pooled_rss() -> None:
+    y = _data(7)
+    sf = cmp.fit_shared(CONC, y, conc_unit="uM", share=())
+    sep = mp.fit(CONC, y, conc_unit="uM")
+    np.testing.assert_allclose(sf.params["ic50"], sep.params["ic50"], rtol=1e-6)
+    np.testing.assert_allclose(float(sf.rss), float(np.sum(sep.rss)), rtol=1e-9)
+    assert int(sf.dof) == int(np.sum(sep.dof))
+
+
+def test_shared_ic50_f_test_holds_its_level_and_detects_a_potency_shift() -> None:
+    rng = np.random.default_rng(11)
+    n = 1000
+    same = np.stack([logistic4(CONC, 5, 100, 0.1, 1.2) + rng.normal(0, 5, (n, CONC.size)) for _ in range(2)], axis=1)
+    full = cmp.fit_shared(CONC, same, conc_unit="uM")
+    reduced = cmp.fit_shared(CONC, same, conc_unit="uM", share=("hill", "top", "bottom", "ic50"))
+    test = cmp.f_test(reduced, full)
+    assert test.df1.tolist() == [1] * n
+    assert 0.03 <= np.mean(test.pvalue < 0.05) <= 0.07
+    shifted = same.copy()
+    shifted[:, 1] = logistic4(CONC, 5, 100, 0.3, 1.2) + rng.normal(0, 5, (n, CONC.size))
+    power = cmp.f_test(
+        cmp.fit_shared(CONC, shifted, conc_unit="uM", share=("hill", "top", "bottom", "ic50")),
+        cmp.fit_shared(CONC, shifted, conc_unit="uM"),
+    )
+    assert np.mean(power.pvalue < 0.05) > 0.95
+
+
+def test_fit_shared_flags_a_global_fit_with_an_empty_curve_and_keeps_the_others() -> None:
+    ys = np.stack([_data(1), _data(2)])
+    ys[1, 2] = np.nan
+    sf = cmp.fit_shared(CONC, ys, conc_unit="uM")
+    assert np.all(sf.status[0] == 0)
+    assert np.all(sf.status[1] & mp.FitStatus.TOO_FEW_POINTS)
+    assert np.all(np.isnan(sf.params["ic50"][1]))
+
+
+def test_fit_shared_intervals_and_icx_are_consistent() -> None:
+    sf = cmp.fit_shared(CONC, _data(8), conc_unit="uM")
+    low, high = sf.ci("ic50")
+    assert np.all(low < sf.ic50) and np.all(sf.ic50 < high)
+    low90, high90 = sf.ci("ic90")
+    assert np.all(low90 < sf.icx(90)) and np.all(sf.icx(90) < high90)
+    # 4PL: IC90 = IC50 * 9**(1/hill)
+    np.testing.assert_allclose(sf.icx(90).magnitude, sf.params["ic50"] * 9 ** (1 / sf.params["hill"]), rtol=1e-10)
+
+
+def test_fit_shared_rejects_unknown_shared_parameter() -> None:
+    with pytest.raises(ValueError, match="`share` names unknown"):
+        cmp.fit_shared(CONC, _data(1), conc_unit="uM", share=("slope",))
+
+
+def test_fit_shared_rejects_the_concentration_axis() -> None:
+    with pytest.raises(ShapeError, match="`axis` must index curves"):
+        cmp.fit_shared(CONC, _data(1), conc_unit="uM", axis=-1)
+
+
+def test_fit_shared_rejects_mismatched_shapes() -> None:
+    with pytest.raises(ShapeError, match="same last axis"):
+        cmp.fit_shared(CONC[:-1], _data(1), conc_unit="uM")
+
+
+def test_fit_shared_rejects_a_shared_parameter_fixed_differently_per_curve() -> None:
+    with pytest.raises(ValueError, match="different values on different curves"):
+        cmp.fit_shared(CONC, _data(1), conc_unit="uM", share=("bottom",), fixed={"bottom": [0.0, 1.0, 2.0]})
+
+
+def test_fit_shared_rejects_groups_of_unequal_length() -> None:
+    with pytest.raises(ShapeError, match="`groups`"):
+        cmp.fit_shared(mp.Q_(CONC, "uM"), _data(1)[0], groups=np.zeros(3))
+
+
+def test_mp_fit_share_forwards_to_fit_shared() -> None:
+    """`mp.fit(..., share=...)` is the global fit of the issue's API (#6)."""
+    rng = np.random.default_rng(5)
+    x = np.repeat(10.0 / 3.0 ** np.arange(8), 2)
+    y = np.stack([100 / (1 + (x / c) ** 1.2) for c in (0.05, 0.5)]) + rng.normal(0, 2, (2, 16))
+    a = mp.fit(x, y, conc_unit="uM", share=("hill", "top", "bottom"), along=0)
+    b = mp.compare.fit_shared(x, y, conc_unit="uM", share=("hill", "top", "bottom"), axis=0)
+    np.testing.assert_allclose(a.params["ic50"], b.params["ic50"], rtol=1e-12)
