@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from importlib.resources import files
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ._tables import fit_table, summary_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["load_example", "run_example"]
 
@@ -25,6 +27,8 @@ def load_example() -> pd.DataFrame:
     >>> sorted(df["compound"].unique())
     ['Torin1', 'everolimus', 'rapamycin', 'sapanisertib']
     """
+    import pandas as pd
+
     path = files("mtor_pharm").joinpath("data", "example_viability.csv")
     with path.open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, comment="#")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ._typing import FloatArray
 from .fitting import FitResult, fit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["fit_table", "summary_table"]
 
@@ -76,6 +78,8 @@ def fit_table(
         raise KeyError(f"`df` has no column(s) {missing}; columns are {list(df.columns)}.")
     labels, x, y = _batch_from_table(df, conc, response, by)
     res = fit(x, y, conc_unit=conc_unit, model=model, **kwargs)
+    import pandas as pd
+
     if len(by) > 1:
         index: pd.MultiIndex | pd.Index = pd.MultiIndex.from_tuples(labels, names=list(by))
     else:
@@ -96,6 +100,8 @@ def summary_table(
     >>> list(mp.summary_table(res).columns)[:3]
     ['ic50 [micromolar]', 'ic50_low [micromolar]', 'ic50_high [micromolar]']
     """
+    import pandas as pd
+
     u = unit or result.conc_unit
     if index is None and len(result.shape) == 1:
         index = pd.RangeIndex(result.shape[0])

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pint
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy import special
 
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
@@ -438,7 +438,7 @@ def _chunks(
         fittable = (npts >= q) & np.isfinite(lx_lo)
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
-        f_half = stats.f.isf(0.5, max(q - 1, 1), dof)
+        f_half = special.fdtri(max(q - 1, 1), dof, 0.5)  # median of F(q-1, dof)
         flat_rss = rss0 / (1.0 + f_half * max(q - 1, 1) / dof) - within
         lo = np.full((b1 - b0, p), -np.inf)
         hi = np.full((b1 - b0, p), np.inf)
@@ -566,7 +566,7 @@ def _assemble(
     df1 = q - 1
     with np.errstate(invalid="ignore", divide="ignore"):
         F = ((prep.rss0 - rss) / max(df1, 1)) / (rss / dof)
-        pval = stats.f.sf(F, max(df1, 1), np.maximum(dof, 1))
+        pval = special.fdtrc(max(df1, 1), np.maximum(dof, 1), F)  # F survival function
     testable = prep.fittable & (dof > 0) & (df1 > 0)
     pval = np.where(testable, np.where(np.isnan(pval), 1.0, pval), np.nan)
     pval = np.where(testable & (prep.rss0 <= 1e-300), 1.0, pval)  # constant response

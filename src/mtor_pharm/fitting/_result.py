@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from .._typing import FloatArray, IntArray, Quantity
 from ..errors import ShapeError
@@ -353,7 +353,7 @@ class FitResult:
         if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
             raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = stats.t.ppf(0.5 + float(level) / 2.0, np.where(self.dof > 0, self.dof, np.nan))
+            t = special.stdtrit(np.where(self.dof > 0, self.dof, np.nan), 0.5 + float(level) / 2.0)  # t quantile
         m = _ICX.match(name)
         if m is not None and name not in self.params:
             lx, se_ = self._log_icx(float(m.group(1)))
