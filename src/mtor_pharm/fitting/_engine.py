@@ -32,6 +32,8 @@ from .._typing import BoolArray, FloatArray
 from ..models import Model
 
 _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
+_LINEAR_RATE_MAX = 0.95  # successive GN steps shrinking faster than this: still converging
+_STEP_TOL = 1e-9  # ... and the estimated remaining error <= _STEP_TOL * max(|param|, 1)
 _STALL_TOL = 1e-10  # accepted as converged if damping blew up but decrement <= this * rss
 _LAM_MAX = 1e16
 _TINY = 1e-300
@@ -495,7 +497,24 @@ def make_kernel(model: Model, free: BoolArray, lo: FloatArray, hi: FloatArray) -
 
 
 # ------------------------------------------------------------------ the solver
-_BASE = ("idx", "P", "rss", "lam", "nu", "D", "lx", "y", "w", "lo", "hi", "it", "rss_ref", "floor", "flat_rss")
+_BASE = (
+    "idx",
+    "P",
+    "rss",
+    "lam",
+    "nu",
+    "D",
+    "lx",
+    "y",
+    "w",
+    "lo",
+    "hi",
+    "it",
+    "rss_ref",
+    "floor",
+    "flat_rss",
+    "step_prev",
+)
 _STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly flat
 _ZERO_RSS = 1e-28  # an RSS below this fraction of sum(w y^2) is an exact fit
 _STALL_EVERY = 10  # iterations between stall checks
@@ -520,6 +539,7 @@ class _WorkingSet:
     rss_ref: FloatArray
     floor: FloatArray
     flat_rss: FloatArray
+    step_prev: FloatArray  # scaled size of the previous Gauss-Newton step
 
     def __init__(self, kernel: _Kernel) -> None:
         self.kernel = kernel
@@ -556,6 +576,7 @@ class _WorkingSet:
             "rss_ref": rss.copy(),
             "floor": _ZERO_RSS * _rowsum(prob.w * prob.y * prob.y) + _TINY,
             "flat_rss": np.full(n, np.inf) if prob.flat_rss is None else prob.flat_rss,
+            "step_prev": np.full(n, np.inf),
         }
         if self.size == 0:
             for name, v in new.items():
@@ -657,7 +678,21 @@ def _iterate(ws: _WorkingSet, out: Outputs, max_iter: int) -> None:
         dec = dec + ui * ui
     dec = np.where(ok, dec, np.inf)
     rss = ws.rss
-    conv = (dec <= _DEC_TOL * rss + ws.floor) | (rss <= ws.floor)
+    # ... and the parameters themselves are pinned down on their own scale (ln-location, hill):
+    # Gauss-Newton converges linearly on curves with large residuals, slowly where the IC50 is
+    # poorly determined: the remaining error is about step * rho / (1 - rho), with rho the
+    # observed ratio of successive steps, and that is what must be small.
+    gn = _backward(L, u)
+    step = np.zeros(ws.size)
+    for i, j in enumerate(sidx):
+        step = np.maximum(step, np.abs(gn[i]) / np.maximum(np.abs(ws.P[:, j]), 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(np.isfinite(ws.step_prev), step / ws.step_prev, 0.5)
+        rho = np.clip(ratio, 0.0, 0.999)
+    converging = ratio < _LINEAR_RATE_MAX  # steady linear convergence is progress, not a stall
+    small = step * rho / (1.0 - rho) <= _STEP_TOL
+    ws.step_prev = step
+    conv = ((dec <= _DEC_TOL * rss + ws.floor) & (small | (step == 0))) | (rss <= ws.floor)
     # damped step (More's scaling: running maximum of diag(A))
     dmax = np.zeros(ws.size)
     for i in range(q):
@@ -702,7 +737,8 @@ def _iterate(ws: _WorkingSet, out: Outputs, max_iter: int) -> None:
     check = (ws.it % _STALL_EVERY) == 0
     progress = ws.rss_ref - ws.rss
     stalled = check & (
-        (progress <= _STALL_REL * ws.rss) | ((ws.rss > ws.flat_rss) & (progress <= _STALL_FLAT_REL * ws.rss))
+        ((progress <= _STALL_REL * ws.rss) & ~converging)
+        | ((ws.rss > ws.flat_rss) & (progress <= _STALL_FLAT_REL * ws.rss))
     )
     ws.rss_ref = np.where(check, ws.rss, ws.rss_ref)
     conv_loose = dec <= _STALL_TOL * np.maximum(ws.rss, _TINY)
