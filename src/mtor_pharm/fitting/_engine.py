@@ -683,16 +683,16 @@ def _iterate(ws: _WorkingSet, out: Outputs, max_iter: int) -> None:
     # poorly determined: the remaining error is about step * rho / (1 - rho), with rho the
     # observed ratio of successive steps, and that is what must be small.
     gn = _backward(L, u)
-    step = np.zeros(ws.size)
+    gn_size = np.zeros(ws.size)
     for i, j in enumerate(sidx):
-        step = np.maximum(step, np.abs(gn[i]) / np.maximum(np.abs(ws.P[:, j]), 1.0))
+        gn_size = np.maximum(gn_size, np.abs(gn[i]) / np.maximum(np.abs(ws.P[:, j]), 1.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(np.isfinite(ws.step_prev), step / ws.step_prev, 0.5)
+        ratio = np.where(np.isfinite(ws.step_prev), gn_size / ws.step_prev, 0.5)
         rho = np.clip(ratio, 0.0, 0.999)
     converging = ratio < _LINEAR_RATE_MAX  # steady linear convergence is progress, not a stall
-    small = step * rho / (1.0 - rho) <= _STEP_TOL
-    ws.step_prev = step
-    conv = ((dec <= _DEC_TOL * rss + ws.floor) & (small | (step == 0))) | (rss <= ws.floor)
+    small = gn_size * rho / (1.0 - rho) <= _STEP_TOL
+    ws.step_prev = gn_size
+    conv = ((dec <= _DEC_TOL * rss + ws.floor) & (small | (gn_size == 0))) | (rss <= ws.floor)
     # damped step (More's scaling: running maximum of diag(A))
     dmax = np.zeros(ws.size)
     for i in range(q):
