@@ -93,3 +93,31 @@ def test_fit_command_rejects_a_non_concentration_unit(tmp_path: Path, capsys: py
     code = main(["fit", str(data), "--conc-col", "c", "--response-col", "v", "--conc-unit", "seconds"])
     assert code == 2
     assert "concentration" in capsys.readouterr().err
+
+
+def test_fit_command_shows_a_progress_bar_on_large_inputs(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    conc = 10.0 / 3.0 ** np.arange(6)
+    n = 5000
+    ic50 = 10 ** rng.uniform(-2, 0, n)
+    y = 100 / (1 + conc[None, :] / ic50[:, None]) + rng.normal(0, 3, (n, conc.size))
+    df = pd.DataFrame({"curve": np.repeat(np.arange(n), conc.size), "c": np.tile(conc, n), "v": y.ravel()})
+    data = tmp_path / "big.csv"
+    df.to_csv(data, index=False)
+    res = _run(
+        "fit",
+        str(data),
+        "--conc-col",
+        "c",
+        "--response-col",
+        "v",
+        "--group-cols",
+        "curve",
+        "--conc-unit",
+        "uM",
+        "--out",
+        str(tmp_path / "r.csv"),
+    )
+    assert res.returncode == 0, res.stderr
+    assert "fitting [" in res.stderr
+    assert "5,000/5,000 curves" in res.stderr

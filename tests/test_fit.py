@@ -512,3 +512,12 @@ def test_wandering_flat_curves_report_nan_parameters_not_garbage() -> None:
     for i in np.flatnonzero(estimated):
         pred = res.predict(mp.Q_(np.repeat(CONC, 3), "uM"))[i]
         assert float(((pred - y[i]) ** 2).sum()) == pytest.approx(res.rss[i], rel=1e-9)
+
+
+def test_progress_reports_every_curve_once() -> None:
+    rng = np.random.default_rng(8)
+    ys = np.stack([_simulate(rng)[1] for _ in range(300)])
+    seen: list[tuple[int, int]] = []
+    mp.fit(np.repeat(CONC, 3), ys, conc_unit="uM", progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (300, 300)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

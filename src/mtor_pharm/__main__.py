@@ -46,6 +46,26 @@ def _print_table(table: pd.DataFrame) -> None:
         print(table[[c for c in table.columns if not c.endswith("_stderr")]].to_string())
 
 
+_PROGRESS_MIN = 5000  # curves; smaller inputs fit in well under a second
+
+
+class _ProgressBar:
+    """A one-line progress bar on standard error, for large inputs."""
+
+    def __init__(self, width: int = 40) -> None:
+        self.width = width
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.width * done // max(total, 1)
+        if filled == self.shown and done < total:
+            return
+        self.shown = filled
+        bar = "#" * filled + "." * (self.width - filled)
+        end = "\n" if done >= total else ""
+        print(f"\rfitting [{bar}] {done:,}/{total:,} curves", end=end, file=sys.stderr, flush=True)
+
+
 def _run_fit(args: argparse.Namespace) -> int:
     from ._tables import fit_table, summary_table
 
@@ -56,8 +76,11 @@ def _run_fit(args: argparse.Namespace) -> int:
         if col in df.columns and not pd.api.types.is_numeric_dtype(df[col]):
             bad = df[col][pd.to_numeric(df[col], errors="coerce").isna() & df[col].notna()]
             raise ValueError(f"column {col!r} must be numeric; row {bad.index[0]} holds {bad.iloc[0]!r}.")
+    n_groups = df.groupby(args.group_cols).ngroups if args.group_cols else 1
+    progress = _ProgressBar() if n_groups >= _PROGRESS_MIN else None
     res, index = fit_table(
         df,
+        progress=progress,
         conc=args.conc_col,
         response=args.response_col,
         by=args.group_cols,

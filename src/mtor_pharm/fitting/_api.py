@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -101,6 +102,7 @@ def fit(
     along: int | str = -2,
     workers: int = 1,
     max_iter: int = 200,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Any:
     """Fit a dose-response model to one curve or to a whole batch of curves.
 
@@ -145,6 +147,9 @@ def fit(
         Threads over blocks of curves.
     max_iter : int, default 200
         Solver iterations per curve.
+    progress : callable, optional
+        Called as ``progress(done, total)`` as curves finish (``done`` counts curve fits,
+        which is twice the batch for the asymmetric families: ``total`` says so).
 
     Returns
     -------
@@ -304,7 +309,18 @@ def fit(
     # top < bottom) that can both describe a falling curve with different asymmetry:
     # start once on each branch and keep the better optimum.
     signs = (1, -1) if (not m.symmetric and free[3]) else (0,)
-    outs = [_engine.Outputs(N, p, q) for _ in signs]
+    total = N * len(signs)
+    finished = [0]
+    lock = threading.Lock()
+
+    def tick(k: int) -> None:
+        with lock:
+            finished[0] += k
+            done = finished[0]
+        if progress is not None:
+            progress(done, total)
+
+    outs = [_engine.Outputs(N, p, q, progress=tick if progress is not None else None) for _ in signs]
     kernel = _engine.make_kernel(m, free, *_plateau_bounds(bounds_int))
 
     def run(part: np.ndarray) -> None:

@@ -22,7 +22,7 @@ below about ``1e-7 · sqrt(dof)`` standard errors, and the RSS within 1e-14 of i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,12 +228,14 @@ class Chunk:
 class Outputs:
     """Per-curve solver outputs for the whole batch, written as curves finish."""
 
-    def __init__(self, N: int, p: int, q: int) -> None:
+    def __init__(self, N: int, p: int, q: int, *, progress: Callable[[int], None] | None = None) -> None:
         self.P = np.full((N, p), np.nan)
         self.rss = np.full(N, np.nan)
         self.converged = np.zeros(N, dtype=bool)
         self.iterations = np.zeros(N)
         self.A = np.full((N, q, q), np.nan)
+        #: called with the number of curves that just finished (for progress displays)
+        self.progress = progress
 
 
 def _rowsum(a: FloatArray) -> FloatArray:
@@ -629,6 +631,8 @@ def _finish(ws: _WorkingSet, done: BoolArray, conv: BoolArray, out: Outputs) -> 
     if not done.any():
         return
     d_idx = ws.idx[done]
+    if out.progress is not None:
+        out.progress(int(d_idx.size))
     P = ws.P[done]
     out.P[d_idx] = P
     out.rss[d_idx] = ws.rss[done]

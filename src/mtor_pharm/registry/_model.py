@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeAlias, TypeVar, get_args
+from typing import Any, Generic, Literal, TypeAlias, TypeVar, get_args
 
 from .. import units
 from .._typing import ConcentrationLike, Quantity
@@ -45,9 +45,7 @@ __all__ = [
 ]
 
 #: How a compound inhibits mTOR.
-Mechanism: TypeAlias = Literal[
-    "allosteric-rapalog", "atp-competitive-torki", "dual-pi3k-mtor", "bitopic"
-]
+Mechanism: TypeAlias = Literal["allosteric-rapalog", "atp-competitive-torki", "dual-pi3k-mtor", "bitopic"]
 #: First (rapalogs), second (ATP-competitive, incl. dual PI3K/mTOR), third (bitopic).
 Generation: TypeAlias = Literal[1, 2, 3]
 #: What a potency record measures.  ``"active concentration"`` is a concentration
@@ -74,9 +72,7 @@ ApprovalStatus: TypeAlias = Literal["approved", "not approved", "none found"]
 MECHANISMS: tuple[Mechanism, ...] = get_args(Mechanism)
 GENERATIONS: tuple[Generation, ...] = get_args(Generation)
 POTENCY_KINDS: tuple[PotencyKind, ...] = get_args(PotencyKind)
-CONCENTRATION_KINDS: tuple[PotencyKind, ...] = tuple(
-    k for k in POTENCY_KINDS if k != "selectivity fold"
-)
+CONCENTRATION_KINDS: tuple[PotencyKind, ...] = tuple(k for k in POTENCY_KINDS if k != "selectivity fold")
 ASSAY_TYPES: tuple[AssayType, ...] = get_args(AssayType)
 VERIFICATION_STATES: tuple[Verification, ...] = get_args(Verification)
 QUALIFIERS: tuple[Qualifier, ...] = get_args(Qualifier)
@@ -487,10 +483,48 @@ class Inhibitor:
     notes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        return (
-            f"Inhibitor({self.name!r}, generation={self.generation}, "
-            f"mechanism={self.mechanism!r})"
+        return f"Inhibitor({self.name!r}, generation={self.generation}, mechanism={self.mechanism!r})"
+
+    def _repr_html_(self) -> str:
+        """A card for notebooks: identity facts with their sources, and the potency records.
+
+        Examples
+        --------
+        >>> html = mp.registry.get("INK128")._repr_html_()
+        >>> "Sapanisertib" in html and "MLN0128" in html
+        True
+        """
+        from html import escape
+
+        def fact(label: str, f: Fact[Any] | None, unit: str = "") -> str:
+            if f is None:
+                return f"<tr><th>{label}</th><td>—</td><td></td></tr>"
+            tag = " (computed)" if f.computed else ""
+            src = escape("; ".join(f.sources))
+            return f"<tr><th>{label}</th><td>{escape(str(f.value))}{unit}{tag}</td><td><small>{src}</small></td></tr>"
+
+        rows = [
+            f"<tr><th>synonyms</th><td colspan=2>{escape(', '.join(self.synonyms)) or '—'}</td></tr>",
+            f"<tr><th>generation</th><td colspan=2>{self.generation} ({escape(self.mechanism)})</td></tr>",
+            f"<tr><th>targets</th><td colspan=2>{escape(', '.join(self.targets)) or '—'}</td></tr>",
+            fact("formula", self.formula),
+            fact("molecular weight", self.molecular_weight, " g/mol"),
+            fact("CAS", self.cas),
+            fact("PubChem CID", self.pubchem_cid),
+            fact("approval", self.approval_status),
+        ]
+        potency = "".join(
+            f"<tr><td>{escape(r.target)}</td><td>{escape(r.kind)}</td><td>{escape(r.value_text())}</td>"
+            f"<td>{escape(r.assay_type)}</td><td>{escape(r.verified)}</td></tr>"
+            for r in self.potency
         )
+        table = (
+            "<table><tr><th>target / readout</th><th>kind</th><th>value</th><th>assay</th><th>verified</th></tr>"
+            f"{potency}</table>"
+            if self.potency
+            else "<p>No sourced potency records.</p>"
+        )
+        return f"<div><h4>{escape(self.name)}</h4><table>{''.join(rows)}</table>{table}</div>"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -647,11 +681,16 @@ class Inhibitor:
         >>> round(sel.ratio, 2), sel.numerator.value, sel.denominator.value
         (2.95, <Quantity(65.0, 'nanomolar')>, <Quantity(22.0, 'nanomolar')>)
         """
-        num = [r for r in self.records(target=target, kind=kind, assay_type=assay_type, source=source)
-               if r.kind != "selectivity fold"]
-        den = [r for r in self.records(target=reference, kind=kind, assay_type=assay_type,
-                                       source=source)
-               if r.kind != "selectivity fold"]
+        num = [
+            r
+            for r in self.records(target=target, kind=kind, assay_type=assay_type, source=source)
+            if r.kind != "selectivity fold"
+        ]
+        den = [
+            r
+            for r in self.records(target=reference, kind=kind, assay_type=assay_type, source=source)
+            if r.kind != "selectivity fold"
+        ]
         if not num or not den:
             missing = target if not num else reference
             raise ValueError(
@@ -666,9 +705,7 @@ class Inhibitor:
             if a.kind == b.kind and a.assay_type == b.assay_type and a.source == b.source
         ]
         if not pairs:
-            found = "; ".join(
-                f"{r.target}: {r.kind}, {r.assay_type}, {r.source}" for r in (*num, *den)
-            )
+            found = "; ".join(f"{r.target}: {r.kind}, {r.assay_type}, {r.source}" for r in (*num, *den))
             raise ValueError(
                 f"`target` and `reference` must have records of the same kind, assay type and "
                 f"source to be divided; got {found}. Records of different assay types, kinds or "
