@@ -521,3 +521,14 @@ def test_progress_reports_every_curve_once() -> None:
     mp.fit(np.repeat(CONC, 3), ys, conc_unit="uM", progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (300, 300)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_information_criteria_match_their_formulas() -> None:
+    rng = np.random.default_rng(21)
+    x, y, _ = _simulate(rng)
+    res = mp.fit(x, y, conc_unit="uM")
+    n, rss, k = 30.0, float(res.rss), 5  # 4 parameters + the residual variance
+    aic = n * np.log(rss / n) + 2 * k
+    assert float(res.aic) == pytest.approx(aic, rel=1e-12)
+    assert float(res.aicc) == pytest.approx(aic + 2 * k * (k + 1) / (n - k - 1), rel=1e-12)
+    assert float(res.bic) == pytest.approx(n * np.log(rss / n) + k * np.log(n), rel=1e-12)

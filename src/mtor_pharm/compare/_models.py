@@ -12,6 +12,7 @@ from scipy import stats
 
 from .._typing import FloatArray, IntArray
 from ..fitting import FitResult
+from ..fitting._result import information_criterion
 from ..models import get_model
 from ._common import as_fit_result, check_same_data, curve_data, readonly
 from ._shared import SharedFit
@@ -77,25 +78,18 @@ class _DatasetFit:
 
     @property
     def aic(self) -> FloatArray:
-        n = self.n.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = n * np.log(self.rss / n) + 2.0 * (self.n_free + 1)
-        return out
+        """``n ln(RSS/n) + 2(n_free + 1)``, as :attr:`FitResult.aic`."""
+        return information_criterion("aic", self.rss, self.n, self.n_free)
 
     @property
     def aicc(self) -> FloatArray:
-        n = self.n.astype(np.float64)
-        k = self.n_free + 1
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = self.aic + 2.0 * k * (k + 1) / (n - k - 1)
-        return out
+        """Small-sample corrected AIC."""
+        return information_criterion("aicc", self.rss, self.n, self.n_free)
 
     @property
     def bic(self) -> FloatArray:
-        n = self.n.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = n * np.log(self.rss / n) + np.log(n) * (self.n_free + 1)
-        return out
+        """Bayesian information criterion."""
+        return information_criterion("bic", self.rss, self.n, self.n_free)
 
 
 def _is_dataset(obj: Any) -> bool:

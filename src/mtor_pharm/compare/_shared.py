@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, fit
+from ..fitting._result import information_criterion
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from ._common import (
@@ -142,27 +143,17 @@ class SharedFit:
     @property
     def aic(self) -> FloatArray:
         """``n ln(RSS/n) + 2(n_free + 1)``, as :attr:`FitResult.aic`."""
-        n = self.n.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = n * np.log(self.rss / n) + 2.0 * (self.n_free + 1)
-        return out
+        return information_criterion("aic", self.rss, self.n, self.n_free)
 
     @property
     def aicc(self) -> FloatArray:
         """Small-sample corrected AIC."""
-        n = self.n.astype(np.float64)
-        k = self.n_free + 1
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = self.aic + 2.0 * k * (k + 1) / (n - k - 1)
-        return out
+        return information_criterion("aicc", self.rss, self.n, self.n_free)
 
     @property
     def bic(self) -> FloatArray:
         """Bayesian information criterion."""
-        n = self.n.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = n * np.log(self.rss / n) + np.log(n) * (self.n_free + 1)
-        return out
+        return information_criterion("bic", self.rss, self.n, self.n_free)
 
     def index(self, label: Any) -> int:
         """Position of a curve label on the curve axis.

@@ -17,14 +17,14 @@ from scipy import special
 
 from .._typing import FloatArray, IntArray, Quantity
 from ..errors import ShapeError
-from ..models import Model, get_model
+from ..models import Model
 from ..units import _registry, as_concentration
 
 if TYPE_CHECKING:  # loaded on use: the module stays light to import
     import pandas as pd
     import xarray as xr
 
-__all__ = ["STATUS_MESSAGES", "ConfidenceInterval", "FitResult", "FitStatus"]
+__all__ = ["STATUS_MESSAGES", "ConfidenceInterval", "FitResult", "FitStatus", "information_criterion"]
 
 
 class FitStatus(enum.IntFlag):
@@ -63,6 +63,25 @@ STATUS_MESSAGES: Mapping[FitStatus, str] = MappingProxyType(
 _UNDETERMINED = FitStatus.FLAT_RESPONSE | FitStatus.TOO_FEW_POINTS | FitStatus.NOT_CONVERGED
 
 _ICX = re.compile(r"^ic(\d+(?:\.\d+)?)$")
+
+
+def information_criterion(kind: str, rss: ArrayLike, n: ArrayLike, n_free: int) -> FloatArray:
+    """AIC ``n ln(RSS/n) + 2k``, AICc ``AIC + 2k(k+1)/(n-k-1)`` or BIC ``n ln(RSS/n) + k ln n``,
+    with ``k = n_free + 1`` (the residual variance counts as a parameter), for least squares
+    with Gaussian errors; the one definition used by every result class."""
+    nf = np.asarray(n, dtype=np.float64)
+    k = n_free + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = nf * np.log(np.asarray(rss, dtype=np.float64) / nf)
+        if kind == "aic":
+            out: FloatArray = base + 2.0 * k
+        elif kind == "aicc":
+            out = base + 2.0 * k + 2.0 * k * (k + 1) / (nf - k - 1)
+        elif kind == "bic":
+            out = base + np.log(nf) * k
+        else:
+            raise ValueError(f"`kind` must be 'aic', 'aicc' or 'bic'; got {kind!r}.")
+    return out
 
 
 class ConfidenceInterval(NamedTuple):
@@ -177,27 +196,17 @@ class FitResult:
     @property
     def aic(self) -> FloatArray:
         """Akaike information criterion, ``n ln(RSS/n) + 2(p + 1)`` (Gaussian likelihood, σ counted)."""
-        n = self.n.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = n * np.log(self.rss / n) + 2.0 * (self.n_free + 1)
-        return out
+        return information_criterion("aic", self.rss, self.n, self.n_free)
 
     @property
     def aicc(self) -> FloatArray:
         """Small-sample corrected AIC."""
-        n = self.n.astype(np.float64)
-        k = self.n_free + 1
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = self.aic + 2.0 * k * (k + 1) / (n - k - 1)
-        return out
+        return information_criterion("aicc", self.rss, self.n, self.n_free)
 
     @property
     def bic(self) -> FloatArray:
         """Bayesian information criterion."""
-        n = self.n.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = n * np.log(self.rss / n) + np.log(n) * (self.n_free + 1)
-        return out
+        return information_criterion("bic", self.rss, self.n, self.n_free)
 
     @property
     def sigma(self) -> FloatArray:
@@ -662,10 +671,6 @@ def _check_percent(p: float) -> float:
     if not (0.0 < float(p) < 100.0) or not math.isfinite(float(p)):
         raise ValueError(f"`p` must be a percentage strictly between 0 and 100; got {p!r}.")
     return float(p) / 100.0
-
-
-def _model_of(name: str) -> Model:
-    return get_model(name)
 
 
 # ---------------------------------------------------------------------- results out: helpers
