@@ -165,10 +165,11 @@ def _grid_block(model: Model, prob: Problem, free: BoolArray, sign: int = 0) -> 
     log_s = P[:, 4:5, None] if model.has_s else None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         z = hill_g[:, :, None] * (prob.lx[:, None, :] - loc_g[:, :, None])  # (n, G, k)
-        S, _ = model.shape(z, log_s)
-        S = np.where(prob.w[:, None, :] > 0, S, 0.0)
+        S, _ = model.shape(z, log_s)  # padded points (w = 0) have finite S and do not count
     w = prob.w[:, None, :]
     y = prob.y[:, None, :]
+    rss: FloatArray | None = None
+    unbounded = bool(np.isinf(prob.lo[:, :2]).all() and np.isinf(prob.hi[:, :2]).all())
     if free[0] and free[1]:
         wS = w * S
         sw = _rowsum(w)
@@ -184,6 +185,8 @@ def _grid_block(model: Model, prob: Problem, free: BoolArray, sign: int = 0) -> 
         a = np.where(bad, sy / np.maximum(sw, _TINY), a)
         b = np.where(bad, 0.0, b)
         bottom, top = a, a + b
+        if unbounded:  # RSS at the linear least-squares solution, without the residuals
+            rss = _rowsum(prob.w * prob.y * prob.y)[:, None] - a * sy - b * sSy
     elif free[1]:  # bottom fixed
         b0 = P[:, 0:1]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -200,10 +203,11 @@ def _grid_block(model: Model, prob: Problem, free: BoolArray, sign: int = 0) -> 
     else:
         bottom = np.broadcast_to(P[:, 0:1], (n, G))
         top = np.broadcast_to(P[:, 1:2], (n, G))
-    bottom = np.clip(bottom, prob.lo[:, 0:1], prob.hi[:, 0:1])
-    top = np.clip(top, prob.lo[:, 1:2], prob.hi[:, 1:2])
-    resid = bottom[:, :, None] + (top - bottom)[:, :, None] * S - y
-    rss = _rowsum(w * resid * resid)
+    if rss is None:
+        bottom = np.clip(bottom, prob.lo[:, 0:1], prob.hi[:, 0:1])
+        top = np.clip(top, prob.lo[:, 1:2], prob.hi[:, 1:2])
+        resid = bottom[:, :, None] + (top - bottom)[:, :, None] * S - y
+        rss = _rowsum(w * resid * resid)
     rss = np.where(np.isfinite(rss), rss, np.inf)
     best = np.argmin(rss, axis=1)
     rows = np.arange(n)
