@@ -570,7 +570,7 @@ class _WorkingSet:
             "idx": chunk.index,
             "P": P,
             "rss": rss,
-            "lam": np.full(n, 1e-3),
+            "lam": np.full(n, 0.1),
             "nu": np.full(n, 2.0),
             "D": np.zeros((n, sidx.size)),
             "lx": prob.lx,
