@@ -69,11 +69,7 @@ def Q_(value: Any, unit: str | None = None) -> Quantity:
     10000.0
     """
     registry = _registry()
-    if unit is None:
-        if isinstance(value, str):
-            return registry.Quantity(value)
-        return registry.Quantity(value)
-    return registry.Quantity(value, unit)
+    return registry.Quantity(value) if unit is None else registry.Quantity(value, unit)
 
 
 def _parse_unit(unit: Any, *, name: str) -> Unit:

@@ -12,6 +12,7 @@ from scipy import stats
 from .._typing import BoolArray, FloatArray
 from ..errors import ShapeError, UnitError
 from ..fitting import FitResult, FitStatus
+from ..fitting._api import as_weights
 from ..models import Model
 from ..units import _registry, as_concentration
 
@@ -119,16 +120,7 @@ def curve_data(
         xb = np.broadcast_to(x, y.shape)
     except ValueError:
         raise ShapeError(f"`conc` of shape {x.shape} does not broadcast to `response` of shape {y.shape}.") from None
-    if weights is None:
-        wb = np.ones(y.shape)
-    else:
-        w_arr = np.asarray(weights, dtype=np.float64)
-        try:
-            wb = np.broadcast_to(w_arr, y.shape)
-        except ValueError:
-            raise ShapeError(f"`weights` of shape {w_arr.shape} must broadcast to `response` {y.shape}.") from None
-        if not np.all(np.isfinite(wb) & (wb >= 0)):
-            raise ValueError("`weights` must be finite and non-negative.")
+    wb = np.ones(y.shape) if weights is None else as_weights(weights, y.shape)
     m = y.shape[-1]
     x2 = xb.reshape(-1, m)
     y2 = y.reshape(-1, m)

@@ -72,6 +72,18 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
     return arr
 
 
+def as_weights(weights: ArrayLike, shape: tuple[int, ...]) -> FloatArray:
+    """Validate per-point weights and broadcast them (read-only view) to the response `shape`."""
+    w_arr = np.asarray(weights, dtype=np.float64)
+    try:
+        w = np.broadcast_to(w_arr, shape)
+    except ValueError:
+        raise ShapeError(f"`weights` of shape {w_arr.shape} must broadcast to `response` {shape}.") from None
+    if not np.all(np.isfinite(w) & (w >= 0)):
+        raise ValueError("`weights` must be finite and non-negative.")
+    return w
+
+
 def _check_names(mapping: Mapping[str, Any] | None, model: Model, what: str) -> dict[str, Any]:
     if mapping is None:
         return {}
@@ -268,15 +280,7 @@ def fit(
             f"`conc` is NaN at index {where} where `response` is {yb[where]}; NaN concentrations "
             "may only pad ragged designs where the response is NaN too."
         )
-    w_user = None
-    if weights is not None:
-        w_arr = np.asarray(weights, dtype=np.float64)
-        try:
-            w_user = np.broadcast_to(w_arr, yb.shape)
-        except ValueError:
-            raise ShapeError(f"`weights` of shape {w_arr.shape} must broadcast to {yb.shape}.") from None
-        if not np.all(np.isfinite(w_user) & (w_user >= 0)):
-            raise ValueError("`weights` must be finite and non-negative.")
+    w_user = None if weights is None else as_weights(weights, yb.shape)
 
     fixed_int = {k: _scalar_param(k, v, unit, "fixed") for k, v in fixed_d.items()}
     bounds_int: dict[str, tuple[Any, Any]] = {}

@@ -45,7 +45,7 @@ _GRID_HILL = np.array([0.7, 1.6, 4.0])
 
 @dataclass(slots=True)
 class Problem:
-    """A block of curves, already pooled and masked (see ``_prepare``)."""
+    """A block of curves, already pooled and masked (see ``_api._chunks``)."""
 
     lx: FloatArray  # (n, k) ln x, -inf for x == 0, 0 where w == 0
     y: FloatArray  # (n, k) (mean) responses, 0 where w == 0
