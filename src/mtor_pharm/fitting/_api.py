@@ -345,7 +345,7 @@ def fit(
                 int(part[-1]) + 1,
                 sign,
             )
-            _engine.solve(m, chunks, free, out, kernel=kernel, max_iter=max_iter, target=2 * _BLOCK)
+            _engine.solve(m, chunks, free, out, kernel=kernel, max_iter=max_iter)
 
     if len(parts) == 1:
         run(parts[0])

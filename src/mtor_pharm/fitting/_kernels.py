@@ -1,0 +1,721 @@
+"""The compiled per-curve solver (internal; imported on first fit).
+
+Every curve of a block is fitted by the same scalar code, compiled once by numba
+(``nogil``, so blocks run on threads in parallel) and cached on disk:
+
+* **start**: the best cell of a (location × hill) grid, with the plateaus solved in
+  closed form per cell (the model is linear in ``bottom`` and ``top``);
+* **Levenberg–Marquardt** with Moré's diagonal scaling and Nielsen's damping update,
+  box bounds by projection with an active set (a parameter on a bound whose descent
+  direction points outward is frozen for that step, so a curve whose optimum lies on
+  a bound converges to the bounded optimum instead of stalling);
+* **variable projection** (``varpro``): where the plateaus are free and unbounded they
+  are solved in closed form at every trial point and the step acts on the nonlinear
+  parameters only, with Kaufman's reduced normal matrix (the Schur complement of the
+  plateau block of ``JᵀWJ``);
+* **convergence**: the Gauss–Newton decrement ``gᵀA⁻¹g`` (the RSS reduction a full
+  Gauss–Newton step predicts) is ``≤ 1e-14·RSS`` *and* the remaining parameter error,
+  estimated from the linear rate of successive Gauss–Newton steps, is ``≤ 1e-9`` on the
+  parameters' own scale (ln-location, hill); a curve that stops making progress (damping
+  blown up, no RSS decrease over 10 iterations while not converging linearly, or a
+  clearly flat curve that barely moves) is stopped and reported as not converged unless
+  its decrement is already ``≤ 1e-10·RSS``.
+
+Internal parameters are ``(bottom, top, ln loc, hill[, ln s])``; ``lx`` is ``ln x`` with
+``-inf`` for vehicle (x = 0); a point with weight 0 is padding and is ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+
+from .._typing import BoolArray, FloatArray, IntArray
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _jit(fn: _F) -> _F:
+    return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy")(fn))
+
+
+#: shape families (``models.Model.family``)
+LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2 = 0, 1, 2, 3  # same numbers as in _engine
+
+_DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
+_LINEAR_RATE_MAX = 0.95  # successive GN steps shrinking faster than this: still converging
+_STEP_TOL = 1e-9  # ... and the estimated remaining error <= _STEP_TOL * max(|param|, 1)
+_STALL_TOL = 1e-10  # accepted as converged if stopped for lack of progress with decrement <= this * rss
+_LAM_MAX = 1e16
+_TINY = 1e-300
+_ZERO_RSS = 1e-28  # an RSS below this fraction of sum(w y^2) is an exact fit
+_STALL_EVERY = 10  # iterations between stall checks
+_STALL_REL = 1e-6  # RSS fell by less than this (relative) over that span: stalled
+_STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly flat
+_LAM0 = 0.1  # initial damping (the grid start is coarse)
+
+# coarse start grid
+GRID_T = np.linspace(-0.1, 1.1, 6)  # fractions of each curve's log-concentration range
+GRID_HILL = np.array([0.7, 1.6, 4.0])
+
+
+# ------------------------------------------------------------------ shapes
+@_jit
+def _shape(family: int, z: float, s: float) -> tuple[float, float, float]:
+    """``S(z)``, ``dS/dz`` and (Richards only) ``dS/ds``; exact limits at ``z = ±inf``."""
+    if family == LOGISTIC:
+        S = 1.0 / (1.0 + math.exp(z))
+        return S, S * (S - 1.0), 0.0
+    if family == RICHARDS:
+        # log(expit(-z)), stable for either sign of z
+        le = -z - math.log1p(math.exp(-z)) if z > 0.0 else -math.log1p(math.exp(z))
+        S = math.exp(s * le)
+        ex = 1.0 / (1.0 + math.exp(-z))
+        return S, -s * S * ex, (S * le if S > 0.0 else 0.0)
+    if family == WEIBULL1:
+        ez = math.exp(z)
+        Sz = -math.exp(z - ez) if ez < math.inf else 0.0
+        return math.exp(-ez), Sz, 0.0
+    emz = math.exp(-z)  # WEIBULL2
+    Sz = -math.exp(-z - emz) if emz < math.inf else 0.0
+    return -math.expm1(-emz), Sz, 0.0
+
+
+@_jit
+def _clip(v: float, lo: float, hi: float) -> float:
+    if v < lo:
+        return lo
+    if v > hi:
+        return hi
+    return v
+
+
+# ------------------------------------------------------------------ model state at P
+@_jit
+def _state(
+    family: int,
+    P: FloatArray,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    free: BoolArray,
+    varpro: bool,
+    J: FloatArray,
+    r: FloatArray,
+) -> float:
+    """Jacobian columns ``J`` (k, p) and residuals ``r`` at ``P``; returns the weighted RSS.
+
+    With `varpro` the free plateaus are first replaced (in ``P``) by their linear
+    least-squares values for this location/hill/s.
+    """
+    k = lx.shape[0]
+    p = P.shape[0]
+    s = math.exp(P[4]) if p == 5 else 1.0
+    loc = P[2]
+    hill = P[3]
+    for t in range(k):
+        d = lx[t] - loc
+        S, Sz, Ss = _shape(family, hill * d, s)
+        J[t, 0] = 1.0 - S
+        J[t, 1] = S
+        J[t, 2] = Sz  # dS/dz, d and dS/ds kept until the amplitude is known
+        J[t, 3] = d
+        if p == 5:
+            J[t, 4] = Ss
+    if varpro:
+        if free[0] and free[1]:
+            g00 = g01 = g11 = b0 = b1 = 0.0
+            for t in range(k):
+                wt = w[t]
+                u, v = J[t, 0], J[t, 1]
+                g00 += wt * u * u
+                g01 += wt * u * v
+                g11 += wt * v * v
+                b0 += wt * u * y[t]
+                b1 += wt * v * y[t]
+            det = g00 * g11 - g01 * g01
+            P[0] = (g11 * b0 - g01 * b1) / det
+            P[1] = (g00 * b1 - g01 * b0) / det
+        else:
+            j = 0 if free[0] else 1  # the free plateau; the other one is fixed
+            o = 1 - j
+            num = den = 0.0
+            for t in range(k):
+                wt = w[t]
+                num += wt * J[t, j] * (y[t] - P[o] * J[t, o])
+                den += wt * J[t, j] * J[t, j]
+            P[j] = num / den
+    amp = P[1] - P[0]
+    rss = 0.0
+    for t in range(k):
+        S = J[t, 1]
+        aSz = amp * J[t, 2]
+        d = J[t, 3]
+        J[t, 2] = -hill * aSz
+        J[t, 3] = aSz * d if abs(d) < math.inf else 0.0  # at x = 0, Sz * d -> 0
+        if p == 5:
+            J[t, 4] = amp * s * J[t, 4]
+        rt = P[0] + amp * S - y[t]
+        r[t] = rt
+        rss += w[t] * rt * rt
+    return rss
+
+
+# ------------------------------------------------------------------ small dense algebra
+@_jit
+def _cholesky(A: FloatArray, q: int, L: FloatArray) -> bool:
+    """Lower Cholesky factor of the leading q×q block of ``A`` into ``L``; False if not SPD."""
+    for j in range(q):
+        s = A[j, j]
+        for t in range(j):
+            s -= L[j, t] * L[j, t]
+        if not s > 0.0:
+            return False
+        d = math.sqrt(s)
+        L[j, j] = d
+        for i in range(j + 1, q):
+            v = A[i, j]
+            for t in range(j):
+                v -= L[i, t] * L[j, t]
+            L[i, j] = v / d
+    return True
+
+
+@_jit
+def _forward(L: FloatArray, b: FloatArray, q: int, u: FloatArray) -> None:
+    for i in range(q):
+        v = b[i]
+        for t in range(i):
+            v -= L[i, t] * u[t]
+        u[i] = v / L[i, i]
+
+
+@_jit
+def _backward(L: FloatArray, u: FloatArray, q: int, x: FloatArray) -> None:
+    for i in range(q - 1, -1, -1):
+        v = u[i]
+        for t in range(i + 1, q):
+            v -= L[t, i] * x[t]
+        x[i] = v / L[i, i]
+
+
+@_jit
+def _gram(J: FloatArray, r: FloatArray, w: FloatArray, fidx: IntArray, M: FloatArray, g: FloatArray) -> None:
+    """``M = JᵀWJ`` and ``g = JᵀWr`` over the free columns ``fidx`` (one pass over the points,
+    so the sums accumulate side by side)."""
+    qf = fidx.shape[0]
+    k = r.shape[0]
+    for a in range(qf):
+        g[a] = 0.0
+        for b in range(a + 1):
+            M[a, b] = 0.0
+    for t in range(k):
+        wt = w[t]
+        if wt == 0.0:
+            continue
+        for a in range(qf):
+            wa = wt * J[t, fidx[a]]
+            g[a] += wa * r[t]
+            for b in range(a + 1):
+                M[a, b] += wa * J[t, fidx[b]]
+    for a in range(qf):
+        for b in range(a):
+            M[b, a] = M[a, b]
+
+
+# ------------------------------------------------------------------ start values
+@_jit
+def _grid_hill(hill_free: bool, sign: int, hill0: float, grid_hill: FloatArray, ih: int) -> float:
+    """Hill of grid column ``ih``: the fixed value, one sign of the grid, or both signs."""
+    if not hill_free:
+        return hill0
+    nh = grid_hill.shape[0]
+    if sign != 0:
+        return float(sign * grid_hill[ih])
+    return float(grid_hill[ih] if ih < nh else -grid_hill[ih - nh])
+
+
+@_jit
+def _grid_start(
+    family: int,
+    symmetric: bool,
+    P: FloatArray,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: float,
+    lx_hi: float,
+    free: BoolArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    sign: int,
+    grid_t: FloatArray,
+    grid_hill: FloatArray,
+    S: FloatArray,
+    E: FloatArray,
+) -> None:
+    """Overwrite the free parameters of ``P`` with the best cell of the start grid."""
+    k = lx.shape[0]
+    p = P.shape[0]
+    if p == 5 and free[4]:
+        P[4] = 0.0  # s = 1
+    s = math.exp(P[4]) if p == 5 else 1.0
+    n_loc = grid_t.shape[0] if free[2] else 1
+    nh = grid_hill.shape[0]
+    if not free[3]:
+        n_hill = 1
+    elif sign != 0 or (symmetric and free[0] and free[1]):
+        n_hill = nh
+    else:
+        n_hill = 2 * nh
+    unbounded = lo[0] == -math.inf and lo[1] == -math.inf and hi[0] == math.inf and hi[1] == math.inf
+    sw = sy = syy = 0.0
+    for t in range(k):
+        sw += w[t]
+        sy += w[t] * y[t]
+        syy += w[t] * y[t] * y[t]
+    c = 1.0
+    mid = 0.5 * (lx_lo + lx_hi)
+    if family == LOGISTIC:
+        for ih in range(n_hill):
+            hill = _clip(_grid_hill(free[3], sign, P[3], grid_hill, ih), lo[3], hi[3])
+            for t in range(k):
+                E[ih, t] = math.exp(hill * (lx[t] - mid))
+    best = math.inf
+    bb, bt, bl, bh = P[0], P[1], P[2], P[3]
+    first = True
+    for il in range(n_loc):
+        loc = lx_lo + grid_t[il] * (lx_hi - lx_lo) if free[2] else P[2]
+        loc = _clip(loc, lo[2], hi[2])
+        for ih in range(n_hill):
+            hill = _clip(_grid_hill(free[3], sign, P[3], grid_hill, ih), lo[3], hi[3])
+            # the plateaus for this cell in closed form (S is stored only where needed)
+            bottom, top = P[0], P[1]
+            rss = math.nan
+            fast = family == LOGISTIC
+            if fast:
+                # e^(hill (lx - loc)) = e^(hill (lx - mid)) e^(-hill (loc - mid)): one exp per cell
+                c = math.exp(-hill * (loc - mid))
+            if free[0] and free[1]:
+                sS = sSS = sSy = 0.0
+                if fast:
+                    for t in range(k):
+                        St = 1.0 / (1.0 + E[ih, t] * c)
+                        S[t] = St
+                        wS = w[t] * St
+                        sS += wS
+                        sSS += wS * St
+                        sSy += wS * y[t]
+                else:
+                    for t in range(k):
+                        St = _shape(family, hill * (lx[t] - loc), s)[0]
+                        S[t] = St
+                        wS = w[t] * St
+                        sS += wS
+                        sSS += wS * St
+                        sSy += wS * y[t]
+                det = sw * sSS - sS * sS
+                if abs(det) > 1e-12 * sw * sSS:
+                    amp = (sw * sSy - sS * sy) / det
+                    bottom = (sy - amp * sS) / sw
+                else:
+                    amp = 0.0
+                    bottom = sy / max(sw, _TINY)
+                top = bottom + amp
+                if unbounded:  # RSS at the linear least-squares solution, without the residuals
+                    rss = syy - bottom * sy - amp * sSy
+            else:
+                for t in range(k):
+                    S[t] = 1.0 / (1.0 + E[ih, t] * c) if fast else _shape(family, hill * (lx[t] - loc), s)[0]
+            if (free[1] or free[0]) and not (free[0] and free[1]):
+                fixed = P[0] if free[1] else P[1]  # the fixed plateau
+                num = den = 0.0
+                for t in range(k):
+                    v = S[t] if free[1] else 1.0 - S[t]
+                    num += w[t] * v * (y[t] - fixed)
+                    den += w[t] * v * v
+                amp = num / den
+                if not abs(amp) < math.inf:
+                    amp = 0.0
+                if free[1]:
+                    top = fixed + amp
+                else:
+                    bottom = fixed + amp
+            if rss != rss:
+                bottom = _clip(bottom, lo[0], hi[0])
+                top = _clip(top, lo[1], hi[1])
+                rss = 0.0
+                for t in range(k):
+                    rt = bottom + (top - bottom) * S[t] - y[t]
+                    rss += w[t] * rt * rt
+            if not rss < math.inf:
+                rss = math.inf
+            if first or rss < best:
+                first = False
+                best = rss
+                bb, bt, bl, bh = bottom, top, loc, hill
+    if free[0]:
+        P[0] = bb
+    if free[1]:
+        P[1] = bt
+    if free[2]:
+        P[2] = bl
+    if free[3]:
+        P[3] = bh
+
+
+# ------------------------------------------------------------------ reduced normal equations
+@_jit
+def _eval_generic(
+    family: int,
+    varpro: bool,
+    P: FloatArray,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    free: BoolArray,
+    fidx: IntArray,
+    nl: int,
+    J: FloatArray,
+    r: FloatArray,
+    M: FloatArray,
+    gM: FloatArray,
+    A: FloatArray,
+    g: FloatArray,
+) -> float:
+    """RSS at ``P`` and the normal equations ``A``, ``g`` of the step parameters there.
+
+    The step parameters are the free ones after the first `nl` of ``fidx`` (the plateaus
+    solved by variable projection); ``A`` is then the Schur complement of the plateau
+    block of ``JᵀWJ`` (Kaufman's reduced normal matrix) and ``g`` the matching rows of
+    ``JᵀWr`` (the residual is orthogonal to the plateau columns).
+    """
+    rss = _state(family, P, lx, y, w, free, varpro, J, r)
+    _gram(J, r, w, fidx, M, gM)
+    q = fidx.shape[0] - nl
+    for a in range(q):
+        g[a] = gM[nl + a]
+        for b in range(q):
+            A[a, b] = M[nl + a, nl + b]
+    if nl == 1:
+        for a in range(q):
+            for b in range(q):
+                A[a, b] -= M[nl + a, 0] * M[0, nl + b] / M[0, 0]
+    elif nl == 2:
+        det = M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]
+        for a in range(q):
+            ha0, ha1 = M[2 + a, 0], M[2 + a, 1]
+            for b in range(q):
+                hb0, hb1 = M[0, 2 + b], M[1, 2 + b]
+                A[a, b] -= (ha0 * (M[1, 1] * hb0 - M[0, 1] * hb1) + ha1 * (M[0, 0] * hb1 - M[1, 0] * hb0)) / det
+    return rss
+
+
+@_jit
+def _eval_logistic(
+    P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray, A: FloatArray, g: FloatArray, Sv: FloatArray
+) -> float:
+    """:func:`_eval_generic` for the hot case, fused into two passes over the points: the
+    logistic with both plateaus free and unbounded (variable projection), location and hill
+    free. The plateau basis is ``(1, S)``, which spans the same space as ``(1 - S, S)``."""
+    k = lx.shape[0]
+    loc = P[2]
+    hill = P[3]
+    sw = sS = sSS = sy = sSy = 0.0
+    for t in range(k):
+        wt = w[t]
+        S = 1.0 / (1.0 + math.exp(hill * (lx[t] - loc)))
+        Sv[t] = S
+        sw += wt
+        sS += wt * S
+        sSS += wt * S * S
+        sy += wt * y[t]
+        sSy += wt * S * y[t]
+    det = sw * sSS - sS * sS
+    amp = (sw * sSy - sS * sy) / det
+    bottom = (sy - amp * sS) / sw
+    P[0] = bottom
+    P[1] = bottom + amp
+    rss = s2 = s3 = sS2 = sS3 = s22 = s23 = s33 = g2 = g3 = 0.0
+    for t in range(k):
+        wt = w[t]
+        d = lx[t] - loc
+        S = Sv[t]
+        rt = bottom + amp * S - y[t]
+        rss += wt * rt * rt
+        aSz = amp * S * (S - 1.0)
+        v2 = -hill * aSz
+        v3 = aSz * d if d > -math.inf else 0.0  # at x = 0, Sz * d -> 0
+        wv2 = wt * v2
+        wv3 = wt * v3
+        s2 += wv2
+        s3 += wv3
+        sS2 += wv2 * S
+        sS3 += wv3 * S
+        s22 += wv2 * v2
+        s23 += wv2 * v3
+        s33 += wv3 * v3
+        g2 += wv2 * rt
+        g3 += wv3 * rt
+    # A = V'WV - H' G^-1 H with G = [[sw, sS], [sS, sSS]] and H rows (sum w v, sum w S v)
+    i00, i01, i11 = sSS / det, -sS / det, sw / det
+    A[0, 0] = s22 - (s2 * (i00 * s2 + i01 * sS2) + sS2 * (i01 * s2 + i11 * sS2))
+    A[0, 1] = s23 - (s2 * (i00 * s3 + i01 * sS3) + sS2 * (i01 * s3 + i11 * sS3))
+    A[1, 0] = A[0, 1]
+    A[1, 1] = s33 - (s3 * (i00 * s3 + i01 * sS3) + sS3 * (i01 * s3 + i11 * sS3))
+    g[0] = g2
+    g[1] = g3
+    return rss
+
+
+# ------------------------------------------------------------------ one curve
+@_jit
+def _solve_one(
+    family: int,
+    symmetric: bool,
+    varpro: bool,
+    fused: bool,
+    P: FloatArray,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: float,
+    lx_hi: float,
+    lo: FloatArray,
+    hi: FloatArray,
+    flat_rss: float,
+    free: BoolArray,
+    fidx: IntArray,
+    sidx: IntArray,
+    sign: int,
+    max_iter: int,
+    grid_t: FloatArray,
+    grid_hill: FloatArray,
+    work: FloatArray,
+    mats: FloatArray,
+    Sbuf: FloatArray,
+    M_out: FloatArray,
+) -> tuple[float, bool, int]:
+    """Fit one curve in place (``P``); returns ``(rss, converged, iterations)`` and
+    ``JᵀWJ`` over the free parameters at the final ``P`` in ``M_out``."""
+    k = lx.shape[0]
+    p = P.shape[0]
+    qf = fidx.shape[0]
+    q = sidx.shape[0]
+    nl = qf - q  # leading plateau entries of fidx eliminated by variable projection
+    J = work[0, :k, :p]
+    r = work[1, :k, 0]
+    S = Sbuf[:k]
+    E = work[2, :, :k]
+    M, A, Ac, At, L, Ld, Ad = mats[0], mats[1], mats[2], mats[3], mats[4], mats[5], mats[6]
+    vec = mats[7]
+    gM, gs, gc, gt, u, gn, step = vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6]
+    D, dP = vec[7], vec[8]
+    Pt = vec[9, :p]
+
+    _grid_start(family, symmetric, P, lx, y, w, lx_lo, lx_hi, free, lo, hi, sign, grid_t, grid_hill, S, E)
+    for j in range(p):
+        P[j] = _clip(P[j], lo[j], hi[j])
+    if fused:
+        rss = _eval_logistic(P, lx, y, w, Ac, gc, S)
+    else:
+        rss = _eval_generic(family, varpro, P, lx, y, w, free, fidx, nl, J, r, M, gM, Ac, gc)
+    if not rss < math.inf:
+        rss = math.inf
+    yy = 0.0
+    for t in range(k):
+        yy += w[t] * y[t] * y[t]
+    floor = _ZERO_RSS * yy + _TINY
+    lam = _LAM0
+    nu = 2.0
+    for a in range(q):
+        D[a] = 0.0
+    rss_ref = rss
+    step_prev = math.inf
+    it = 0
+    conv = False
+    while True:
+        it += 1
+        for a in range(q):
+            gs[a] = gc[a]
+            for b in range(q):
+                A[a, b] = Ac[a, b]
+        # active set: on a bound with the descent direction (-g) pointing outward
+        for a in range(q):
+            j = sidx[a]
+            if (P[j] <= lo[j] and gs[a] > 0.0) or (P[j] >= hi[j] and gs[a] < 0.0):
+                gs[a] = 0.0
+                for b in range(q):
+                    A[a, b] = 0.0
+                    A[b, a] = 0.0
+                A[a, a] = 1.0
+        # Gauss-Newton decrement and step size: the convergence test
+        if _cholesky(A, q, L):
+            _forward(L, gs, q, u)
+            dec = 0.0
+            for a in range(q):
+                dec += u[a] * u[a]
+            _backward(L, u, q, gn)
+            gn_size = 0.0
+            for a in range(q):
+                v = abs(gn[a]) / max(abs(P[sidx[a]]), 1.0)
+                if v > gn_size or v != v:
+                    gn_size = v
+        else:
+            dec = math.inf
+            gn_size = math.nan
+        # Gauss-Newton converges linearly on curves with large residuals (slowly where the
+        # IC50 is poorly determined): the remaining error is about step * rho / (1 - rho),
+        # with rho the observed ratio of successive steps, and that is what must be small
+        ratio = gn_size / step_prev if abs(step_prev) < math.inf else 0.5
+        rho = min(max(ratio, 0.0), 0.999) if ratio == ratio else ratio
+        converging = ratio < _LINEAR_RATE_MAX  # steady linear convergence is progress, not a stall
+        small = gn_size * rho / (1.0 - rho) <= _STEP_TOL
+        step_prev = gn_size
+        conv = ((dec <= _DEC_TOL * rss + floor) and (small or gn_size == 0.0)) or rss <= floor
+        # damped step (More's scaling: running maximum of diag(A))
+        dmax = 0.0
+        for a in range(q):
+            if A[a, a] > D[a]:
+                D[a] = A[a, a]
+            if D[a] > dmax:
+                dmax = D[a]
+        fl = 1e-12 * max(dmax, _TINY)
+        for a in range(q):
+            for b in range(q):
+                Ad[a, b] = A[a, b]
+            Ad[a, a] = A[a, a] + lam * max(D[a], fl)
+        okd = _cholesky(Ad, q, Ld)
+        if okd:
+            for a in range(q):
+                step[a] = -gs[a]
+            _forward(Ld, step, q, u)
+            _backward(Ld, u, q, step)
+        for j in range(p):
+            Pt[j] = P[j]
+        for a in range(q):
+            j = sidx[a]
+            Pt[j] = _clip(P[j] + (step[a] if okd else math.nan), lo[j], hi[j])
+            dP[a] = Pt[j] - P[j]
+        if fused:
+            rss_t = _eval_logistic(Pt, lx, y, w, At, gt, S)
+        else:
+            rss_t = _eval_generic(family, varpro, Pt, lx, y, w, free, fidx, nl, J, r, M, gM, At, gt)
+        # predicted reduction of the (projected) step under the linear model
+        pred = 0.0
+        for a in range(q):
+            pred -= 2.0 * gs[a] * dP[a]
+            for b in range(q):
+                pred -= A[a, b] * dP[a] * dP[b]
+        if rss_t < rss and not conv:  # accept (False for NaN)
+            rho_lm = (rss - rss_t) / pred if pred > 0.0 else 0.0
+            lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho_lm - 1.0) ** 3)
+            nu = 2.0
+            for j in range(p):
+                P[j] = Pt[j]
+            rss = rss_t
+            Ac, At = At, Ac
+            gc, gt = gt, gc
+        else:
+            lam *= nu
+            nu *= 2.0
+        # stop: converged, damping blown up, stalled (no progress over a span), or out of iterations
+        blown = lam > _LAM_MAX or nu > 1e30
+        stalled = False
+        if it % _STALL_EVERY == 0:
+            progress = rss_ref - rss
+            stalled = (progress <= _STALL_REL * rss and not converging) or (
+                rss > flat_rss and progress <= _STALL_FLAT_REL * rss
+            )
+            rss_ref = rss
+        if conv or blown or stalled or it >= max_iter:
+            if not conv and (blown or stalled):
+                conv = dec <= _STALL_TOL * max(rss, _TINY)
+            break
+    # JᵀWJ over every free parameter at the final point (for the covariance)
+    for j in range(p):
+        Pt[j] = P[j]
+    _state(family, Pt, lx, y, w, free, varpro, J, r)
+    _gram(J, r, w, fidx, M, gM)
+    for a in range(qf):
+        for b in range(qf):
+            M_out[a, b] = M[a, b]
+    return rss, conv, it
+
+
+@_jit
+def solve_block(
+    family: int,
+    symmetric: bool,
+    varpro: bool,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: FloatArray,
+    lx_hi: FloatArray,
+    P_fixed: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    flat_rss: FloatArray,
+    free: BoolArray,
+    sign: int,
+    max_iter: int,
+    out_P: FloatArray,
+    out_rss: FloatArray,
+    out_conv: BoolArray,
+    out_it: FloatArray,
+    out_A: FloatArray,
+) -> None:
+    """Fit every row of a block; row ``i`` of the outputs belongs to row ``i`` of the inputs."""
+    n, k = y.shape
+    p = P_fixed.shape[1]
+    fidx = np.flatnonzero(free)
+    if varpro:
+        sidx = fidx[fidx >= 2]
+    else:
+        sidx = fidx.copy()
+    work = np.empty((3, max(k, 2 * GRID_HILL.shape[0]), max(p, 2, k)))
+    mats = np.zeros((8, 10, 5))
+    Sbuf = np.empty(k)
+    fused = family == LOGISTIC and varpro and free[0] and free[1] and free[2] and free[3]
+    grid_t = GRID_T
+    grid_hill = GRID_HILL
+    P = np.empty(p)
+    for i in range(n):
+        for j in range(p):
+            P[j] = P_fixed[i, j]
+        rss, conv, it = _solve_one(
+            family,
+            symmetric,
+            varpro,
+            fused,
+            P,
+            lx[i],
+            y[i],
+            w[i],
+            lx_lo[i],
+            lx_hi[i],
+            lo[i],
+            hi[i],
+            flat_rss[i],
+            free,
+            fidx,
+            sidx,
+            sign,
+            max_iter,
+            grid_t,
+            grid_hill,
+            work,
+            mats,
+            Sbuf,
+            out_A[i],
+        )
+        for j in range(p):
+            out_P[i, j] = P[j]
+        out_rss[i] = rss
+        out_conv[i] = conv
+        out_it[i] = it
