@@ -458,7 +458,9 @@ def _chunks(
         fittable = (npts >= q) & np.isfinite(lx_lo)
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
-        f_half = special.fdtri(max(q - 1, 1), dof, 0.5)  # median of F(q-1, dof)
+        # median of F(q-1, dof); fdtri costs ~2 us a call and a block has few distinct dofs
+        u_dof, inv_dof = np.unique(dof, return_inverse=True)
+        f_half = special.fdtri(max(q - 1, 1), u_dof, 0.5)[inv_dof]
         flat_rss = rss0 / (1.0 + f_half * max(q - 1, 1) / dof) - within
         lo = np.full((b1 - b0, p), -np.inf)
         hi = np.full((b1 - b0, p), np.inf)

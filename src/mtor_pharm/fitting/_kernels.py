@@ -57,6 +57,7 @@ _STALL_EVERY = 10  # iterations between stall checks
 _STALL_REL = 1e-6  # RSS fell by less than this (relative) over that span: stalled
 _STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly flat
 _LAM0 = 0.1  # initial damping (the grid start is coarse)
+_NEWTON_DEC = 1e-2  # Newton steps once a Gauss-Newton step would gain less than this fraction of the RSS
 
 # coarse start grid
 GRID_T = np.linspace(-0.1, 1.1, 6)  # fractions of each curve's log-concentration range
@@ -417,11 +418,24 @@ def _eval_generic(
 
 @_jit
 def _eval_logistic(
-    P: FloatArray, lx: FloatArray, y: FloatArray, w: FloatArray, A: FloatArray, g: FloatArray, Sv: FloatArray
+    P: FloatArray,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    A: FloatArray,
+    g: FloatArray,
+    H: FloatArray,
+    Sv: FloatArray,
 ) -> float:
     """:func:`_eval_generic` for the hot case, fused into two passes over the points: the
     logistic with both plateaus free and unbounded (variable projection), location and hill
-    free. The plateau basis is ``(1, S)``, which spans the same space as ``(1 - S, S)``."""
+    free. The plateau basis is ``(1, S)``, which spans the same space as ``(1 - S, S)``.
+
+    Also fills ``H``, the exact Hessian (halved) of the reduced RSS: the Schur complement
+    of the plateau block of ``JᵀWJ + Σ w r ∇²f``.  The reduced problem is then solved by
+    Newton steps where they are well defined (quadratic instead of linear convergence on
+    curves with large residuals).
+    """
     k = lx.shape[0]
     loc = P[2]
     hill = P[3]
@@ -441,15 +455,26 @@ def _eval_logistic(
     P[0] = bottom
     P[1] = bottom + amp
     rss = s2 = s3 = sS2 = sS3 = s22 = s23 = s33 = g2 = g3 = 0.0
+    c2 = c3 = e22 = e23 = e33 = 0.0  # second-derivative terms of the Hessian
     for t in range(k):
         wt = w[t]
         d = lx[t] - loc
+        if not d > -math.inf:
+            d = 0.0  # x = 0: S' = S'' = 0 there, and the limits of S' d, S'' d, S'' d^2 are 0 too
         S = Sv[t]
         rt = bottom + amp * S - y[t]
         rss += wt * rt * rt
-        aSz = amp * S * (S - 1.0)
+        Sz = S * (S - 1.0)
+        Szz = Sz * (2.0 * S - 1.0)
+        aSz = amp * Sz
         v2 = -hill * aSz
-        v3 = aSz * d if d > -math.inf else 0.0  # at x = 0, Sz * d -> 0
+        v3 = aSz * d
+        wr = wt * rt
+        c2 -= wr * hill * Sz
+        c3 += wr * Sz * d
+        e22 += wr * amp * hill * hill * Szz
+        e23 -= wr * amp * (Sz + hill * d * Szz)
+        e33 += wr * amp * Szz * d * d
         wv2 = wt * v2
         wv3 = wt * v3
         s2 += wv2
@@ -469,6 +494,11 @@ def _eval_logistic(
     A[1, 1] = s33 - (s3 * (i00 * s3 + i01 * sS3) + sS3 * (i01 * s3 + i11 * sS3))
     g[0] = g2
     g[1] = g3
+    t2, t3 = sS2 + c2, sS3 + c3  # the amplitude column of the cross block gains the r terms
+    H[0, 0] = s22 + e22 - (s2 * (i00 * s2 + i01 * t2) + t2 * (i01 * s2 + i11 * t2))
+    H[0, 1] = s23 + e23 - (s2 * (i00 * s3 + i01 * t3) + t2 * (i01 * s3 + i11 * t3))
+    H[1, 0] = H[0, 1]
+    H[1, 1] = s33 + e33 - (s3 * (i00 * s3 + i01 * t3) + t3 * (i01 * s3 + i11 * t3))
     return rss
 
 
@@ -497,6 +527,7 @@ def _solve_one(
     grid_hill: FloatArray,
     work: FloatArray,
     mats: FloatArray,
+    vec: FloatArray,
     Sbuf: FloatArray,
     M_out: FloatArray,
 ) -> tuple[float, bool, int]:
@@ -512,16 +543,16 @@ def _solve_one(
     S = Sbuf[:k]
     E = work[2, :, :k]
     M, A, Ac, At, L, Ld, Ad = mats[0], mats[1], mats[2], mats[3], mats[4], mats[5], mats[6]
-    vec = mats[7]
+    Hc, Ht, AN = mats[7], mats[8], mats[9]  # Newton matrices (fused path only)
     gM, gs, gc, gt, u, gn, step = vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6]
-    D, dP = vec[7], vec[8]
+    D, dP, frozen = vec[7], vec[8], vec[10]
     Pt = vec[9, :p]
 
     _grid_start(family, symmetric, P, lx, y, w, lx_lo, lx_hi, free, lo, hi, sign, grid_t, grid_hill, S, E)
     for j in range(p):
         P[j] = _clip(P[j], lo[j], hi[j])
     if fused:
-        rss = _eval_logistic(P, lx, y, w, Ac, gc, S)
+        rss = _eval_logistic(P, lx, y, w, Ac, gc, Hc, S)
     else:
         rss = _eval_generic(family, varpro, P, lx, y, w, free, fidx, nl, J, r, M, gM, Ac, gc)
     if not rss < math.inf:
@@ -547,12 +578,17 @@ def _solve_one(
         # active set: on a bound with the descent direction (-g) pointing outward
         for a in range(q):
             j = sidx[a]
-            if (P[j] <= lo[j] and gs[a] > 0.0) or (P[j] >= hi[j] and gs[a] < 0.0):
+            frozen[a] = 1.0 if (P[j] <= lo[j] and gs[a] > 0.0) or (P[j] >= hi[j] and gs[a] < 0.0) else 0.0
+        if fused:
+            for a in range(q):
+                for b in range(q):
+                    AN[a, b] = Hc[a, b]
+        for a in range(q):
+            if frozen[a] != 0.0:
                 gs[a] = 0.0
                 for b in range(q):
-                    A[a, b] = 0.0
-                    A[b, a] = 0.0
-                A[a, a] = 1.0
+                    A[a, b] = A[b, a] = AN[a, b] = AN[b, a] = 0.0
+                A[a, a] = AN[a, a] = 1.0
         # Gauss-Newton decrement and step size: the convergence test
         if _cholesky(A, q, L):
             _forward(L, gs, q, u)
@@ -577,6 +613,8 @@ def _solve_one(
         small = gn_size * rho / (1.0 - rho) <= _STEP_TOL
         step_prev = gn_size
         conv = ((dec <= _DEC_TOL * rss + floor) and (small or gn_size == 0.0)) or rss <= floor
+        if conv:
+            break
         # damped step (More's scaling: running maximum of diag(A))
         dmax = 0.0
         for a in range(q):
@@ -585,11 +623,23 @@ def _solve_one(
             if D[a] > dmax:
                 dmax = D[a]
         fl = 1e-12 * max(dmax, _TINY)
-        for a in range(q):
-            for b in range(q):
-                Ad[a, b] = A[a, b]
-            Ad[a, a] = A[a, a] + lam * max(D[a], fl)
-        okd = _cholesky(Ad, q, Ld)
+        # the Newton step where its damped matrix is positive definite, else Gauss-Newton's
+        use = A
+        okd = False
+        if fused and dec <= _NEWTON_DEC * rss:
+            for a in range(q):
+                for b in range(q):
+                    Ad[a, b] = AN[a, b]
+                Ad[a, a] = AN[a, a] + lam * max(D[a], fl)
+            okd = _cholesky(Ad, q, Ld)
+            if okd:
+                use = AN
+        if not okd:
+            for a in range(q):
+                for b in range(q):
+                    Ad[a, b] = A[a, b]
+                Ad[a, a] = A[a, a] + lam * max(D[a], fl)
+            okd = _cholesky(Ad, q, Ld)
         if okd:
             for a in range(q):
                 step[a] = -gs[a]
@@ -602,16 +652,16 @@ def _solve_one(
             Pt[j] = _clip(P[j] + (step[a] if okd else math.nan), lo[j], hi[j])
             dP[a] = Pt[j] - P[j]
         if fused:
-            rss_t = _eval_logistic(Pt, lx, y, w, At, gt, S)
+            rss_t = _eval_logistic(Pt, lx, y, w, At, gt, Ht, S)
         else:
             rss_t = _eval_generic(family, varpro, Pt, lx, y, w, free, fidx, nl, J, r, M, gM, At, gt)
-        # predicted reduction of the (projected) step under the linear model
+        # predicted reduction of the (projected) step under the quadratic model used
         pred = 0.0
         for a in range(q):
             pred -= 2.0 * gs[a] * dP[a]
             for b in range(q):
-                pred -= A[a, b] * dP[a] * dP[b]
-        if rss_t < rss and not conv:  # accept (False for NaN)
+                pred -= use[a, b] * dP[a] * dP[b]
+        if rss_t < rss:  # accept (False for NaN)
             rho_lm = (rss - rss_t) / pred if pred > 0.0 else 0.0
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho_lm - 1.0) ** 3)
             nu = 2.0
@@ -619,6 +669,7 @@ def _solve_one(
                 P[j] = Pt[j]
             rss = rss_t
             Ac, At = At, Ac
+            Hc, Ht = Ht, Hc
             gc, gt = gt, gc
         else:
             lam *= nu
@@ -632,9 +683,9 @@ def _solve_one(
                 rss > flat_rss and progress <= _STALL_FLAT_REL * rss
             )
             rss_ref = rss
-        if conv or blown or stalled or it >= max_iter:
-            if not conv and (blown or stalled):
-                conv = dec <= _STALL_TOL * max(rss, _TINY)
+        if blown or stalled or it >= max_iter:
+            # stopped for lack of progress: converged after all if the decrement is tiny
+            conv = (blown or stalled) and dec <= _STALL_TOL * max(rss, _TINY)
             break
     # JᵀWJ over every free parameter at the final point (for the covariance)
     for j in range(p):
@@ -679,7 +730,8 @@ def solve_block(
     else:
         sidx = fidx.copy()
     work = np.empty((3, max(k, 2 * GRID_HILL.shape[0]), max(p, 2, k)))
-    mats = np.zeros((8, 10, 5))
+    mats = np.zeros((10, 5, 5))
+    vec = np.zeros((11, 5))
     Sbuf = np.empty(k)
     fused = family == LOGISTIC and varpro and free[0] and free[1] and free[2] and free[3]
     grid_t = GRID_T
@@ -711,6 +763,7 @@ def solve_block(
             grid_hill,
             work,
             mats,
+            vec,
             Sbuf,
             out_A[i],
         )
