@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pint
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
@@ -392,32 +392,48 @@ class _Prepared:
 
 def _pool(
     x: FloatArray, y: FloatArray, w_user: FloatArray | None, shared: bool
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Pool replicate points at equal concentrations (exactly: same optimum and RSS).
 
-    Returns ``(x_k, ybar, w, within_ss, valid)`` with x_k shaped (n, k) or (k,).
+    Returns ``(lx, ybar, w, stats)``: ln concentrations (0 where ``w == 0``), (mean)
+    responses, weights (replicate counts or user weights; 0 = missing), all (n, k), and
+    per curve ``stats`` (n, 6) = (points, within-replicate SS, SS about the weighted mean,
+    ln of the smallest positive and of the largest concentration with data, response range).
+    Only a design shared by every curve (and no user weights) is pooled.
     """
-    valid = ~np.isnan(y)
+    n = y.shape[0]
     if shared:
+        from . import _kernels
+
         finite = ~np.isnan(x)
-        valid = valid & finite[None, :]
         u, inv = np.unique(x[finite], return_inverse=True)
-        M = np.zeros((x.size, u.size))
-        M[np.flatnonzero(finite), inv] = 1.0
-        yz = np.where(valid, y, 0.0)
-        vf = valid.astype(np.float64)
-        counts = vf @ M
-        sums = yz @ M
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ybar = np.where(counts > 0, sums / counts, 0.0)
-        full_idx = np.zeros(x.size, dtype=np.int64)
-        full_idx[np.flatnonzero(finite)] = inv
-        dev = np.where(valid, y - ybar[:, full_idx], 0.0)
-        within = (dev * dev).sum(axis=1)
-        return np.broadcast_to(u, counts.shape), ybar, counts, within, valid
-    valid = valid & ~np.isnan(x)
+        group = np.full(x.size, -1, dtype=np.int64)
+        group[finite] = inv
+        with np.errstate(divide="ignore"):
+            lxu = np.log(u)
+        k = u.size
+        ybar, cnt, lxk = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+        stats = np.empty((n, 6))
+        _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), group, lxu, ybar, cnt, lxk, stats)
+        return lxk, ybar, cnt, stats
+    valid = ~np.isnan(y) & ~np.isnan(x)
     w = valid.astype(np.float64) if w_user is None else np.where(valid, w_user, 0.0)
-    return np.where(valid, x, 1.0), np.where(valid, y, 0.0), w, np.zeros(y.shape[0]), valid
+    xk = np.where(valid, x, 1.0)
+    ybar = np.where(valid, y, 0.0)
+    wpos = w > 0
+    with np.errstate(divide="ignore"):
+        lx = np.where(wpos, np.log(np.where(wpos, xk, 1.0)), 0.0)
+    stats = np.empty((n, 6))
+    stats[:, 0] = valid.sum(axis=1)
+    stats[:, 1] = 0.0
+    sw = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (w * ybar).sum(axis=1) / sw
+    stats[:, 2] = (w * (ybar - mean[:, None]) ** 2).sum(axis=1)
+    stats[:, 3] = np.where(wpos & (xk > 0), lx, np.inf).min(axis=1)
+    stats[:, 4] = np.where(wpos, lx, -np.inf).max(axis=1)
+    stats[:, 5] = np.where(valid, y, -np.inf).max(axis=1) - np.where(valid, y, np.inf).min(axis=1)
+    return lx, ybar, w, stats
 
 
 def _chunks(
@@ -442,19 +458,9 @@ def _chunks(
         b1 = min(b0 + _BLOCK, stop)
         sl = slice(b0, b1)
         xb = x if shared else x[sl]
-        xk, ybar, w, within, valid = _pool(xb, y[sl], None if w_user is None else w_user[sl], shared)
-        xk = np.broadcast_to(xk, w.shape)
-        wpos = w > 0
-        with np.errstate(divide="ignore"):
-            lx = np.where(wpos, np.log(np.where(wpos, xk, 1.0)), 0.0)
-        npts = valid.sum(axis=1)
-        pos = wpos & (xk > 0)
-        lx_lo = np.where(pos, lx, np.inf).min(axis=1)
-        lx_hi = np.where(wpos, lx, -np.inf).max(axis=1)
-        sw = w.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (w * ybar).sum(axis=1) / sw
-        rss0 = (w * (ybar - mean[:, None]) ** 2).sum(axis=1) + within
+        lx, ybar, w, stats = _pool(xb, y[sl], None if w_user is None else w_user[sl], shared)
+        npts = stats[:, 0].astype(np.int64)
+        within, rss0, lx_lo, lx_hi = stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4]
         fittable = (npts >= q) & np.isfinite(lx_lo)
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
@@ -482,13 +488,14 @@ def _chunks(
         prep.lo[sl] = lo
         prep.hi[sl] = hi
         prep.fittable[sl] = fittable
-        yb_ = y[sl]
-        prep.yrange[sl] = np.where(valid, yb_, -np.inf).max(axis=1) - np.where(valid, yb_, np.inf).min(axis=1)
-        rows = np.flatnonzero(fittable)
-        if rows.size == 0:
+        prep.yrange[sl] = stats[:, 5]
+        idx = np.flatnonzero(fittable)
+        if idx.size == 0:
             continue
+        # every curve of the block: views, no copies
+        rows: slice | NDArray[np.intp] = slice(None) if idx.size == b1 - b0 else idx
         yield _engine.Chunk(
-            index=rows + b0,
+            index=idx + b0,
             prob=_engine.Problem(
                 lx=lx[rows],
                 y=ybar[rows],
@@ -528,27 +535,6 @@ def _canonical(m: Model, free: BoolArray, prep: _Prepared, P: FloatArray, A: Flo
     A[flip] = Af
 
 
-def _spd_inverse(A: FloatArray, *, chunk: int = 16384) -> FloatArray:
-    """Inverse of a batch of symmetric positive-definite matrices (NaN where singular),
-    in chunks so the temporaries stay small."""
-    q = A.shape[-1]
-    inv = np.empty_like(A)
-    if q == 0:
-        return inv
-    for start in range(0, A.shape[0], chunk):
-        blk = A[start : start + chunk]
-        rows = [[blk[:, i, j] for j in range(q)] for i in range(q)]
-        L, ok = _engine._cholesky(rows)
-        out = inv[start : start + chunk]
-        for j in range(q):
-            e = [np.full(blk.shape[0], 1.0 if i == j else 0.0) for i in range(q)]
-            col = _engine._backward(L, _engine._forward(L, e))
-            for i in range(q):
-                out[:, i, j] = col[i]
-        out[~ok] = np.nan
-    return inv
-
-
 def _assemble(
     m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, batch: tuple[int, ...], unit: Unit
 ) -> FitResult:
@@ -561,8 +547,10 @@ def _assemble(
     # covariance s^2 A^-1 on the free internal parameters, mapped to reported parameters
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         s2 = np.where(dof > 0, rss / np.maximum(dof, 1), np.nan)
-        C = _spd_inverse(out.A)  # in place from here on: a screen's covariances are large
-        out.A = C
+        from . import _kernels
+
+        C = out.A  # inverted in place: a screen's covariances are large
+        _kernels.spd_inverse(C)
         C *= s2[:, None, None]
         fidx = np.flatnonzero(free)
         if fidx.size == p:

@@ -5,9 +5,6 @@ start restrictions); :func:`solve` hands each block to the compiled per-curve so
 :mod:`._kernels` (Levenberg–Marquardt with variable projection, grid starts, active-set
 bounds; see there) and writes the results into :class:`Outputs`.  The compiled solver
 releases the GIL, so blocks given to different threads run on different cores.
-
-The batched Cholesky helpers here (lists of ``(n,)`` arrays) invert the normal matrices
-for the covariances.
 """
 
 from __future__ import annotations
@@ -43,52 +40,6 @@ class Problem:
     flat_rss: FloatArray | None = None
 
 
-# ------------------------------------------------------------------ small dense algebra
-def _cholesky(A: list[list[FloatArray]]) -> tuple[list[list[FloatArray]], BoolArray]:
-    """Cholesky factor of a batch of SPD matrices given as nested lists of arrays."""
-    q = len(A)
-    L: list[list[FloatArray]] = [[A[0][0]] * q for _ in range(q)]
-    ok = np.ones(A[0][0].shape, dtype=bool)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for j in range(q):
-            s = A[j][j]
-            for t in range(j):
-                s = s - L[j][t] * L[j][t]
-            good = s > 0.0
-            ok &= good
-            d = np.sqrt(np.where(good, s, np.nan))
-            L[j][j] = d
-            for i in range(j + 1, q):
-                v = A[i][j]
-                for t in range(j):
-                    v = v - L[i][t] * L[j][t]
-                L[i][j] = v / d
-    return L, ok
-
-
-def _forward(L: list[list[FloatArray]], b: list[FloatArray]) -> list[FloatArray]:
-    q = len(b)
-    u: list[FloatArray] = []
-    for i in range(q):
-        v = b[i]
-        for t in range(i):
-            v = v - L[i][t] * u[t]
-        u.append(v / L[i][i])
-    return u
-
-
-def _backward(L: list[list[FloatArray]], u: list[FloatArray]) -> list[FloatArray]:
-    q = len(u)
-    x: list[FloatArray] = [u[0]] * q
-    for i in range(q - 1, -1, -1):
-        v = u[i]
-        for t in range(i + 1, q):
-            v = v - L[t][i] * x[t]
-        x[i] = v / L[i][i]
-    return x
-
-
-# ------------------------------------------------------------------ the solver
 @dataclass(frozen=True, slots=True)
 class Kernel:
     """Which compiled path fits a batch: the shape family and whether the plateaus are

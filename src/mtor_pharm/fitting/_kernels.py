@@ -772,3 +772,98 @@ def solve_block(
         out_rss[i] = rss
         out_conv[i] = conv
         out_it[i] = it
+
+
+# ------------------------------------------------------------------ preparation and covariance
+@_jit
+def pool_shared(
+    y: FloatArray,
+    group: IntArray,
+    lxu: FloatArray,
+    ybar: FloatArray,
+    cnt: FloatArray,
+    lxk: FloatArray,
+    stats: FloatArray,
+) -> None:
+    """Pool replicates of a design shared by every curve (exactly: same optimum and RSS).
+
+    ``group[j]`` is the distinct concentration of raw point ``j`` (-1: NaN concentration)
+    and ``lxu`` the ln of the distinct concentrations.  Fills the means ``ybar`` and counts
+    ``cnt`` (n, k), ``lxk`` (``lxu`` where a column has data, else 0) and per curve
+    ``stats[:, :]`` = (points, within-replicate SS, SS about the mean, ln of the smallest
+    positive and of the largest concentration with data, range of the responses).
+    """
+    n, m = y.shape
+    k = lxu.shape[0]
+    for i in range(n):
+        for c in range(k):
+            ybar[i, c] = 0.0
+            cnt[i, c] = 0.0
+        npts = 0
+        ymin = math.inf
+        ymax = -math.inf
+        for j in range(m):
+            v = y[i, j]
+            gj = group[j]
+            if gj < 0 or v != v:
+                continue
+            ybar[i, gj] += v
+            cnt[i, gj] += 1.0
+            npts += 1
+            ymin = min(ymin, v)
+            ymax = max(ymax, v)
+        sw = sy = 0.0
+        lo = math.inf
+        hi = -math.inf
+        for c in range(k):
+            if cnt[i, c] > 0.0:
+                ybar[i, c] /= cnt[i, c]
+                sw += cnt[i, c]
+                sy += cnt[i, c] * ybar[i, c]
+                lxk[i, c] = lxu[c]
+                if lxu[c] > -math.inf:
+                    lo = min(lo, lxu[c])
+                hi = max(hi, lxu[c])
+            else:
+                lxk[i, c] = 0.0
+        within = 0.0
+        for j in range(m):
+            v = y[i, j]
+            gj = group[j]
+            if gj < 0 or v != v:
+                continue
+            dv = v - ybar[i, gj]
+            within += dv * dv
+        mean = sy / sw
+        ss = 0.0
+        for c in range(k):
+            dv = ybar[i, c] - mean
+            ss += cnt[i, c] * dv * dv
+        stats[i, 0] = npts
+        stats[i, 1] = within
+        stats[i, 2] = ss + within
+        stats[i, 3] = lo
+        stats[i, 4] = hi
+        stats[i, 5] = ymax - ymin
+
+
+@_jit
+def spd_inverse(A: FloatArray) -> None:
+    """Invert a batch of symmetric positive-definite matrices in place (NaN where singular)."""
+    n, q, _ = A.shape
+    L = np.empty((q, q))
+    e = np.empty(q)
+    u = np.empty(q)
+    x = np.empty((q, q))
+    for i in range(n):
+        if not _cholesky(A[i], q, L):
+            A[i, :, :] = math.nan
+            continue
+        for j in range(q):
+            for a in range(q):
+                e[a] = 1.0 if a == j else 0.0
+            _forward(L, e, q, u)
+            _backward(L, u, q, x[:, j])
+        for a in range(q):
+            for b in range(q):
+                A[i, a, b] = x[a, b]
