@@ -56,6 +56,7 @@ _ZERO_RSS = 1e-28  # an RSS below this fraction of sum(w y^2) is an exact fit
 _STALL_EVERY = 10  # iterations between stall checks
 _STALL_REL = 1e-6  # RSS fell by less than this (relative) over that span: stalled
 _STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly flat
+_STALL_FLAT_EVERY = 5  # iterations between the checks of a clearly flat curve
 _LAM0 = 0.1  # initial damping (the grid start is coarse)
 _NEWTON_DEC = 1e-2  # Newton steps once a Gauss-Newton step would gain less than this fraction of the RSS
 
@@ -502,6 +503,39 @@ def _eval_logistic(
     return rss
 
 
+@_jit
+def _gram_logistic(P: FloatArray, lx: FloatArray, w: FloatArray, M: FloatArray) -> None:
+    """``JᵀWJ`` over (bottom, top, ln ic50, hill) of the 4PL at ``P``, in one pass."""
+    amp = P[1] - P[0]
+    loc = P[2]
+    hill = P[3]
+    m00 = m01 = m02 = m03 = m11 = m12 = m13 = m22 = m23 = m33 = 0.0
+    for t in range(lx.shape[0]):
+        wt = w[t]
+        d = lx[t] - loc
+        if not d > -math.inf:
+            d = 0.0  # x = 0: S' = 0 there and S' d -> 0
+        S = 1.0 / (1.0 + math.exp(hill * d))
+        aSz = amp * S * (S - 1.0)
+        j0 = 1.0 - S
+        j2 = -hill * aSz
+        j3 = aSz * d
+        m00 += wt * j0 * j0
+        m01 += wt * j0 * S
+        m02 += wt * j0 * j2
+        m03 += wt * j0 * j3
+        m11 += wt * S * S
+        m12 += wt * S * j2
+        m13 += wt * S * j3
+        m22 += wt * j2 * j2
+        m23 += wt * j2 * j3
+        m33 += wt * j3 * j3
+    M[0, 0], M[0, 1], M[0, 2], M[0, 3] = m00, m01, m02, m03
+    M[1, 0], M[1, 1], M[1, 2], M[1, 3] = m01, m11, m12, m13
+    M[2, 0], M[2, 1], M[2, 2], M[2, 3] = m02, m12, m22, m23
+    M[3, 0], M[3, 1], M[3, 2], M[3, 3] = m03, m13, m23, m33
+
+
 # ------------------------------------------------------------------ one curve
 @_jit
 def _solve_one(
@@ -565,7 +599,7 @@ def _solve_one(
     nu = 2.0
     for a in range(q):
         D[a] = 0.0
-    rss_ref = rss
+    rss_ref = rss_ref_flat = rss
     step_prev = math.inf
     it = 0
     conv = False
@@ -678,23 +712,26 @@ def _solve_one(
         blown = lam > _LAM_MAX or nu > 1e30
         stalled = False
         if it % _STALL_EVERY == 0:
-            progress = rss_ref - rss
-            stalled = (progress <= _STALL_REL * rss and not converging) or (
-                rss > flat_rss and progress <= _STALL_FLAT_REL * rss
-            )
+            stalled = rss_ref - rss <= _STALL_REL * rss and not converging
             rss_ref = rss
+        if it % _STALL_FLAT_EVERY == 0:
+            stalled = stalled or (rss > flat_rss and rss_ref_flat - rss <= _STALL_FLAT_REL * rss)
+            rss_ref_flat = rss
         if blown or stalled or it >= max_iter:
             # stopped for lack of progress: converged after all if the decrement is tiny
             conv = (blown or stalled) and dec <= _STALL_TOL * max(rss, _TINY)
             break
     # JᵀWJ over every free parameter at the final point (for the covariance)
-    for j in range(p):
-        Pt[j] = P[j]
-    _state(family, Pt, lx, y, w, free, varpro, J, r)
-    _gram(J, r, w, fidx, M, gM)
-    for a in range(qf):
-        for b in range(qf):
-            M_out[a, b] = M[a, b]
+    if fused:
+        _gram_logistic(P, lx, w, M_out)
+    else:
+        for j in range(p):
+            Pt[j] = P[j]
+        _state(family, Pt, lx, y, w, free, varpro, J, r)
+        _gram(J, r, w, fidx, M, gM)
+        for a in range(qf):
+            for b in range(qf):
+                M_out[a, b] = M[a, b]
     return rss, conv, it
 
 
