@@ -43,6 +43,11 @@ def _jit(fn: _F) -> _F:
     return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy")(fn))
 
 
+def _inline(fn: _F) -> _F:
+    """A small helper compiled into its callers (no call overhead in the inner loops)."""
+    return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(fn))
+
+
 #: shape families (``models.Model.family``)
 LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2 = 0, 1, 2, 3  # same numbers as in _engine
 
@@ -66,7 +71,7 @@ GRID_HILL = np.array([0.7, 1.6, 4.0])
 
 
 # ------------------------------------------------------------------ shapes
-@_jit
+@_inline
 def _shape(family: int, z: float, s: float) -> tuple[float, float, float]:
     """``S(z)``, ``dS/dz`` and (Richards only) ``dS/ds``; exact limits at ``z = ±inf``."""
     if family == LOGISTIC:
@@ -87,7 +92,7 @@ def _shape(family: int, z: float, s: float) -> tuple[float, float, float]:
     return -math.expm1(-emz), Sz, 0.0
 
 
-@_jit
+@_inline
 def _clip(v: float, lo: float, hi: float) -> float:
     if v < lo:
         return lo
@@ -168,7 +173,7 @@ def _state(
 
 
 # ------------------------------------------------------------------ small dense algebra
-@_jit
+@_inline
 def _cholesky(A: FloatArray, q: int, L: FloatArray) -> bool:
     """Lower Cholesky factor of the leading q×q block of ``A`` into ``L``; False if not SPD."""
     for j in range(q):
@@ -187,7 +192,7 @@ def _cholesky(A: FloatArray, q: int, L: FloatArray) -> bool:
     return True
 
 
-@_jit
+@_inline
 def _forward(L: FloatArray, b: FloatArray, q: int, u: FloatArray) -> None:
     for i in range(q):
         v = b[i]
@@ -196,7 +201,7 @@ def _forward(L: FloatArray, b: FloatArray, q: int, u: FloatArray) -> None:
         u[i] = v / L[i, i]
 
 
-@_jit
+@_inline
 def _backward(L: FloatArray, u: FloatArray, q: int, x: FloatArray) -> None:
     for i in range(q - 1, -1, -1):
         v = u[i]
@@ -230,7 +235,7 @@ def _gram(J: FloatArray, r: FloatArray, w: FloatArray, fidx: IntArray, M: FloatA
 
 
 # ------------------------------------------------------------------ start values
-@_jit
+@_inline
 def _grid_hill(hill_free: bool, sign: int, hill0: float, grid_hill: FloatArray, ih: int) -> float:
     """Hill of grid column ``ih``: the fixed value, one sign of the grid, or both signs."""
     if not hill_free:
@@ -417,7 +422,7 @@ def _eval_generic(
     return rss
 
 
-@_jit
+@_inline
 def _eval_logistic(
     P: FloatArray,
     lx: FloatArray,
@@ -503,7 +508,7 @@ def _eval_logistic(
     return rss
 
 
-@_jit
+@_inline
 def _gram_logistic(P: FloatArray, lx: FloatArray, w: FloatArray, M: FloatArray) -> None:
     """``JᵀWJ`` over (bottom, top, ln ic50, hill) of the 4PL at ``P``, in one pass."""
     amp = P[1] - P[0]
