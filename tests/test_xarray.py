@@ -308,7 +308,8 @@ def test_dask_backed_fit_equals_numpy_fit_of_each_block() -> None:
     assert lazy["ic50"].chunks == ((1, 1, 1), (2, 2))
     computed = lazy.compute()
     _assert_equals_expected(computed, _blockwise_fit(data.values, ((1, 1, 1), (2, 2))))
-    _assert_same_optimum(computed, mpx.fit(data, dim=DIM))
+    # a curve's fit does not depend on the chunk it is in: equal to the eager fit, bitwise
+    _assert_identical_values(computed, mpx.fit(data, dim=DIM))
 
 
 def test_dask_backed_fit_in_one_chunk_is_identical_to_eager_fit() -> None:

@@ -547,10 +547,7 @@ def _assemble(
     # covariance s^2 A^-1 on the free internal parameters, mapped to reported parameters
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         s2 = np.where(dof > 0, rss / np.maximum(dof, 1), np.nan)
-        from . import _kernels
-
-        C = out.A  # inverted in place: a screen's covariances are large
-        _kernels.spd_inverse(C)
+        C = out.A  # (JᵀWJ)⁻¹ from the solver, scaled in place: a screen's covariances are large
         C *= s2[:, None, None]
         fidx = np.flatnonzero(free)
         if fidx.size == p:
@@ -567,10 +564,10 @@ def _assemble(
     # statuses
     status = np.where(prep.fittable, 0, FitStatus.TOO_FEW_POINTS).astype(np.uint8)
     status |= np.where(prep.fittable & ~out.converged, FitStatus.NOT_CONVERGED, 0).astype(np.uint8)
-    Pf = P[:, fidx]
-    tol = np.maximum(np.abs(Pf), 1.0) * 1e-9
-    with np.errstate(invalid="ignore"):
-        at_bound = ((Pf <= prep.lo[:, fidx] + tol) | (Pf >= prep.hi[:, fidx] - tol)).any(axis=1)
+    from . import _kernels
+
+    at_bound = np.empty(N, dtype=bool)
+    _kernels.at_bound(P, prep.lo, prep.hi, np.ascontiguousarray(free), at_bound)
     status |= np.where(prep.fittable & at_bound, FitStatus.AT_BOUND, 0).astype(np.uint8)
     # extra-sum-of-squares F test against a flat line (1 parameter)
     df1 = q - 1

@@ -763,7 +763,11 @@ def solve_block(
     out_it: FloatArray,
     out_A: FloatArray,
 ) -> None:
-    """Fit every row of a block; row ``i`` of the outputs belongs to row ``i`` of the inputs."""
+    """Fit every row of a block; row ``i`` of the outputs belongs to row ``i`` of the inputs.
+
+    ``out_A`` receives ``(JᵀWJ)⁻¹`` over the free parameters at the optimum (NaN where
+    ``JᵀWJ`` is singular): the unscaled covariance.
+    """
     n, k = y.shape
     p = P_fixed.shape[1]
     fidx = np.flatnonzero(free)
@@ -809,6 +813,7 @@ def solve_block(
             Sbuf,
             out_A[i],
         )
+        _spd_inverse_into(out_A[i], mats[0], vec[0], vec[1], mats[1])
         for j in range(p):
             out_P[i, j] = P[j]
         out_rss[i] = rss
@@ -889,23 +894,34 @@ def pool_shared(
         stats[i, 5] = ymax - ymin
 
 
-@_jit
-def spd_inverse(A: FloatArray) -> None:
-    """Invert a batch of symmetric positive-definite matrices in place (NaN where singular)."""
-    n, q, _ = A.shape
-    L = np.empty((q, q))
-    e = np.empty(q)
-    u = np.empty(q)
-    x = np.empty((q, q))
-    for i in range(n):
-        if not _cholesky(A[i], q, L):
-            A[i, :, :] = math.nan
-            continue
-        for j in range(q):
-            for a in range(q):
-                e[a] = 1.0 if a == j else 0.0
-            _forward(L, e, q, u)
-            _backward(L, u, q, x[:, j])
+@_inline
+def _spd_inverse_into(A: FloatArray, L: FloatArray, e: FloatArray, u: FloatArray, x: FloatArray) -> None:
+    """Invert the symmetric positive-definite ``A`` in place (NaN where it is not)."""
+    q = A.shape[0]
+    if not _cholesky(A, q, L):
+        A[:, :] = math.nan
+        return
+    for j in range(q):
         for a in range(q):
-            for b in range(q):
-                A[i, a, b] = x[a, b]
+            e[a] = 1.0 if a == j else 0.0
+        _forward(L, e, q, u)
+        _backward(L, u, q, e)
+        for a in range(q):
+            x[a, j] = e[a]
+    for a in range(q):
+        for b in range(q):
+            A[a, b] = x[a, b]
+
+
+@_jit
+def at_bound(P: FloatArray, lo: FloatArray, hi: FloatArray, free: BoolArray, out: BoolArray) -> None:
+    """Whether a free parameter of each curve lies on (within 1e-9 relative of) a bound."""
+    n, p = P.shape
+    for i in range(n):
+        hit = False
+        for j in range(p):
+            if free[j]:
+                tol = max(abs(P[i, j]), 1.0) * 1e-9
+                if P[i, j] <= lo[i, j] + tol or P[i, j] >= hi[i, j] - tol:
+                    hit = True
+        out[i] = hit
