@@ -405,10 +405,10 @@ def _pool(
     ln of the smallest positive and of the largest concentration with data, response range).
     Only a design shared by every curve (and no user weights) is pooled.
     """
+    from . import _kernels
+
     n = y.shape[0]
     if shared:
-        from . import _kernels
-
         finite = ~np.isnan(x)
         u, inv = np.unique(x[finite], return_inverse=True)
         group = np.full(x.size, -1, dtype=np.int64)
@@ -416,27 +416,24 @@ def _pool(
         with np.errstate(divide="ignore"):
             lxu = np.log(u)
         k = u.size
-        ybar, cnt, lxk = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+        ybar, w, lx = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
         stats = np.empty((n, 6))
-        _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), group, lxu, ybar, cnt, lxk, stats)
-        return lxk, ybar, cnt, stats
-    valid = ~np.isnan(y) & ~np.isnan(x)
-    w = valid.astype(np.float64) if w_user is None else np.where(valid, w_user, 0.0)
-    xk = np.where(valid, x, 1.0)
-    ybar = np.where(valid, y, 0.0)
-    wpos = w > 0
-    with np.errstate(divide="ignore"):
-        lx = np.where(wpos, np.log(np.where(wpos, xk, 1.0)), 0.0)
+        _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), group, lxu, ybar, w, lx, stats)
+        return lx, ybar, w, stats
+    m = y.shape[1]
+    lx, ybar, w = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
     stats = np.empty((n, 6))
-    stats[:, 0] = valid.sum(axis=1)
-    stats[:, 1] = 0.0
-    sw = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (w * ybar).sum(axis=1) / sw
-    stats[:, 2] = (w * (ybar - mean[:, None]) ** 2).sum(axis=1)
-    stats[:, 3] = np.where(wpos & (xk > 0), lx, np.inf).min(axis=1)
-    stats[:, 4] = np.where(wpos, lx, -np.inf).max(axis=1)
-    stats[:, 5] = np.where(valid, y, -np.inf).max(axis=1) - np.where(valid, y, np.inf).min(axis=1)
+    weighted = w_user is not None
+    _kernels.mask_rows(
+        np.ascontiguousarray(np.broadcast_to(x, y.shape), dtype=np.float64),
+        np.ascontiguousarray(y, dtype=np.float64),
+        np.ascontiguousarray(w_user if w_user is not None else np.ones((1, 1)), dtype=np.float64),
+        weighted,
+        lx,
+        ybar,
+        w,
+        stats,
+    )
     return lx, ybar, w, stats
 
 

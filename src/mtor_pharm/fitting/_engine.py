@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 from .._typing import BoolArray, FloatArray
 from ..models import Model, _shape_logistic, _shape_richards, _shape_weibull1, _shape_weibull2
 
-# shape families, as numbered in the compiled solver (kept here so importing this module
-# does not compile anything)
+# shape families as numbered for the compiled solver (defined here, where importing does
+# not load numba)
 LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2 = 0, 1, 2, 3
 
 
@@ -84,7 +84,7 @@ class Outputs:
 def make_kernel(model: Model, free: BoolArray, lo: FloatArray, hi: FloatArray) -> Kernel:
     """Variable projection where the plateaus are free of bounds, plain LM otherwise."""
     bounded_plateau = bool(np.isfinite(lo[:, :2]).any() or np.isfinite(hi[:, :2]).any())
-    varpro = not (bounded_plateau or not (free[0] or free[1]) or not free[2:].any())
+    varpro = not bounded_plateau and bool(free[0] or free[1]) and bool(free[2:].any())
     return Kernel(family=_FAMILY[model._shape], symmetric=model.symmetric, varpro=varpro)
 
 
@@ -106,10 +106,10 @@ def solve(
     def c(a: FloatArray) -> FloatArray:
         return np.ascontiguousarray(a, dtype=np.float64)
 
+    q = int(free.sum())
     for chunk in chunks:
         prob = chunk.prob
         n, p = prob.P_fixed.shape
-        q = int(free.sum())
         P = np.empty((n, p))
         rss = np.empty(n)
         conv = np.empty(n, dtype=np.bool_)

@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from .._typing import BoolArray, FloatArray, IntArray
+from ._engine import LOGISTIC, RICHARDS, WEIBULL1
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -48,8 +49,6 @@ def _inline(fn: _F) -> _F:
     return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(fn))
 
 
-#: shape families (``models.Model.family``)
-LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2 = 0, 1, 2, 3  # same numbers as in _engine
 
 _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
 _LINEAR_RATE_MAX = 0.95  # successive GN steps shrinking faster than this: still converging
@@ -822,6 +821,35 @@ def solve_block(
 
 
 # ------------------------------------------------------------------ preparation and covariance
+@_inline
+def _curve_stats(
+    lx: FloatArray, ybar: FloatArray, w: FloatArray, npts: int, within: float, yrange: float, out: FloatArray
+) -> None:
+    """``out`` = (points, within-replicate SS, SS about the weighted mean, ln of the smallest
+    positive and of the largest concentration with data, response range) of one curve."""
+    sw = sy = 0.0
+    lo = math.inf
+    hi = -math.inf
+    for c in range(lx.shape[0]):
+        if w[c] > 0.0:
+            sw += w[c]
+            sy += w[c] * ybar[c]
+            if lx[c] > -math.inf:  # x > 0
+                lo = min(lo, lx[c])
+            hi = max(hi, lx[c])
+    mean = sy / sw
+    ss = 0.0
+    for c in range(lx.shape[0]):
+        dv = ybar[c] - mean
+        ss += w[c] * dv * dv
+    out[0] = npts
+    out[1] = within
+    out[2] = ss + within
+    out[3] = lo
+    out[4] = hi
+    out[5] = yrange
+
+
 @_jit
 def pool_shared(
     y: FloatArray,
@@ -836,9 +864,8 @@ def pool_shared(
 
     ``group[j]`` is the distinct concentration of raw point ``j`` (-1: NaN concentration)
     and ``lxu`` the ln of the distinct concentrations.  Fills the means ``ybar`` and counts
-    ``cnt`` (n, k), ``lxk`` (``lxu`` where a column has data, else 0) and per curve
-    ``stats[:, :]`` = (points, within-replicate SS, SS about the mean, ln of the smallest
-    positive and of the largest concentration with data, range of the responses).
+    ``cnt`` (n, k), ``lxk`` (``lxu`` where a column has data, else 0) and the per-curve
+    ``stats`` of :func:`_curve_stats`.
     """
     n, m = y.shape
     k = lxu.shape[0]
@@ -859,18 +886,10 @@ def pool_shared(
             npts += 1
             ymin = min(ymin, v)
             ymax = max(ymax, v)
-        sw = sy = 0.0
-        lo = math.inf
-        hi = -math.inf
         for c in range(k):
             if cnt[i, c] > 0.0:
                 ybar[i, c] /= cnt[i, c]
-                sw += cnt[i, c]
-                sy += cnt[i, c] * ybar[i, c]
                 lxk[i, c] = lxu[c]
-                if lxu[c] > -math.inf:
-                    lo = min(lo, lxu[c])
-                hi = max(hi, lxu[c])
             else:
                 lxk[i, c] = 0.0
         within = 0.0
@@ -881,17 +900,44 @@ def pool_shared(
                 continue
             dv = v - ybar[i, gj]
             within += dv * dv
-        mean = sy / sw
-        ss = 0.0
-        for c in range(k):
-            dv = ybar[i, c] - mean
-            ss += cnt[i, c] * dv * dv
-        stats[i, 0] = npts
-        stats[i, 1] = within
-        stats[i, 2] = ss + within
-        stats[i, 3] = lo
-        stats[i, 4] = hi
-        stats[i, 5] = ymax - ymin
+        _curve_stats(lxk[i], ybar[i], cnt[i], npts, within, ymax - ymin, stats[i])
+
+
+@_jit
+def mask_rows(
+    x: FloatArray,
+    y: FloatArray,
+    w_user: FloatArray,
+    weighted: bool,
+    lx: FloatArray,
+    yk: FloatArray,
+    w: FloatArray,
+    stats: FloatArray,
+) -> None:
+    """Per-curve designs (not pooled): a point is missing where its concentration or response
+    is NaN.  Fills ``lx`` (0 where ``w == 0``), the responses ``yk`` (0 where missing), the
+    weights ``w`` (``w_user`` where `weighted`, else 1; 0 where missing) and the per-curve
+    ``stats`` of :func:`_curve_stats`."""
+    n, m = y.shape
+    for i in range(n):
+        npts = 0
+        ymin = math.inf
+        ymax = -math.inf
+        for j in range(m):
+            xv = x[i, j]
+            v = y[i, j]
+            if xv != xv or v != v:
+                yk[i, j] = 0.0
+                w[i, j] = 0.0
+                lx[i, j] = 0.0
+                continue
+            npts += 1
+            ymin = min(ymin, v)
+            ymax = max(ymax, v)
+            yk[i, j] = v
+            w[i, j] = w_user[i, j] if weighted else 1.0
+            lx[i, j] = math.log(xv) if w[i, j] > 0.0 else 0.0
+        _curve_stats(lx[i], yk[i], w[i], npts, 0.0, ymax - ymin, stats[i])
 
 
 @_inline
