@@ -49,7 +49,6 @@ def _inline(fn: _F) -> _F:
     return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(fn))
 
 
-
 _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
 _LINEAR_RATE_MAX = 0.95  # successive GN steps shrinking faster than this: still converging
 _STEP_TOL = 1e-9  # ... and the estimated remaining error <= _STEP_TOL * max(|param|, 1)
@@ -423,27 +422,21 @@ def _eval_generic(
 
 @_inline
 def _eval_logistic(
-    P: FloatArray,
-    lx: FloatArray,
-    y: FloatArray,
-    w: FloatArray,
-    A: FloatArray,
-    g: FloatArray,
-    H: FloatArray,
-    Sv: FloatArray,
-) -> float:
-    """:func:`_eval_generic` for the hot case, fused into two passes over the points: the
-    logistic with both plateaus free and unbounded (variable projection), location and hill
-    free. The plateau basis is ``(1, S)``, which spans the same space as ``(1 - S, S)``.
+    loc: float, hill: float, lx: FloatArray, y: FloatArray, w: FloatArray, Sv: FloatArray
+) -> tuple[float, float, float, float, float, float, float, float, float, float, float]:
+    """The reduced normal equations of the hot case at ``(loc, hill)``, fused into two passes
+    over the points: the logistic with both plateaus free and unbounded (variable
+    projection), location and hill free.  The plateau basis is ``(1, S)``, which spans the
+    same space as ``(1 - S, S)``.
 
-    Also fills ``H``, the exact Hessian (halved) of the reduced RSS: the Schur complement
-    of the plateau block of ``JᵀWJ + Σ w r ∇²f``.  The reduced problem is then solved by
-    Newton steps where they are well defined (quadratic instead of linear convergence on
-    curves with large residuals).
+    Returns ``(rss, bottom, top, a00, a01, a11, g0, g1, h00, h01, h11)``: the plateaus'
+    linear least-squares values, Kaufman's reduced normal matrix ``A`` and gradient ``g``
+    over ``(ln loc, hill)`` (as :func:`_eval_generic`), and ``H``, the exact Hessian (halved)
+    of the reduced RSS: the Schur complement of the plateau block of ``JᵀWJ + Σ w r ∇²f``.
+    The reduced problem is then solved by Newton steps where they are well defined
+    (quadratic instead of linear convergence on curves with large residuals).
     """
     k = lx.shape[0]
-    loc = P[2]
-    hill = P[3]
     sw = sS = sSS = sy = sSy = 0.0
     for t in range(k):
         wt = w[t]
@@ -457,8 +450,6 @@ def _eval_logistic(
     det = sw * sSS - sS * sS
     amp = (sw * sSy - sS * sy) / det
     bottom = (sy - amp * sS) / sw
-    P[0] = bottom
-    P[1] = bottom + amp
     rss = s2 = s3 = sS2 = sS3 = s22 = s23 = s33 = g2 = g3 = 0.0
     c2 = c3 = e22 = e23 = e33 = 0.0  # second-derivative terms of the Hessian
     for t in range(k):
@@ -493,18 +484,14 @@ def _eval_logistic(
         g3 += wv3 * rt
     # A = V'WV - H' G^-1 H with G = [[sw, sS], [sS, sSS]] and H rows (sum w v, sum w S v)
     i00, i01, i11 = sSS / det, -sS / det, sw / det
-    A[0, 0] = s22 - (s2 * (i00 * s2 + i01 * sS2) + sS2 * (i01 * s2 + i11 * sS2))
-    A[0, 1] = s23 - (s2 * (i00 * s3 + i01 * sS3) + sS2 * (i01 * s3 + i11 * sS3))
-    A[1, 0] = A[0, 1]
-    A[1, 1] = s33 - (s3 * (i00 * s3 + i01 * sS3) + sS3 * (i01 * s3 + i11 * sS3))
-    g[0] = g2
-    g[1] = g3
+    a00 = s22 - (s2 * (i00 * s2 + i01 * sS2) + sS2 * (i01 * s2 + i11 * sS2))
+    a01 = s23 - (s2 * (i00 * s3 + i01 * sS3) + sS2 * (i01 * s3 + i11 * sS3))
+    a11 = s33 - (s3 * (i00 * s3 + i01 * sS3) + sS3 * (i01 * s3 + i11 * sS3))
     t2, t3 = sS2 + c2, sS3 + c3  # the amplitude column of the cross block gains the r terms
-    H[0, 0] = s22 + e22 - (s2 * (i00 * s2 + i01 * t2) + t2 * (i01 * s2 + i11 * t2))
-    H[0, 1] = s23 + e23 - (s2 * (i00 * s3 + i01 * t3) + t2 * (i01 * s3 + i11 * t3))
-    H[1, 0] = H[0, 1]
-    H[1, 1] = s33 + e33 - (s3 * (i00 * s3 + i01 * t3) + t3 * (i01 * s3 + i11 * t3))
-    return rss
+    h00 = s22 + e22 - (s2 * (i00 * s2 + i01 * t2) + t2 * (i01 * s2 + i11 * t2))
+    h01 = s23 + e23 - (s2 * (i00 * s3 + i01 * t3) + t2 * (i01 * s3 + i11 * t3))
+    h11 = s33 + e33 - (s3 * (i00 * s3 + i01 * t3) + t3 * (i01 * s3 + i11 * t3))
+    return rss, bottom, bottom + amp, a00, a01, a11, g2, g3, h00, h01, h11
 
 
 @_inline
@@ -540,13 +527,233 @@ def _gram_logistic(P: FloatArray, lx: FloatArray, w: FloatArray, M: FloatArray) 
     M[3, 0], M[3, 1], M[3, 2], M[3, 3] = m03, m13, m23, m33
 
 
+# ------------------------------------------------------------------ the hot case, on scalars
+@_inline
+def _chol2(b00: float, b01: float, b11: float) -> tuple[bool, float, float, float]:
+    """Cholesky factor ``(l00, l10, l11)`` of a symmetric 2×2 matrix; False if not SPD."""
+    if not b00 > 0.0:
+        return False, math.nan, math.nan, math.nan
+    l00 = math.sqrt(b00)
+    l10 = b01 / l00
+    s = b11 - l10 * l10
+    if not s > 0.0:
+        return False, math.nan, math.nan, math.nan
+    return True, l00, l10, math.sqrt(s)
+
+
+@_inline
+def _grid_logistic(
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: float,
+    lx_hi: float,
+    lo: FloatArray,
+    hi: FloatArray,
+    sign: int,
+    grid_t: FloatArray,
+    grid_hill: FloatArray,
+    E: FloatArray,
+) -> tuple[float, float]:
+    """:func:`_grid_start` for the hot case: the ``(ln loc, hill)`` of the best cell, with
+    the plateaus in closed form and the RSS from the normal equations (no residual pass)."""
+    k = lx.shape[0]
+    nh = grid_hill.shape[0]
+    sw = sy = syy = 0.0
+    for t in range(k):
+        sw += w[t]
+        sy += w[t] * y[t]
+        syy += w[t] * y[t] * y[t]
+    mid = 0.5 * (lx_lo + lx_hi)
+    for ih in range(nh):
+        hill = _clip(sign * grid_hill[ih] if sign != 0 else grid_hill[ih], lo[3], hi[3])
+        for t in range(k):
+            E[ih, t] = math.exp(hill * (lx[t] - mid))
+    best = math.inf
+    bl = bh = math.nan
+    first = True
+    for il in range(grid_t.shape[0]):
+        loc = _clip(lx_lo + grid_t[il] * (lx_hi - lx_lo), lo[2], hi[2])
+        for ih in range(nh):
+            hill = _clip(sign * grid_hill[ih] if sign != 0 else grid_hill[ih], lo[3], hi[3])
+            c = math.exp(-hill * (loc - mid))  # e^(hill (lx - loc)) = E e^(-hill (loc - mid))
+            sS = sSS = sSy = 0.0
+            for t in range(k):
+                St = 1.0 / (1.0 + E[ih, t] * c)
+                wS = w[t] * St
+                sS += wS
+                sSS += wS * St
+                sSy += wS * y[t]
+            det = sw * sSS - sS * sS
+            if abs(det) > 1e-12 * sw * sSS:
+                amp = (sw * sSy - sS * sy) / det
+                bottom = (sy - amp * sS) / sw
+            else:
+                amp = 0.0
+                bottom = sy / max(sw, _TINY)
+            rss = syy - bottom * sy - amp * sSy
+            if not rss < math.inf:
+                rss = math.inf
+            if first or rss < best:
+                first = False
+                best = rss
+                bl, bh = loc, hill
+    return bl, bh
+
+
+@_inline
+def _solve_logistic(
+    P: FloatArray,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: float,
+    lx_hi: float,
+    lo: FloatArray,
+    hi: FloatArray,
+    flat_rss: float,
+    sign: int,
+    max_iter: int,
+    grid_t: FloatArray,
+    grid_hill: FloatArray,
+    E: FloatArray,
+    Sv: FloatArray,
+) -> tuple[float, bool, int]:
+    """:func:`_solve_one` for the hot case (logistic, plateaus free and unbounded, location
+    and hill free): the same grid start, active set, damping, convergence and stall tests,
+    with the 2×2 algebra on scalars, and a Newton step on the exact reduced Hessian once a
+    Gauss–Newton step would gain less than ``_NEWTON_DEC`` of the RSS (where the damped
+    Newton matrix is positive definite; else the Gauss–Newton step)."""
+    lo2, hi2, lo3, hi3 = lo[2], hi[2], lo[3], hi[3]
+    loc, hill = _grid_logistic(lx, y, w, lx_lo, lx_hi, lo, hi, sign, grid_t, grid_hill, E)
+    loc = _clip(loc, lo2, hi2)
+    hill = _clip(hill, lo3, hi3)
+    rss, bottom, top, a00, a01, a11, g0, g1, h00, h01, h11 = _eval_logistic(loc, hill, lx, y, w, Sv)
+    if not rss < math.inf:
+        rss = math.inf
+    yy = 0.0
+    for t in range(lx.shape[0]):
+        yy += w[t] * y[t] * y[t]
+    floor = _ZERO_RSS * yy + _TINY
+    lam = _LAM0
+    nu = 2.0
+    D0 = D1 = 0.0
+    rss_ref = rss_ref_flat = rss
+    step_prev = math.inf
+    dec = math.inf
+    it = 0
+    conv = False
+    while True:
+        it += 1
+        # active set: on a bound with the descent direction (-g) pointing outward
+        s0, s1 = g0, g1
+        b00, b01, b11 = a00, a01, a11
+        n00, n01, n11 = h00, h01, h11
+        fr0 = (loc <= lo2 and s0 > 0.0) or (loc >= hi2 and s0 < 0.0)
+        fr1 = (hill <= lo3 and s1 > 0.0) or (hill >= hi3 and s1 < 0.0)
+        if fr0:
+            s0 = 0.0
+            b00 = n00 = 1.0
+            b01 = n01 = 0.0
+        if fr1:
+            s1 = 0.0
+            b11 = n11 = 1.0
+            b01 = n01 = 0.0
+        # Gauss-Newton decrement and step size: the convergence test (see _solve_one)
+        ok, l00, l10, l11 = _chol2(b00, b01, b11)
+        if ok:
+            u0 = s0 / l00
+            u1 = (s1 - l10 * u0) / l11
+            dec = u0 * u0 + u1 * u1
+            x1 = u1 / l11
+            x0 = (u0 - l10 * x1) / l00
+            v0 = abs(x0) / max(abs(loc), 1.0)
+            v1 = abs(x1) / max(abs(hill), 1.0)
+            gn_size = 0.0
+            if v0 > gn_size or v0 != v0:
+                gn_size = v0
+            if v1 > gn_size or v1 != v1:
+                gn_size = v1
+        else:
+            dec = math.inf
+            gn_size = math.nan
+        ratio = gn_size / step_prev if abs(step_prev) < math.inf else 0.5
+        rho = min(max(ratio, 0.0), 0.999) if ratio == ratio else ratio
+        converging = ratio < _LINEAR_RATE_MAX
+        small = gn_size * rho / (1.0 - rho) <= _STEP_TOL
+        step_prev = gn_size
+        conv = ((dec <= _DEC_TOL * rss + floor) and (small or gn_size == 0.0)) or rss <= floor
+        if conv:
+            break
+        # damped step (More's scaling), Newton's where its damped matrix is SPD
+        if b00 > D0:
+            D0 = b00
+        if b11 > D1:
+            D1 = b11
+        fl = 1e-12 * max(max(D0, D1), _TINY)
+        d0 = lam * max(D0, fl)
+        d1 = lam * max(D1, fl)
+        okd = newton = False
+        m00 = m10 = m11 = math.nan
+        if dec <= _NEWTON_DEC * rss:
+            okd, m00, m10, m11 = _chol2(n00 + d0, n01, n11 + d1)
+            newton = okd
+        if not okd:
+            okd, m00, m10, m11 = _chol2(b00 + d0, b01, b11 + d1)
+        st0 = st1 = math.nan
+        if okd:
+            u0 = -s0 / m00
+            u1 = (-s1 - m10 * u0) / m11
+            st1 = u1 / m11
+            st0 = (u0 - m10 * st1) / m00
+        loc_t = _clip(loc + st0, lo2, hi2)
+        hill_t = _clip(hill + st1, lo3, hi3)
+        dP0 = loc_t - loc
+        dP1 = hill_t - hill
+        rss_t, bot_t, top_t, ta00, ta01, ta11, tg0, tg1, th00, th01, th11 = _eval_logistic(loc_t, hill_t, lx, y, w, Sv)
+        # predicted reduction of the (projected) step under the quadratic model used
+        if newton:
+            b00, b01, b11 = n00, n01, n11
+        pred = 0.0
+        pred -= 2.0 * s0 * dP0
+        pred -= b00 * dP0 * dP0
+        pred -= b01 * dP0 * dP1
+        pred -= 2.0 * s1 * dP1
+        pred -= b01 * dP1 * dP0
+        pred -= b11 * dP1 * dP1
+        if rss_t < rss:  # accept (False for NaN)
+            rho_lm = (rss - rss_t) / pred if pred > 0.0 else 0.0
+            lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho_lm - 1.0) ** 3)
+            nu = 2.0
+            loc, hill, bottom, top, rss = loc_t, hill_t, bot_t, top_t, rss_t
+            a00, a01, a11, g0, g1, h00, h01, h11 = ta00, ta01, ta11, tg0, tg1, th00, th01, th11
+        else:
+            lam *= nu
+            nu *= 2.0
+        blown = lam > _LAM_MAX or nu > 1e30
+        stalled = False
+        if it % _STALL_EVERY == 0:
+            stalled = rss_ref - rss <= _STALL_REL * rss and not converging
+            rss_ref = rss
+        if it % _STALL_FLAT_EVERY == 0:
+            stalled = stalled or (rss > flat_rss and rss_ref_flat - rss <= _STALL_FLAT_REL * rss)
+            rss_ref_flat = rss
+        if blown or stalled or it >= max_iter:
+            conv = (blown or stalled) and dec <= _STALL_TOL * max(rss, _TINY)
+            break
+    P[0] = bottom
+    P[1] = top
+    P[2] = loc
+    P[3] = hill
+    return rss, conv, it
+
+
 # ------------------------------------------------------------------ one curve
 @_jit
 def _solve_one(
     family: int,
     symmetric: bool,
     varpro: bool,
-    fused: bool,
     P: FloatArray,
     lx: FloatArray,
     y: FloatArray,
@@ -581,7 +788,6 @@ def _solve_one(
     S = Sbuf[:k]
     E = work[2, :, :k]
     M, A, Ac, At, L, Ld, Ad = mats[0], mats[1], mats[2], mats[3], mats[4], mats[5], mats[6]
-    Hc, Ht, AN = mats[7], mats[8], mats[9]  # Newton matrices (fused path only)
     gM, gs, gc, gt, u, gn, step = vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6]
     D, dP, frozen = vec[7], vec[8], vec[10]
     Pt = vec[9, :p]
@@ -589,10 +795,7 @@ def _solve_one(
     _grid_start(family, symmetric, P, lx, y, w, lx_lo, lx_hi, free, lo, hi, sign, grid_t, grid_hill, S, E)
     for j in range(p):
         P[j] = _clip(P[j], lo[j], hi[j])
-    if fused:
-        rss = _eval_logistic(P, lx, y, w, Ac, gc, Hc, S)
-    else:
-        rss = _eval_generic(family, varpro, P, lx, y, w, free, fidx, nl, J, r, M, gM, Ac, gc)
+    rss = _eval_generic(family, varpro, P, lx, y, w, free, fidx, nl, J, r, M, gM, Ac, gc)
     if not rss < math.inf:
         rss = math.inf
     yy = 0.0
@@ -617,16 +820,12 @@ def _solve_one(
         for a in range(q):
             j = sidx[a]
             frozen[a] = 1.0 if (P[j] <= lo[j] and gs[a] > 0.0) or (P[j] >= hi[j] and gs[a] < 0.0) else 0.0
-        if fused:
-            for a in range(q):
-                for b in range(q):
-                    AN[a, b] = Hc[a, b]
         for a in range(q):
             if frozen[a] != 0.0:
                 gs[a] = 0.0
                 for b in range(q):
-                    A[a, b] = A[b, a] = AN[a, b] = AN[b, a] = 0.0
-                A[a, a] = AN[a, a] = 1.0
+                    A[a, b] = A[b, a] = 0.0
+                A[a, a] = 1.0
         # Gauss-Newton decrement and step size: the convergence test
         if _cholesky(A, q, L):
             _forward(L, gs, q, u)
@@ -661,23 +860,11 @@ def _solve_one(
             if D[a] > dmax:
                 dmax = D[a]
         fl = 1e-12 * max(dmax, _TINY)
-        # the Newton step where its damped matrix is positive definite, else Gauss-Newton's
-        use = A
-        okd = False
-        if fused and dec <= _NEWTON_DEC * rss:
-            for a in range(q):
-                for b in range(q):
-                    Ad[a, b] = AN[a, b]
-                Ad[a, a] = AN[a, a] + lam * max(D[a], fl)
-            okd = _cholesky(Ad, q, Ld)
-            if okd:
-                use = AN
-        if not okd:
-            for a in range(q):
-                for b in range(q):
-                    Ad[a, b] = A[a, b]
-                Ad[a, a] = A[a, a] + lam * max(D[a], fl)
-            okd = _cholesky(Ad, q, Ld)
+        for a in range(q):
+            for b in range(q):
+                Ad[a, b] = A[a, b]
+            Ad[a, a] = A[a, a] + lam * max(D[a], fl)
+        okd = _cholesky(Ad, q, Ld)
         if okd:
             for a in range(q):
                 step[a] = -gs[a]
@@ -689,16 +876,13 @@ def _solve_one(
             j = sidx[a]
             Pt[j] = _clip(P[j] + (step[a] if okd else math.nan), lo[j], hi[j])
             dP[a] = Pt[j] - P[j]
-        if fused:
-            rss_t = _eval_logistic(Pt, lx, y, w, At, gt, Ht, S)
-        else:
-            rss_t = _eval_generic(family, varpro, Pt, lx, y, w, free, fidx, nl, J, r, M, gM, At, gt)
-        # predicted reduction of the (projected) step under the quadratic model used
+        rss_t = _eval_generic(family, varpro, Pt, lx, y, w, free, fidx, nl, J, r, M, gM, At, gt)
+        # predicted reduction of the (projected) step under the Gauss-Newton model
         pred = 0.0
         for a in range(q):
             pred -= 2.0 * gs[a] * dP[a]
             for b in range(q):
-                pred -= use[a, b] * dP[a] * dP[b]
+                pred -= A[a, b] * dP[a] * dP[b]
         if rss_t < rss:  # accept (False for NaN)
             rho_lm = (rss - rss_t) / pred if pred > 0.0 else 0.0
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho_lm - 1.0) ** 3)
@@ -707,7 +891,6 @@ def _solve_one(
                 P[j] = Pt[j]
             rss = rss_t
             Ac, At = At, Ac
-            Hc, Ht = Ht, Hc
             gc, gt = gt, gc
         else:
             lam *= nu
@@ -726,16 +909,13 @@ def _solve_one(
             conv = (blown or stalled) and dec <= _STALL_TOL * max(rss, _TINY)
             break
     # JᵀWJ over every free parameter at the final point (for the covariance)
-    if fused:
-        _gram_logistic(P, lx, w, M_out)
-    else:
-        for j in range(p):
-            Pt[j] = P[j]
-        _state(family, Pt, lx, y, w, free, varpro, J, r)
-        _gram(J, r, w, fidx, M, gM)
-        for a in range(qf):
-            for b in range(qf):
-                M_out[a, b] = M[a, b]
+    for j in range(p):
+        Pt[j] = P[j]
+    _state(family, Pt, lx, y, w, free, varpro, J, r)
+    _gram(J, r, w, fidx, M, gM)
+    for a in range(qf):
+        for b in range(qf):
+            M_out[a, b] = M[a, b]
     return rss, conv, it
 
 
@@ -775,44 +955,64 @@ def solve_block(
     else:
         sidx = fidx.copy()
     work = np.empty((3, max(k, 2 * GRID_HILL.shape[0]), max(p, 2, k)))
-    mats = np.zeros((10, 5, 5))
+    mats = np.zeros((7, 5, 5))
     vec = np.zeros((11, 5))
     Sbuf = np.empty(k)
-    fused = family == LOGISTIC and varpro and free[0] and free[1] and free[2] and free[3]
+    fused = family == LOGISTIC and p == 4 and varpro and free[0] and free[1] and free[2] and free[3]
+    E = np.empty((GRID_HILL.shape[0], k))
     grid_t = GRID_T
     grid_hill = GRID_HILL
     P = np.empty(p)
     for i in range(n):
         for j in range(p):
             P[j] = P_fixed[i, j]
-        rss, conv, it = _solve_one(
-            family,
-            symmetric,
-            varpro,
-            fused,
-            P,
-            lx[i],
-            y[i],
-            w[i],
-            lx_lo[i],
-            lx_hi[i],
-            lo[i],
-            hi[i],
-            flat_rss[i],
-            free,
-            fidx,
-            sidx,
-            sign,
-            max_iter,
-            grid_t,
-            grid_hill,
-            work,
-            mats,
-            vec,
-            Sbuf,
-            out_A[i],
-        )
-        _spd_inverse_into(out_A[i], mats[0], vec[0], vec[1], mats[1])
+        if fused:
+            rss, conv, it = _solve_logistic(
+                P,
+                lx[i],
+                y[i],
+                w[i],
+                lx_lo[i],
+                lx_hi[i],
+                lo[i],
+                hi[i],
+                flat_rss[i],
+                sign,
+                max_iter,
+                grid_t,
+                grid_hill,
+                E,
+                Sbuf,
+            )
+            _gram_logistic(P, lx[i], w[i], out_A[i])
+        else:
+            rss, conv, it = _solve_one(
+                family,
+                symmetric,
+                varpro,
+                P,
+                lx[i],
+                y[i],
+                w[i],
+                lx_lo[i],
+                lx_hi[i],
+                lo[i],
+                hi[i],
+                flat_rss[i],
+                free,
+                fidx,
+                sidx,
+                sign,
+                max_iter,
+                grid_t,
+                grid_hill,
+                work,
+                mats,
+                vec,
+                Sbuf,
+                out_A[i],
+            )
+        _spd_inverse_into(out_A[i], mats[0])
         for j in range(p):
             out_P[i, j] = P[j]
         out_rss[i] = rss
@@ -941,22 +1141,27 @@ def mask_rows(
 
 
 @_inline
-def _spd_inverse_into(A: FloatArray, L: FloatArray, e: FloatArray, u: FloatArray, x: FloatArray) -> None:
-    """Invert the symmetric positive-definite ``A`` in place (NaN where it is not)."""
+def _spd_inverse_into(A: FloatArray, L: FloatArray) -> None:
+    """Invert the symmetric positive-definite ``A`` in place (NaN where it is not):
+    ``A⁻¹ = L⁻ᵀ L⁻¹`` from its Cholesky factor, with ``L`` inverted in place."""
     q = A.shape[0]
     if not _cholesky(A, q, L):
         A[:, :] = math.nan
         return
-    for j in range(q):
-        for a in range(q):
-            e[a] = 1.0 if a == j else 0.0
-        _forward(L, e, q, u)
-        _backward(L, u, q, e)
-        for a in range(q):
-            x[a, j] = e[a]
+    for j in range(q):  # column j of L⁻¹ needs the columns >= j of L, still intact
+        L[j, j] = 1.0 / L[j, j]
+        for i in range(j + 1, q):
+            v = 0.0
+            for t in range(j, i):
+                v -= L[i, t] * L[t, j]
+            L[i, j] = v / L[i, i]
     for a in range(q):
-        for b in range(q):
-            A[a, b] = x[a, b]
+        for b in range(a + 1):
+            v = 0.0
+            for t in range(a, q):
+                v += L[t, a] * L[t, b]
+            A[a, b] = v
+            A[b, a] = v
 
 
 @_jit
