@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pint
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
@@ -490,23 +490,20 @@ def _chunks(
         prep.hi[sl] = hi
         prep.fittable[sl] = fittable
         prep.yrange[sl] = stats[:, 5]
-        idx = np.flatnonzero(fittable)
-        if idx.size == 0:
-            continue
-        # every curve of the block: views, no copies
-        rows: slice | NDArray[np.intp] = slice(None) if idx.size == b1 - b0 else idx
         yield _engine.Chunk(
-            index=idx + b0,
+            start=b0,
+            stop=b1,
             prob=_engine.Problem(
-                lx=lx[rows],
-                y=ybar[rows],
-                w=w[rows],
-                lx_lo=lx_lo[rows],
-                lx_hi=lx_hi[rows],
-                P_fixed=fixed_arr[sl][rows],
-                lo=lo[rows],
-                hi=hi[rows],
-                flat_rss=flat_rss[rows],
+                fit=fittable,
+                lx=lx,
+                y=ybar,
+                w=w,
+                lx_lo=lx_lo,
+                lx_hi=lx_hi,
+                P_fixed=fixed_arr[sl],
+                lo=lo,
+                hi=hi,
+                flat_rss=flat_rss,
             ),
             sign=sign,
         )

@@ -3,8 +3,9 @@
 ``_api`` prepares the batch in blocks (:class:`Chunk`: pooled replicates, masks, bounds,
 start restrictions); :func:`solve` hands each block to the compiled per-curve solver in
 :mod:`._kernels` (Levenberg–Marquardt with variable projection, grid starts, active-set
-bounds; see there) and writes the results into :class:`Outputs`.  The compiled solver
-releases the GIL, so blocks given to different threads run on different cores.
+bounds; see there), which writes its results straight into the block's rows of
+:class:`Outputs` (no temporaries, no scatter).  The compiled solver releases the GIL, so
+blocks given to different threads run on different cores.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._typing import BoolArray, FloatArray
 from ..models import Model, _shape_logistic, _shape_richards, _shape_weibull1, _shape_weibull2
@@ -27,6 +27,7 @@ LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2 = 0, 1, 2, 3
 class Problem:
     """A block of curves, already pooled and masked (see ``_api._chunks``)."""
 
+    fit: BoolArray  # (n,) whether the curve is fitted (False: too few points; NaN results)
     lx: FloatArray  # (n, k) ln x, -inf for x == 0, 0 where w == 0
     y: FloatArray  # (n, k) (mean) responses, 0 where w == 0
     w: FloatArray  # (n, k) weights (replicate counts x user weights), 0 = missing
@@ -60,23 +61,25 @@ _FAMILY: dict[Callable[..., object], int] = {
 
 @dataclass(slots=True)
 class Chunk:
-    """A prepared piece of the batch: its global row indices, its problem, and the
-    sign of hill its start is restricted to (0: any)."""
+    """A prepared piece of the batch: its rows ``start:stop`` of the batch, its problem,
+    and the sign of hill its start is restricted to (0: any)."""
 
-    index: NDArray[np.int64]
+    start: int
+    stop: int
     prob: Problem
     sign: int = 0
 
 
 class Outputs:
-    """Per-curve solver outputs for the whole batch, written as curves finish."""
+    """Per-curve solver outputs for the whole batch, written as curves finish (every row
+    by the solver: a curve that is not fitted gets NaN, not converged, 0 iterations)."""
 
     def __init__(self, N: int, p: int, q: int, *, progress: Callable[[int], None] | None = None) -> None:
-        self.P = np.full((N, p), np.nan)
-        self.rss = np.full(N, np.nan)
-        self.converged = np.zeros(N, dtype=bool)
-        self.iterations = np.zeros(N)
-        self.A = np.full((N, q, q), np.nan)
+        self.P = np.empty((N, p))
+        self.rss = np.empty(N)
+        self.converged = np.empty(N, dtype=bool)
+        self.iterations = np.empty(N)
+        self.A = np.empty((N, q, q))
         #: called with the number of curves that just finished (for progress displays)
         self.progress = progress
 
@@ -106,20 +109,16 @@ def solve(
     def c(a: FloatArray) -> FloatArray:
         return np.ascontiguousarray(a, dtype=np.float64)
 
-    q = int(free.sum())
     for chunk in chunks:
         prob = chunk.prob
-        n, p = prob.P_fixed.shape
-        P = np.empty((n, p))
-        rss = np.empty(n)
-        conv = np.empty(n, dtype=np.bool_)
-        it = np.empty(n)
-        A = np.empty((n, q, q))
+        rows = slice(chunk.start, chunk.stop)
+        n = chunk.stop - chunk.start
         flat = np.full(n, np.inf) if prob.flat_rss is None else prob.flat_rss
         _kernels.solve_block(
             kern.family,
             kern.symmetric,
             kern.varpro,
+            np.ascontiguousarray(prob.fit, dtype=np.bool_),
             c(prob.lx),
             c(prob.y),
             c(prob.w),
@@ -132,17 +131,11 @@ def solve(
             free_c,
             chunk.sign,
             max_iter,
-            P,
-            rss,
-            conv,
-            it,
-            A,
+            out.P[rows],
+            out.rss[rows],
+            out.converged[rows],
+            out.iterations[rows],
+            out.A[rows],
         )
-        idx = chunk.index
-        out.P[idx] = P
-        out.rss[idx] = rss
-        out.converged[idx] = conv
-        out.iterations[idx] = it
-        out.A[idx] = A
         if out.progress is not None:
             out.progress(n)

@@ -924,6 +924,7 @@ def solve_block(
     family: int,
     symmetric: bool,
     varpro: bool,
+    fit: BoolArray,
     lx: FloatArray,
     y: FloatArray,
     w: FloatArray,
@@ -944,8 +945,10 @@ def solve_block(
 ) -> None:
     """Fit every row of a block; row ``i`` of the outputs belongs to row ``i`` of the inputs.
 
-    ``out_A`` receives ``(JᵀWJ)⁻¹`` over the free parameters at the optimum (NaN where
-    ``JᵀWJ`` is singular): the unscaled covariance.
+    Every output row is written: a row with ``fit[i]`` False (too few points) gets NaN
+    parameters, RSS and covariance, not converged, 0 iterations.  ``out_A`` receives
+    ``(JᵀWJ)⁻¹`` over the free parameters at the optimum (NaN where ``JᵀWJ`` is
+    singular): the unscaled covariance.
     """
     n, k = y.shape
     p = P_fixed.shape[1]
@@ -964,6 +967,13 @@ def solve_block(
     grid_hill = GRID_HILL
     P = np.empty(p)
     for i in range(n):
+        if not fit[i]:
+            out_P[i, :] = math.nan
+            out_rss[i] = math.nan
+            out_conv[i] = False
+            out_it[i] = 0.0
+            out_A[i, :, :] = math.nan
+            continue
         for j in range(p):
             P[j] = P_fixed[i, j]
         if fused:
