@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 FloatArray: TypeAlias = NDArray[np.float64]
 IntArray: TypeAlias = NDArray[np.int64]
 BoolArray: TypeAlias = NDArray[np.bool_]
+Uint8Array: TypeAlias = NDArray[np.uint8]
 
 #: Names accepted by ``mp.fit(model=...)``.
 ModelName: TypeAlias = Literal["4pl", "3pl", "2pl", "hill", "5pl", "weibull1", "weibull2"]
@@ -24,4 +25,14 @@ Quantity: TypeAlias = Any
 #: A pint Unit.
 Unit: TypeAlias = Any
 
-__all__ = ["ArrayLike", "BoolArray", "ConcentrationLike", "FloatArray", "IntArray", "ModelName", "Quantity", "Unit"]
+__all__ = [
+    "ArrayLike",
+    "BoolArray",
+    "ConcentrationLike",
+    "FloatArray",
+    "IntArray",
+    "ModelName",
+    "Quantity",
+    "Uint8Array",
+    "Unit",
+]

@@ -509,87 +509,55 @@ def _chunks(
         )
 
 
-def _canonical(m: Model, free: BoolArray, prep: _Prepared, P: FloatArray, A: FloatArray) -> None:
-    """Report the symmetric 4PL family with top >= bottom (in place), when the bounds allow it."""
-    if not (m.symmetric and free[0] and free[1] and free[3]):  # the flip negates hill
-        return
-    with np.errstate(invalid="ignore"):
-        flip = (P[:, 1] < P[:, 0]) & (-P[:, 3] >= prep.lo[:, 3]) & (-P[:, 3] <= prep.hi[:, 3])
-    if not flip.any():
-        return
-    Pf = P[flip]
-    Pf[:, [0, 1]] = Pf[:, [1, 0]]
-    if free[3]:
-        Pf[:, 3] = -Pf[:, 3]
-    P[flip] = Pf
-    # Jacobian columns: bottom <-> top swap, hill changes sign
-    fidx = [int(i) for i in np.flatnonzero(free)]
-    perm = np.arange(len(fidx))
-    i0, i1 = fidx.index(0), fidx.index(1)
-    perm[i0], perm[i1] = i1, i0
-    sign = np.ones(len(fidx))
-    sign[fidx.index(3)] = -1.0
-    Af = A[flip][:, perm][:, :, perm] * sign[None, :, None] * sign[None, None, :]
-    A[flip] = Af
-
-
 def _assemble(
     m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, batch: tuple[int, ...], unit: Unit
 ) -> FitResult:
+    from . import _kernels
+
     N, p = out.P.shape
     q = int(free.sum())
     P = out.P
-    _canonical(m, free, prep, P, out.A)
-    rss = out.rss + prep.within
+    free_c = np.ascontiguousarray(free, dtype=np.bool_)
+    # covariance s^2 (JᵀWJ)⁻¹ mapped to the reported parameters; in place in the solver's
+    # (JᵀWJ)⁻¹ when every parameter is free (a screen's covariances are large)
+    cov = out.A if q == p else np.empty((N, p, p))
+    se = np.empty((p, N))
+    rss = np.empty(N)
+    F = np.empty(N)
+    status = np.empty(N, dtype=np.uint8)
+    runaway = np.empty(N, dtype=np.bool_)
+    is_log = np.array([name in _LOG_PARAMS for name in m.param_names])
+    # report the symmetric family with top >= bottom (the flip negates hill)
+    flip = bool(m.symmetric and free[0] and free[1] and free[3])
+    _kernels.finish(
+        P,
+        out.A,
+        out.rss,
+        prep.within,
+        prep.n,
+        prep.fittable,
+        out.converged,
+        prep.lo,
+        prep.hi,
+        free_c,
+        is_log,
+        flip,
+        prep.yrange,
+        prep.rss0,
+        _DEGENERATE_SPAN,
+        _TINY_RANGE,
+        cov,
+        se,
+        rss,
+        F,
+        status,
+        runaway,
+    )
+    # extra-sum-of-squares F test against a flat line (1 parameter); F survival function
     dof = prep.n - q
-    # covariance s^2 A^-1 on the free internal parameters, mapped to reported parameters
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        s2 = np.where(dof > 0, rss / np.maximum(dof, 1), np.nan)
-        C = out.A  # (JᵀWJ)⁻¹ from the solver, scaled in place: a screen's covariances are large
-        C *= s2[:, None, None]
-        fidx = np.flatnonzero(free)
-        if fidx.size == p:
-            cov = C
-        else:
-            cov = np.zeros((N, p, p))
-            cov[:, fidx[:, None], fidx[None, :]] = C
-        for i, name in enumerate(m.param_names):
-            if name in _LOG_PARAMS:
-                d = np.exp(P[:, i])
-                cov[:, i, :] *= d[:, None]
-                cov[:, :, i] *= d[:, None]
-    cov[~prep.fittable] = np.nan
-    # statuses
-    status = np.where(prep.fittable, 0, FitStatus.TOO_FEW_POINTS).astype(np.uint8)
-    status |= np.where(prep.fittable & ~out.converged, FitStatus.NOT_CONVERGED, 0).astype(np.uint8)
-    from . import _kernels
-
-    at_bound = np.empty(N, dtype=bool)
-    _kernels.at_bound(P, prep.lo, prep.hi, np.ascontiguousarray(free), at_bound)
-    status |= np.where(prep.fittable & at_bound, FitStatus.AT_BOUND, 0).astype(np.uint8)
-    # extra-sum-of-squares F test against a flat line (1 parameter)
-    df1 = q - 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        F = ((prep.rss0 - rss) / max(df1, 1)) / (rss / dof)
-        pval = special.fdtrc(max(df1, 1), np.maximum(dof, 1), F)  # F survival function
-    testable = prep.fittable & (dof > 0) & (df1 > 0)
-    pval = np.where(testable, np.where(np.isnan(pval), 1.0, pval), np.nan)
-    pval = np.where(testable & (prep.rss0 <= 1e-300), 1.0, pval)  # constant response
-    status |= np.where(testable & (pval > _F_ALPHA), FitStatus.FLAT_RESPONSE, 0).astype(np.uint8)
-
-    # Degenerate fits: the least-squares infimum lies at infinity (a step at the edge of the
-    # tested range, plateaus running off far beyond the data). Plateaus more than 1000 data
-    # ranges apart, and flat curves that did not converge, are such fits: their numbers are
-    # not estimates (nor evaluable in floating point), so they are NaN and flagged NOT_CONVERGED.
-    with np.errstate(invalid="ignore", over="ignore"):
-        runaway = np.abs(P[:, 1] - P[:, 0]) > _DEGENERATE_SPAN * np.maximum(prep.yrange, _TINY_RANGE)
-    runaway &= prep.fittable & bool(free[0] or free[1])
-    status |= np.where(runaway, FitStatus.NOT_CONVERGED, 0).astype(np.uint8)
-    wandering = (status & FitStatus.NOT_CONVERGED).astype(bool) & (status & FitStatus.FLAT_RESPONSE).astype(bool)
-    wandering |= runaway
-    if wandering.any():
-        P[wandering[:, None] & free[None, :]] = np.nan
-        cov[wandering] = np.nan
+    with np.errstate(invalid="ignore"):
+        pval = special.fdtrc(max(q - 1, 1), np.maximum(dof, 1), F)
+    _kernels.finish_flat(pval, prep.fittable, prep.n, q, prep.rss0, _F_ALPHA, status, runaway, free_c, P, cov, se)
     params: dict[str, FloatArray] = {}
     stderr: dict[str, FloatArray] = {}
     for i, name in enumerate(m.param_names):
@@ -598,8 +566,7 @@ def _assemble(
             with np.errstate(over="ignore"):
                 v = np.exp(v)
         params[name] = v.reshape(batch)
-        with np.errstate(invalid="ignore"):
-            stderr[name] = np.sqrt(cov[:, i, i]).reshape(batch)
+        stderr[name] = se[i].reshape(batch)
     with np.errstate(over="ignore"):
         xmin, xmax = np.exp(prep.lx_lo), np.exp(prep.lx_hi)
     status_arr = status.reshape(batch)
@@ -613,7 +580,7 @@ def _assemble(
         params=params,
         stderr=stderr,
         covariance=cov.reshape(*batch, p, p),
-        rss=np.where(prep.fittable, rss, np.nan).reshape(batch),
+        rss=rss.reshape(batch),
         n=prep.n.reshape(batch),
         dof=dof.reshape(batch),
         response_pvalue=pval.reshape(batch),

@@ -34,8 +34,9 @@ from typing import Any, TypeVar, cast
 import numba
 import numpy as np
 
-from .._typing import BoolArray, FloatArray, IntArray
+from .._typing import BoolArray, FloatArray, IntArray, Uint8Array
 from ._engine import LOGISTIC, RICHARDS, WEIBULL1
+from ._result import FitStatus
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -1174,15 +1175,150 @@ def _spd_inverse_into(A: FloatArray, L: FloatArray) -> None:
             A[b, a] = v
 
 
+# ------------------------------------------------------------------ assembly
+_NOT_CONVERGED = int(FitStatus.NOT_CONVERGED)  # module constants: compiled in
+_AT_BOUND = int(FitStatus.AT_BOUND)
+_FLAT_RESPONSE = int(FitStatus.FLAT_RESPONSE)
+_TOO_FEW_POINTS = int(FitStatus.TOO_FEW_POINTS)
+
+
 @_jit
-def at_bound(P: FloatArray, lo: FloatArray, hi: FloatArray, free: BoolArray, out: BoolArray) -> None:
-    """Whether a free parameter of each curve lies on (within 1e-9 relative of) a bound."""
-    n, p = P.shape
-    for i in range(n):
-        hit = False
+def finish(
+    P: FloatArray,
+    A: FloatArray,
+    rss: FloatArray,
+    within: FloatArray,
+    npts: IntArray,
+    fit: BoolArray,
+    conv: BoolArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    free: BoolArray,
+    is_log: BoolArray,
+    flip: bool,
+    yrange: FloatArray,
+    rss0: FloatArray,
+    span: float,
+    tiny_range: float,
+    cov: FloatArray,
+    stderr: FloatArray,
+    rss_tot: FloatArray,
+    F: FloatArray,
+    status: Uint8Array,
+    runaway: BoolArray,
+) -> None:
+    """Per-curve results from the solver's, in one pass (``cov`` may be ``A`` itself).
+
+    * the symmetric family reported with ``top >= bottom`` where `flip` allows it and the
+      bounds hold ``-hill`` (``P`` and ``A`` permuted and sign-changed to match);
+    * ``rss_tot`` (with the within-replicate SS), the covariance ``s² (JᵀWJ)⁻¹`` mapped
+      from internal to reported parameters (``exp`` of the `is_log` ones: the delta
+      method) and zero for fixed ones, ``stderr`` (p, N) its root diagonal;
+    * ``F`` against a flat line, and ``status``: too few points, not converged, at a bound
+      (a free parameter within 1e-9 relative of it), and ``runaway``: plateaus more than
+      `span` response ranges apart (a fit whose infimum lies at infinity; not converged).
+
+    A curve that was not fitted gets NaN everywhere and ``TOO_FEW_POINTS``.
+    """
+    N, p = P.shape
+    q = A.shape[1]
+    fidx = np.flatnonzero(free)
+    pos = np.full(p, -1)
+    for a in range(q):
+        pos[fidx[a]] = a
+    df1 = max(q - 1, 1)
+    T = np.empty((q, q))
+    dl = np.ones(p)
+    for i in range(N):
+        if not fit[i]:
+            cov[i, :, :] = math.nan
+            stderr[:, i] = math.nan
+            rss_tot[i] = math.nan
+            F[i] = math.nan
+            status[i] = _TOO_FEW_POINTS
+            runaway[i] = False
+            continue
+        st = 0 if conv[i] else _NOT_CONVERGED
+        if flip and P[i, 1] < P[i, 0] and -P[i, 3] >= lo[i, 3] and -P[i, 3] <= hi[i, 3]:
+            P[i, 0], P[i, 1] = P[i, 1], P[i, 0]
+            P[i, 3] = -P[i, 3]
+            for a in range(q):
+                for b in range(q):
+                    T[a, b] = A[i, a, b]
+            b0, b1, b3 = pos[0], pos[1], pos[3]
+            for a in range(q):
+                pa = b1 if a == b0 else (b0 if a == b1 else a)
+                for b in range(q):
+                    pb = b1 if b == b0 else (b0 if b == b1 else b)
+                    v = T[pa, pb]
+                    A[i, a, b] = -v if (a == b3) != (b == b3) else v
         for j in range(p):
             if free[j]:
                 tol = max(abs(P[i, j]), 1.0) * 1e-9
                 if P[i, j] <= lo[i, j] + tol or P[i, j] >= hi[i, j] - tol:
-                    hit = True
-        out[i] = hit
+                    st |= _AT_BOUND
+        run = (free[0] or free[1]) and abs(P[i, 1] - P[i, 0]) > span * max(yrange[i], tiny_range)
+        if run:
+            st |= _NOT_CONVERGED
+        runaway[i] = run
+        status[i] = st
+        r = rss[i] + within[i]
+        rss_tot[i] = r
+        dof = npts[i] - q
+        s2 = r / max(dof, 1) if dof > 0 else math.nan
+        F[i] = ((rss0[i] - r) / df1) / (r / dof)
+        for j in range(p):
+            dl[j] = math.exp(P[i, j]) if is_log[j] else 1.0
+        for a in range(q):
+            for b in range(q):
+                T[a, b] = A[i, a, b]
+        for ja in range(p):
+            for jb in range(p):
+                a, b = pos[ja], pos[jb]
+                if a < 0 or b < 0:
+                    cov[i, ja, jb] = 0.0
+                    continue
+                v = T[a, b] * s2
+                j1, j2 = min(ja, jb), max(ja, jb)  # the factors in the order of the parameters
+                if is_log[j1]:
+                    v *= dl[j1]
+                if is_log[j2]:
+                    v *= dl[j2]
+                cov[i, ja, jb] = v
+            stderr[ja, i] = math.sqrt(cov[i, ja, ja])
+
+
+@_jit
+def finish_flat(
+    pval: FloatArray,
+    fit: BoolArray,
+    npts: IntArray,
+    q: int,
+    rss0: FloatArray,
+    alpha: float,
+    status: Uint8Array,
+    runaway: BoolArray,
+    free: BoolArray,
+    P: FloatArray,
+    cov: FloatArray,
+    stderr: FloatArray,
+) -> None:
+    """After the F test's p-values: NaN where the test does not apply, 1 for a constant
+    response, ``FLAT_RESPONSE`` above `alpha`; a flat curve that did not converge (or a
+    runaway fit) has no estimates: NaN free parameters and covariance."""
+    N, p = P.shape
+    for i in range(N):
+        if not (fit[i] and npts[i] - q > 0 and q > 1):
+            pval[i] = math.nan
+        else:
+            if pval[i] != pval[i] or rss0[i] <= 1e-300:
+                pval[i] = 1.0
+            if pval[i] > alpha:
+                status[i] |= _FLAT_RESPONSE
+        flat_nc = (status[i] & _NOT_CONVERGED) != 0 and (status[i] & _FLAT_RESPONSE) != 0
+        if flat_nc or runaway[i]:
+            for j in range(p):
+                if free[j]:
+                    P[i, j] = math.nan
+                stderr[j, i] = math.nan
+            cov[i, :, :] = math.nan
