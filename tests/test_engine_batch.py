@@ -114,3 +114,55 @@ def test_result_does_not_depend_on_order_or_grouping_of_curves(seed: int, n_grou
         for k in ("bottom", "top", "ic50", "hill"):
             np.testing.assert_array_equal(sub.params[k], whole.params[k][part])
         np.testing.assert_array_equal(sub.status, whole.status[part])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lx0=st.floats(-25.0, 5.0),
+    step=st.sampled_from([np.log(2.0), np.log(3.0), np.log(10.0), np.log(1000.0), 0.01]),
+    k=st.integers(3, 14),
+    a=st.floats(-50.0, 50.0),
+    b=st.floats(-40.0, 15.0),
+)
+def test_exp_series_on_a_geometric_design_matches_exp(lx0: float, step: float, k: int, a: float, b: float) -> None:
+    # the solver's shortcut for dilution series (a chain of products instead of one exp a
+    # point) agrees with exp to ~1e-13 wherever exp is finite, and is exp itself elsewhere
+    from mtor_pharm.fitting import _kernels
+
+    lx = lx0 + step * np.arange(k)
+    ok, mid, d = _kernels._geometric(lx, np.ones(k))
+    assert ok and mid == k // 2
+    out = np.empty(k)
+    _kernels._exp_series(a, b, lx, ok, mid, d, out)
+    with np.errstate(over="ignore"):
+        ref = np.exp(a * (lx - b))
+    fin = ref < 1e300
+    assert out[fin] == pytest.approx(ref[fin], rel=1e-13, abs=1e-300)
+    assert np.all(out[~fin] > 1e290)
+
+
+def test_designs_that_are_not_geometric_are_not_taken_for_one() -> None:
+    from mtor_pharm.fitting import _kernels
+
+    lx = np.log(CONC[::-1])
+    assert _kernels._geometric(lx, np.ones(10))[0]
+    for bad in (
+        np.where(np.arange(10) == 4, lx + 1e-9, lx),  # one concentration off the series
+        np.concatenate([[-np.inf], lx[1:]]),  # vehicle (x = 0)
+    ):
+        assert not _kernels._geometric(bad, np.ones(10))[0]
+    assert not _kernels._geometric(lx, np.where(np.arange(10) == 2, 0.0, 1.0))[0]  # a missing point
+
+
+def test_a_geometric_design_fits_as_the_same_design_off_the_series() -> None:
+    # nudging one concentration by 1e-12 relative leaves the shortcut; the fits agree
+    y, _ = _screen(60, seed=21)
+    x2 = X.copy()
+    x2[np.isin(X, CONC[4])] *= 1 + 1e-12
+    a = mp.fit(X, y, conc_unit="uM")
+    b = mp.fit(x2, y, conc_unit="uM")
+    ok = (np.asarray(a.status) == 0) & (np.asarray(b.status) == 0)
+    assert ok.sum() > 40
+    for k in ("bottom", "top", "ic50", "hill"):
+        assert np.asarray(a.params[k])[ok] == pytest.approx(np.asarray(b.params[k])[ok], rel=1e-8), k
+        assert np.asarray(a.stderr[k])[ok] == pytest.approx(np.asarray(b.stderr[k])[ok], rel=1e-6), k

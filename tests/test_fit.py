@@ -151,6 +151,26 @@ def test_vehicle_points_at_zero_concentration_are_data() -> None:
     assert int(res.n) == x.size
 
 
+@pytest.mark.parametrize("hill", [1.0, -1.3])
+def test_standard_errors_with_vehicle_wells_match_curve_fit_covariance(hill: float) -> None:
+    # at x = 0 the model is its zero-dose plateau (S = 1 or 0), not the midpoint
+    def model(x: np.ndarray, bottom: float, top: float, ic50: float, hill: float) -> np.ndarray:
+        with np.errstate(divide="ignore"):  # 0 ** -h = inf: the bottom plateau
+            return logistic4(x, bottom, top, ic50, hill)
+
+    rng = np.random.default_rng(31)
+    x = np.concatenate([[0.0, 0.0, 0.0], np.repeat(CONC, 2)])
+    y = model(x, 5.0, 100.0, 0.1, hill) + rng.normal(0, 3, x.size)
+    res = mp.fit(x, y, conc_unit="uM")
+    names = ("bottom", "top", "ic50", "hill")
+    p0 = [float(res.params[k]) for k in names]
+    popt, pcov = curve_fit(model, x, y, p0=p0, xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    assert np.array(p0) == pytest.approx(popt, rel=1e-6)
+    for i, k in enumerate(names):
+        assert float(res.stderr[k]) == pytest.approx(np.sqrt(pcov[i, i]), rel=1e-5), k
+    assert res.covariance == pytest.approx(pcov, rel=1e-5, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     ("model", "fixed"), [("3pl", {}), ("2pl", {}), ("4pl", {"top": 100.0}), ("4pl", {"hill": 1.0})]
 )

@@ -422,8 +422,62 @@ def _eval_generic(
 
 
 @_inline
+def _exp_series(a: float, b: float, lx: FloatArray, geo: bool, mid: int, step: float, out: FloatArray) -> None:
+    """``out[t] = exp(a (lx[t] - b))`` for every point.
+
+    Where the design is geometric (`geo`: ``lx[t] = lx[0] + t step`` to rounding, no
+    vehicle, no padding; the usual dilution series) and no term can overflow, two ``exp``
+    and a chain of products from the middle point `mid` replace one ``exp`` per point:
+    the products add at most ``k/2`` roundings (about 1e-15 relative for 10 points),
+    while ``exp`` is ~40 % of an evaluation's time.
+    """
+    k = lx.shape[0]
+    z = a * (lx[mid] - b)
+    r = a * step
+    if geo and abs(z) + 0.5 * k * abs(r) < 700.0:
+        e0 = math.exp(z)
+        up = math.exp(r)
+        down = 1.0 / up
+        out[mid] = e0
+        e = e0
+        for t in range(mid + 1, k):
+            e *= up
+            out[t] = e
+        e = e0
+        for t in range(mid - 1, -1, -1):
+            e *= down
+            out[t] = e
+    else:
+        for t in range(k):
+            out[t] = math.exp(a * (lx[t] - b))
+
+
+@_inline
+def _geometric(lx: FloatArray, w: FloatArray) -> tuple[bool, int, float]:
+    """Whether the points lie on a geometric design (see :func:`_exp_series`): every point
+    present, positive, and ``lx`` evenly spaced to within a few ulp; with the middle
+    point and the step."""
+    k = lx.shape[0]
+    if k < 3:
+        return False, 0, 0.0
+    step = (lx[k - 1] - lx[0]) / (k - 1)
+    for t in range(k):
+        if not (w[t] > 0.0 and abs(lx[t] - (lx[0] + t * step)) <= 1e-15 * max(abs(lx[t]), 1.0) * 4.0):
+            return False, 0, 0.0
+    return True, k // 2, step
+
+
+@_inline
 def _eval_logistic(
-    loc: float, hill: float, lx: FloatArray, y: FloatArray, w: FloatArray, Sv: FloatArray
+    loc: float,
+    hill: float,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    Sv: FloatArray,
+    geo: bool,
+    mid: int,
+    step: float,
 ) -> tuple[float, float, float, float, float, float, float, float, float, float, float]:
     """The reduced normal equations of the hot case at ``(loc, hill)``, fused into two passes
     over the points: the logistic with both plateaus free and unbounded (variable
@@ -438,10 +492,11 @@ def _eval_logistic(
     (quadratic instead of linear convergence on curves with large residuals).
     """
     k = lx.shape[0]
+    _exp_series(hill, loc, lx, geo, mid, step, Sv)
     sw = sS = sSS = sy = sSy = 0.0
     for t in range(k):
         wt = w[t]
-        S = 1.0 / (1.0 + math.exp(hill * (lx[t] - loc)))
+        S = 1.0 / (1.0 + Sv[t])
         Sv[t] = S
         sw += wt
         sS += wt * S
@@ -496,18 +551,21 @@ def _eval_logistic(
 
 
 @_inline
-def _gram_logistic(P: FloatArray, lx: FloatArray, w: FloatArray, M: FloatArray) -> None:
+def _gram_logistic(
+    P: FloatArray, lx: FloatArray, w: FloatArray, M: FloatArray, Sv: FloatArray, geo: bool, mid: int, step: float
+) -> None:
     """``JᵀWJ`` over (bottom, top, ln ic50, hill) of the 4PL at ``P``, in one pass."""
     amp = P[1] - P[0]
     loc = P[2]
     hill = P[3]
+    _exp_series(hill, loc, lx, geo, mid, step, Sv)
     m00 = m01 = m02 = m03 = m11 = m12 = m13 = m22 = m23 = m33 = 0.0
     for t in range(lx.shape[0]):
         wt = w[t]
+        S = 1.0 / (1.0 + Sv[t])  # at x = 0 (lx = -inf) the limit, 1 or 0
         d = lx[t] - loc
         if not d > -math.inf:
             d = 0.0  # x = 0: S' = 0 there and S' d -> 0
-        S = 1.0 / (1.0 + math.exp(hill * d))
         aSz = amp * S * (S - 1.0)
         j0 = 1.0 - S
         j2 = -hill * aSz
@@ -555,6 +613,9 @@ def _grid_logistic(
     grid_t: FloatArray,
     grid_hill: FloatArray,
     E: FloatArray,
+    geo: bool,
+    mid: int,
+    step: float,
 ) -> tuple[float, float]:
     """:func:`_grid_start` for the hot case: the ``(ln loc, hill)`` of the best cell, with
     the plateaus in closed form and the RSS from the normal equations (no residual pass)."""
@@ -565,11 +626,10 @@ def _grid_logistic(
         sw += w[t]
         sy += w[t] * y[t]
         syy += w[t] * y[t] * y[t]
-    mid = 0.5 * (lx_lo + lx_hi)
+    centre = 0.5 * (lx_lo + lx_hi)
     for ih in range(nh):
         hill = _clip(sign * grid_hill[ih] if sign != 0 else grid_hill[ih], lo[3], hi[3])
-        for t in range(k):
-            E[ih, t] = math.exp(hill * (lx[t] - mid))
+        _exp_series(hill, centre, lx, geo, mid, step, E[ih])
     best = math.inf
     bl = bh = math.nan
     first = True
@@ -577,7 +637,7 @@ def _grid_logistic(
         loc = _clip(lx_lo + grid_t[il] * (lx_hi - lx_lo), lo[2], hi[2])
         for ih in range(nh):
             hill = _clip(sign * grid_hill[ih] if sign != 0 else grid_hill[ih], lo[3], hi[3])
-            c = math.exp(-hill * (loc - mid))  # e^(hill (lx - loc)) = E e^(-hill (loc - mid))
+            c = math.exp(-hill * (loc - centre))  # e^(hill (lx - loc)) = E e^(-hill (loc - centre))
             sS = sSS = sSy = 0.0
             for t in range(k):
                 St = 1.0 / (1.0 + E[ih, t] * c)
@@ -619,6 +679,7 @@ def _solve_logistic(
     grid_hill: FloatArray,
     E: FloatArray,
     Sv: FloatArray,
+    M_out: FloatArray,
 ) -> tuple[float, bool, int]:
     """:func:`_solve_one` for the hot case (logistic, plateaus free and unbounded, location
     and hill free): the same grid start, active set, damping, convergence and stall tests,
@@ -626,10 +687,11 @@ def _solve_logistic(
     Gauss–Newton step would gain less than ``_NEWTON_DEC`` of the RSS (where the damped
     Newton matrix is positive definite; else the Gauss–Newton step)."""
     lo2, hi2, lo3, hi3 = lo[2], hi[2], lo[3], hi[3]
-    loc, hill = _grid_logistic(lx, y, w, lx_lo, lx_hi, lo, hi, sign, grid_t, grid_hill, E)
+    geo, mid, step = _geometric(lx, w)
+    loc, hill = _grid_logistic(lx, y, w, lx_lo, lx_hi, lo, hi, sign, grid_t, grid_hill, E, geo, mid, step)
     loc = _clip(loc, lo2, hi2)
     hill = _clip(hill, lo3, hi3)
-    rss, bottom, top, a00, a01, a11, g0, g1, h00, h01, h11 = _eval_logistic(loc, hill, lx, y, w, Sv)
+    rss, bottom, top, a00, a01, a11, g0, g1, h00, h01, h11 = _eval_logistic(loc, hill, lx, y, w, Sv, geo, mid, step)
     if not rss < math.inf:
         rss = math.inf
     yy = 0.0
@@ -711,7 +773,9 @@ def _solve_logistic(
         hill_t = _clip(hill + st1, lo3, hi3)
         dP0 = loc_t - loc
         dP1 = hill_t - hill
-        rss_t, bot_t, top_t, ta00, ta01, ta11, tg0, tg1, th00, th01, th11 = _eval_logistic(loc_t, hill_t, lx, y, w, Sv)
+        rss_t, bot_t, top_t, ta00, ta01, ta11, tg0, tg1, th00, th01, th11 = _eval_logistic(
+            loc_t, hill_t, lx, y, w, Sv, geo, mid, step
+        )
         # predicted reduction of the (projected) step under the quadratic model used
         if newton:
             b00, b01, b11 = n00, n01, n11
@@ -746,6 +810,7 @@ def _solve_logistic(
     P[1] = top
     P[2] = loc
     P[3] = hill
+    _gram_logistic(P, lx, w, M_out, Sv, geo, mid, step)  # JᵀWJ at the optimum (the covariance)
     return rss, conv, it
 
 
@@ -994,8 +1059,8 @@ def solve_block(
                 grid_hill,
                 E,
                 Sbuf,
+                out_A[i],
             )
-            _gram_logistic(P, lx[i], w[i], out_A[i])
         else:
             rss, conv, it = _solve_one(
                 family,
