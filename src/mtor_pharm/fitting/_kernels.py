@@ -21,6 +21,12 @@ Every curve of a block is fitted by the same scalar code, compiled once by numba
   clearly flat curve that barely moves) is stopped and reported as not converged unless
   its decrement is already ``≤ 1e-10·RSS``.
 
+The hot case (logistic, plateaus free and unbounded, location and hill free) has its own
+loop on scalars (:func:`_solve_logistic`: the same steps, written out for 2×2, plus Newton
+steps on the exact reduced Hessian near the optimum), and dilution series evaluate the
+model's exponentials by a chain of products (:func:`_exp_series`).  :func:`finish` turns
+the solver's outputs into the reported covariance, standard errors and status flags.
+
 Internal parameters are ``(bottom, top, ln loc, hill[, ln s])``; ``lx`` is ``ln x`` with
 ``-inf`` for vehicle (x = 0); a point with weight 0 is padding and is ignored.
 """
