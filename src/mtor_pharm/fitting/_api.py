@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -277,7 +278,7 @@ def fit(
             raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}.")
     xb = np.broadcast_to(x, (*batch, x.shape[-1]))
     yb = np.broadcast_to(y, (*batch, y.shape[-1]))
-    nan_x = np.isnan(xb) & ~np.isnan(yb)
+    nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(x).any() else np.zeros(0, dtype=bool)
     if nan_x.any():
         where = tuple(int(i) for i in np.argwhere(nan_x)[0])
         raise ValueError(
@@ -310,9 +311,14 @@ def fit(
         if name in fixed_int:
             fixed_arr[:, i] = np.broadcast_to(fixed_int[name], batch).reshape(N)
 
-    prep = _Prepared(N, p)
+    prep = _Prepared(N)
     q = int(free.sum())
-    parts = np.array_split(np.arange(N), min(workers, max(1, N // _BLOCK)))
+    n_parts = min(workers, max(1, N // _BLOCK))
+    edges = [N * i // n_parts for i in range(n_parts + 1)]
+    parts = [slice(a, b) for a, b in itertools.pairwise(edges)]
+    design = _SharedDesign(x) if shared else None
+    # median of F(q - 1, dof) for every possible dof (fdtri costs ~2 us a call)
+    f_half = special.fdtri(max(q - 1, 1), np.arange(1, max(m_pts, 1) + 1), 0.5)
     # Asymmetric families have two branches (hill > 0 with top > bottom, hill < 0 with
     # top < bottom) that can both describe a falling curve with different asymmetry:
     # start once on each branch and keep the better optimum.
@@ -330,9 +336,11 @@ def fit(
 
     outs = [_engine.Outputs(N, p, q, progress=tick if progress is not None else None) for _ in signs]
     kernel = _engine.make_kernel(m, free, *_plateau_bounds(bounds_int))
+    fin = _Finished(m, N, q, outs[0])
 
-    def run(part: np.ndarray) -> None:
-        if part.size == 0:
+    def run(rows: slice) -> None:
+        """Prepare, fit and finish rows `rows` (on its own thread with `workers` > 1)."""
+        if rows.stop == rows.start:
             return
         for sign, out in zip(signs, outs, strict=True):
             chunks = _chunks(
@@ -340,33 +348,34 @@ def fit(
                 x if shared else x2,
                 y2,
                 w2,
-                shared,
+                design,
+                f_half,
                 free,
                 fixed_arr,
                 bounds_int,
                 prep,
-                int(part[0]),
-                int(part[-1]) + 1,
+                rows.start,
+                rows.stop,
                 sign,
             )
             _engine.solve(m, chunks, free, out, kernel=kernel, max_iter=max_iter)
+        out = outs[0]
+        for other in outs[1:]:
+            better = other.rss[rows] < np.where(np.isnan(out.rss[rows]), np.inf, out.rss[rows])
+            for a, b in ((out.P, other.P), (out.rss, other.rss), (out.A, other.A), (out.status, other.status)):
+                a[rows][better] = b[rows][better]
+            out.iterations[rows] += other.iterations[rows]
+        # curves that were not fitted still report the values of their fixed parameters
+        for j in np.flatnonzero(~free):
+            out.P[rows, j] = fixed_arr[rows, j]
+        _finish(m, prep, out, free, fin, rows)
 
     if len(parts) == 1:
         run(parts[0])
     else:
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             list(pool.map(run, parts))
-    out = outs[0]
-    for other in outs[1:]:
-        better = other.rss < np.where(np.isnan(out.rss), np.inf, out.rss)
-        out.P[better] = other.P[better]
-        out.rss[better] = other.rss[better]
-        out.A[better] = other.A[better]
-        out.converged[better] = other.converged[better]
-        out.iterations += other.iterations
-    # curves that were not fitted still report the values of their fixed parameters
-    out.P[:, ~free] = fixed_arr[:, ~free]
-    return _assemble(m, prep, out, free, batch, unit)
+    return _assemble(m, prep, outs[0], fin, free, batch, unit)
 
 
 def _plateau_bounds(bounds_int: Mapping[str, tuple[Any, Any]]) -> tuple[FloatArray, FloatArray]:
@@ -380,22 +389,82 @@ def _plateau_bounds(bounds_int: Mapping[str, tuple[Any, Any]]) -> tuple[FloatArr
 
 
 class _Prepared:
-    """Per-curve quantities computed while preparing the chunks."""
+    """Per-curve quantities computed while preparing the chunks (every row is written)."""
 
-    def __init__(self, N: int, p: int) -> None:
-        self.n = np.zeros(N, dtype=np.int64)
-        self.rss0 = np.full(N, np.nan)
-        self.within = np.zeros(N)
-        self.lx_lo = np.full(N, np.nan)
-        self.lx_hi = np.full(N, np.nan)
-        self.lo = np.full((N, p), -np.inf)
-        self.hi = np.full((N, p), np.inf)
-        self.fittable = np.zeros(N, dtype=bool)
-        self.yrange = np.zeros(N)  # range of the finite responses
+    def __init__(self, N: int) -> None:
+        self.n = np.empty(N, dtype=np.int64)
+        self.rss0 = np.empty(N)
+        self.within = np.empty(N)
+        self.lx_lo = np.empty(N)
+        self.lx_hi = np.empty(N)
+        self.fittable = np.empty(N, dtype=bool)
+        self.yrange = np.empty(N)  # range of the finite responses
+
+
+class _SharedDesign:
+    """A concentration design shared by every curve: its distinct concentrations and the
+    one each point belongs to (-1: NaN), for pooling replicates."""
+
+    def __init__(self, x: FloatArray) -> None:
+        finite = ~np.isnan(x)
+        u, inv = np.unique(x[finite], return_inverse=True)
+        self.group = np.full(x.size, -1, dtype=np.int64)
+        self.group[finite] = inv
+        with np.errstate(divide="ignore"):
+            self.lxu = np.log(u)
+
+
+class _Finished:
+    """The per-curve results beyond the solver's, filled part by part by :func:`_finish`."""
+
+    def __init__(self, m: Model, N: int, q: int, out: _engine.Outputs) -> None:
+        p = m.n_params
+        # the covariance in place of the solver's (JᵀWJ)⁻¹ when every parameter is free
+        self.cov = out.A if q == p else np.empty((N, p, p))
+        self.stderr = np.empty((N, p))
+        self.rss = np.empty(N)
+        self.pvalue = np.empty(N)
+        self.runaway = np.empty(N, dtype=np.bool_)
+        self.is_log = np.array([name in _LOG_PARAMS for name in m.param_names])
+
+
+def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fin: _Finished, rows: slice) -> None:
+    """Covariance, standard errors, flags and the F test for rows `rows` (compiled passes
+    and scipy's F distribution: all release the GIL, so parts finish in parallel)."""
+    from . import _kernels
+
+    q = int(free.sum())
+    free_c = np.ascontiguousarray(free, dtype=np.bool_)
+    P, status, n, fit, rss0 = out.P[rows], out.status[rows], prep.n[rows], prep.fittable[rows], prep.rss0[rows]
+    cov, se, pval = fin.cov[rows], fin.stderr[rows], fin.pvalue[rows]
+    _kernels.finish(
+        P,
+        out.A[rows],
+        out.rss[rows],
+        prep.within[rows],
+        n,
+        fit,
+        free_c,
+        fin.is_log,
+        prep.yrange[rows],
+        rss0,
+        _DEGENERATE_SPAN,
+        _TINY_RANGE,
+        cov,
+        se,
+        fin.rss[rows],
+        pval,  # the F statistic, replaced by its p-value below
+        status,
+        fin.runaway[rows],
+    )
+    # extra-sum-of-squares F test against a flat line (1 parameter): F's survival function
+    with np.errstate(invalid="ignore"):
+        special.fdtrc(max(q - 1, 1), np.maximum(n - q, 1), pval, out=pval)
+    _kernels.finish_flat(pval, fit, n, q, rss0, _F_ALPHA, status, fin.runaway[rows], free_c, P, cov, se)
 
 
 def _pool(
-    x: FloatArray, y: FloatArray, w_user: FloatArray | None, shared: bool
+    x: FloatArray, y: FloatArray, w_user: FloatArray | None, design: _SharedDesign | None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Pool replicate points at equal concentrations (exactly: same optimum and RSS).
 
@@ -408,17 +477,11 @@ def _pool(
     from . import _kernels
 
     n = y.shape[0]
-    if shared:
-        finite = ~np.isnan(x)
-        u, inv = np.unique(x[finite], return_inverse=True)
-        group = np.full(x.size, -1, dtype=np.int64)
-        group[finite] = inv
-        with np.errstate(divide="ignore"):
-            lxu = np.log(u)
-        k = u.size
+    if design is not None:
+        k = design.lxu.size
         ybar, w, lx = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
         stats = np.empty((n, 6))
-        _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), group, lxu, ybar, w, lx, stats)
+        _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), design.group, design.lxu, ybar, w, lx, stats)
         return lx, ybar, w, stats
     m = y.shape[1]
     lx, ybar, w = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
@@ -442,7 +505,8 @@ def _chunks(
     x: FloatArray,
     y: FloatArray,
     w_user: FloatArray | None,
-    shared: bool,
+    design: _SharedDesign | None,
+    f_half: FloatArray,
     free: BoolArray,
     fixed_arr: FloatArray,
     bounds_int: Mapping[str, tuple[Any, Any]],
@@ -458,17 +522,14 @@ def _chunks(
     for b0 in range(start, stop, _BLOCK):
         b1 = min(b0 + _BLOCK, stop)
         sl = slice(b0, b1)
-        xb = x if shared else x[sl]
-        lx, ybar, w, stats = _pool(xb, y[sl], None if w_user is None else w_user[sl], shared)
+        xb = x if design is not None else x[sl]
+        lx, ybar, w, stats = _pool(xb, y[sl], None if w_user is None else w_user[sl], design)
         npts = stats[:, 0].astype(np.int64)
         within, rss0, lx_lo, lx_hi = stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4]
         fittable = (npts >= q) & np.isfinite(lx_lo)
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
-        # median of F(q-1, dof); fdtri costs ~2 us a call and a block has few distinct dofs
-        u_dof, inv_dof = np.unique(dof, return_inverse=True)
-        f_half = special.fdtri(max(q - 1, 1), u_dof, 0.5)[inv_dof]
-        flat_rss = rss0 / (1.0 + f_half * max(q - 1, 1) / dof) - within
+        flat_rss = rss0 / (1.0 + f_half[dof - 1] * max(q - 1, 1) / dof) - within
         lo = np.full((b1 - b0, p), -np.inf)
         hi = np.full((b1 - b0, p), np.inf)
         with np.errstate(invalid="ignore"):
@@ -486,8 +547,6 @@ def _chunks(
         prep.within[sl] = within
         prep.lx_lo[sl] = lx_lo
         prep.lx_hi[sl] = lx_hi
-        prep.lo[sl] = lo
-        prep.hi[sl] = hi
         prep.fittable[sl] = fittable
         prep.yrange[sl] = stats[:, 5]
         yield _engine.Chunk(
@@ -510,54 +569,18 @@ def _chunks(
 
 
 def _assemble(
-    m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, batch: tuple[int, ...], unit: Unit
+    m: Model,
+    prep: _Prepared,
+    out: _engine.Outputs,
+    fin: _Finished,
+    free: BoolArray,
+    batch: tuple[int, ...],
+    unit: Unit,
 ) -> FitResult:
-    from . import _kernels
-
-    N, p = out.P.shape
+    p = m.n_params
     q = int(free.sum())
-    P = out.P
-    free_c = np.ascontiguousarray(free, dtype=np.bool_)
-    # covariance s^2 (JᵀWJ)⁻¹ mapped to the reported parameters; in place in the solver's
-    # (JᵀWJ)⁻¹ when every parameter is free (a screen's covariances are large)
-    cov = out.A if q == p else np.empty((N, p, p))
-    se = np.empty((p, N))
-    rss = np.empty(N)
-    F = np.empty(N)
-    status = np.empty(N, dtype=np.uint8)
-    runaway = np.empty(N, dtype=np.bool_)
-    is_log = np.array([name in _LOG_PARAMS for name in m.param_names])
-    # report the symmetric family with top >= bottom (the flip negates hill)
-    flip = bool(m.symmetric and free[0] and free[1] and free[3])
-    _kernels.finish(
-        P,
-        out.A,
-        out.rss,
-        prep.within,
-        prep.n,
-        prep.fittable,
-        out.converged,
-        prep.lo,
-        prep.hi,
-        free_c,
-        is_log,
-        flip,
-        prep.yrange,
-        prep.rss0,
-        _DEGENERATE_SPAN,
-        _TINY_RANGE,
-        cov,
-        se,
-        rss,
-        F,
-        status,
-        runaway,
-    )
-    # extra-sum-of-squares F test against a flat line (1 parameter); F survival function
+    P, status, cov, se, rss, pval = out.P, out.status, fin.cov, fin.stderr, fin.rss, fin.pvalue
     dof = prep.n - q
-    with np.errstate(invalid="ignore"):
-        pval = special.fdtrc(max(q - 1, 1), np.maximum(dof, 1), F)
-    _kernels.finish_flat(pval, prep.fittable, prep.n, q, prep.rss0, _F_ALPHA, status, runaway, free_c, P, cov, se)
     params: dict[str, FloatArray] = {}
     stderr: dict[str, FloatArray] = {}
     for i, name in enumerate(m.param_names):
@@ -566,7 +589,7 @@ def _assemble(
             with np.errstate(over="ignore"):
                 v = np.exp(v)
         params[name] = v.reshape(batch)
-        stderr[name] = se[i].reshape(batch)
+        stderr[name] = se[:, i].reshape(batch)
     with np.errstate(over="ignore"):
         xmin, xmax = np.exp(prep.lx_lo), np.exp(prep.lx_hi)
     status_arr = status.reshape(batch)

@@ -72,12 +72,12 @@ class Chunk:
 
 class Outputs:
     """Per-curve solver outputs for the whole batch, written as curves finish (every row
-    by the solver: a curve that is not fitted gets NaN, not converged, 0 iterations)."""
+    by the solver: a curve that is not fitted gets NaN, status 0, 0 iterations)."""
 
     def __init__(self, N: int, p: int, q: int, *, progress: Callable[[int], None] | None = None) -> None:
         self.P = np.empty((N, p))
         self.rss = np.empty(N)
-        self.converged = np.empty(N, dtype=bool)
+        self.status = np.empty(N, dtype=np.uint8)  # NOT_CONVERGED, AT_BOUND
         self.iterations = np.empty(N)
         self.A = np.empty((N, q, q))
         #: called with the number of curves that just finished (for progress displays)
@@ -100,11 +100,15 @@ def solve(
     kernel: Kernel | None = None,
     max_iter: int = 200,
 ) -> None:
-    """Fit every curve of every chunk with the compiled solver; results go into `out`."""
+    """Fit every curve of every chunk with the compiled solver; results go into `out`.
+
+    A symmetric family with both plateaus and hill free is reported with ``top >= bottom``
+    where the bounds allow it (the same curve, hill negated)."""
     from . import _kernels  # compiled on first use (and cached on disk): keeps the import light
 
     kern = kernel or make_kernel(model, free, np.full((1, 2), -np.inf), np.full((1, 2), np.inf))
     free_c = np.ascontiguousarray(free, dtype=np.bool_)
+    flip = bool(model.symmetric and free[0] and free[1] and free[3])
 
     def c(a: FloatArray) -> FloatArray:
         return np.ascontiguousarray(a, dtype=np.float64)
@@ -130,10 +134,11 @@ def solve(
             c(flat),
             free_c,
             chunk.sign,
+            flip,
             max_iter,
             out.P[rows],
             out.rss[rows],
-            out.converged[rows],
+            out.status[rows],
             out.iterations[rows],
             out.A[rows],
         )

@@ -592,6 +592,68 @@ def _gram_logistic(
     M[3, 0], M[3, 1], M[3, 2], M[3, 3] = m03, m13, m23, m33
 
 
+# ------------------------------------------------------------------ LM control (both loops)
+@_inline
+def _worst(size: float, v: float) -> float:
+    """Running maximum of relative step sizes that keeps a NaN."""
+    return v if (v > size or v != v) else size
+
+
+@_inline
+def _converged(gn_size: float, step_prev: float, dec: float, rss: float, floor: float) -> tuple[bool, bool]:
+    """The convergence test: ``(converged, converging)``.
+
+    Gauss-Newton converges linearly on curves with large residuals (slowly where the IC50
+    is poorly determined): the remaining error is about ``step rho / (1 - rho)``, with
+    ``rho`` the observed ratio of successive steps, and that is what must be small;
+    steady linear convergence (``converging``) is progress, not a stall.
+    """
+    ratio = gn_size / step_prev if abs(step_prev) < math.inf else 0.5
+    rho = min(max(ratio, 0.0), 0.999) if ratio == ratio else ratio
+    small = gn_size * rho / (1.0 - rho) <= _STEP_TOL
+    conv = ((dec <= _DEC_TOL * rss + floor) and (small or gn_size == 0.0)) or rss <= floor
+    return conv, ratio < _LINEAR_RATE_MAX
+
+
+@_inline
+def _damping(accepted: bool, rss: float, rss_t: float, pred: float, lam: float, nu: float) -> tuple[float, float]:
+    """Nielsen's update of the damping after a trial step with predicted reduction `pred`."""
+    if accepted:
+        rho_lm = (rss - rss_t) / pred if pred > 0.0 else 0.0
+        return lam * max(1.0 / 3.0, 1.0 - (2.0 * rho_lm - 1.0) ** 3), 2.0
+    return lam * nu, nu * 2.0
+
+
+@_inline
+def _stop(
+    it: int,
+    max_iter: int,
+    lam: float,
+    nu: float,
+    rss: float,
+    dec: float,
+    converging: bool,
+    flat_rss: float,
+    rss_ref: float,
+    rss_ref_flat: float,
+) -> tuple[bool, bool, float, float]:
+    """Stop for lack of progress or out of iterations: ``(stop, converged, rss_ref,
+    rss_ref_flat)``. Damping blown up, no RSS decrease over ``_STALL_EVERY`` iterations
+    while not converging linearly, or a clearly flat curve (RSS above `flat_rss`) that
+    barely moves; a curve so stopped is converged after all if its decrement is tiny."""
+    blown = lam > _LAM_MAX or nu > 1e30
+    stalled = False
+    if it % _STALL_EVERY == 0:
+        stalled = rss_ref - rss <= _STALL_REL * rss and not converging
+        rss_ref = rss
+    if it % _STALL_FLAT_EVERY == 0:
+        stalled = stalled or (rss > flat_rss and rss_ref_flat - rss <= _STALL_FLAT_REL * rss)
+        rss_ref_flat = rss
+    stop = blown or stalled or it >= max_iter
+    conv = (blown or stalled) and dec <= _STALL_TOL * max(rss, _TINY)
+    return stop, conv, rss_ref, rss_ref_flat
+
+
 # ------------------------------------------------------------------ the hot case, on scalars
 @_inline
 def _chol2(b00: float, b01: float, b11: float) -> tuple[bool, float, float, float]:
@@ -736,22 +798,12 @@ def _solve_logistic(
             dec = u0 * u0 + u1 * u1
             x1 = u1 / l11
             x0 = (u0 - l10 * x1) / l00
-            v0 = abs(x0) / max(abs(loc), 1.0)
-            v1 = abs(x1) / max(abs(hill), 1.0)
-            gn_size = 0.0
-            if v0 > gn_size or v0 != v0:
-                gn_size = v0
-            if v1 > gn_size or v1 != v1:
-                gn_size = v1
+            gn_size = _worst(_worst(0.0, abs(x0) / max(abs(loc), 1.0)), abs(x1) / max(abs(hill), 1.0))
         else:
             dec = math.inf
             gn_size = math.nan
-        ratio = gn_size / step_prev if abs(step_prev) < math.inf else 0.5
-        rho = min(max(ratio, 0.0), 0.999) if ratio == ratio else ratio
-        converging = ratio < _LINEAR_RATE_MAX
-        small = gn_size * rho / (1.0 - rho) <= _STEP_TOL
+        conv, converging = _converged(gn_size, step_prev, dec, rss, floor)
         step_prev = gn_size
-        conv = ((dec <= _DEC_TOL * rss + floor) and (small or gn_size == 0.0)) or rss <= floor
         if conv:
             break
         # damped step (More's scaling), Newton's where its damped matrix is SPD
@@ -792,25 +844,15 @@ def _solve_logistic(
         pred -= 2.0 * s1 * dP1
         pred -= b01 * dP1 * dP0
         pred -= b11 * dP1 * dP1
-        if rss_t < rss:  # accept (False for NaN)
-            rho_lm = (rss - rss_t) / pred if pred > 0.0 else 0.0
-            lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho_lm - 1.0) ** 3)
-            nu = 2.0
+        accepted = rss_t < rss  # False for NaN
+        lam, nu = _damping(accepted, rss, rss_t, pred, lam, nu)
+        if accepted:
             loc, hill, bottom, top, rss = loc_t, hill_t, bot_t, top_t, rss_t
             a00, a01, a11, g0, g1, h00, h01, h11 = ta00, ta01, ta11, tg0, tg1, th00, th01, th11
-        else:
-            lam *= nu
-            nu *= 2.0
-        blown = lam > _LAM_MAX or nu > 1e30
-        stalled = False
-        if it % _STALL_EVERY == 0:
-            stalled = rss_ref - rss <= _STALL_REL * rss and not converging
-            rss_ref = rss
-        if it % _STALL_FLAT_EVERY == 0:
-            stalled = stalled or (rss > flat_rss and rss_ref_flat - rss <= _STALL_FLAT_REL * rss)
-            rss_ref_flat = rss
-        if blown or stalled or it >= max_iter:
-            conv = (blown or stalled) and dec <= _STALL_TOL * max(rss, _TINY)
+        stop, conv, rss_ref, rss_ref_flat = _stop(
+            it, max_iter, lam, nu, rss, dec, converging, flat_rss, rss_ref, rss_ref_flat
+        )
+        if stop:
             break
     P[0] = bottom
     P[1] = top
@@ -907,21 +949,15 @@ def _solve_one(
             _backward(L, u, q, gn)
             gn_size = 0.0
             for a in range(q):
-                v = abs(gn[a]) / max(abs(P[sidx[a]]), 1.0)
-                if v > gn_size or v != v:
-                    gn_size = v
+                gn_size = _worst(gn_size, abs(gn[a]) / max(abs(P[sidx[a]]), 1.0))
         else:
             dec = math.inf
             gn_size = math.nan
         # Gauss-Newton converges linearly on curves with large residuals (slowly where the
         # IC50 is poorly determined): the remaining error is about step * rho / (1 - rho),
         # with rho the observed ratio of successive steps, and that is what must be small
-        ratio = gn_size / step_prev if abs(step_prev) < math.inf else 0.5
-        rho = min(max(ratio, 0.0), 0.999) if ratio == ratio else ratio
-        converging = ratio < _LINEAR_RATE_MAX  # steady linear convergence is progress, not a stall
-        small = gn_size * rho / (1.0 - rho) <= _STEP_TOL
+        conv, converging = _converged(gn_size, step_prev, dec, rss, floor)
         step_prev = gn_size
-        conv = ((dec <= _DEC_TOL * rss + floor) and (small or gn_size == 0.0)) or rss <= floor
         if conv:
             break
         # damped step (More's scaling: running maximum of diag(A))
@@ -955,30 +991,18 @@ def _solve_one(
             pred -= 2.0 * gs[a] * dP[a]
             for b in range(q):
                 pred -= A[a, b] * dP[a] * dP[b]
-        if rss_t < rss:  # accept (False for NaN)
-            rho_lm = (rss - rss_t) / pred if pred > 0.0 else 0.0
-            lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho_lm - 1.0) ** 3)
-            nu = 2.0
+        accepted = rss_t < rss  # False for NaN
+        lam, nu = _damping(accepted, rss, rss_t, pred, lam, nu)
+        if accepted:
             for j in range(p):
                 P[j] = Pt[j]
             rss = rss_t
             Ac, At = At, Ac
             gc, gt = gt, gc
-        else:
-            lam *= nu
-            nu *= 2.0
-        # stop: converged, damping blown up, stalled (no progress over a span), or out of iterations
-        blown = lam > _LAM_MAX or nu > 1e30
-        stalled = False
-        if it % _STALL_EVERY == 0:
-            stalled = rss_ref - rss <= _STALL_REL * rss and not converging
-            rss_ref = rss
-        if it % _STALL_FLAT_EVERY == 0:
-            stalled = stalled or (rss > flat_rss and rss_ref_flat - rss <= _STALL_FLAT_REL * rss)
-            rss_ref_flat = rss
-        if blown or stalled or it >= max_iter:
-            # stopped for lack of progress: converged after all if the decrement is tiny
-            conv = (blown or stalled) and dec <= _STALL_TOL * max(rss, _TINY)
+        stop, conv, rss_ref, rss_ref_flat = _stop(
+            it, max_iter, lam, nu, rss, dec, converging, flat_rss, rss_ref, rss_ref_flat
+        )
+        if stop:
             break
     # JᵀWJ over every free parameter at the final point (for the covariance)
     for j in range(p):
@@ -1008,19 +1032,23 @@ def solve_block(
     flat_rss: FloatArray,
     free: BoolArray,
     sign: int,
+    flip: bool,
     max_iter: int,
     out_P: FloatArray,
     out_rss: FloatArray,
-    out_conv: BoolArray,
+    out_status: Uint8Array,
     out_it: FloatArray,
     out_A: FloatArray,
 ) -> None:
     """Fit every row of a block; row ``i`` of the outputs belongs to row ``i`` of the inputs.
 
-    Every output row is written: a row with ``fit[i]`` False (too few points) gets NaN
-    parameters, RSS and covariance, not converged, 0 iterations.  ``out_A`` receives
-    ``(JᵀWJ)⁻¹`` over the free parameters at the optimum (NaN where ``JᵀWJ`` is
-    singular): the unscaled covariance.
+    ``out_A`` receives ``(JᵀWJ)⁻¹`` over the free parameters at the optimum (NaN where
+    ``JᵀWJ`` is singular): the unscaled covariance; ``out_status`` the flags
+    ``NOT_CONVERGED`` and ``AT_BOUND`` (a free parameter within 1e-9 relative of a bound).
+    With `flip` (a symmetric family with both plateaus and hill free) a curve is reported
+    with ``top >= bottom`` where its bounds hold ``-hill``.  Every output row is written: a
+    row with ``fit[i]`` False (too few points) gets NaN parameters, RSS and covariance,
+    status 0 and 0 iterations.
     """
     n, k = y.shape
     p = P_fixed.shape[1]
@@ -1042,7 +1070,7 @@ def solve_block(
         if not fit[i]:
             out_P[i, :] = math.nan
             out_rss[i] = math.nan
-            out_conv[i] = False
+            out_status[i] = 0
             out_it[i] = 0.0
             out_A[i, :, :] = math.nan
             continue
@@ -1094,12 +1122,46 @@ def solve_block(
                 Sbuf,
                 out_A[i],
             )
+        st = 0 if conv else _NOT_CONVERGED
+        if flip and P[1] < P[0] and -P[3] >= lo[i, 3] and -P[3] <= hi[i, 3]:
+            _canonical(P, out_A[i], fidx, mats[0])
+        for j in range(p):
+            if free[j]:
+                tol = max(abs(P[j]), 1.0) * 1e-9
+                if P[j] <= lo[i, j] + tol or P[j] >= hi[i, j] - tol:
+                    st |= _AT_BOUND
         _spd_inverse_into(out_A[i], mats[0])
         for j in range(p):
             out_P[i, j] = P[j]
         out_rss[i] = rss
-        out_conv[i] = conv
+        out_status[i] = st
         out_it[i] = it
+
+
+@_inline
+def _canonical(P: FloatArray, M: FloatArray, fidx: IntArray, T: FloatArray) -> None:
+    """Swap the plateaus and negate hill (the same symmetric curve), with ``M = JᵀWJ`` over
+    the free parameters transformed to match (a signed permutation: ``M' = T M Tᵀ``)."""
+    P[0], P[1] = P[1], P[0]
+    P[3] = -P[3]
+    q = fidx.shape[0]
+    b0 = b1 = b3 = -1
+    for a in range(q):
+        if fidx[a] == 0:
+            b0 = a
+        elif fidx[a] == 1:
+            b1 = a
+        elif fidx[a] == 3:
+            b3 = a
+    for a in range(q):
+        for b in range(q):
+            T[a, b] = M[a, b]
+    for a in range(q):
+        pa = b1 if a == b0 else (b0 if a == b1 else a)
+        for b in range(q):
+            pb = b1 if b == b0 else (b0 if b == b1 else b)
+            v = T[pa, pb]
+            M[a, b] = -v if (a == b3) != (b == b3) else v
 
 
 # ------------------------------------------------------------------ preparation and covariance
@@ -1261,12 +1323,8 @@ def finish(
     within: FloatArray,
     npts: IntArray,
     fit: BoolArray,
-    conv: BoolArray,
-    lo: FloatArray,
-    hi: FloatArray,
     free: BoolArray,
     is_log: BoolArray,
-    flip: bool,
     yrange: FloatArray,
     rss0: FloatArray,
     span: float,
@@ -1280,14 +1338,12 @@ def finish(
 ) -> None:
     """Per-curve results from the solver's, in one pass (``cov`` may be ``A`` itself).
 
-    * the symmetric family reported with ``top >= bottom`` where `flip` allows it and the
-      bounds hold ``-hill`` (``P`` and ``A`` permuted and sign-changed to match);
     * ``rss_tot`` (with the within-replicate SS), the covariance ``s² (JᵀWJ)⁻¹`` mapped
       from internal to reported parameters (``exp`` of the `is_log` ones: the delta
-      method) and zero for fixed ones, ``stderr`` (p, N) its root diagonal;
-    * ``F`` against a flat line, and ``status``: too few points, not converged, at a bound
-      (a free parameter within 1e-9 relative of it), and ``runaway``: plateaus more than
-      `span` response ranges apart (a fit whose infimum lies at infinity; not converged).
+      method) and zero for fixed ones, ``stderr`` (N, p) its root diagonal;
+    * ``F`` against a flat line; ``status`` (the solver's flags) gains ``NOT_CONVERGED``
+      for a ``runaway`` fit: plateaus more than `span` response ranges apart (its
+      least-squares infimum lies at infinity).
 
     A curve that was not fitted gets NaN everywhere and ``TOO_FEW_POINTS``.
     """
@@ -1303,36 +1359,16 @@ def finish(
     for i in range(N):
         if not fit[i]:
             cov[i, :, :] = math.nan
-            stderr[:, i] = math.nan
+            stderr[i, :] = math.nan
             rss_tot[i] = math.nan
             F[i] = math.nan
             status[i] = _TOO_FEW_POINTS
             runaway[i] = False
             continue
-        st = 0 if conv[i] else _NOT_CONVERGED
-        if flip and P[i, 1] < P[i, 0] and -P[i, 3] >= lo[i, 3] and -P[i, 3] <= hi[i, 3]:
-            P[i, 0], P[i, 1] = P[i, 1], P[i, 0]
-            P[i, 3] = -P[i, 3]
-            for a in range(q):
-                for b in range(q):
-                    T[a, b] = A[i, a, b]
-            b0, b1, b3 = pos[0], pos[1], pos[3]
-            for a in range(q):
-                pa = b1 if a == b0 else (b0 if a == b1 else a)
-                for b in range(q):
-                    pb = b1 if b == b0 else (b0 if b == b1 else b)
-                    v = T[pa, pb]
-                    A[i, a, b] = -v if (a == b3) != (b == b3) else v
-        for j in range(p):
-            if free[j]:
-                tol = max(abs(P[i, j]), 1.0) * 1e-9
-                if P[i, j] <= lo[i, j] + tol or P[i, j] >= hi[i, j] - tol:
-                    st |= _AT_BOUND
         run = (free[0] or free[1]) and abs(P[i, 1] - P[i, 0]) > span * max(yrange[i], tiny_range)
         if run:
-            st |= _NOT_CONVERGED
+            status[i] |= _NOT_CONVERGED
         runaway[i] = run
-        status[i] = st
         r = rss[i] + within[i]
         rss_tot[i] = r
         dof = npts[i] - q
@@ -1356,7 +1392,7 @@ def finish(
                 if is_log[j2]:
                     v *= dl[j2]
                 cov[i, ja, jb] = v
-            stderr[ja, i] = math.sqrt(cov[i, ja, ja])
+            stderr[i, ja] = math.sqrt(cov[i, ja, ja])
 
 
 @_jit
@@ -1391,5 +1427,5 @@ def finish_flat(
             for j in range(p):
                 if free[j]:
                     P[i, j] = math.nan
-                stderr[j, i] = math.nan
+                stderr[i, j] = math.nan
             cov[i, :, :] = math.nan
