@@ -461,6 +461,8 @@ def run_mp(
             f"({int((bad & ok).sum())} OK); {int((~finite).sum())} with NaN params "
             f"({int((~finite & ok).sum())} OK)"
         )
+        # the xarray Dataset's ic50 is the reported one (res.ic50: NaN where undetermined)
+        reported_ic50 = _magnitude(res.ic50)
         del res
 
         if workers2:
@@ -482,7 +484,7 @@ def run_mp(
                 run.xr_identical = f"failed: {type(exc).__name__}: {exc}"[:70]
             else:
                 run.seconds_xr = seconds_xr
-                run.xr_identical = _same(mp_params_from_dataset(ds), params, ok)
+                run.xr_identical = _same(mp_params_from_dataset(ds), {**params, "ic50": reported_ic50}, ok)
                 del ds
             del da
         if memory:
