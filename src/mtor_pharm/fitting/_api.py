@@ -28,6 +28,7 @@ _LOC_DECADES = 6.0  # location within 10^6 of the tested range on either side
 _HILL_MAX = 50.0
 _LOG_S_MAX = math.log(1e3)
 _BLOCK = 4096
+_MIN_PART = 512  # curves per worker thread at least (a thread costs ~0.1 ms)
 _F_ALPHA = 0.05
 _DEGENERATE_SPAN = 1e3  # plateaus further apart than this many data ranges: a degenerate fit
 _TINY_RANGE = 1e-300
@@ -313,7 +314,7 @@ def fit(
 
     prep = _Prepared(N)
     q = int(free.sum())
-    n_parts = min(workers, max(1, N // _BLOCK))
+    n_parts = min(workers, max(1, N // _MIN_PART))
     edges = [N * i // n_parts for i in range(n_parts + 1)]
     parts = [slice(a, b) for a, b in itertools.pairwise(edges)]
     design = _SharedDesign(x) if shared else None
