@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -554,3 +556,38 @@ def test_information_criteria_match_their_formulas() -> None:
     assert float(res.aic) == pytest.approx(aic, rel=1e-12)
     assert float(res.aicc) == pytest.approx(aic + 2 * k * (k + 1) / (n - k - 1), rel=1e-12)
     assert float(res.bic) == pytest.approx(n * np.log(rss / n) + k * np.log(n), rel=1e-12)
+
+
+def test_fits_when_numba_has_nowhere_to_cache_and_says_so(tmp_path: Path) -> None:
+    # read-only site-packages and no writable cache directory: numba refuses cache=True;
+    # the engine then compiles per process (slow, but correct) and warns how to fix it
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import numba
+
+    if not hasattr(numba.config, "CACHE_LOCATOR_CLASSES"):
+        pytest.skip("this numba cannot restrict its cache locators")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_LOCATOR_CLASSES": "numba.core.caching.UserProvidedCacheLocator",
+        "NUMBA_CACHE_DIR": str(blocker / "cache"),  # under a file: cannot be created
+    }
+    script = (
+        "import json, warnings, numpy as np, mtor_pharm as mp\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    r = mp.fit(mp.Q_(10 / 3.0 ** np.arange(8), 'uM'), [99, 97, 88, 67, 36, 15, 5, 3])\n"
+        "print(json.dumps({'ic50': float(r.ic50.magnitude), 'status': int(r.status),\n"
+        "                  'warnings': [(type(x.message).__name__, str(x.message)) for x in w]}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    ref = mp.fit(mp.Q_(10 / 3.0 ** np.arange(8), "uM"), [99, 97, 88, 67, 36, 15, 5, 3])
+    assert got["ic50"] == float(ref.ic50.magnitude) and got["status"] == int(ref.status)
+    assert [w for w in got["warnings"] if w[0] == "MtorPharmWarning" and "NUMBA_CACHE_DIR" in w[1]]

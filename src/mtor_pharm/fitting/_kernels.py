@@ -34,6 +34,7 @@ Internal parameters are ``(bottom, top, ln loc, hill[, ln s])``; ``lx`` is ``ln 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -41,19 +42,46 @@ import numba
 import numpy as np
 
 from .._typing import BoolArray, FloatArray, IntArray, Uint8Array
+from ..errors import MtorPharmWarning
 from ._engine import LOGISTIC, RICHARDS, WEIBULL1
 from ._result import FitStatus
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def _cache_probe() -> None:  # pragma: no cover - never called, only decorated
+    pass
+
+
+def _can_cache() -> bool:
+    """Whether numba can write its on-disk cache for this file (next to it, in the user's
+    cache directory, or in ``NUMBA_CACHE_DIR``); numba refuses ``cache=True`` otherwise."""
+    try:
+        numba.njit(cache=True)(_cache_probe)
+    except RuntimeError:
+        return False
+    return True
+
+
+_CACHE = _can_cache()
+if not _CACHE:
+    warnings.warn(
+        "numba finds no writable place for its cache (the package directory, the user's cache "
+        "directory and NUMBA_CACHE_DIR are all read-only or unset), so mtor_pharm's fitting engine "
+        "is compiled again in every new Python process (about 15 s on the first fit). Set the "
+        "environment variable NUMBA_CACHE_DIR to a writable directory to compile it once.",
+        MtorPharmWarning,
+        stacklevel=2,
+    )
+
+
 def _jit(fn: _F) -> _F:
-    return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy")(fn))
+    return cast(_F, numba.njit(cache=_CACHE, nogil=True, error_model="numpy")(fn))
 
 
 def _inline(fn: _F) -> _F:
     """A small helper compiled into its callers (no call overhead in the inner loops)."""
-    return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(fn))
+    return cast(_F, numba.njit(cache=_CACHE, nogil=True, error_model="numpy", inline="always")(fn))
 
 
 _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
