@@ -119,7 +119,7 @@ def test_result_does_not_depend_on_order_or_grouping_of_curves(seed: int, n_grou
 @settings(max_examples=200, deadline=None)
 @given(
     lx0=st.floats(-25.0, 5.0),
-    step=st.sampled_from([np.log(2.0), np.log(3.0), np.log(10.0), np.log(1000.0), 0.01]),
+    step=st.sampled_from([np.log(2.0), np.log(3.0), np.log(10.0), np.log(1000.0), 0.01, -np.log(3.0)]),
     k=st.integers(3, 14),
     a=st.floats(-50.0, 50.0),
     b=st.floats(-40.0, 15.0),
