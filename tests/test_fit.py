@@ -250,6 +250,38 @@ def test_other_families_match_tight_least_squares(model: str) -> None:
     assert float(pred) == pytest.approx(half, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("model", "fixed"), [("3pl", {}), ("4pl", {"hill": 1.2}), ("5pl", {}), ("weibull1", {"top": 100.0})]
+)
+def test_standard_errors_of_other_models_and_fixed_parameters_match_curve_fit(
+    model: str, fixed: dict[str, float]
+) -> None:
+    # the free parameters' covariance in the reported parametrisation (ic50 / xmid and s
+    # on their own scale, through the delta method); fixed parameters get 0
+    rng = np.random.default_rng(41)
+    m = mp.models.get_model(model)
+    names = list(m.param_names)
+    truth = dict(zip(names, [2.0, 100.0, 0.1, 1.2, 0.7][: len(names)], strict=True))
+    x = np.repeat(CONC, 3)
+    y = m(x, **truth) + rng.normal(0, 2, x.size)
+    res = mp.fit(x, y, conc_unit="uM", model=model, fixed=fixed or None)
+    held = {**m.default_fixed, **fixed}
+    free = [n for n in names if n not in held]
+
+    def f(x: np.ndarray, *p: float) -> np.ndarray:
+        return m(x, **(held | dict(zip(free, p, strict=True))))
+
+    p0 = [float(res.params[n]) for n in free]
+    popt, pcov = curve_fit(f, x, y, p0=p0, xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    assert np.array(p0) == pytest.approx(popt, rel=1e-6)
+    for i, n in enumerate(free):
+        assert float(res.stderr[n]) == pytest.approx(np.sqrt(pcov[i, i]), rel=1e-5), n
+    for n in held:
+        assert float(res.stderr[n]) == 0.0
+    idx = [names.index(n) for n in free]
+    assert np.asarray(res.covariance)[np.ix_(idx, idx)] == pytest.approx(pcov, rel=1e-5, abs=1e-12)
+
+
 def test_flat_curve_is_flagged_with_undetermined_ic50_and_batch_survives() -> None:
     rng = np.random.default_rng(0)
     good = logistic4(np.repeat(CONC, 3), 5.0, 100.0, 0.1, 1.0) + rng.normal(0, 3, 30)

@@ -867,13 +867,7 @@ def _solve_logistic(
         # predicted reduction of the (projected) step under the quadratic model used
         if newton:
             b00, b01, b11 = n00, n01, n11
-        pred = 0.0
-        pred -= 2.0 * s0 * dP0
-        pred -= b00 * dP0 * dP0
-        pred -= b01 * dP0 * dP1
-        pred -= 2.0 * s1 * dP1
-        pred -= b01 * dP1 * dP0
-        pred -= b11 * dP1 * dP1
+        pred = -2.0 * (s0 * dP0 + s1 * dP1) - (b00 * dP0 * dP0 + 2.0 * b01 * dP0 * dP1 + b11 * dP1 * dP1)
         accepted = rss_t < rss  # False for NaN
         lam, nu = _damping(accepted, rss, rss_t, pred, lam, nu)
         if accepted:
