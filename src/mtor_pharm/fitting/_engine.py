@@ -43,12 +43,15 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Kernel:
-    """Which compiled path fits a batch: the shape family and whether the plateaus are
-    solved by variable projection (free and unbounded) or stepped like the other parameters."""
+    """Which compiled path fits a batch: the shape family, whether the plateaus are solved
+    by variable projection (free and unbounded) or stepped like the other parameters, and
+    whether it is the hot case with its own solver (the 4PL with every parameter free and
+    unbounded plateaus)."""
 
     family: int
     symmetric: bool
     varpro: bool
+    fused: bool = False
 
 
 _FAMILY: dict[Callable[..., object], int] = {
@@ -88,7 +91,9 @@ def make_kernel(model: Model, free: BoolArray, lo: FloatArray, hi: FloatArray) -
     """Variable projection where the plateaus are free of bounds, plain LM otherwise."""
     bounded_plateau = bool(np.isfinite(lo[:, :2]).any() or np.isfinite(hi[:, :2]).any())
     varpro = not bounded_plateau and bool(free[0] or free[1]) and bool(free[2:].any())
-    return Kernel(family=_FAMILY[model._shape], symmetric=model.symmetric, varpro=varpro)
+    family = _FAMILY[model._shape]
+    fused = family == LOGISTIC and model.n_params == 4 and varpro and bool(free.all())
+    return Kernel(family=family, symmetric=model.symmetric, varpro=varpro, fused=fused)
 
 
 def solve(
@@ -118,10 +123,8 @@ def solve(
         rows = slice(chunk.start, chunk.stop)
         n = chunk.stop - chunk.start
         flat = np.full(n, np.inf) if prob.flat_rss is None else prob.flat_rss
-        _kernels.solve_block(
-            kern.family,
-            kern.symmetric,
-            kern.varpro,
+        rows_out = (out.P[rows], out.rss[rows], out.status[rows], out.iterations[rows], out.A[rows])
+        data = (
             np.ascontiguousarray(prob.fit, dtype=np.bool_),
             c(prob.lx),
             c(prob.y),
@@ -132,15 +135,12 @@ def solve(
             c(prob.lo),
             c(prob.hi),
             c(flat),
-            free_c,
-            chunk.sign,
-            flip,
-            max_iter,
-            out.P[rows],
-            out.rss[rows],
-            out.status[rows],
-            out.iterations[rows],
-            out.A[rows],
         )
+        if kern.fused:
+            _kernels.solve_block_logistic(*data, chunk.sign, flip, max_iter, *rows_out)
+        else:
+            _kernels.solve_block(
+                kern.family, kern.symmetric, kern.varpro, *data, free_c, chunk.sign, flip, max_iter, *rows_out
+            )
         if out.progress is not None:
             out.progress(n)

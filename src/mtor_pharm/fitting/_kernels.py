@@ -1039,6 +1039,55 @@ def _solve_one(
     return rss, conv, it
 
 
+@_inline
+def _skip_row(
+    i: int, out_P: FloatArray, out_rss: FloatArray, out_status: Uint8Array, out_it: FloatArray, out_A: FloatArray
+) -> None:
+    """The outputs of a curve that is not fitted (too few points)."""
+    out_P[i, :] = math.nan
+    out_rss[i] = math.nan
+    out_status[i] = 0
+    out_it[i] = 0.0
+    out_A[i, :, :] = math.nan
+
+
+@_inline
+def _store_row(
+    i: int,
+    P: FloatArray,
+    rss: float,
+    conv: bool,
+    it: int,
+    lo: FloatArray,
+    hi: FloatArray,
+    free: BoolArray,
+    fidx: IntArray,
+    flip: bool,
+    T: FloatArray,
+    out_P: FloatArray,
+    out_rss: FloatArray,
+    out_status: Uint8Array,
+    out_it: FloatArray,
+    out_A: FloatArray,
+) -> None:
+    """A fitted curve's outputs: the canonical form, its flags, and ``(JᵀWJ)⁻¹`` from the
+    ``JᵀWJ`` the solver left in ``out_A[i]`` (see :func:`solve_block`)."""
+    st = 0 if conv else _NOT_CONVERGED
+    if flip and P[1] < P[0] and -P[3] >= lo[3] and -P[3] <= hi[3]:
+        _canonical(P, out_A[i], fidx, T)
+    for j in range(P.shape[0]):
+        if free[j]:
+            tol = max(abs(P[j]), 1.0) * 1e-9
+            if P[j] <= lo[j] + tol or P[j] >= hi[j] - tol:
+                st |= _AT_BOUND
+    _spd_inverse_into(out_A[i], T)
+    for j in range(P.shape[0]):
+        out_P[i, j] = P[j]
+    out_rss[i] = rss
+    out_status[i] = st
+    out_it[i] = it
+
+
 @_jit
 def solve_block(
     family: int,
@@ -1072,7 +1121,8 @@ def solve_block(
     With `flip` (a symmetric family with both plateaus and hill free) a curve is reported
     with ``top >= bottom`` where its bounds hold ``-hill``.  Every output row is written: a
     row with ``fit[i]`` False (too few points) gets NaN parameters, RSS and covariance,
-    status 0 and 0 iterations.
+    status 0 and 0 iterations.  The hot case has its own entry point,
+    :func:`solve_block_logistic` (compiled only when used).
     """
     n, k = y.shape
     p = P_fixed.shape[1]
@@ -1085,81 +1135,99 @@ def solve_block(
     mats = np.zeros((7, 5, 5))
     vec = np.zeros((11, 5))
     Sbuf = np.empty(k)
-    fused = family == LOGISTIC and p == 4 and varpro and free[0] and free[1] and free[2] and free[3]
-    E = np.empty((GRID_HILL.shape[0], k))
-    grid_t = GRID_T
-    grid_hill = GRID_HILL
     P = np.empty(p)
     for i in range(n):
         if not fit[i]:
-            out_P[i, :] = math.nan
-            out_rss[i] = math.nan
-            out_status[i] = 0
-            out_it[i] = 0.0
-            out_A[i, :, :] = math.nan
+            _skip_row(i, out_P, out_rss, out_status, out_it, out_A)
             continue
         for j in range(p):
             P[j] = P_fixed[i, j]
-        if fused:
-            rss, conv, it = _solve_logistic(
-                P,
-                lx[i],
-                y[i],
-                w[i],
-                lx_lo[i],
-                lx_hi[i],
-                lo[i],
-                hi[i],
-                flat_rss[i],
-                sign,
-                max_iter,
-                grid_t,
-                grid_hill,
-                E,
-                Sbuf,
-                out_A[i],
-            )
-        else:
-            rss, conv, it = _solve_one(
-                family,
-                symmetric,
-                varpro,
-                P,
-                lx[i],
-                y[i],
-                w[i],
-                lx_lo[i],
-                lx_hi[i],
-                lo[i],
-                hi[i],
-                flat_rss[i],
-                free,
-                fidx,
-                sidx,
-                sign,
-                max_iter,
-                grid_t,
-                grid_hill,
-                work,
-                mats,
-                vec,
-                Sbuf,
-                out_A[i],
-            )
-        st = 0 if conv else _NOT_CONVERGED
-        if flip and P[1] < P[0] and -P[3] >= lo[i, 3] and -P[3] <= hi[i, 3]:
-            _canonical(P, out_A[i], fidx, mats[0])
-        for j in range(p):
-            if free[j]:
-                tol = max(abs(P[j]), 1.0) * 1e-9
-                if P[j] <= lo[i, j] + tol or P[j] >= hi[i, j] - tol:
-                    st |= _AT_BOUND
-        _spd_inverse_into(out_A[i], mats[0])
-        for j in range(p):
-            out_P[i, j] = P[j]
-        out_rss[i] = rss
-        out_status[i] = st
-        out_it[i] = it
+        rss, conv, it = _solve_one(
+            family,
+            symmetric,
+            varpro,
+            P,
+            lx[i],
+            y[i],
+            w[i],
+            lx_lo[i],
+            lx_hi[i],
+            lo[i],
+            hi[i],
+            flat_rss[i],
+            free,
+            fidx,
+            sidx,
+            sign,
+            max_iter,
+            GRID_T,
+            GRID_HILL,
+            work,
+            mats,
+            vec,
+            Sbuf,
+            out_A[i],
+        )
+        _store_row(
+            i, P, rss, conv, it, lo[i], hi[i], free, fidx, flip, mats[0], out_P, out_rss, out_status, out_it, out_A
+        )
+
+
+@_jit
+def solve_block_logistic(
+    fit: BoolArray,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: FloatArray,
+    lx_hi: FloatArray,
+    P_fixed: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    flat_rss: FloatArray,
+    sign: int,
+    flip: bool,
+    max_iter: int,
+    out_P: FloatArray,
+    out_rss: FloatArray,
+    out_status: Uint8Array,
+    out_it: FloatArray,
+    out_A: FloatArray,
+) -> None:
+    """:func:`solve_block` for the hot case (:func:`_solve_logistic`: the logistic with
+    both plateaus free and unbounded, location and hill free)."""
+    n, k = y.shape
+    free = np.ones(4, dtype=np.bool_)
+    fidx = np.arange(4)
+    T = np.empty((4, 4))
+    Sbuf = np.empty(k)
+    E = np.empty((GRID_HILL.shape[0], k))
+    P = np.empty(4)
+    for i in range(n):
+        if not fit[i]:
+            _skip_row(i, out_P, out_rss, out_status, out_it, out_A)
+            continue
+        for j in range(4):
+            P[j] = P_fixed[i, j]
+        rss, conv, it = _solve_logistic(
+            P,
+            lx[i],
+            y[i],
+            w[i],
+            lx_lo[i],
+            lx_hi[i],
+            lo[i],
+            hi[i],
+            flat_rss[i],
+            sign,
+            max_iter,
+            GRID_T,
+            GRID_HILL,
+            E,
+            Sbuf,
+            out_A[i],
+        )
+        _store_row(i, P, rss, conv, it, lo[i], hi[i], free, fidx, flip, T, out_P, out_rss, out_status, out_it, out_A)
 
 
 @_inline
