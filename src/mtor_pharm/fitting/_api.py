@@ -194,7 +194,7 @@ def fit(
     with closed-form plateaus, run per curve (a curve's result does not depend on the
     rest of the batch); replicate points at the same concentration are pooled exactly
     (same optimum, RSS and covariance as the unpooled problem).  The first call after
-    installation compiles it (about 25 s, once; cached on disk).  Standard errors use the Gauss–Newton
+    installation compiles it (about 20 s, once; cached on disk).  Standard errors use the Gauss–Newton
     covariance ``s² (JᵀWJ)⁻¹`` with ``s² = RSS/dof``.
 
     Examples

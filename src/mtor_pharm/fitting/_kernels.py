@@ -68,7 +68,7 @@ if not _CACHE:
     warnings.warn(
         "numba finds no writable place for its cache (the package directory, the user's cache "
         "directory and NUMBA_CACHE_DIR are all read-only or unset), so mtor_pharm's fitting engine "
-        "is compiled again in every new Python process (about 25 s on the first fit). Set the "
+        "is compiled again in every new Python process (about 20 s on the first fit). Set the "
         "environment variable NUMBA_CACHE_DIR to a writable directory to compile it once.",
         MtorPharmWarning,
         stacklevel=2,
