@@ -397,20 +397,25 @@ def test_nan_point_equals_removed_point(seed: int, drop: int) -> None:
     assert int(a.n) == int(b.n) == 29
 
 
-def test_workers_give_identical_results() -> None:
+@pytest.mark.parametrize("model", ["4pl", "5pl", "3pl"])
+def test_workers_give_identical_results(model: str) -> None:
     from mtor_pharm.fitting import _api
 
     rng = np.random.default_rng(15)
-    n = 2 * _api._BLOCK + 100  # enough curves for two threads to get work
+    n = 2 * _api._BLOCK + 100  # two threads, each with more than one block
     ys = np.stack([_simulate(rng)[1] for _ in range(n)])
+    ys[7, :28] = np.nan  # a curve with too few points, in the first part
     x = np.repeat(CONC, 3)
-    a = mp.fit(x, ys, conc_unit="uM")
-    b = mp.fit(x, ys, conc_unit="uM", workers=2)
-    # every curve runs the same compiled code whichever thread fits it: bitwise equal
-    for k in ("bottom", "top", "ic50", "hill"):
+    a = mp.fit(x, ys, conc_unit="uM", model=model)
+    b = mp.fit(x, ys, conc_unit="uM", model=model, workers=2)
+    # every curve runs the same compiled code whichever thread fits (and finishes) it,
+    # including the 5PL's two starts: bitwise equal
+    for k in a.param_names:
         np.testing.assert_array_equal(a.params[k], b.params[k])
         np.testing.assert_array_equal(a.stderr[k], b.stderr[k])
-    np.testing.assert_array_equal(a.status, b.status)
+    for k in ("status", "rss", "response_pvalue", "iterations", "covariance"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    assert int(a.status[7]) == mp.FitStatus.TOO_FEW_POINTS
 
 
 # ------------------------------------------------------------------ bad input
