@@ -12,7 +12,7 @@ from scipy import stats
 
 from .._typing import FloatArray, IntArray
 from ..fitting import FitResult
-from ..fitting._result import information_criterion
+from ..fitting._result import InformationCriteria
 from ..models import get_model
 from ._common import as_fit_result, check_same_data, curve_data, readonly
 from ._shared import SharedFit
@@ -53,7 +53,7 @@ class FTest:
             object.__setattr__(self, name, readonly(getattr(self, name)))
 
 
-class _DatasetFit:
+class _DatasetFit(InformationCriteria):
     """The per-curve summary of an ``mp.fit`` Dataset, with the attributes the tests here read."""
 
     def __init__(self, ds: Any, name: str) -> None:
@@ -75,21 +75,6 @@ class _DatasetFit:
         self.conc_unit = str(ds.attrs.get("conc_unit"))
         self.conc_min = self.conc_max = np.full(self.shape, np.nan)
         self.n_free = len(self.param_names) - len(self.fixed)
-
-    @property
-    def aic(self) -> FloatArray:
-        """``n ln(RSS/n) + 2(n_free + 1)``, as :attr:`FitResult.aic`."""
-        return information_criterion("aic", self.rss, self.n, self.n_free)
-
-    @property
-    def aicc(self) -> FloatArray:
-        """Small-sample corrected AIC."""
-        return information_criterion("aicc", self.rss, self.n, self.n_free)
-
-    @property
-    def bic(self) -> FloatArray:
-        """Bayesian information criterion."""
-        return information_criterion("bic", self.rss, self.n, self.n_free)
 
 
 def _is_dataset(obj: Any) -> bool:

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, fit
-from ..fitting._result import information_criterion
+from ..fitting._result import InformationCriteria
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from ._common import (
@@ -43,7 +43,7 @@ _LAM_MAX = 1e16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class SharedFit:
+class SharedFit(InformationCriteria):
     """A global fit: ``k`` curves fitted jointly, some parameters shared.
 
     Every array carries the batch shape ``(...)`` of independent global fits,
@@ -139,21 +139,6 @@ class SharedFit:
         with np.errstate(divide="ignore", invalid="ignore"):
             out: FloatArray = np.sqrt(self.rss / np.where(self.dof > 0, self.dof, np.nan))
         return out
-
-    @property
-    def aic(self) -> FloatArray:
-        """``n ln(RSS/n) + 2(n_free + 1)``, as :attr:`FitResult.aic`."""
-        return information_criterion("aic", self.rss, self.n, self.n_free)
-
-    @property
-    def aicc(self) -> FloatArray:
-        """Small-sample corrected AIC."""
-        return information_criterion("aicc", self.rss, self.n, self.n_free)
-
-    @property
-    def bic(self) -> FloatArray:
-        """Bayesian information criterion."""
-        return information_criterion("bic", self.rss, self.n, self.n_free)
 
     def index(self, label: Any) -> int:
         """Position of a curve label on the curve axis.

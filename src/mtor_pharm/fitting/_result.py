@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -84,6 +84,40 @@ def information_criterion(kind: str, rss: ArrayLike, n: ArrayLike, n_free: int) 
     return out
 
 
+class _Sized(Protocol):
+    """What the information criteria need of a result."""
+
+    @property
+    def rss(self) -> FloatArray: ...
+    @property
+    def n(self) -> IntArray: ...
+    @property
+    def n_free(self) -> int: ...
+
+
+class InformationCriteria:
+    """``aic``, ``aicc`` and ``bic`` of a least-squares result from its ``rss``, ``n`` and
+    ``n_free`` (for :class:`FitResult`, the shared fits and the fits read back from a
+    Dataset alike)."""
+
+    __slots__ = ()
+
+    @property
+    def aic(self: _Sized) -> FloatArray:
+        """Akaike information criterion, ``n ln(RSS/n) + 2(p + 1)`` (Gaussian likelihood, σ counted)."""
+        return information_criterion("aic", self.rss, self.n, self.n_free)
+
+    @property
+    def aicc(self: _Sized) -> FloatArray:
+        """Small-sample corrected AIC."""
+        return information_criterion("aicc", self.rss, self.n, self.n_free)
+
+    @property
+    def bic(self: _Sized) -> FloatArray:
+        """Bayesian information criterion."""
+        return information_criterion("bic", self.rss, self.n, self.n_free)
+
+
 class ConfidenceInterval(NamedTuple):
     """A (low, high) pair, Quantities for concentrations, arrays otherwise."""
 
@@ -102,7 +136,7 @@ def _readonly(a: ArrayLike) -> NDArray[Any]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class FitResult:
+class FitResult(InformationCriteria):
     """The fit of one curve (batch shape ``()``) or of a batch of curves.
 
     Attributes
@@ -192,21 +226,6 @@ class FitResult:
     def n_free(self) -> int:
         """Number of free (fitted) parameters."""
         return len(self.param_names) - len(self.fixed)
-
-    @property
-    def aic(self) -> FloatArray:
-        """Akaike information criterion, ``n ln(RSS/n) + 2(p + 1)`` (Gaussian likelihood, σ counted)."""
-        return information_criterion("aic", self.rss, self.n, self.n_free)
-
-    @property
-    def aicc(self) -> FloatArray:
-        """Small-sample corrected AIC."""
-        return information_criterion("aicc", self.rss, self.n, self.n_free)
-
-    @property
-    def bic(self) -> FloatArray:
-        """Bayesian information criterion."""
-        return information_criterion("bic", self.rss, self.n, self.n_free)
 
     @property
     def sigma(self) -> FloatArray:
