@@ -269,6 +269,43 @@ def _gram(J: FloatArray, r: FloatArray, w: FloatArray, fidx: IntArray, M: FloatA
 
 # ------------------------------------------------------------------ start values
 @_inline
+def _moments(w: FloatArray, y: FloatArray) -> tuple[float, float, float]:
+    """``(Σw, Σwy, Σwy²)`` of one curve."""
+    sw = sy = syy = 0.0
+    for t in range(w.shape[0]):
+        sw += w[t]
+        sy += w[t] * y[t]
+        syy += w[t] * y[t] * y[t]
+    return sw, sy, syy
+
+
+@_inline
+def _logistic_cell(E: FloatArray, c: float, w: FloatArray, y: FloatArray, S: FloatArray) -> tuple[float, float, float]:
+    """``S = 1 / (1 + E c)`` into `S`, and ``(ΣwS, ΣwS², ΣwSy)``: the logistic at one grid
+    cell from the factorised exponentials (``E`` of the cell's hill, ``c`` of its location)."""
+    sS = sSS = sSy = 0.0
+    for t in range(w.shape[0]):
+        St = 1.0 / (1.0 + E[t] * c)
+        S[t] = St
+        wS = w[t] * St
+        sS += wS
+        sSS += wS * St
+        sSy += wS * y[t]
+    return sS, sSS, sSy
+
+
+@_inline
+def _linear_plateaus(sw: float, sy: float, sS: float, sSS: float, sSy: float) -> tuple[float, float]:
+    """``(bottom, top - bottom)``: least squares of ``y ≈ bottom + amp S`` from the sums (a
+    flat line where ``S`` hardly varies)."""
+    det = sw * sSS - sS * sS
+    if abs(det) > 1e-12 * sw * sSS:
+        amp = (sw * sSy - sS * sy) / det
+        return (sy - amp * sS) / sw, amp
+    return sy / max(sw, _TINY), 0.0
+
+
+@_inline
 def _grid_hill(hill_free: bool, sign: int, hill0: float, grid_hill: FloatArray, ih: int) -> float:
     """Hill of grid column ``ih``: the fixed value, one sign of the grid, or both signs."""
     if not hill_free:
@@ -313,11 +350,7 @@ def _grid_start(
     else:
         n_hill = 2 * nh
     unbounded = lo[0] == -math.inf and lo[1] == -math.inf and hi[0] == math.inf and hi[1] == math.inf
-    sw = sy = syy = 0.0
-    for t in range(k):
-        sw += w[t]
-        sy += w[t] * y[t]
-        syy += w[t] * y[t] * y[t]
+    sw, sy, syy = _moments(w, y)
     c = 1.0
     mid = 0.5 * (lx_lo + lx_hi)
     if family == LOGISTIC:
@@ -341,16 +374,10 @@ def _grid_start(
                 # e^(hill (lx - loc)) = e^(hill (lx - mid)) e^(-hill (loc - mid)): one exp per cell
                 c = math.exp(-hill * (loc - mid))
             if free[0] and free[1]:
-                sS = sSS = sSy = 0.0
                 if fast:
-                    for t in range(k):
-                        St = 1.0 / (1.0 + E[ih, t] * c)
-                        S[t] = St
-                        wS = w[t] * St
-                        sS += wS
-                        sSS += wS * St
-                        sSy += wS * y[t]
+                    sS, sSS, sSy = _logistic_cell(E[ih], c, w, y, S)
                 else:
+                    sS = sSS = sSy = 0.0
                     for t in range(k):
                         St = _shape(family, hill * (lx[t] - loc), s)[0]
                         S[t] = St
@@ -358,13 +385,7 @@ def _grid_start(
                         sS += wS
                         sSS += wS * St
                         sSy += wS * y[t]
-                det = sw * sSS - sS * sS
-                if abs(det) > 1e-12 * sw * sSS:
-                    amp = (sw * sSy - sS * sy) / det
-                    bottom = (sy - amp * sS) / sw
-                else:
-                    amp = 0.0
-                    bottom = sy / max(sw, _TINY)
+                bottom, amp = _linear_plateaus(sw, sy, sS, sSS, sSy)
                 top = bottom + amp
                 if unbounded:  # RSS at the linear least-squares solution, without the residuals
                     rss = syy - bottom * sy - amp * sSy
@@ -711,22 +732,18 @@ def _grid_logistic(
     grid_t: FloatArray,
     grid_hill: FloatArray,
     E: FloatArray,
+    S: FloatArray,
     geo: bool,
     mid: int,
     step: float,
 ) -> tuple[float, float]:
     """:func:`_grid_start` for the hot case: the ``(ln loc, hill)`` of the best cell, with
     the plateaus in closed form and the RSS from the normal equations (no residual pass)."""
-    k = lx.shape[0]
     nh = grid_hill.shape[0]
-    sw = sy = syy = 0.0
-    for t in range(k):
-        sw += w[t]
-        sy += w[t] * y[t]
-        syy += w[t] * y[t] * y[t]
+    sw, sy, syy = _moments(w, y)
     centre = 0.5 * (lx_lo + lx_hi)
     for ih in range(nh):
-        hill = _clip(sign * grid_hill[ih] if sign != 0 else grid_hill[ih], lo[3], hi[3])
+        hill = _clip(_grid_hill(True, sign, 0.0, grid_hill, ih), lo[3], hi[3])
         _exp_series(hill, centre, lx, geo, mid, step, E[ih])
     best = math.inf
     bl = bh = math.nan
@@ -734,22 +751,10 @@ def _grid_logistic(
     for il in range(grid_t.shape[0]):
         loc = _clip(lx_lo + grid_t[il] * (lx_hi - lx_lo), lo[2], hi[2])
         for ih in range(nh):
-            hill = _clip(sign * grid_hill[ih] if sign != 0 else grid_hill[ih], lo[3], hi[3])
+            hill = _clip(_grid_hill(True, sign, 0.0, grid_hill, ih), lo[3], hi[3])
             c = math.exp(-hill * (loc - centre))  # e^(hill (lx - loc)) = E e^(-hill (loc - centre))
-            sS = sSS = sSy = 0.0
-            for t in range(k):
-                St = 1.0 / (1.0 + E[ih, t] * c)
-                wS = w[t] * St
-                sS += wS
-                sSS += wS * St
-                sSy += wS * y[t]
-            det = sw * sSS - sS * sS
-            if abs(det) > 1e-12 * sw * sSS:
-                amp = (sw * sSy - sS * sy) / det
-                bottom = (sy - amp * sS) / sw
-            else:
-                amp = 0.0
-                bottom = sy / max(sw, _TINY)
+            sS, sSS, sSy = _logistic_cell(E[ih], c, w, y, S)
+            bottom, amp = _linear_plateaus(sw, sy, sS, sSS, sSy)
             rss = syy - bottom * sy - amp * sSy
             if not rss < math.inf:
                 rss = math.inf
@@ -786,16 +791,13 @@ def _solve_logistic(
     Newton matrix is positive definite; else the Gauss–Newton step)."""
     lo2, hi2, lo3, hi3 = lo[2], hi[2], lo[3], hi[3]
     geo, mid, step = _geometric(lx, w)
-    loc, hill = _grid_logistic(lx, y, w, lx_lo, lx_hi, lo, hi, sign, grid_t, grid_hill, E, geo, mid, step)
+    loc, hill = _grid_logistic(lx, y, w, lx_lo, lx_hi, lo, hi, sign, grid_t, grid_hill, E, Sv, geo, mid, step)
     loc = _clip(loc, lo2, hi2)
     hill = _clip(hill, lo3, hi3)
     rss, bottom, top, a00, a01, a11, g0, g1, h00, h01, h11 = _eval_logistic(loc, hill, lx, y, w, Sv, geo, mid, step)
     if not rss < math.inf:
         rss = math.inf
-    yy = 0.0
-    for t in range(lx.shape[0]):
-        yy += w[t] * y[t] * y[t]
-    floor = _ZERO_RSS * yy + _TINY
+    floor = _ZERO_RSS * _moments(w, y)[2] + _TINY
     lam = _LAM0
     nu = 2.0
     D0 = D1 = 0.0
@@ -936,10 +938,7 @@ def _solve_one(
     rss = _eval_generic(family, varpro, P, lx, y, w, free, fidx, nl, J, r, M, gM, Ac, gc)
     if not rss < math.inf:
         rss = math.inf
-    yy = 0.0
-    for t in range(k):
-        yy += w[t] * y[t] * y[t]
-    floor = _ZERO_RSS * yy + _TINY
+    floor = _ZERO_RSS * _moments(w, y)[2] + _TINY
     lam = _LAM0
     nu = 2.0
     for a in range(q):
