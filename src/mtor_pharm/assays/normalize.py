@@ -404,14 +404,8 @@ def phospho_ratio(
     >>> mp.assays.phospho_ratio([1200, 600], [2100, 2000], background=100).round(2).tolist()
     [0.55, 0.26]
     """
-    p = _band(phospho, background, "phospho", "background")
-    t = _band(total, background if total_background is None else total_background, "total",
-              "background" if total_background is None else "total_background")
-    _positive_denominator(t, "total", "the total band")
-    if not (is_dataarray(p) or is_dataarray(t)):
-        check_broadcast(phospho=p, total=t)
-        return np.asarray(p / t, dtype=np.float64)
-    return p / t
+    return _band_ratio(phospho, total, background, total_background, ("phospho", "total", "total_background"),
+                       "the total band")
 
 
 @overload
@@ -455,14 +449,23 @@ def loading_normalize(
     >>> mp.assays.loading_normalize([900, 450], [3000, 3000]).round(2).tolist()
     [0.3, 0.15]
     """
-    s = _band(signal, background, "signal", "background")
-    ld = _band(loading, background if loading_background is None else loading_background, "loading",
-               "background" if loading_background is None else "loading_background")
-    _positive_denominator(ld, "loading", "the loading control")
-    if not (is_dataarray(s) or is_dataarray(ld)):
-        check_broadcast(signal=s, loading=ld)
-        return np.asarray(s / ld, dtype=np.float64)
-    return s / ld
+    return _band_ratio(signal, loading, background, loading_background,
+                       ("signal", "loading", "loading_background"), "the loading control")
+
+
+def _band_ratio(num: Any, den: Any, background: Any, den_background: Any, names: tuple[str, str, str],
+                what: str) -> Any:
+    """``(num − background) / (den − den_background)`` (the latter defaulting to `background`);
+    `names` are the caller's names of `num`, `den` and `den_background`, for the errors."""
+    num_name, den_name, den_bg_name = names
+    n = _band(num, background, num_name, "background")
+    own = den_background is not None
+    d = _band(den, den_background if own else background, den_name, den_bg_name if own else "background")
+    _positive_denominator(d, den_name, what)
+    if not (is_dataarray(n) or is_dataarray(d)):
+        check_broadcast(**{num_name: n, den_name: d})
+        return np.asarray(n / d, dtype=np.float64)
+    return n / d
 
 
 def _ratio(values: Any, reference: Any, *, dim: Hashable | None, values_stderr: Any) -> Normalized[Any]:
