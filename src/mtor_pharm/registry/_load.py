@@ -249,12 +249,7 @@ def _fact_str(t: _Table, key: str, *, pattern: re.Pattern[str] | None = None,
     if value is not None and check is not None and not check(value):
         sub.fail("value", rule, value)
         value = None
-    sources = sub.sources("sources")
-    computed = sub.flag("computed")
-    note = sub.text("note") or ""
-    if value is None or not sub.ok:
-        return None
-    return Fact(value=value, sources=sources, computed=computed, note=note)
+    return _fact(sub, value)
 
 
 def _fact_cid(t: _Table, key: str) -> Fact[int] | None:
@@ -262,13 +257,7 @@ def _fact_cid(t: _Table, key: str) -> Fact[int] | None:
     if sub is None:
         return None
     sub.check_keys(_FACT_KEYS)
-    value = sub.integer("value", required=True)
-    sources = sub.sources("sources")
-    computed = sub.flag("computed")
-    note = sub.text("note") or ""
-    if value is None or not sub.ok:
-        return None
-    return Fact(value=value, sources=sources, computed=computed, note=note)
+    return _fact(sub, sub.integer("value", required=True))
 
 
 def _fact_mw(t: _Table, key: str) -> Fact[float] | None:
@@ -278,13 +267,8 @@ def _fact_mw(t: _Table, key: str) -> Fact[float] | None:
     sub.check_keys((*_FACT_KEYS, "unit"))
     value = sub.number("value", required=True)
     unit = sub.unit("unit", _MOLAR_MASS, "a molar mass such as 'g/mol'")
-    sources = sub.sources("sources")
-    computed = sub.flag("computed")
-    note = sub.text("note") or ""
-    if value is None or unit is None or not sub.ok:
-        return None
-    grams_per_mol = float(units.Q_(value, unit).to("g/mol").magnitude)
-    return Fact(value=grams_per_mol, sources=sources, computed=computed, note=note)
+    grams_per_mol = None if value is None or unit is None else float(units.Q_(value, unit).to("g/mol").magnitude)
+    return _fact(sub, grams_per_mol)
 
 
 def _fact_status(t: _Table, key: str) -> Fact[Any] | None:
@@ -292,12 +276,18 @@ def _fact_status(t: _Table, key: str) -> Fact[Any] | None:
     if sub is None:
         return None
     sub.check_keys(_FACT_KEYS)
-    value = sub.choice("value", APPROVAL_STATUSES, required=True)
+    return _fact(sub, sub.choice("value", APPROVAL_STATUSES, required=True))
+
+
+def _fact(sub: _Table, value: _T | None) -> Fact[_T] | None:
+    """The fact of table `sub` with its checked `value` (None: invalid), reading the
+    fields every fact has (sources, computed, note); None if anything in it failed."""
     sources = sub.sources("sources")
+    computed = sub.flag("computed")
     note = sub.text("note") or ""
     if value is None or not sub.ok:
         return None
-    return Fact(value=value, sources=sources, note=note)
+    return Fact(value=value, sources=sources, computed=computed, note=note)
 
 
 _COMPOUND_KEYS = (
