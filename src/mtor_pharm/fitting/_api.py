@@ -343,23 +343,12 @@ def fit(
         """Prepare, fit and finish rows `rows` (on its own thread with `workers` > 1)."""
         if rows.stop == rows.start:
             return
-        for sign, out in zip(signs, outs, strict=True):
-            chunks = _chunks(
-                m,
-                x if shared else x2,
-                y2,
-                w2,
-                design,
-                f_half,
-                free,
-                fixed_arr,
-                bounds_int,
-                prep,
-                rows.start,
-                rows.stop,
-                sign,
-            )
-            _engine.solve(m, chunks, free, out, kernel=kernel, max_iter=max_iter)
+        chunks = _chunks(
+            m, x if shared else x2, y2, w2, design, f_half, free, fixed_arr, bounds_int, prep, rows.start, rows.stop
+        )
+        for chunk in chunks:  # pooled once, fitted from each start
+            for sign, out in zip(signs, outs, strict=True):
+                _engine.solve(m, (chunk,), free, out, kernel=kernel, sign=sign, max_iter=max_iter)
         out = outs[0]
         for other in outs[1:]:
             better = other.rss[rows] < np.where(np.isnan(out.rss[rows]), np.inf, out.rss[rows])
@@ -514,7 +503,6 @@ def _chunks(
     prep: _Prepared,
     start: int,
     stop: int,
-    sign: int = 0,
 ) -> Iterator[_engine.Chunk]:
     """Pool, mask and bound rows ``start:stop`` block by block, recording per-curve facts in `prep`."""
     q = int(free.sum())
@@ -565,7 +553,6 @@ def _chunks(
                 hi=hi,
                 flat_rss=flat_rss,
             ),
-            sign=sign,
         )
 
 

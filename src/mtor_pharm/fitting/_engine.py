@@ -38,7 +38,7 @@ class Problem:
     hi: FloatArray  # (n, p) internal upper bounds
     # (n,) a (pooled) RSS above which the curve is clearly flat (F test p > 0.5 against a
     # flat line); such a curve that stops making progress is not iterated further
-    flat_rss: FloatArray | None = None
+    flat_rss: FloatArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +64,11 @@ _FAMILY: dict[Callable[..., object], int] = {
 
 @dataclass(slots=True)
 class Chunk:
-    """A prepared piece of the batch: its rows ``start:stop`` of the batch, its problem,
-    and the sign of hill its start is restricted to (0: any)."""
+    """A prepared piece of the batch: its rows ``start:stop`` of the batch and its problem."""
 
     start: int
     stop: int
     prob: Problem
-    sign: int = 0
 
 
 class Outputs:
@@ -102,16 +100,17 @@ def solve(
     free: BoolArray,
     out: Outputs,
     *,
-    kernel: Kernel | None = None,
+    kernel: Kernel,
+    sign: int = 0,
     max_iter: int = 200,
 ) -> None:
     """Fit every curve of every chunk with the compiled solver; results go into `out`.
 
-    A symmetric family with both plateaus and hill free is reported with ``top >= bottom``
-    where the bounds allow it (the same curve, hill negated)."""
+    `sign` restricts the start grid to one sign of hill (0: any).  A symmetric family
+    with both plateaus and hill free is reported with ``top >= bottom`` where the bounds
+    allow it (the same curve, hill negated)."""
     from . import _kernels  # compiled on first use (and cached on disk): keeps the import light
 
-    kern = kernel or make_kernel(model, free, np.full((1, 2), -np.inf), np.full((1, 2), np.inf))
     free_c = np.ascontiguousarray(free, dtype=np.bool_)
     flip = bool(model.symmetric and free[0] and free[1] and free[3])
 
@@ -122,7 +121,6 @@ def solve(
         prob = chunk.prob
         rows = slice(chunk.start, chunk.stop)
         n = chunk.stop - chunk.start
-        flat = np.full(n, np.inf) if prob.flat_rss is None else prob.flat_rss
         rows_out = (out.P[rows], out.rss[rows], out.status[rows], out.iterations[rows], out.A[rows])
         data = (
             np.ascontiguousarray(prob.fit, dtype=np.bool_),
@@ -134,13 +132,13 @@ def solve(
             c(prob.P_fixed),
             c(prob.lo),
             c(prob.hi),
-            c(flat),
+            c(prob.flat_rss),
         )
-        if kern.fused:
-            _kernels.solve_block_logistic(*data, chunk.sign, flip, max_iter, *rows_out)
+        if kernel.fused:
+            _kernels.solve_block_logistic(*data, sign, flip, max_iter, *rows_out)
         else:
             _kernels.solve_block(
-                kern.family, kern.symmetric, kern.varpro, *data, free_c, chunk.sign, flip, max_iter, *rows_out
+                kernel.family, kernel.symmetric, kernel.varpro, *data, free_c, sign, flip, max_iter, *rows_out
             )
         if out.progress is not None:
             out.progress(n)
