@@ -1,7 +1,8 @@
 """The batched least-squares engine (internal): blocks of curves in, per-curve results out.
 
-``_api`` prepares the batch in blocks (:class:`Chunk`: pooled replicates, masks, bounds,
-start restrictions); :func:`solve` hands each block to the compiled per-curve solver in
+``_api`` prepares the batch in blocks (:class:`Chunk`: pooled replicates, masks, bounds);
+:func:`solve` hands each block (with the sign of hill its start grid is restricted to, for
+the asymmetric families' two starts) to the compiled per-curve solver in
 :mod:`._kernels` (Levenberg–Marquardt with variable projection, grid starts, active-set
 bounds; see there), which writes its results straight into the block's rows of
 :class:`Outputs` (no temporaries, no scatter).  The compiled solver releases the GIL, so
