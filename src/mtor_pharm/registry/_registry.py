@@ -6,7 +6,8 @@ import difflib
 import functools
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .. import units
@@ -20,6 +21,8 @@ from ._model import (
     Generation,
     Inhibitor,
     Mechanism,
+    Reference,
+    ReviewRow,
     _normalize,
 )
 
@@ -58,13 +61,41 @@ class Registry:
     True
     """
 
-    __slots__ = ("_compounds", "_index", "_trials")
+    __slots__ = ("_compounds", "_index", "_references", "_review", "_trials")
 
     def __init__(
-        self, compounds: Iterable[Inhibitor] = (), *, trials: Iterable[ClinicalTrial] = ()
+        self,
+        compounds: Iterable[Inhibitor] = (),
+        *,
+        trials: Iterable[ClinicalTrial] = (),
+        references: Mapping[str, Reference] | None = None,
+        review: Iterable[ReviewRow] = (),
     ) -> None:
+        for arg, value in (("compounds", compounds), ("trials", trials)):
+            if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+                raise TypeError(
+                    f"`{arg}` must be an iterable of {'Inhibitor' if arg == 'compounds' else 'ClinicalTrial'}"
+                    f" objects; got {type(value).__name__}."
+                )
         self._compounds: tuple[Inhibitor, ...] = tuple(compounds)
         self._trials: tuple[ClinicalTrial, ...] = tuple(trials)
+        for trial in self._trials:
+            if not isinstance(trial, ClinicalTrial):
+                raise TypeError(f"`trials` must hold ClinicalTrial objects; got {type(trial).__name__}.")
+        if references is not None and not (
+            isinstance(references, Mapping)
+            and all(isinstance(k, str) and isinstance(v, Reference) for k, v in references.items())
+        ):
+            raise TypeError(
+                f"`references` must map keys to Reference objects; got {type(references).__name__}."
+            )
+        self._references: dict[str, Reference] = dict(references or {})
+        if isinstance(review, str | bytes) or not isinstance(review, Iterable):
+            raise TypeError(f"`review` must be an iterable of ReviewRow objects; got {type(review).__name__}.")
+        self._review: tuple[ReviewRow, ...] = tuple(review)
+        for row in self._review:
+            if not isinstance(row, ReviewRow):
+                raise TypeError(f"`review` must hold ReviewRow objects; got {type(row).__name__}.")
         index: dict[str, Inhibitor] = {}
         clashes: list[str] = []
         for inh in self._compounds:
@@ -208,6 +239,29 @@ class Registry:
     def trials(self) -> tuple[ClinicalTrial, ...]:
         """Every clinical-trial record of the registry."""
         return self._trials
+
+    @property
+    def references(self) -> Mapping[str, Reference]:
+        """Every structured reference the registry's facts cite, by key (read-only).
+
+        Examples
+        --------
+        >>> refs = mp.registry.Registry.builtin().references
+        >>> refs["Thoreen2009"].pmid
+        '19150980'
+        """
+        return MappingProxyType(self._references)
+
+    @property
+    def review(self) -> tuple[ReviewRow, ...]:
+        """The founding review's table rows, each resolved to a compound of the registry.
+
+        Examples
+        --------
+        >>> [r.compound for r in mp.registry.Registry.builtin().review][:2]
+        ['Sirolimus', 'Everolimus']
+        """
+        return self._review
 
     def filter(
         self,
@@ -452,14 +506,26 @@ class Registry:
         ('LAB-0042', False)
         """
         doc, origin = _load.read_file(path)
-        loaded = _load.build(
-            doc, origin=origin, base_compounds=self._compounds, base_trials=self._trials
-        )
-        return Registry(loaded.compounds, trials=loaded.trials)
+        try:
+            loaded = _load.build(
+                doc, origin=origin, base_compounds=self._compounds, base_trials=self._trials,
+                base_references=self._references, base_review=self._review,
+            )
+        except RegistryDataError:
+            raise
+        except (RecursionError, TypeError, AttributeError, KeyError, IndexError,
+                OverflowError, ValueError) as exc:  # a safety net: never leak these to the caller
+            raise RegistryDataError(
+                f"registry data in {origin} must be a well-formed registry file; reading it "
+                f"failed with {type(exc).__name__} ({str(exc)[:200]}). Check the file against "
+                "docs/registry.md."
+            ) from None
+        return Registry(loaded.compounds, trials=loaded.trials, references=loaded.references,
+                        review=loaded.review)
 
     def molecular_weight(self, inhibitor: str | Inhibitor) -> Quantity:
         """Molecular weight of a compound of this registry, in g/mol (see :func:`molecular_weight`)."""
-        inh = self.get(inhibitor) if isinstance(inhibitor, str) else inhibitor
+        inh = inhibitor if isinstance(inhibitor, Inhibitor) else self.get(inhibitor)
         return units.Q_(inh._molar_mass(), "g/mol")
 
 
@@ -479,7 +545,8 @@ def builtin_registry() -> Registry:
     """Read, validate and cache the built-in registry (first call only)."""
     doc, origin = _load.read_builtin()
     loaded = _load.build(doc, origin=origin, base_label="built-in")
-    return Registry(loaded.compounds, trials=loaded.trials)
+    return Registry(loaded.compounds, trials=loaded.trials, references=loaded.references,
+                    review=loaded.review)
 
 
 def molecular_weight(
@@ -519,6 +586,8 @@ def molecular_weight(
         raise TypeError(
             f"`inhibitor` must be a name or an Inhibitor; got {type(inhibitor).__name__}."
         )
+    if registry is not None and not isinstance(registry, Registry):
+        raise TypeError(f"`registry` must be a Registry or None; got {type(registry).__name__}.")
     reg = builtin_registry() if registry is None else registry
     return reg.molecular_weight(inhibitor)
 
