@@ -394,7 +394,7 @@ def _reference(key: str, t: _Table) -> Reference | None:
             if not value and field not in t.data:
                 t.fail(field, "be given for a label (e.g. agency = 'US FDA', identifier = the "
                        "DailyMed set id or application number)", None)
-    elif rtype in ("database", "monograph", "trial-registry"):
+    elif rtype in ("database", "monograph", "trial-registry", "unpublished"):
         if not identifier and "identifier" not in t.data:
             t.fail("identifier", f"be given for a {rtype} reference", None)
     elif rtype == "secondary":

@@ -78,10 +78,11 @@ Qualifier: TypeAlias = Literal["=", "~", ">", "<"]
 ApprovalStatus: TypeAlias = Literal["approved", "not approved", "none found"]
 #: What a reference is: a journal ``"article"`` (DOI and/or PMID), a regulator's
 #: ``"label"`` (FDA label, EMA assessment), a ``"database"`` record, a pharmacopoeia
-#: ``"monograph"``, a ``"trial-registry"`` entry, or a ``"secondary"`` source kept
-#: because no primary source was found.
+#: ``"monograph"``, a ``"trial-registry"`` entry, a lab's own ``"unpublished"`` data
+#: (notebook, ELN page), or a ``"secondary"`` source kept because no primary source
+#: was found.
 ReferenceType: TypeAlias = Literal[
-    "article", "label", "database", "monograph", "trial-registry", "secondary"
+    "article", "label", "database", "monograph", "trial-registry", "unpublished", "secondary"
 ]
 #: How a figure of the founding (vendor) review compares with the primary source.
 Verdict: TypeAlias = Literal["agrees", "differs", "no primary source found"]
@@ -111,8 +112,11 @@ def _show(value: object, limit: int = 80) -> str:
     """A short, always-safe repr for error messages (huge ints, deep nesting, long text)."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    shower = reprlib.Repr()
+    shower.maxlevel, shower.maxstring, shower.maxother = 2, limit, limit
+    shower.maxlong = 60
     try:
-        text = reprlib.Repr(maxlevel=2, maxstring=limit, maxother=limit).repr(value)
+        text = shower.repr(value)
     except Exception:  # noqa: BLE001 - a repr that fails must not hide the real error
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -146,7 +150,7 @@ class Reference:
         The key facts cite it by, e.g. ``"Chresta2010"``.
     type : ReferenceType
         ``"article"``, ``"label"``, ``"database"``, ``"monograph"``,
-        ``"trial-registry"`` or ``"secondary"``.
+        ``"trial-registry"``, ``"unpublished"`` or ``"secondary"``.
     title : str
         Article title, product/label title, database or document name.
     authors : str
@@ -194,11 +198,15 @@ class Reference:
 
     @property
     def label(self) -> str:
-        """Short label, e.g. ``"Chresta et al. 2010"`` (the title for non-articles)."""
+        """Short label: ``"Chresta et al. 2010"``; journal and year for an article whose
+        authors were not read; the title for other references."""
+        year = "" if self.year is None else f" {self.year}"
         if self.type == "article" and self.authors:
             first = self.authors.split(",")[0].strip().split(" ")[0]
             many = "," in self.authors or "et al" in self.authors
-            return f"{first}{' et al.' if many else ''} {self.year}".strip()
+            return f"{first}{' et al.' if many else ''}{year}"
+        if self.type == "article" and self.journal:
+            return f"{self.journal}{year and f' ({year.strip()})'}"
         return self.title
 
     def text(self) -> str:
