@@ -127,7 +127,8 @@ def render_review(registry: Registry) -> str:
         if not claims:
             rows.append([row.row, row.compound, "(no figure recorded)", "—", row.note or ""])
         for rec in claims:
-            figure = f"{rec.target}{f' vs {rec.versus}' if rec.versus else ''}: {rec.kind} {rec.value_text()} (claim {rec.claim})"
+            versus = f" vs {rec.versus}" if rec.versus else ""
+            figure = f"{rec.target}{versus}: {rec.kind} {rec.value_text()} (claim {rec.claim})"
             rows.append([row.row, row.compound, figure, rec.verdict or "",
                          _primary_values(inh, rec)])
     return head + "\n".join("| " + " | ".join(_cell(c) for c in r) + " |" for r in rows) + "\n"

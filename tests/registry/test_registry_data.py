@@ -16,7 +16,6 @@ import pytest
 import mtor_pharm.registry as reg
 from mtor_pharm.registry import Fact, Inhibitor
 
-
 # Section 1 of the fact sheet, in its order.
 FACT_SHEET_COMPOUNDS = [
     "Sirolimus", "Everolimus", "Temsirolimus", "Ridaforolimus", "Zotarolimus", "Umirolimus",

@@ -154,7 +154,7 @@ def potency_table() -> pd.DataFrame:
     --------
     >>> df = mp.registry.potency_table()
     >>> sorted(df["verified"].unique())
-    ['confirmed', 'sourced', 'unverifiable']
+    ['confirmed', 'sourced', 'unverifiable', 'unverified']
     """
     return builtin_registry().potency_table()
 

@@ -319,7 +319,7 @@ def _parse_unit(text: str) -> Any:
         return None
     try:
         return units.Q_(1.0, text.strip())
-    except Exception:  # noqa: BLE001 - pint raises several unrelated types for bad unit strings
+    except Exception:
         return None
 
 
@@ -910,9 +910,10 @@ def read_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"`path` must be a str or os.PathLike naming a TOML file; got "
                         f"{type(path).__name__} {_show(path)}.")
-    fspath = os.fspath(path)
-    if isinstance(fspath, bytes):
-        raise TypeError(f"`path` must be a text path, not bytes; got {_show(fspath)}.")
+    raw: object = os.fspath(path)
+    if not isinstance(raw, str):
+        raise TypeError(f"`path` must be a text path, not bytes; got {_show(raw)}.")
+    fspath = raw
     origin = repr(fspath)
     if not fspath.strip():
         raise RegistryDataError("`path` must name a TOML file; got an empty path.")

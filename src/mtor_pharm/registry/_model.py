@@ -27,9 +27,9 @@ __all__ = [
     "MECHANISMS",
     "POTENCY_KINDS",
     "QUALIFIERS",
-    "VERIFICATION_STATES",
     "REFERENCE_TYPES",
     "VERDICTS",
+    "VERIFICATION_STATES",
     "Approval",
     "ApprovalStatus",
     "AssayType",
@@ -117,7 +117,7 @@ def _show(value: object, limit: int = 80) -> str:
     shower.maxlong = 60
     try:
         text = shower.repr(value)
-    except Exception:  # noqa: BLE001 - a repr that fails must not hide the real error
+    except Exception:
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -71,7 +71,8 @@ class Registry:
         references: Mapping[str, Reference] | None = None,
         review: Iterable[ReviewRow] = (),
     ) -> None:
-        for arg, value in (("compounds", compounds), ("trials", trials)):
+        given: tuple[tuple[str, object], ...] = (("compounds", compounds), ("trials", trials))
+        for arg, value in given:
             if isinstance(value, str | bytes) or not isinstance(value, Iterable):
                 raise TypeError(
                     f"`{arg}` must be an iterable of {'Inhibitor' if arg == 'compounds' else 'ClinicalTrial'}"
@@ -90,7 +91,8 @@ class Registry:
                 f"`references` must map keys to Reference objects; got {type(references).__name__}."
             )
         self._references: dict[str, Reference] = dict(references or {})
-        if isinstance(review, str | bytes) or not isinstance(review, Iterable):
+        review_given: object = review
+        if isinstance(review_given, str | bytes) or not isinstance(review_given, Iterable):
             raise TypeError(f"`review` must be an iterable of ReviewRow objects; got {type(review).__name__}.")
         self._review: tuple[ReviewRow, ...] = tuple(review)
         for row in self._review:
