@@ -89,6 +89,15 @@ SECTION_3 = [
     ("Sapanisertib", "cell proliferation", "IC50", (13, 162), "nM", "proliferation"),
     ("Sapanisertib", "cell proliferation", "IC50", (33, 40), "nM", "proliferation"),
     ("Temsirolimus", "mTOR", "active concentration", (10, 20), "uM", "cell-free kinase"),
+    # Cancer Res 2007;67:5840 abstract: "p110α (2 nmol/L), p110β (3 nmol/L), p110δ (3 nmol/L),
+    # and p110γ (15 nmol/L) ... inhibited TORC1 by 83.9% at 0.5 μmol/L ... IC50 of 14 nmol/L
+    # against DNA-PK"
+    ("PI-103", "PI3Kα", "IC50", 2, "nM", "cell-free kinase"),
+    ("PI-103", "PI3Kβ", "IC50", 3, "nM", "cell-free kinase"),
+    ("PI-103", "PI3Kδ", "IC50", 3, "nM", "cell-free kinase"),
+    ("PI-103", "PI3Kγ", "IC50", 15, "nM", "cell-free kinase"),
+    ("PI-103", "DNA-PK", "IC50", 14, "nM", "unspecified"),
+    ("PI-103", "mTORC1", "active concentration", 500, "nM", "unspecified"),
 ]
 
 # Section 5 (claim checks): (compound, name used by the review, target, kind, value,
@@ -265,7 +274,7 @@ def test_every_section_3_row_is_a_sourced_record() -> None:
     found = sorted(_canonical((r.compound, r.target, r.kind, _record_value(r), r.unit,
                                r.assay_type)) for r in sourced)
     assert found == sorted(map(_canonical, SECTION_3))
-    assert len(sourced) == len(SECTION_3) == 27
+    assert len(sourced) == len(SECTION_3) == 33
     assert all(r.source != "vendor review" for r in sourced)
     assert all(r.verdict is None and r.claim is None for r in sourced)
 

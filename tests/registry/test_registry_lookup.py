@@ -149,7 +149,7 @@ def test_search_matches_names_mechanism_and_targets() -> None:
     assert {i.name for i in reg.search("rapamycin")} >= {"Sirolimus", "Everolimus",
                                                            "Ridaforolimus", "Zotarolimus"}
     assert [i.name for i in reg.search("bivalent")] == ["RapaLink-1"]
-    assert [i.name for i in reg.search("DNA-PK")] == ["Torin2"]
+    assert [i.name for i in reg.search("DNA-PK")] == ["Torin2", "PI-103"]  # PI-103: DNA-PK IC50 14 nM
     assert reg.search("no such thing") == ()
 
 
@@ -172,7 +172,7 @@ def test_table_has_one_row_per_compound_with_nullable_facts() -> None:
 
 def test_potency_table_has_one_row_per_record() -> None:
     df = reg.potency_table()
-    assert len(df) == sum(len(i.potency) for i in reg.all()) == 37
+    assert len(df) == sum(len(i.potency) for i in reg.all()) == 43
     ranges = df[df["value"].isna()]
     assert (ranges["low"] < ranges["high"]).all()
     single = df[df["value"].notna()]
@@ -188,7 +188,7 @@ def test_registry_container_protocol() -> None:
     assert "ink 128" in builtin and "aspirin" not in builtin and 3 not in builtin
     assert reg.get("torin2") in builtin
     assert builtin["RAD-001"].name == "Everolimus"
-    assert repr(builtin) == "<Registry: 25 compounds, 37 potency records, 2 trials>"
+    assert repr(builtin) == "<Registry: 25 compounds, 43 potency records, 2 trials>"
 
 
 def test_registry_rejects_compounds_sharing_a_name() -> None:
