@@ -119,6 +119,7 @@ REGISTRY = [
     "all",
     "filter",
     "get",
+    "import_chembl",
     "load",
     "molecular_weight",
     "potency_table",

@@ -76,6 +76,7 @@ __all__ = [
     "all",
     "filter",
     "get",
+    "import_chembl",
     "load",
     "molecular_weight",
     "potency_table",
@@ -194,6 +195,35 @@ def review() -> tuple[ReviewRow, ...]:
     [('Sapanisertib (MLN0128) / INK128', 'Sapanisertib'), ('Torin1', 'Torin1')]
     """
     return builtin_registry().review
+
+
+def import_chembl(path: str | os.PathLike[str]) -> Registry:
+    """The built-in registry plus the mTOR/PI3K activities of a local ChEMBL SQLite file.
+
+    See :meth:`Registry.import_chembl`. The built-in registry is not changed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    Registry
+
+    Raises
+    ------
+    RegistryDataError
+        Not a ChEMBL SQLite file.
+
+    Examples
+    --------
+    >>> try:
+    ...     mp.registry.import_chembl("no-such-chembl.db")
+    ... except mp.errors.RegistryDataError as exc:
+    ...     print(str(exc).split(";")[0])
+    `path` must name an existing ChEMBL SQLite file
+    """
+    return builtin_registry().import_chembl(path)
 
 
 def load(path: str | os.PathLike[str]) -> Registry:

@@ -525,6 +525,48 @@ class Registry:
         return Registry(loaded.compounds, trials=loaded.trials, references=loaded.references,
                         review=loaded.review)
 
+    def import_chembl(self, path: str | os.PathLike[str]) -> Registry:
+        """A new registry: this one plus the mTOR and class I PI3K activities of a local
+        ChEMBL SQLite release, for the registry's compounds.
+
+        Each ChEMBL activity becomes a :class:`PotencyRecord` citing its ChEMBL document
+        (with the document's DOI and PMID where ChEMBL has them) and naming the activity
+        and assay IDs in ``citation.where``. Records are ``verified="unverified"``: the
+        figures come from ChEMBL, not from reading the paper. Binding assays (ChEMBL type
+        ``B``) without a cell type are ``"cell-free kinase"`` records (with the ATP
+        concentration when the assay description states it, else ``"not read"``); assays
+        with a cell type are ``"cellular"``. Activities that do not qualify are counted in
+        one ``MtorPharmWarning``. See ``mtor_pharm.registry._chembl`` for the columns read.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A ChEMBL SQLite file (opened read-only).
+
+        Returns
+        -------
+        Registry
+
+        Raises
+        ------
+        RegistryDataError
+            The file is not SQLite or lacks a table or column ChEMBL has.
+        TypeError
+            `path` is not a path.
+
+        Examples
+        --------
+        >>> reg = mp.registry.Registry.builtin()
+        >>> reg.import_chembl(3.5)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        TypeError: `path` must be a str or os.PathLike naming a ChEMBL SQLite file; got float 3.5.
+        """
+        from . import _chembl
+
+        compounds, refs = _chembl.import_activities(path, self._compounds)
+        references = _chembl.merge_references(self._references, refs)
+        return Registry(compounds, trials=self._trials, references=references, review=self._review)
+
     def molecular_weight(self, inhibitor: str | Inhibitor) -> Quantity:
         """Molecular weight of a compound of this registry, in g/mol (see :func:`molecular_weight`)."""
         inh = inhibitor if isinstance(inhibitor, Inhibitor) else self.get(inhibitor)
