@@ -179,6 +179,11 @@ def test_potency_table_has_one_row_per_record() -> None:
     assert (single["low"] == single["value"]).all() and (single["high"] == single["value"]).all()
     # the review's figures, and the two Torin1 figures not yet read in Liu et al. 2010
     assert set(df["source"][df["verified"] != "sourced"]) == {"vendor review", "Liu et al. 2010"}
+    assert set(df["reference"][df["claim"].notna()]) == {"REVIEW"}
+    assert df["verdict"].notna().sum() == df["claim"].notna().sum() == 8
+    kinase = df[(df["assay_type"] == "cell-free kinase") & (df["kind"] != "selectivity fold")]
+    assert kinase["atp"].notna().all() and df.loc[df["assay_type"] != "cell-free kinase", "atp"].isna().all()
+    assert (df["where"].str.len() > 0).all()
 
 
 def test_registry_container_protocol() -> None:

@@ -426,8 +426,11 @@ class Registry:
         ``qualifier``, ``value``, ``low``, ``high`` (magnitudes in ``unit``;
         ``value`` is NaN for a range, ``low == high == value`` otherwise),
         ``unit``, ``assay_type``, ``assay_text``, ``cell_line``, ``versus``,
-        ``verified``, ``claim``, ``source``, ``note``.  Never compare rows of
-        different ``kind`` or ``assay_type``.
+        ``verified``, ``claim``, ``source``, ``note``, then ``atp`` (ATP
+        concentration of a kinase assay, ``"not read"`` when unknown), ``verdict``
+        (review figures), ``reference`` (the cited reference's key) and ``where``
+        (where in it the figure was read).  Never compare rows of different
+        ``kind`` or ``assay_type``.
 
         Returns
         -------
@@ -463,6 +466,10 @@ class Registry:
                     "claim": r.claim,
                     "source": r.source,
                     "note": r.note,
+                    "atp": r.atp,
+                    "verdict": r.verdict,
+                    "reference": r.citation.reference.key if r.citation else None,
+                    "where": r.citation.where if r.citation else None,
                 })
         df = pd.DataFrame(rows, columns=list(_POTENCY_COLUMNS))
         return df.astype({"value": "float64", "low": "float64", "high": "float64"})
@@ -581,6 +588,7 @@ _TABLE_COLUMNS = (
 _POTENCY_COLUMNS = (
     "compound", "reported_name", "target", "kind", "qualifier", "value", "low", "high", "unit",
     "assay_type", "assay_text", "cell_line", "versus", "verified", "claim", "source", "note",
+    "atp", "verdict", "reference", "where",
 )
 
 
