@@ -14,12 +14,16 @@ from mtor_pharm.registry import Registry
 
 WriteToml = Callable[[str], Path]
 
+NB_REF = """
+[references.NB]
+type = "unpublished"
+title = "Lab notebook 12"
+identifier = "NB-12"
+"""
+
 GOOD = """
-schema_version = 1
-
-[references]
-NB = "Lab notebook 12"
-
+schema_version = 2
+""" + NB_REF + """
 [[compound]]
 name = "LAB-0042"
 synonyms = ["L42"]
@@ -74,12 +78,13 @@ name = "LAB-7"
 generation = 2
 mechanism = "atp-competitive-torki"
 """
+LAB = NB_REF + COMPOUND  # a compound and the reference its records cite
 
 
 def _potency(**overrides: str) -> str:
     fields = {"compound": '"LAB-7"', "target": '"mTORC1"', "kind": '"IC50"', "value": "3",
-              "unit": '"nM"', "assay_type": '"cell-free kinase"', "source": '"nb"',
-              "verified": '"sourced"'}
+              "unit": '"nM"', "assay_type": '"cell-free kinase"', "atp": '"10 uM"',
+              "source": '"[NB] p. 3"', "verified": '"sourced"'}
     fields.update(overrides)
     body = "\n".join(f"{k} = {v}" for k, v in fields.items() if v != "DROP")
     return f"\n[[potency]]\n{body}\n"
@@ -89,7 +94,9 @@ def test_load_merges_a_lab_file_into_a_new_registry(write_toml: WriteToml) -> No
     lab = reg.load(write_toml(GOOD))
     assert isinstance(lab, Registry) and len(lab) == len(reg.all()) + 1
     inh = lab.get("lab 0042")
-    assert inh.name == "LAB-0042" and inh.sources == ("[NB] Lab notebook 12",)
+    assert inh.name == "LAB-0042"
+    assert [c.reference.key for c in inh.citations] == ["NB"]
+    assert inh.sources == ("Lab notebook 12. NB-12.",)
     assert inh.to_molar("412.5 ug/mL", unit="mM").magnitude == pytest.approx(1.0)
     assert [r.cell_line for r in inh.potency] == ["MCF7"]
     assert [t.id for t in inh.trials] == ["LAB-TRIAL-1"]
@@ -154,7 +161,7 @@ def test_load_rejects_two_compounds_with_the_same_name(write_toml: WriteToml) ->
 @pytest.mark.parametrize("value", ["-3", "0", "nan", "inf", "true", '"3"'])
 def test_load_rejects_non_positive_or_non_numeric_values(write_toml: WriteToml, value: str) -> None:
     with pytest.raises(RegistryDataError, match=r"`potency\[0\]\.value` must be a positive finite number"):
-        reg.load(write_toml(COMPOUND + _potency(value=value)))
+        reg.load(write_toml(LAB + _potency(value=value)))
 
 
 @pytest.mark.parametrize(("unit", "match"), [
@@ -168,11 +175,11 @@ def test_load_rejects_non_positive_or_non_numeric_values(write_toml: WriteToml, 
 def test_load_rejects_unitless_or_non_molar_values(write_toml: WriteToml, unit: str,
                                                    match: str) -> None:
     with pytest.raises(RegistryDataError, match=match):
-        reg.load(write_toml(COMPOUND + _potency(unit=unit)))
+        reg.load(write_toml(LAB + _potency(unit=unit)))
 
 
 def test_load_rejects_a_fold_with_a_concentration_unit(write_toml: WriteToml) -> None:
-    text = COMPOUND + _potency(kind='"selectivity fold"', value="100", versus='"PI3K"')
+    text = LAB + _potency(kind='"selectivity fold"', value="100", versus='"PI3K"')
     with pytest.raises(RegistryDataError, match=r"`potency\[0\]\.unit` must be 'dimensionless'"):
         reg.load(write_toml(text))
 
@@ -181,7 +188,7 @@ def test_load_rejects_an_unknown_assay_type(write_toml: WriteToml) -> None:
     with pytest.raises(RegistryDataError, match=r"`potency\[0\]\.assay_type` must be one of 'cell-free "
                                                 r"kinase', .*; got 'western blot' \(potency record for "
                                                 r"'LAB-7'\)"):
-        reg.load(write_toml(COMPOUND + _potency(assay_type='"western blot"')))
+        reg.load(write_toml(LAB + _potency(assay_type='"western blot"')))
 
 
 @pytest.mark.parametrize(("override", "match"), [
@@ -190,13 +197,22 @@ def test_load_rejects_an_unknown_assay_type(write_toml: WriteToml) -> None:
     ({"compound": '"LAB-77"'}, r"`potency\[0\]\.compound` must name a compound .* Closest names: 'LAB-7'"),
     ({"low": "5", "high": "2", "value": "DROP"}, r"`potency\[0\]\.high` must be above low"),
     ({"low": "5"}, r"`potency\[0\]\.value` must be given alone"),
-    ({"source": '"[NOPE]"'}, r"`potency\[0\]\.source` must be a source, or a \[KEY\] defined"),
+    ({"source": '"[NOPE]"'}, r"`potency\[0\]\.source` must cite a key defined in the file's "
+                             r"\[references\]; got '\[NOPE\]'"),
+    ({"source": '"Smith et al. 2010"'}, r"`potency\[0\]\.source` must cite a reference as "),
+    ({"source": '"https://example.org/x"'}, r"Free-text sources and bare URLs are not citations"),
+    ({"atp": "DROP"}, r"`potency\[0\]\.atp` must be given for a cell-free kinase record"),
+    ({"atp": '"lots"'}, r"`potency\[0\]\.atp` must be a molar concentration such as '10 uM'"),
+    ({"assay_type": '"cellular"'}, r"`potency\[0\]\.atp` must be given only for cell-free kinase"),
+    ({"assay_type": "DROP"}, r"`potency\[0\]\.assay_type` must be given"),
+    ({"verdict": '"agrees"'}, r"`potency\[0\]\.verdict` must be given only with claim"),
+    ({"claim": '"9"'}, r"`potency\[0\]\.verdict` must be given for a review figure"),
     ({"sorce": '"x"'}, r"`potency\[0\]\.sorce` must be a known field; got 'sorce'.*Did you mean 'source'"),
 ])
 def test_load_rejects_bad_potency_fields(write_toml: WriteToml, override: dict[str, str],
                                          match: str) -> None:
     with pytest.raises(RegistryDataError, match=match):
-        reg.load(write_toml(COMPOUND + _potency(**override)))
+        reg.load(write_toml(LAB + _potency(**override)))
 
 
 @pytest.mark.parametrize(("extra", "match"), [
@@ -206,7 +222,9 @@ def test_load_rejects_bad_potency_fields(write_toml: WriteToml, override: dict[s
      r"`compound\[0\]\.formula\.value` must be a molecular formula"),
     ('[compound.formula]\nvalue = "C2H6O"\n', r"`compound\[0\]\.formula\.sources` must be given"),
     ('[compound.formula]\nvalue = "C2H6O"\nsources = []\n',
-     r"`compound\[0\]\.formula\.sources` must name at least one source"),
+     r"`compound\[0\]\.formula\.sources` must cite at least one reference"),
+    ('[compound.formula]\nvalue = "C2H6O"\nsources = ["http://cryer.org.uk/Rapamune"]\n',
+     r"`compound\[0\]\.formula\.sources\[0\]` must cite a reference"),
     ('[compound.molecular_weight]\nvalue = 46.07\nsources = ["x"]\n',
      r"`compound\[0\]\.molecular_weight\.unit` must be given"),
     ('[compound.molecular_weight]\nvalue = 46.07\nunit = "g"\nsources = ["x"]\n',
@@ -247,7 +265,7 @@ def test_load_lists_every_bad_field_at_once_with_its_location(write_toml: WriteT
         value = -3
         unit = "nM"
         assay_type = "western"
-        source = "nb"
+        source = "[REVIEW]"
         verified = "sourced"
     """)
     with pytest.raises(RegistryDataError) as info:
@@ -281,8 +299,8 @@ def test_load_keeps_code_like_strings_as_plain_text(write_toml: WriteToml) -> No
 
 def test_load_rejects_unknown_top_level_tables_and_schema(write_toml: WriteToml) -> None:
     with pytest.raises(RegistryDataError) as info:
-        reg.load(write_toml('schema_version = 2\n[[compounds]]\nname = "x"\n'))
-    assert "`schema_version` must be 1; got 2" in str(info.value)
+        reg.load(write_toml('schema_version = 1\n[[compounds]]\nname = "x"\n'))
+    assert "`schema_version` must be 2; got 1" in str(info.value)
     assert "`compounds` must be a known field" in str(info.value)
     assert "Did you mean 'compound'?" in str(info.value)
 

@@ -10,6 +10,21 @@ import pytest
 import mtor_pharm.registry as reg
 
 LAB_HEADER = """
+[references.A]
+type = "unpublished"
+title = "paper A"
+identifier = "A-1"
+
+[references.B]
+type = "unpublished"
+title = "paper B"
+identifier = "B-1"
+
+[references.NB]
+type = "unpublished"
+title = "lab notebook 1"
+identifier = "NB-1"
+
 [[compound]]
 name = "LAB-9"
 generation = 2
@@ -18,7 +33,8 @@ mechanism = "atp-competitive-torki"
 
 
 def _record(target: str, value: str, kind: str = "IC50",
-            assay: str = "cell-free kinase", source: str = "lab notebook 1") -> str:
+            assay: str = "cell-free kinase", source: str = "NB") -> str:
+    atp = 'atp = "1 mM"' if assay == "cell-free kinase" else ""
     return f"""
 [[potency]]
 compound = "LAB-9"
@@ -27,7 +43,8 @@ kind = "{kind}"
 {value}
 unit = "nM"
 assay_type = "{assay}"
-source = "{source}"
+{atp}
+source = "[{source}] Fig. 1"
 verified = "sourced"
 """
 
@@ -37,7 +54,9 @@ def test_osi_027_mtorc2_over_mtorc1_is_65_over_22() -> None:
     assert sel.ratio == pytest.approx(65 / 22, rel=1e-12)
     assert float(sel) == sel.ratio
     assert sel.kind == "IC50" and sel.numerator.verified == "sourced"
-    assert "Br J Cancer 2016" in sel.source
+    assert sel.source == "Br J Cancer 114(8) (2016)"
+    assert sel.numerator.citation is not None
+    assert sel.numerator.citation.reference.key == "BJC2016_OSI027"
 
 
 def test_selectivity_can_use_the_review_records_when_asked() -> None:
@@ -69,8 +88,8 @@ def test_selectivity_rejects_different_kinds(write_toml: Callable[[str], Path]) 
 
 
 def test_selectivity_rejects_records_from_different_sources(write_toml: Callable[[str], Path]) -> None:
-    lab = reg.load(write_toml(LAB_HEADER + _record("mTORC1", "value = 2", source="paper A")
-                              + _record("mTORC2", "value = 40", source="paper B")))
+    lab = reg.load(write_toml(LAB_HEADER + _record("mTORC1", "value = 2", source="A")
+                              + _record("mTORC2", "value = 40", source="B")))
     with pytest.raises(ValueError, match="paper A.*paper B|paper B.*paper A"):
         lab.get("LAB-9").selectivity("mTORC2", "mTORC1")
 
@@ -85,8 +104,8 @@ def test_selectivity_rejects_ranges(write_toml: Callable[[str], Path]) -> None:
 def test_selectivity_asks_for_a_source_when_pairs_compete(write_toml: Callable[[str], Path]) -> None:
     lab = reg.load(write_toml(
         LAB_HEADER
-        + _record("mTORC1", "value = 2", source="paper A") + _record("mTORC2", "value = 40", source="paper A")
-        + _record("mTORC1", "value = 3", source="paper B") + _record("mTORC2", "value = 9", source="paper B")
+        + _record("mTORC1", "value = 2", source="A") + _record("mTORC2", "value = 40", source="A")
+        + _record("mTORC1", "value = 3", source="B") + _record("mTORC2", "value = 9", source="B")
     ))
     with pytest.raises(ValueError, match="`source` must be given"):
         lab.get("LAB-9").selectivity("mTORC2", "mTORC1")
@@ -110,4 +129,6 @@ def test_records_filter_by_target_kind_assay_and_source() -> None:
     assert [r.target for r in api.records(kind="Ki")] == ["mTOR"]
     assert len(api.records(assay_type="cell-free kinase")) == 5
     assert api.records(source="vendor review") == ()
+    assert len(api.records(source="Sutherlin2011")) == 5  # by reference key
+    assert api.records(source="Sutherlin2011") == api.records(source="Sutherlin et al. 2011")
     assert [r.magnitude for r in api.records(target="pi3k α")] == [5.0]

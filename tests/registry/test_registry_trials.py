@@ -19,7 +19,9 @@ def test_randomized_trial_is_reachable_from_both_compounds() -> None:
 
 def test_trial_design_is_sourced_from_the_eu_register() -> None:
     (trial,) = [t for t in reg.trials() if t.id == EUDRACT]
-    assert trial.verified == "sourced" and trial.sources == (EU_CTR,)
+    (citation,) = trial.citations
+    assert trial.verified == "sourced" and citation.reference.url == EU_CTR
+    assert citation.reference.type == "trial-registry" and citation.reference.identifier == EUDRACT
     assert trial.phase == "II"
     assert [a.label for a in trial.arms] == [
         "single-agent MLN0128 (sapanisertib)", "MLN0128 + MLN1117", "single-agent everolimus"]
@@ -52,3 +54,12 @@ def test_record_1_context_trial_belongs_to_everolimus_only() -> None:
     assert hr.values == (0.30,) and hr.ci == (0.22, 0.40) and hr.verified == "sourced"
     p = next(r for r in record1.results if r.measure == "p value (PFS)")
     assert p.qualifier == "<" and p.values == (0.0001,)
+
+
+def test_record_1_is_a_phase_iii_trial_citing_the_lancet_paper() -> None:
+    (record1,) = [t for t in reg.trials() if t.id == "NCT00410124"]
+    assert record1.phase == "III"  # "a double-blind, randomised, placebo-controlled phase III trial"
+    (citation,) = record1.citations
+    assert citation.reference.doi == "10.1016/S0140-6736(08)61039-9"
+    assert "phase III trial" in citation.reference.title
+    assert {r.citation.reference.key for r in record1.results[:3] if r.citation} == {"Motzer2008"}

@@ -62,7 +62,7 @@ def test_to_mass_rejects_a_mass_input() -> None:
         reg.get("sirolimus").to_mass("1 ug/mL")
 
 
-@pytest.mark.parametrize("name", ["Vistusertib", "Umirolimus", "RapaLink-1", "Voxtalisib"])
+@pytest.mark.parametrize("name", ["Vistusertib", "Umirolimus", "RapaLink-1", "Omipalisib"])
 def test_conversion_refuses_compounds_without_a_sourced_molecular_weight(name: str) -> None:
     with pytest.raises(UnitError, match=rf"got {name!r}, whose molecular weight is not in the registry"):
         reg.get(name).to_molar("1 ug/mL")
@@ -88,7 +88,11 @@ def test_molecular_weight_helper_uses_a_given_registry(write_toml) -> None:  # t
         [compound.molecular_weight]
         value = 0.5
         unit = "kg/mol"
-        sources = ["lab notebook 3"]
+        sources = ["[NB3]"]
+        [references.NB3]
+        type = "unpublished"
+        title = "lab notebook 3"
+        identifier = "NB-3"
     """))
     assert reg.molecular_weight("lab1", registry=lab).magnitude == pytest.approx(500.0)
     with pytest.raises(UnknownInhibitorError):

@@ -21,12 +21,14 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ._model import (
     Approval,
     ApprovalStatus,
     AssayType,
+    Citation,
     ClinicalTrial,
     Fact,
     Generation,
@@ -35,9 +37,13 @@ from ._model import (
     PotencyKind,
     PotencyRecord,
     Qualifier,
+    Reference,
+    ReferenceType,
+    ReviewRow,
     Selectivity,
     TrialArm,
     TrialResult,
+    Verdict,
     Verification,
 )
 from ._registry import Registry, builtin_registry, molecular_weight
@@ -49,6 +55,7 @@ __all__ = [
     "Approval",
     "ApprovalStatus",
     "AssayType",
+    "Citation",
     "ClinicalTrial",
     "Fact",
     "Generation",
@@ -57,17 +64,24 @@ __all__ = [
     "PotencyKind",
     "PotencyRecord",
     "Qualifier",
+    "Reference",
+    "ReferenceType",
     "Registry",
+    "ReviewRow",
     "Selectivity",
     "TrialArm",
     "TrialResult",
+    "Verdict",
     "Verification",
     "all",
     "filter",
     "get",
+    "import_chembl",
     "load",
     "molecular_weight",
     "potency_table",
+    "references",
+    "review",
     "search",
     "table",
     "trials",
@@ -141,7 +155,7 @@ def potency_table() -> pd.DataFrame:
     --------
     >>> df = mp.registry.potency_table()
     >>> sorted(df["verified"].unique())
-    ['confirmed', 'sourced', 'unverifiable']
+    ['confirmed', 'sourced', 'unverifiable', 'unverified']
     """
     return builtin_registry().potency_table()
 
@@ -155,6 +169,61 @@ def trials() -> tuple[ClinicalTrial, ...]:
     ['EudraCT 2015-002133-22', 'NCT00410124']
     """
     return builtin_registry().trials
+
+
+def references() -> Mapping[str, Reference]:
+    """Every structured reference the built-in facts cite, by key (see :attr:`Registry.references`).
+
+    Examples
+    --------
+    >>> ref = mp.registry.references()["Motzer2008"]
+    >>> ref.doi, ref.year
+    ('10.1016/S0140-6736(08)61039-9', 2008)
+    """
+    return builtin_registry().references
+
+
+def review() -> tuple[ReviewRow, ...]:
+    """The founding review's table rows, each resolved to a built-in compound.
+
+    The review's figures are the potency records whose ``claim`` is listed in
+    the row; each carries a ``verdict`` against the primary literature.
+
+    Examples
+    --------
+    >>> [(r.row, r.compound) for r in mp.registry.review()][-2:]
+    [('Sapanisertib (MLN0128) / INK128', 'Sapanisertib'), ('Torin1', 'Torin1')]
+    """
+    return builtin_registry().review
+
+
+def import_chembl(path: str | os.PathLike[str]) -> Registry:
+    """The built-in registry plus the mTOR/PI3K activities of a local ChEMBL SQLite file.
+
+    See :meth:`Registry.import_chembl`. The built-in registry is not changed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    Registry
+
+    Raises
+    ------
+    RegistryDataError
+        Not a ChEMBL SQLite file.
+
+    Examples
+    --------
+    >>> try:
+    ...     mp.registry.import_chembl("no-such-chembl.db")
+    ... except mp.errors.RegistryDataError as exc:
+    ...     print(str(exc).split(";")[0])
+    `path` must name an existing ChEMBL SQLite file
+    """
+    return builtin_registry().import_chembl(path)
 
 
 def load(path: str | os.PathLike[str]) -> Registry:

@@ -4,6 +4,14 @@ A data file is TOML, parsed with the standard library's :mod:`tomllib`: loading
 never executes code.  Every field is checked before anything is built, and all
 problems are reported together in one :class:`~mtor_pharm.errors.RegistryDataError`,
 each with its location (``compound[3].generation``) and the compound it concerns.
+
+Every fact cites a structured reference of the file's ``[references]`` table
+(``sources = ["[Chresta2010] abstract"]``): an article with authors, year, title,
+journal and a DOI and/or PMID; a regulator's label; a database record; or a
+secondary source kept only because no primary one was found.  Mirror and
+aggregator hosts are refused wherever a URL appears.  Malformed input of any
+kind (bad TOML, undecodable bytes, a folder, an empty file, huge integers, deep
+nesting, wrong types) ends in one ``RegistryDataError`` naming the file.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import math
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -24,25 +33,31 @@ from ._model import (
     APPROVAL_STATUSES,
     ASSAY_TYPES,
     GENERATIONS,
-        MECHANISMS,
+    MECHANISMS,
     POTENCY_KINDS,
     QUALIFIERS,
+    REFERENCE_TYPES,
+    VERDICTS,
     VERIFICATION_STATES,
     Approval,
+    Citation,
     ClinicalTrial,
     Fact,
     Inhibitor,
     PotencyRecord,
+    Reference,
+    ReviewRow,
     TrialArm,
     TrialResult,
     _normalize,
+    _show,
 )
 
-__all__ = ["BUILTIN_FILE", "Loaded", "build", "read_builtin", "read_file"]
+__all__ = ["BUILTIN_FILE", "MIRROR_HOSTS", "Loaded", "build", "read_builtin", "read_file"]
 
 #: Name of the data file shipped inside ``mtor_pharm.registry``.
 BUILTIN_FILE = "inhibitors.toml"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _GENERATION_OF = {
     "allosteric-rapalog": (1,),
@@ -53,7 +68,28 @@ _GENERATION_OF = {
 _FORMULA = re.compile(r"(?:[A-Z][a-z]?\d*)+")
 _CAS = re.compile(r"(\d{2,7})-(\d{2})-(\d)")
 _INCHIKEY = re.compile(r"[A-Z]{14}-[A-Z]{10}-[A-Z]")
-_REFERENCE = re.compile(r"\[([A-Za-z0-9_]+)\]")
+_CITATION = re.compile(r"\[([A-Za-z0-9_]+)\](?:\s+(\S.*))?", re.DOTALL)
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_PMID = re.compile(r"[1-9]\d{0,8}")
+_PMCID = re.compile(r"PMC[1-9]\d{0,9}")
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_MAX_TEXT = 10_000  # longest string accepted in a field (a guard against pathological files)
+
+#: Hosts that mirror or aggregate other sites' content (wiki mirrors, document-sharing
+#: sites, drug-info aggregators, proxies).  A registry URL on one of them (or a
+#: subdomain) is refused: cite the original work instead.
+MIRROR_HOSTS: tuple[str, ...] = (
+    "the-uncensored-wiki.com", "pinocchiopedia.com", "wikiwand.com", "wikimd.com",
+    "everything.explained.today", "handwiki.org", "cryer.org.uk", "dictai.org",
+    "chemeurope.com", "studylib.net", "datapdf.com", "scribd.com", "vdocuments.us",
+    "vdocuments.net", "vdocuments.mx", "fdocuments.in", "fdocuments.net", "fdokumen.com",
+    "pdfslide.us", "pdfslide.net", "mafiadoc.com", "docksci.com", "pdffox.com", "yumpu.com",
+    "coek.info", "studyres.com", "rxreasoner.com", "smolecule.com", "cloudfrontnetl.store",
+    "paperexplained.cn", "pillsync.com", "melakarnets.com", "sanwago.com",
+    "nct-503inhibitor.com", "az628inhibitor.com", "arg-gly-aspinhibitor.com",
+    "way-316606antagonist.com", "sel120-34ainhibitor.com", "pharmalitet.blogspot.com",
+    "newdrugapprovals.org", "chemicalbook.com", "medicalnewstoday.com", "oncohemakey.com",
+)
 _MOLAR = "[substance] / [length] ** 3"
 _MOLAR_MASS = "[mass] / [substance]"
 
@@ -72,11 +108,34 @@ def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def _is_finite(x: object) -> bool:
+    """A finite int or float that converts to float without overflow (10**400 does not)."""
+    if not _is_number(x):
+        return False
+    try:
+        return math.isfinite(float(x))  # type: ignore[arg-type]
+    except OverflowError:
+        return False
+
+
+def mirror_host(url: str) -> str | None:
+    """The mirror/aggregator host `url` points to, or None."""
+    try:
+        host = (urllib.parse.urlsplit(url.strip()).hostname or "").casefold()
+    except ValueError:
+        return None
+    for mirror in MIRROR_HOSTS:
+        if host == mirror or host.endswith("." + mirror):
+            return mirror
+    return None
+
+
 class _Table:
     """One TOML table under validation: typed getters that record problems, never raise."""
 
     def __init__(
-        self, data: Mapping[str, Any], where: str, problems: list[str], refs: Mapping[str, str]
+        self, data: Mapping[str, Any], where: str, problems: list[str],
+        refs: Mapping[str, Reference],
     ) -> None:
         self.data = data
         self.where = where
@@ -87,7 +146,7 @@ class _Table:
 
     def fail(self, key: str, rule: str, got: object, hint: str = "") -> None:
         loc = f"{self.where}.{key}" if self.where and key else (key or self.where)
-        text = f"`{loc}` must {rule}; got {got!r}{self.about}."
+        text = f"`{loc}` must {rule}; got {_show(got)}{self.about}."
         self.problems.append(f"{text} {hint}".rstrip())
         self.ok = False
 
@@ -108,6 +167,9 @@ class _Table:
         if not isinstance(value, str) or not value.strip():
             self.fail(key, "be a non-empty string", value)
             return None
+        if len(value) > _MAX_TEXT:
+            self.fail(key, f"be at most {_MAX_TEXT} characters long", value)
+            return None
         return value
 
     def texts(self, key: str, *, required: bool = False) -> tuple[str, ...]:
@@ -121,8 +183,9 @@ class _Table:
             return ()
         out: list[str] = []
         for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                self.fail(f"{key}[{i}]", "be a non-empty string", item)
+            if not isinstance(item, str) or not item.strip() or len(item) > _MAX_TEXT:
+                self.fail(f"{key}[{i}]", f"be a non-empty string of at most {_MAX_TEXT} "
+                          "characters", item)
             else:
                 out.append(item)
         return tuple(out)
@@ -134,7 +197,7 @@ class _Table:
             return None
         value = self.data[key]
         for option in options:
-            if value == option and type(value) is type(option):
+            if type(value) is type(option) and value == option:
                 return option
         self.fail(key, f"be one of {', '.join(map(repr, options))}", value)
         return None
@@ -152,7 +215,7 @@ class _Table:
                 self.fail(key, "be given (a number)", None)
             return None
         value = self.data[key]
-        if not _is_number(value) or not math.isfinite(value) or (positive and value <= 0):
+        if not _is_finite(value) or (positive and value <= 0):
             self.fail(key, "be a positive finite number" if positive else "be a finite number", value)
             return None
         return float(value)
@@ -163,29 +226,41 @@ class _Table:
                 self.fail(key, "be given (a positive integer)", None)
             return None
         value = self.data[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            self.fail(key, "be a positive integer", value)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 10**15:
+            self.fail(key, "be a positive integer below 10**15", value)
             return None
         return value
 
-    def sources(self, key: str, *, required: bool = True) -> tuple[str, ...]:
+    def sources(self, key: str, *, required: bool = True) -> tuple[Citation, ...]:
+        """The citations of a ``sources = ["[KEY] where", ...]`` list."""
         raw = self.texts(key, required=required)
         if required and key in self.data and not raw and isinstance(self.data[key], list):
-            self.fail(key, "name at least one source", self.data[key])
-        return tuple(self._expand(f"{key}[{i}]", s) for i, s in enumerate(raw))
+            self.fail(key, "cite at least one reference", self.data[key])
+        out = []
+        for i, text in enumerate(raw):
+            cit = self._cite(f"{key}[{i}]", text)
+            if cit is not None:
+                out.append(cit)
+        return tuple(out)
 
-    def source(self, key: str) -> str | None:
+    def source(self, key: str) -> Citation | None:
         raw = self.text(key, required=True)
-        return None if raw is None else self._expand(key, raw)
+        return None if raw is None else self._cite(key, raw)
 
-    def _expand(self, key: str, text: str) -> str:
-        m = _REFERENCE.fullmatch(text.strip())
+    def _cite(self, key: str, text: str) -> Citation | None:
+        m = _CITATION.fullmatch(text.strip())
         if m is None:
-            return text
-        if m.group(1) not in self.refs:
-            self.fail(key, "be a source, or a [KEY] defined in the file's [references]", text)
-            return text
-        return f"[{m.group(1)}] {self.refs[m.group(1)]}"
+            self.fail(key, "cite a reference as \"[KEY]\" or \"[KEY] where it was read\", with "
+                      "KEY defined in the file's [references]", text,
+                      "Free-text sources and bare URLs are not citations.")
+            return None
+        ref = self.refs.get(m.group(1))
+        if ref is None:
+            close = difflib.get_close_matches(m.group(1), list(self.refs), n=1)
+            hint = f"Did you mean [{close[0]}]?" if close else "Add it to [references]."
+            self.fail(key, "cite a key defined in the file's [references]", text, hint)
+            return None
+        return Citation(reference=ref, where=(m.group(2) or "").strip())
 
     def table(self, key: str) -> _Table | None:
         if key not in self.data:
@@ -205,6 +280,9 @@ class _Table:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             self.fail(key, "be an array of tables ([[...]] sections)", value)
             return []
+        if len(value) > 100_000:
+            self.fail(key, "have at most 100000 entries", f"{len(value)} entries")
+            return []
         out = []
         for i, item in enumerate(value):
             sub = _Table(item, f"{self.where}.{key}[{i}]" if self.where else f"{key}[{i}]",
@@ -217,9 +295,8 @@ class _Table:
         text = self.text(key, required=True)
         if text is None:
             return None
-        try:
-            q = units.Q_(1.0, text)
-        except Exception:  # pint raises several unrelated types for bad unit strings
+        q = _parse_unit(text)
+        if q is None:
             self.fail(key, f"be a unit pint understands ({rule})", text)
             return None
         if dimensionality is None:
@@ -230,6 +307,109 @@ class _Table:
             self.fail(key, f"be {rule}", text)
             return None
         return text
+
+
+_UNIT_TEXT = re.compile(r"[A-Za-zµμ_ ]{1,24}(?:/[A-Za-zµμ_ ]{1,24})?")
+
+
+def _parse_unit(text: str) -> Any:
+    """A pint Quantity of 1 in `text`, or None; only plain unit names (``'nM'``, ``'g/mol'``)
+    are passed to pint, so no expression can make it slow or raise an odd error."""
+    if not _UNIT_TEXT.fullmatch(text.strip()):
+        return None
+    try:
+        return units.Q_(1.0, text.strip())
+    except Exception:
+        return None
+
+
+def _texts_of(citations: Sequence[Citation]) -> tuple[str, ...]:
+    return tuple(str(c) for c in citations)
+
+
+_REFERENCE_KEYS = ("type", "title", "authors", "year", "journal", "doi", "pmid", "pmcid",
+                   "agency", "identifier", "url", "primary", "note")
+
+
+def _reference(key: str, t: _Table) -> Reference | None:
+    """Validate one ``[references.KEY]`` table."""
+    t.about = f" (reference {key!r})"
+    t.check_keys(_REFERENCE_KEYS)
+    if not _KEY.fullmatch(key):
+        t.fail("", "be a key of letters, digits and underscores starting with a letter", key)
+    rtype = t.choice("type", REFERENCE_TYPES, required=True)
+    title = t.text("title", required=True)
+    authors = t.text("authors") or ""
+    year = None
+    if "year" in t.data:
+        raw_year = t.data["year"]
+        if isinstance(raw_year, int) and not isinstance(raw_year, bool) and 1800 <= raw_year <= 2100:
+            year = raw_year
+        else:
+            t.fail("year", "be a year such as 2010", raw_year)
+    journal = t.text("journal") or ""
+    doi = t.text("doi")
+    if doi is not None and not _DOI.fullmatch(doi):
+        t.fail("doi", "be a DOI such as '10.1021/jm101144f' (no 'doi:' or URL prefix)", doi)
+        doi = None
+    pmid: str | None = None
+    if "pmid" in t.data:
+        raw = t.data["pmid"]
+        text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 10**9 \
+            else raw
+        if isinstance(text, str) and _PMID.fullmatch(text):
+            pmid = text
+        else:
+            t.fail("pmid", "be a PubMed ID: 1 to 9 digits, e.g. 19150980", raw)
+    pmcid = t.text("pmcid")
+    if pmcid is not None and not _PMCID.fullmatch(pmcid):
+        t.fail("pmcid", "be a PubMed Central ID such as 'PMC2658096'", pmcid)
+        pmcid = None
+    agency = t.text("agency") or ""
+    identifier = t.text("identifier") or ""
+    url = t.text("url")
+    if url is not None:
+        parts = urllib.parse.urlsplit(url) if "\x00" not in url else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            t.fail("url", "be an http(s) address", url)
+            url = None
+        elif (mirror := mirror_host(url)) is not None:
+            t.fail("url", "not be a mirror or aggregator site", url,
+                   f"{mirror} copies other sites' content: cite the original work "
+                   "(DOI/PMID, publisher, regulator) instead.")
+            url = None
+    primary = t.flag("primary") if "primary" in t.data else rtype != "secondary"
+    note = t.text("note") or ""
+    if rtype == "article":
+        missing = [f for f, v in (("authors", authors), ("year", year), ("journal", journal))
+                   if not v and f not in t.data]
+        if doi is None and pmid is None and "doi" not in t.data and "pmid" not in t.data:
+            missing.append("doi or pmid")
+        if missing and not note and "note" not in t.data:
+            t.fail(missing[0], "be given for an article (authors, year, journal and a DOI "
+                   "and/or PMID), or the reference's note must say that it was not read",
+                   None, f"Missing: {', '.join(missing)}.")
+    elif rtype == "label":
+        for field, value in (("agency", agency), ("identifier", identifier)):
+            if not value and field not in t.data:
+                t.fail(field, "be given for a label (e.g. agency = 'US FDA', identifier = the "
+                       "DailyMed set id or application number)", None)
+    elif rtype in ("database", "monograph", "trial-registry", "unpublished"):
+        if not identifier and "identifier" not in t.data:
+            t.fail("identifier", f"be given for a {rtype} reference", None)
+    elif rtype == "secondary":
+        if primary:
+            t.fail("primary", "be false for a secondary source", True)
+        if not note and "note" not in t.data:
+            t.fail("note", "say why no primary source is cited (a secondary source is kept "
+                   "only when none was found)", None)
+    if rtype != "secondary" and not primary and "primary" in t.data:
+        t.fail("primary", "be true except for type 'secondary'", False)
+    if not t.ok or rtype is None or title is None:
+        return None
+    return Reference(key=key, type=rtype, title=title, authors=authors, year=year,
+                     journal=journal, doi=doi, pmid=pmid, pmcid=pmcid, agency=agency,
+                     identifier=identifier, url=url, primary=primary, note=note)
 
 
 _FACT_KEYS = ("value", "sources", "computed", "note")
@@ -282,12 +462,13 @@ def _fact_status(t: _Table, key: str) -> Fact[Any] | None:
 def _fact(sub: _Table, value: _T | None) -> Fact[_T] | None:
     """The fact of table `sub` with its checked `value` (None: invalid), reading the
     fields every fact has (sources, computed, note); None if anything in it failed."""
-    sources = sub.sources("sources")
+    citations = sub.sources("sources")
     computed = sub.flag("computed")
     note = sub.text("note") or ""
     if value is None or not sub.ok:
         return None
-    return Fact(value=value, sources=sources, computed=computed, note=note)
+    return Fact(value=value, sources=_texts_of(citations), citations=citations,
+                computed=computed, note=note)
 
 
 _COMPOUND_KEYS = (
@@ -329,11 +510,12 @@ def _compound(t: _Table) -> Inhibitor | None:
         agency = a.text("agency", required=True)
         product = a.text("product") or ""
         finding = a.text("finding", required=True)
-        sources = a.sources("sources")
+        cits = a.sources("sources")
+        note = a.text("note") or ""
         if a.ok and agency is not None and finding is not None:
             approvals.append(Approval(agency=agency, product=product, finding=finding,
-                                      sources=sources, note=a.text("note") or ""))
-    sources = t.sources("sources", required=False)
+                                      sources=_texts_of(cits), citations=cits, note=note))
+    citations = t.sources("sources", required=False)
     notes = t.texts("notes")
     if not t.ok or name is None or generation is None or mechanism is None:
         return None
@@ -342,13 +524,14 @@ def _compound(t: _Table) -> Inhibitor | None:
         mechanism=mechanism, description=description, targets=targets,
         targets_text=targets_text, formula=formula, molecular_weight=mw, cas=cas,
         pubchem_cid=cid, inchikey=inchikey, approval_status=status, approvals=tuple(approvals),
-        sources=sources, notes=notes,
+        sources=_texts_of(citations), citations=citations, notes=notes,
     )
 
 
 _POTENCY_KEYS = (
     "compound", "reported_name", "target", "kind", "value", "low", "high", "unit", "qualifier",
     "assay_type", "assay_text", "cell_line", "versus", "source", "verified", "claim", "note",
+    "atp", "verdict", "compared_with",
 )
 
 
@@ -385,20 +568,53 @@ def _potency(t: _Table, resolve: Mapping[str, str]) -> PotencyRecord | None:
     if kind == "selectivity fold" and versus is None and "versus" not in t.data:
         t.fail("versus", "be given for a selectivity fold (what the target is compared with)",
                None)
-    source = t.source("source")
+    citation = t.source("source")
     verified = t.choice("verified", VERIFICATION_STATES, required=True)
     optional = {k: t.text(k) for k in ("reported_name", "cell_line", "claim")}
     assay_text = t.text("assay_text") or ""
     note = t.text("note") or ""
+    atp = t.text("atp")
+    if assay_type == "cell-free kinase" and kind != "selectivity fold":
+        if atp is None and "atp" not in t.data:
+            t.fail("atp", "be given for a cell-free kinase record: the ATP concentration as "
+                   "the source gives it (e.g. '10 uM'), or 'not read'", None,
+                   "Cheng-Prusoff and selectivity need it.")
+        elif atp is not None and atp != "not read":
+            q = _parse_atp(atp)
+            if q is None:
+                t.fail("atp", "be a molar concentration such as '10 uM', or 'not read'", atp)
+                atp = None
+    elif atp is not None:
+        t.fail("atp", "be given only for cell-free kinase records (not selectivity folds)", atp)
+    verdict = t.choice("verdict", VERDICTS)
+    claim = optional["claim"]
+    if claim is not None and verdict is None and "verdict" not in t.data:
+        t.fail("verdict", f"be given for a review figure (claim {claim!r}): one of "
+               f"{', '.join(map(repr, VERDICTS))}", None)
+    if claim is None and "verdict" in t.data:
+        t.fail("verdict", "be given only with claim (for the founding review's figures)",
+               t.data["verdict"])
+    compared_with = t.text("compared_with") or ""
     if (not t.ok or compound is None or target is None or kind is None or unit is None
-            or assay_type is None or source is None or verified is None):
+            or assay_type is None or citation is None or verified is None):
         return None
     return PotencyRecord(
         compound=compound, target=target, kind=kind, magnitude=magnitude, bounds=bounds,
         unit=unit, qualifier=qualifier, assay_type=assay_type, assay_text=assay_text,
-        cell_line=optional["cell_line"], versus=versus, source=source, verified=verified,
-        reported_name=optional["reported_name"], claim=optional["claim"], note=note,
+        cell_line=optional["cell_line"], versus=versus, source=citation.reference.label,
+        verified=verified, reported_name=optional["reported_name"], claim=claim, note=note,
+        citation=citation, atp=atp, verdict=verdict, compared_with=compared_with,
     )
+
+
+def _parse_atp(text: str) -> Any:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-zµμ]{1,3})\s*", text)
+    if m is None:
+        return None
+    q = _parse_unit(m.group(2))
+    if q is None or not q.check(_MOLAR) or not 0 < float(m.group(1)) < 1e6:
+        return None
+    return q * float(m.group(1))
 
 
 def _resolve(t: _Table, key: str, resolve: Mapping[str, str], value: object = None) -> str | None:
@@ -446,19 +662,16 @@ def _trial(t: _Table, resolve: Mapping[str, str]) -> ClinicalTrial | None:
         measure, text = r.text("measure", required=True), r.text("text", required=True)
         raw = r.data.get("values")
         values: tuple[float, ...] = ()
-        if not isinstance(raw, list) or not raw or not all(
-            _is_number(v) and math.isfinite(v) and v >= 0 for v in raw
+        if not isinstance(raw, list) or not raw or len(raw) > 100 or not all(
+            _is_finite(v) and v >= 0 for v in raw
         ):
             r.fail("values", "be a non-empty list of finite non-negative numbers", raw)
         else:
             values = tuple(float(v) for v in raw)
         unit = r.text("unit", required=True)
         if unit is not None:
-            try:
-                q = units.Q_(1.0, unit)
-                unit_ok = bool(q.dimensionless or q.check("[time]"))
-            except Exception:  # pint raises several unrelated types for bad unit strings
-                unit_ok = False
+            uq = _parse_unit(unit)
+            unit_ok = uq is not None and bool(uq.dimensionless or uq.check("[time]"))
             if not unit_ok:
                 r.fail("unit", "be a time ('month') or dimensionless ('percent', "
                        "'dimensionless')", unit)
@@ -470,29 +683,33 @@ def _trial(t: _Table, resolve: Mapping[str, str]) -> ClinicalTrial | None:
         ci: tuple[float, float] | None = None
         if ci_raw is not None:
             if (isinstance(ci_raw, list) and len(ci_raw) == 2
-                    and all(_is_number(v) and math.isfinite(v) for v in ci_raw)
+                    and all(_is_finite(v) for v in ci_raw)
                     and ci_raw[0] < ci_raw[1]):
                 ci = (float(ci_raw[0]), float(ci_raw[1]))
             else:
                 r.fail("ci", "be [low, high] with low < high", ci_raw)
         qualifier = r.choice("qualifier", QUALIFIERS) or "="
         verified = r.choice("verified", VERIFICATION_STATES, required=True)
-        source = r.source("source")
+        citation = r.source("source")
+        result_note = r.text("note") or ""
         if (r.ok and measure is not None and text is not None and unit is not None
-                and verified is not None and source is not None):
+                and verified is not None and citation is not None):
             results.append(TrialResult(
                 measure=measure, text=text, values=values, unit=unit, arms=result_arms,
-                qualifier=qualifier, ci=ci, verified=verified, source=source,
-                note=r.text("note") or "",
+                qualifier=qualifier, ci=ci, verified=verified, source=citation.reference.label,
+                note=result_note, citation=citation,
             ))
-    sources = t.sources("sources")
+    citations = t.sources("sources")
     verified = t.choice("verified", VERIFICATION_STATES, required=True)
+    phase, design, condition = t.text("phase"), t.text("design") or "", t.text("condition") or ""
+    notes = t.texts("notes")
     if not t.ok or trial_id is None or title is None or verified is None:
         return None
     return ClinicalTrial(
-        id=trial_id, title=title, phase=t.text("phase"), design=t.text("design") or "",
-        condition=t.text("condition") or "", compounds=tuple(compounds), arms=tuple(arms),
-        results=tuple(results), sources=sources, verified=verified, notes=t.texts("notes"),
+        id=trial_id, title=title, phase=phase, design=design,
+        condition=condition, compounds=tuple(compounds), arms=tuple(arms),
+        results=tuple(results), sources=_texts_of(citations), verified=verified, notes=notes,
+        citations=citations,
     )
 
 
@@ -502,6 +719,8 @@ class Loaded:
 
     compounds: tuple[Inhibitor, ...]
     trials: tuple[ClinicalTrial, ...]
+    references: Mapping[str, Reference]
+    review: tuple[ReviewRow, ...] = ()
 
 
 def build(
@@ -510,6 +729,8 @@ def build(
     origin: str,
     base_compounds: Sequence[Inhibitor] = (),
     base_trials: Sequence[ClinicalTrial] = (),
+    base_references: Mapping[str, Reference] | None = None,
+    base_review: Sequence[ReviewRow] = (),
     base_label: str = "the registry it extends",
 ) -> Loaded:
     """Validate a parsed data file and merge it into the base compounds.
@@ -519,23 +740,35 @@ def build(
     RegistryDataError
         Listing every problem found, each with its location.
     """
+    base_references = dict(base_references or {})
     problems: list[str] = []
     top = _Table(doc, "", problems, {})
-    top.check_keys(("schema_version", "references", "compound", "potency", "trial"))
+    top.check_keys(("schema_version", "references", "compound", "potency", "trial",
+                    "review_row"))
     version = doc.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION or isinstance(version, bool):
         top.fail("schema_version", f"be {SCHEMA_VERSION}", version)
-    refs: dict[str, str] = {}
+    if not any(k in doc for k in ("compound", "potency", "trial", "review_row")):
+        top.fail("", "contain at least one [[compound]], [[potency]] or [[trial]] section",
+                 "an empty file" if not doc else f"only {', '.join(map(str, list(doc)[:5]))}",
+                 "An empty or misspelt file would otherwise load as nothing.")
+    refs: dict[str, Reference] = dict(base_references)
     raw_refs = doc.get("references", {})
     if not isinstance(raw_refs, dict):
-        top.fail("references", "be a table of KEY = \"citation\" strings", raw_refs)
+        top.fail("references", "be a table of [references.KEY] tables", raw_refs)
     else:
-        for key, text in raw_refs.items():
-            if not (isinstance(text, str) and text.strip() and re.fullmatch(r"\w+", key)):
-                top.fail(f"references.{key}", "be a non-empty citation string under a word key",
-                         text)
+        for key, table in raw_refs.items():
+            where = f"references.{key}"
+            if key in base_references:
+                top.fail(where, "be a key the registry does not already define", key,
+                         f"Cite [{key}] directly, or choose another key.")
+            elif not isinstance(table, dict):
+                top.fail(where, "be a table with type, title and identifiers, e.g. "
+                         "[references.Smith2020] type = 'article' ...", table)
             else:
-                refs[key] = text
+                ref = _reference(key, _Table(table, where, problems, {}))
+                if ref is not None:
+                    refs[key] = ref
     top.refs = refs
 
     # Names: normalized key -> (preferred name, where it was defined)
@@ -573,6 +806,33 @@ def build(
         rec = _potency(t, resolve)
         if rec is not None:
             records.append(rec)
+    review_rows: list[ReviewRow] = []
+    claims_of: dict[str, set[str]] = {}
+    for rec in records:
+        if rec.claim is not None:
+            claims_of.setdefault(rec.compound, set()).add(rec.claim)
+    for inh in base_compounds:
+        for rec in inh.potency:
+            if rec.claim is not None:
+                claims_of.setdefault(inh.name, set()).add(rec.claim)
+    for t in top.tables("review_row"):
+        t.check_keys(("row", "compound", "claims", "source", "note"))
+        row = t.text("row", required=True)
+        if row is not None:
+            t.about = f" (review row {row!r})"
+        compound = _resolve(t, "compound", resolve)
+        claims = t.texts("claims")
+        if "claims" not in t.data:
+            t.fail("claims", "be given (a list of claim numbers, [] when the row has none)", None)
+        for i, claim in enumerate(claims):
+            if compound is not None and claim not in claims_of.get(compound, set()):
+                t.fail(f"claims[{i}]", f"be the claim of a potency record of {compound!r}", claim)
+        citation = t.source("source")
+        note = t.text("note") or ""
+        if t.ok and row is not None and compound is not None and citation is not None:
+            review_rows.append(ReviewRow(row=row, compound=compound, claims=claims,
+                                         citation=citation, note=note))
+
     trials: list[ClinicalTrial] = []
     known_ids = {tr.id for tr in base_trials}
     for t in top.tables("trial"):
@@ -609,30 +869,78 @@ def build(
         return replace(inh, potency=(*inh.potency, *recs), trials=(*inh.trials, *trs))
 
     compounds = tuple(updated(inh) for inh in (*base_compounds, *new))
-    return Loaded(compounds=compounds, trials=(*base_trials, *trials))
+    return Loaded(compounds=compounds, trials=(*base_trials, *trials), references=refs,
+                  review=(*base_review, *review_rows))
 
 
 def _parse(text: bytes, origin: str) -> dict[str, Any]:
+    if not text.strip():
+        raise RegistryDataError(
+            f"registry data in {origin} must not be empty; got a file with no content. "
+            "Give at least one [[compound]], [[potency]] or [[trial]] section."
+        )
     try:
-        return tomllib.loads(text.decode("utf-8"))
+        decoded = text.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RegistryDataError(
-            f"registry data in {origin} must be UTF-8 text; got undecodable bytes ({exc})."
+            f"registry data in {origin} must be UTF-8 text; got undecodable bytes at byte "
+            f"{exc.start}. Save the file as UTF-8."
         ) from None
+    try:
+        return tomllib.loads(decoded)
     except tomllib.TOMLDecodeError as exc:
         raise RegistryDataError(
             f"registry data in {origin} must be valid TOML; got a syntax error: {exc}. "
             "Fix the file at that line and column."
         ) from None
+    except RecursionError:
+        raise RegistryDataError(
+            f"registry data in {origin} must not nest arrays or inline tables this deeply; "
+            "got nesting deeper than the TOML parser can follow. Flatten the file."
+        ) from None
+    except ValueError as exc:  # e.g. an integer longer than int_max_str_digits
+        raise RegistryDataError(
+            f"registry data in {origin} must hold values of ordinary size; got a value the "
+            f"TOML parser refuses ({_show(str(exc))}). Check for huge integers."
+        ) from None
 
 
 def read_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
     """Parse a user's TOML data file (no code is executed)."""
-    fspath = os.fspath(path)
-    with open(fspath, "rb") as fh:
-        text = fh.read()
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"`path` must be a str or os.PathLike naming a TOML file; got "
+                        f"{type(path).__name__} {_show(path)}.")
+    raw: object = os.fspath(path)
+    if not isinstance(raw, str):
+        raise TypeError(f"`path` must be a text path, not bytes; got {_show(raw)}.")
+    fspath = raw
     origin = repr(fspath)
+    if not fspath.strip():
+        raise RegistryDataError("`path` must name a TOML file; got an empty path.")
+    if os.path.isdir(fspath):
+        raise RegistryDataError(
+            f"registry data in {origin} must be a TOML file; got a folder. Pass the path of "
+            "the .toml file inside it."
+        )
+    try:
+        with open(fspath, "rb") as fh:
+            text = fh.read(_MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise RegistryDataError(
+            f"registry data in {origin} must be a readable file; got {type(exc).__name__}: "
+            f"{_show(str(exc))}."
+        ) from None
+    if len(text) > _MAX_FILE_BYTES:
+        raise RegistryDataError(
+            f"registry data in {origin} must be at most {_MAX_FILE_BYTES // 1_000_000} MB; "
+            "got a larger file."
+        )
     return _parse(text, origin), origin
+
+
+_MAX_FILE_BYTES = 50_000_000
 
 
 def read_builtin() -> tuple[dict[str, Any], str]:

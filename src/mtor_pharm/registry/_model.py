@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, get_args
 
 from .. import units
 from .._typing import ConcentrationLike, Quantity
-from ..errors import UnitError
+from ..errors import MtorPharmError, UnitError
 
 __all__ = [
     "APPROVAL_STATUSES",
@@ -26,10 +27,13 @@ __all__ = [
     "MECHANISMS",
     "POTENCY_KINDS",
     "QUALIFIERS",
+    "REFERENCE_TYPES",
+    "VERDICTS",
     "VERIFICATION_STATES",
     "Approval",
     "ApprovalStatus",
     "AssayType",
+    "Citation",
     "ClinicalTrial",
     "Fact",
     "Generation",
@@ -38,9 +42,13 @@ __all__ = [
     "PotencyKind",
     "PotencyRecord",
     "Qualifier",
+    "Reference",
+    "ReferenceType",
+    "ReviewRow",
     "Selectivity",
     "TrialArm",
     "TrialResult",
+    "Verdict",
     "Verification",
 ]
 
@@ -68,6 +76,16 @@ Verification: TypeAlias = Literal["sourced", "confirmed", "unverifiable", "corre
 Qualifier: TypeAlias = Literal["=", "~", ">", "<"]
 #: Regulatory status; ``"none found"`` means no approval was found in the sources read.
 ApprovalStatus: TypeAlias = Literal["approved", "not approved", "none found"]
+#: What a reference is: a journal ``"article"`` (DOI and/or PMID), a regulator's
+#: ``"label"`` (FDA label, EMA assessment), a ``"database"`` record, a pharmacopoeia
+#: ``"monograph"``, a ``"trial-registry"`` entry, a lab's own ``"unpublished"`` data
+#: (notebook, ELN page), or a ``"secondary"`` source kept because no primary source
+#: was found.
+ReferenceType: TypeAlias = Literal[
+    "article", "label", "database", "monograph", "trial-registry", "unpublished", "secondary"
+]
+#: How a figure of the founding (vendor) review compares with the primary source.
+Verdict: TypeAlias = Literal["agrees", "differs", "no primary source found"]
 
 MECHANISMS: tuple[Mechanism, ...] = get_args(Mechanism)
 GENERATIONS: tuple[Generation, ...] = get_args(Generation)
@@ -77,6 +95,8 @@ ASSAY_TYPES: tuple[AssayType, ...] = get_args(AssayType)
 VERIFICATION_STATES: tuple[Verification, ...] = get_args(Verification)
 QUALIFIERS: tuple[Qualifier, ...] = get_args(Qualifier)
 APPROVAL_STATUSES: tuple[ApprovalStatus, ...] = get_args(ApprovalStatus)
+REFERENCE_TYPES: tuple[ReferenceType, ...] = get_args(ReferenceType)
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
 _T = TypeVar("_T")
 
@@ -88,6 +108,158 @@ def _normalize(name: str) -> str:
     return _IGNORED_IN_NAMES.sub("", unicodedata.normalize("NFKC", name).casefold())
 
 
+def _show(value: object, limit: int = 80) -> str:
+    """A short, always-safe repr for error messages (huge ints, deep nesting, long text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    shower = reprlib.Repr()
+    shower.maxlevel, shower.maxstring, shower.maxother = 2, limit, limit
+    shower.maxlong = 60
+    try:
+        text = shower.repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_criteria(
+    *, target: object, kind: object, assay_type: object, source: object
+) -> None:
+    """Validate the optional look-up criteria of records()/selectivity()."""
+    for arg, value in (("target", target), ("source", source)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise TypeError(f"`{arg}` must be a non-empty string or None; got {_show(value)}.")
+    if kind is not None and not (isinstance(kind, str) and kind in POTENCY_KINDS):
+        raise ValueError(
+            f"`kind` must be one of {', '.join(map(repr, POTENCY_KINDS))} or None; got {_show(kind)}."
+        )
+    if assay_type is not None and not (isinstance(assay_type, str) and assay_type in ASSAY_TYPES):
+        raise ValueError(
+            f"`assay_type` must be one of {', '.join(map(repr, ASSAY_TYPES))} or None; "
+            f"got {_show(assay_type)}."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reference:
+    """A structured bibliographic reference that registry facts cite.
+
+    Attributes
+    ----------
+    key : str
+        The key facts cite it by, e.g. ``"Chresta2010"``.
+    type : ReferenceType
+        ``"article"``, ``"label"``, ``"database"``, ``"monograph"``,
+        ``"trial-registry"``, ``"unpublished"`` or ``"secondary"``.
+    title : str
+        Article title, product/label title, database or document name.
+    authors : str
+        As printed, e.g. ``"Liu Q, Chang JW, Wang J, et al."`` (articles).
+    year : int or None
+    journal : str
+        Journal, volume and pages as read, e.g. ``"J Biol Chem 284(12):8023-8032"``.
+    doi, pmid, pmcid : str or None
+        Identifiers; a DOI has the shape ``10.NNNN/...``, a PMID is digits,
+        a PMCID ``PMC`` + digits.
+    agency : str
+        For a label: ``"US FDA"``, ``"EMA"``.
+    identifier : str
+        For a label, database record, monograph or trial: its identifier
+        (e.g. a DailyMed set id, ``"NDA 213312"``, ``"NCT00410124"``).
+    url : str or None
+        Where it was read, alongside (never instead of) the identifiers.
+        Never a mirror or aggregator.
+    primary : bool
+        False for a ``"secondary"`` source, kept only because no primary source
+        was found after a search (its `note` says so).
+    note : str
+
+    Examples
+    --------
+    >>> ref = mp.registry.get("AZD8055").potency[0].citation.reference
+    >>> ref.type, ref.year
+    ('article', 2010)
+    """
+
+    key: str
+    type: ReferenceType
+    title: str
+    authors: str = ""
+    year: int | None = None
+    journal: str = ""
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    agency: str = ""
+    identifier: str = ""
+    url: str | None = None
+    primary: bool = True
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """Short label: ``"Chresta et al. 2010"``; journal and year for an article whose
+        authors were not read; the title for other references."""
+        year = "" if self.year is None else f" {self.year}"
+        if self.type == "article" and self.authors:
+            first = self.authors.split(",")[0].strip().split(" ")[0]
+            many = "," in self.authors or "et al" in self.authors
+            return f"{first}{' et al.' if many else ''}{year}"
+        if self.type == "article" and self.journal:
+            return f"{self.journal}{year and f' ({year.strip()})'}"
+        return self.title
+
+    def text(self) -> str:
+        """The reference formatted for reading, identifiers last.
+
+        Examples
+        --------
+        >>> rec = mp.registry.get("Torin2").records(target="ATM")[0]
+        >>> "doi:10.1158/0008-5472.CAN-12-1702" in rec.citation.reference.text()
+        True
+        """
+        parts: list[str] = []
+        if self.authors:
+            parts.append(self.authors.rstrip(".") + ".")
+        if self.year is not None:
+            parts.append(f"({self.year}).")
+        if self.agency:
+            parts.append(f"{self.agency}:")
+        parts.append(self.title.rstrip(".") + ".")
+        if self.journal:
+            parts.append(self.journal.rstrip(".") + ".")
+        ids = [
+            f"doi:{self.doi}" if self.doi else "",
+            f"PMID {self.pmid}" if self.pmid else "",
+            self.pmcid or "",
+            self.identifier,
+        ]
+        ids = [i for i in ids if i]
+        if ids:
+            parts.append("; ".join(ids) + ".")
+        if not self.primary:
+            parts.append("[secondary source]")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Citation:
+    """A reference plus where in it a fact was read (``"abstract"``, ``"Table 1"``...).
+
+    Examples
+    --------
+    >>> c = mp.registry.get("AZD8055").potency[0].citation
+    >>> c.where
+    'abstract'
+    """
+
+    reference: Reference
+    where: str = ""
+
+    def __str__(self) -> str:
+        return self.reference.text() + (f" [{self.where}]" if self.where else "")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fact(Generic[_T]):
     """One sourced value, e.g. a molecular weight or a CAS number.
@@ -97,7 +269,9 @@ class Fact(Generic[_T]):
     value
         The value (for a molecular weight: g/mol).
     sources : tuple of str
-        Where the value was read, as written in the registry's fact sheet.
+        The citations as text (one per entry of `citations`).
+    citations : tuple of Citation
+        Structured references, each with where in it the value was read.
     computed : bool
         True when the value was derived (e.g. an average MW computed from a
         structure given by the source) rather than printed by the source.
@@ -119,6 +293,7 @@ class Fact(Generic[_T]):
 
     value: _T
     sources: tuple[str, ...]
+    citations: tuple[Citation, ...] = ()
     computed: bool = False
     note: str = ""
 
@@ -144,6 +319,7 @@ class Approval:
     product: str
     finding: str
     sources: tuple[str, ...]
+    citations: tuple[Citation, ...] = ()
     note: str = ""
 
 
@@ -191,6 +367,18 @@ class PotencyRecord:
     claim : str or None
         Number of the claim check in the fact sheet (vendor review records).
     note : str
+    citation : Citation or None
+        The structured reference and where in it the figure was read
+        (``source`` is its short label).
+    atp : str or None
+        ATP concentration of a cell-free kinase assay as the source gives it
+        (e.g. ``"10 uM"``), or ``"not read"`` when it was not found in the part
+        of the paper read; None for other assay types.  See `atp_concentration`.
+    verdict : Verdict or None
+        For the founding review's figures: ``"agrees"`` with the primary
+        source, ``"differs"``, or ``"no primary source found"``.
+    compared_with : str
+        For a verdict: the primary record(s) it was compared with.
 
     Examples
     --------
@@ -215,6 +403,10 @@ class PotencyRecord:
     reported_name: str | None = None
     claim: str | None = None
     note: str = ""
+    citation: Citation | None = None
+    atp: str | None = None
+    verdict: Verdict | None = None
+    compared_with: str = ""
 
     def __post_init__(self) -> None:
         if (self.magnitude is None) == (self.bounds is None):
@@ -222,6 +414,20 @@ class PotencyRecord:
                 "`magnitude` and `bounds` must not both be given or both be missing; got "
                 f"magnitude={self.magnitude!r}, bounds={self.bounds!r}. Give one value or one range."
             )
+
+    @property
+    def atp_concentration(self) -> Quantity | None:
+        """The assay's ATP concentration as a Quantity; None when not given or not read.
+
+        Examples
+        --------
+        >>> rec = mp.registry.get("AZD8055").records(kind="IC50")[0]
+        >>> rec.atp, rec.atp_concentration is None
+        ('not read', True)
+        """
+        if self.atp is None or self.atp == "not read":
+            return None
+        return units.Q_(self.atp)
 
     @property
     def is_range(self) -> bool:
@@ -357,6 +563,7 @@ class TrialResult:
     verified: Verification
     source: str
     note: str = ""
+    citation: Citation | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -378,10 +585,11 @@ class ClinicalTrial:
     arms : tuple of TrialArm
     results : tuple of TrialResult
     sources : tuple of str
-        Sources of the trial's identity and design.
+        Sources of the trial's identity and design (text of `citations`).
     verified : Verification
         State of the identity and design (each result has its own).
     notes : tuple of str
+    citations : tuple of Citation
 
     Examples
     --------
@@ -403,6 +611,44 @@ class ClinicalTrial:
     sources: tuple[str, ...]
     verified: Verification
     notes: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewRow:
+    """One row of the founding (vendor) review's table, resolved to a registry compound.
+
+    Attributes
+    ----------
+    row : str
+        The row as the review labels it, e.g. ``"Rapamycin"``.
+    compound : str
+        Preferred registry name it resolves to, e.g. ``"Sirolimus"``.
+    claims : tuple of str
+        Claim numbers of the review's figures for this row; the records are the
+        compound's potency records with that ``claim`` (each with a ``verdict``).
+    citation : Citation
+    note : str
+
+    Examples
+    --------
+    >>> row = mp.registry.review()[0]
+    >>> row.row, row.compound, row.claims
+    ('Rapamycin', 'Sirolimus', ('1',))
+    """
+
+    row: str
+    compound: str
+    claims: tuple[str, ...] = ()
+    citation: Citation
+    note: str = ""
+
+
+def _same_source(a: PotencyRecord, b: PotencyRecord) -> bool:
+    """Whether two records come from one source (the same reference when both cite one)."""
+    if a.citation is not None and b.citation is not None:
+        return a.citation.reference.key == b.citation.reference.key
+    return a.source == b.source
 
 
 def _record_sort_key(rec: PotencyRecord) -> int:
@@ -449,7 +695,8 @@ class Inhibitor:
     potency : tuple of PotencyRecord
     trials : tuple of ClinicalTrial
     sources : tuple of str
-        All sources of the compound's identity.
+        All sources of the compound's identity (text of `citations`).
+    citations : tuple of Citation
     notes : tuple of str
         Conflicts between sources, withheld values and caveats.
 
@@ -481,6 +728,7 @@ class Inhibitor:
     trials: tuple[ClinicalTrial, ...] = ()
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
     def __repr__(self) -> str:
         return f"Inhibitor({self.name!r}, generation={self.generation}, mechanism={self.mechanism!r})"
@@ -571,7 +819,7 @@ class Inhibitor:
         >>> round(q.magnitude, 3), q.units
         (1.094, <Unit('micromolar')>)
         """
-        return units.mass_to_molar(conc, self._molar_mass(), unit=unit)
+        return self._convert(units.mass_to_molar, conc, unit)
 
     def to_mass(self, conc: ConcentrationLike, *, unit: str = "ug/mL") -> Quantity:
         """Convert a molar concentration to a mass concentration.
@@ -598,7 +846,26 @@ class Inhibitor:
         >>> round(q.magnitude, 2)
         958.24
         """
-        return units.molar_to_mass(conc, self._molar_mass(), unit=unit)
+        return self._convert(units.molar_to_mass, conc, unit)
+
+    def _convert(self, func: Any, conc: ConcentrationLike, unit: str) -> Quantity:
+        """Run a units conversion with this compound's molar mass; every failure is a UnitError."""
+        if not isinstance(unit, str) or not unit.strip() or len(unit) > 64:
+            raise UnitError(
+                f"`unit` must be a unit string such as 'uM' or 'ug/mL'; got {_show(unit)}."
+            )
+        molar_mass = self._molar_mass()
+        try:
+            result: Quantity = func(conc, molar_mass, unit=unit)
+        except MtorPharmError:
+            raise
+        except Exception as exc:  # pint and numpy raise many unrelated types for bad input
+            raise UnitError(
+                f"`conc` and `unit` must be a concentration and a unit of the other kind "
+                f"(molar <-> mass); got conc={_show(conc)}, unit={unit!r} "
+                f"({type(exc).__name__}: {_show(str(exc))})."
+            ) from None
+        return result
 
     def records(
         self,
@@ -616,7 +883,8 @@ class Inhibitor:
             Compared case-, space- and hyphen-insensitively.
         kind, assay_type : str, optional
         source : str, optional
-            Exact source string, e.g. ``"vendor review"``.
+            The source's short label (e.g. ``"vendor review"``, ``"Chresta et al. 2010"``)
+            or its reference key (``"Chresta2010"``).
 
         Returns
         -------
@@ -627,6 +895,7 @@ class Inhibitor:
         >>> [r.target for r in mp.registry.get("apitolisib").records(kind="IC50")]
         ['PI3Kα', 'PI3Kβ', 'PI3Kδ', 'PI3Kγ']
         """
+        _check_criteria(target=target, kind=kind, assay_type=assay_type, source=source)
         key = None if target is None else _normalize(target)
         return tuple(
             r
@@ -634,7 +903,8 @@ class Inhibitor:
             if (key is None or _normalize(r.target) == key)
             and (kind is None or r.kind == kind)
             and (assay_type is None or r.assay_type == assay_type)
-            and (source is None or r.source == source)
+            and (source is None or r.source == source
+                 or (r.citation is not None and r.citation.reference.key == source))
         )
 
     def selectivity(
@@ -681,6 +951,12 @@ class Inhibitor:
         >>> round(sel.ratio, 2), sel.numerator.value, sel.denominator.value
         (2.95, <Quantity(65.0, 'nanomolar')>, <Quantity(22.0, 'nanomolar')>)
         """
+        for arg, value in (("target", target), ("reference", reference)):
+            if not isinstance(value, str) or not value.strip():
+                raise TypeError(
+                    f"`{arg}` must be a non-empty string naming a target or readout such as "
+                    f"'mTORC1'; got {_show(value)}."
+                )
         num = [
             r
             for r in self.records(target=target, kind=kind, assay_type=assay_type, source=source)
@@ -702,7 +978,7 @@ class Inhibitor:
             (a, b)
             for a in num
             for b in den
-            if a.kind == b.kind and a.assay_type == b.assay_type and a.source == b.source
+            if a.kind == b.kind and a.assay_type == b.assay_type and _same_source(a, b)
         ]
         if not pairs:
             found = "; ".join(f"{r.target}: {r.kind}, {r.assay_type}, {r.source}" for r in (*num, *den))

@@ -6,7 +6,8 @@ import difflib
 import functools
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .. import units
@@ -20,6 +21,8 @@ from ._model import (
     Generation,
     Inhibitor,
     Mechanism,
+    Reference,
+    ReviewRow,
     _normalize,
 )
 
@@ -58,13 +61,43 @@ class Registry:
     True
     """
 
-    __slots__ = ("_compounds", "_index", "_trials")
+    __slots__ = ("_compounds", "_index", "_references", "_review", "_trials")
 
     def __init__(
-        self, compounds: Iterable[Inhibitor] = (), *, trials: Iterable[ClinicalTrial] = ()
+        self,
+        compounds: Iterable[Inhibitor] = (),
+        *,
+        trials: Iterable[ClinicalTrial] = (),
+        references: Mapping[str, Reference] | None = None,
+        review: Iterable[ReviewRow] = (),
     ) -> None:
+        given: tuple[tuple[str, object], ...] = (("compounds", compounds), ("trials", trials))
+        for arg, value in given:
+            if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+                raise TypeError(
+                    f"`{arg}` must be an iterable of {'Inhibitor' if arg == 'compounds' else 'ClinicalTrial'}"
+                    f" objects; got {type(value).__name__}."
+                )
         self._compounds: tuple[Inhibitor, ...] = tuple(compounds)
         self._trials: tuple[ClinicalTrial, ...] = tuple(trials)
+        for trial in self._trials:
+            if not isinstance(trial, ClinicalTrial):
+                raise TypeError(f"`trials` must hold ClinicalTrial objects; got {type(trial).__name__}.")
+        if references is not None and not (
+            isinstance(references, Mapping)
+            and all(isinstance(k, str) and isinstance(v, Reference) for k, v in references.items())
+        ):
+            raise TypeError(
+                f"`references` must map keys to Reference objects; got {type(references).__name__}."
+            )
+        self._references: dict[str, Reference] = dict(references or {})
+        review_given: object = review
+        if isinstance(review_given, str | bytes) or not isinstance(review_given, Iterable):
+            raise TypeError(f"`review` must be an iterable of ReviewRow objects; got {type(review).__name__}.")
+        self._review: tuple[ReviewRow, ...] = tuple(review)
+        for row in self._review:
+            if not isinstance(row, ReviewRow):
+                raise TypeError(f"`review` must hold ReviewRow objects; got {type(row).__name__}.")
         index: dict[str, Inhibitor] = {}
         clashes: list[str] = []
         for inh in self._compounds:
@@ -208,6 +241,29 @@ class Registry:
     def trials(self) -> tuple[ClinicalTrial, ...]:
         """Every clinical-trial record of the registry."""
         return self._trials
+
+    @property
+    def references(self) -> Mapping[str, Reference]:
+        """Every structured reference the registry's facts cite, by key (read-only).
+
+        Examples
+        --------
+        >>> refs = mp.registry.Registry.builtin().references
+        >>> refs["Thoreen2009"].pmid
+        '19150980'
+        """
+        return MappingProxyType(self._references)
+
+    @property
+    def review(self) -> tuple[ReviewRow, ...]:
+        """The founding review's table rows, each resolved to a compound of the registry.
+
+        Examples
+        --------
+        >>> [r.compound for r in mp.registry.Registry.builtin().review][:2]
+        ['Sirolimus', 'Everolimus']
+        """
+        return self._review
 
     def filter(
         self,
@@ -370,8 +426,11 @@ class Registry:
         ``qualifier``, ``value``, ``low``, ``high`` (magnitudes in ``unit``;
         ``value`` is NaN for a range, ``low == high == value`` otherwise),
         ``unit``, ``assay_type``, ``assay_text``, ``cell_line``, ``versus``,
-        ``verified``, ``claim``, ``source``, ``note``.  Never compare rows of
-        different ``kind`` or ``assay_type``.
+        ``verified``, ``claim``, ``source``, ``note``, then ``atp`` (ATP
+        concentration of a kinase assay, ``"not read"`` when unknown), ``verdict``
+        (review figures), ``reference`` (the cited reference's key) and ``where``
+        (where in it the figure was read).  Never compare rows of different
+        ``kind`` or ``assay_type``.
 
         Returns
         -------
@@ -407,6 +466,10 @@ class Registry:
                     "claim": r.claim,
                     "source": r.source,
                     "note": r.note,
+                    "atp": r.atp,
+                    "verdict": r.verdict,
+                    "reference": r.citation.reference.key if r.citation else None,
+                    "where": r.citation.where if r.citation else None,
                 })
         df = pd.DataFrame(rows, columns=list(_POTENCY_COLUMNS))
         return df.astype({"value": "float64", "low": "float64", "high": "float64"})
@@ -452,14 +515,68 @@ class Registry:
         ('LAB-0042', False)
         """
         doc, origin = _load.read_file(path)
-        loaded = _load.build(
-            doc, origin=origin, base_compounds=self._compounds, base_trials=self._trials
-        )
-        return Registry(loaded.compounds, trials=loaded.trials)
+        try:
+            loaded = _load.build(
+                doc, origin=origin, base_compounds=self._compounds, base_trials=self._trials,
+                base_references=self._references, base_review=self._review,
+            )
+        except RegistryDataError:
+            raise
+        except (RecursionError, TypeError, AttributeError, KeyError, IndexError,
+                OverflowError, ValueError) as exc:  # a safety net: never leak these to the caller
+            raise RegistryDataError(
+                f"registry data in {origin} must be a well-formed registry file; reading it "
+                f"failed with {type(exc).__name__} ({str(exc)[:200]}). Check the file against "
+                "docs/registry.md."
+            ) from None
+        return Registry(loaded.compounds, trials=loaded.trials, references=loaded.references,
+                        review=loaded.review)
+
+    def import_chembl(self, path: str | os.PathLike[str]) -> Registry:
+        """A new registry: this one plus the mTOR and class I PI3K activities of a local
+        ChEMBL SQLite release, for the registry's compounds.
+
+        Each ChEMBL activity becomes a :class:`PotencyRecord` citing its ChEMBL document
+        (with the document's DOI and PMID where ChEMBL has them) and naming the activity
+        and assay IDs in ``citation.where``. Records are ``verified="unverified"``: the
+        figures come from ChEMBL, not from reading the paper. Binding assays (ChEMBL type
+        ``B``) without a cell type are ``"cell-free kinase"`` records (with the ATP
+        concentration when the assay description states it, else ``"not read"``); assays
+        with a cell type are ``"cellular"``. Activities that do not qualify are counted in
+        one ``MtorPharmWarning``. See ``mtor_pharm.registry._chembl`` for the columns read.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A ChEMBL SQLite file (opened read-only).
+
+        Returns
+        -------
+        Registry
+
+        Raises
+        ------
+        RegistryDataError
+            The file is not SQLite or lacks a table or column ChEMBL has.
+        TypeError
+            `path` is not a path.
+
+        Examples
+        --------
+        >>> reg = mp.registry.Registry.builtin()
+        >>> reg.import_chembl(3.5)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        TypeError: `path` must be a str or os.PathLike naming a ChEMBL SQLite file; got float 3.5.
+        """
+        from . import _chembl
+
+        compounds, refs = _chembl.import_activities(path, self._compounds)
+        references = _chembl.merge_references(self._references, refs)
+        return Registry(compounds, trials=self._trials, references=references, review=self._review)
 
     def molecular_weight(self, inhibitor: str | Inhibitor) -> Quantity:
         """Molecular weight of a compound of this registry, in g/mol (see :func:`molecular_weight`)."""
-        inh = self.get(inhibitor) if isinstance(inhibitor, str) else inhibitor
+        inh = inhibitor if isinstance(inhibitor, Inhibitor) else self.get(inhibitor)
         return units.Q_(inh._molar_mass(), "g/mol")
 
 
@@ -471,6 +588,7 @@ _TABLE_COLUMNS = (
 _POTENCY_COLUMNS = (
     "compound", "reported_name", "target", "kind", "qualifier", "value", "low", "high", "unit",
     "assay_type", "assay_text", "cell_line", "versus", "verified", "claim", "source", "note",
+    "atp", "verdict", "reference", "where",
 )
 
 
@@ -479,7 +597,8 @@ def builtin_registry() -> Registry:
     """Read, validate and cache the built-in registry (first call only)."""
     doc, origin = _load.read_builtin()
     loaded = _load.build(doc, origin=origin, base_label="built-in")
-    return Registry(loaded.compounds, trials=loaded.trials)
+    return Registry(loaded.compounds, trials=loaded.trials, references=loaded.references,
+                    review=loaded.review)
 
 
 def molecular_weight(
@@ -519,6 +638,8 @@ def molecular_weight(
         raise TypeError(
             f"`inhibitor` must be a name or an Inhibitor; got {type(inhibitor).__name__}."
         )
+    if registry is not None and not isinstance(registry, Registry):
+        raise TypeError(f"`registry` must be a Registry or None; got {type(registry).__name__}.")
     reg = builtin_registry() if registry is None else registry
     return reg.molecular_weight(inhibitor)
 
