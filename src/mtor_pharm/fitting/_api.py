@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
@@ -319,7 +320,7 @@ def fit(
     parts = [slice(a, b) for a, b in itertools.pairwise(edges)]
     design = _SharedDesign(x) if shared else None
     # median of F(q - 1, dof) for every possible dof (fdtri costs ~2 us a call)
-    f_half = special.fdtri(max(q - 1, 1), np.arange(1, max(m_pts, 1) + 1), 0.5)
+    f_half = _f_medians(max(q - 1, 1), max(m_pts, 1))
     # Asymmetric families have two branches (hill > 0 with top > bottom, hill < 0 with
     # top < bottom) that can both describe a falling curve with different asymmetry:
     # start once on each branch and keep the better optimum.
@@ -366,6 +367,20 @@ def fit(
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             list(pool.map(run, parts))
     return _assemble(m, prep, outs[0], fin, free, batch, unit)
+
+
+@functools.lru_cache(maxsize=64)
+def _f_medians(df1: int, m: int) -> FloatArray:
+    """Median of F(df1, dof) for dof = 1 … m (read-only; ``fdtri`` costs ~2 µs a call)."""
+    out = special.fdtri(df1, np.arange(1, m + 1), 0.5)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _unit_name(unit: Unit) -> str:
+    """``str(unit)`` (pint's formatter costs ~40 µs a call; units are immutable)."""
+    return str(unit)
 
 
 def _plateau_bounds(bounds_int: Mapping[str, tuple[Any, Any]]) -> tuple[FloatArray, FloatArray]:
@@ -606,7 +621,7 @@ def _assemble(
         param_names=m.param_names,
         fixed=tuple(name for name, f in zip(m.param_names, free, strict=True) if not f),
         status=status_arr,
-        conc_unit=str(unit),
+        conc_unit=_unit_name(unit),
         _model=m,
         **fields,
     )
