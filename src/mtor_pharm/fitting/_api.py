@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,17 +38,77 @@ _TINY_RANGE = 1e-300
 _LOG_PARAMS = ("ic50", "xmid", "s")
 
 
-def _as_response(response: ArrayLike) -> FloatArray:
+def _real(value: Any, name: str) -> FloatArray:
+    """`value` as a float64 array (read only: never written to), for argument `name`.
+
+    A masked array reads as NaN where masked; complex, boolean, text and object input is
+    refused with an error naming the argument (never converted: the imaginary part would
+    be lost, text would fail deep inside numpy)."""
+    if isinstance(value, np.ma.MaskedArray):
+        value = np.ma.filled(value.astype(np.float64) if value.dtype.kind in "iuf" else value, np.nan)
+    arr = value if isinstance(value, np.ndarray) else None
+    if arr is None:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TypeError(f"`{name}` must be an array of real numbers; got {type(value).__name__} ({exc}).") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(
+            f"`{name}` must be real; got complex values (dtype {arr.dtype}). Pass the real part explicitly."
+        )
+    if kind not in "iuf":
+        raise TypeError(
+            f"`{name}` must be an array of real numbers (int or float); got dtype {arr.dtype} "
+            f"({type(value).__name__}). Convert text or objects to numbers first."
+        )
     try:
-        y = np.asarray(response, dtype=np.float64)  # read only: never written to
-    except (TypeError, ValueError):
-        raise TypeError(f"`response` must be numeric (array_like of float); got {type(response).__name__}.") from None
+        return np.asarray(arr, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(f"`{name}` has a value too large for a float64.") from None
+
+
+def _as_response(response: ArrayLike) -> FloatArray:
+    y = _real(response, "response")
     if y.ndim == 0:
         raise ShapeError("`response` must have at least one dimension (the concentration axis); got a scalar.")
+    return y
+
+
+def _check_finite_response(y: FloatArray) -> None:
     if np.isinf(y).any():
         where = tuple(int(i) for i in np.argwhere(np.isinf(y))[0])
         raise ValueError(f"`response` must be finite or NaN (missing); got {y[where]} at index {where}.")
-    return y
+
+
+def _check_options(max_iter: Any, workers: Any, share: Any) -> None:
+    """The plain options of :func:`fit` (checked before any data are touched)."""
+    for name, v, hi in (("max_iter", max_iter, 1_000_000), ("workers", workers, 1024)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= hi:
+            raise ValueError(f"`{name}` must be an integer from 1 to {hi:,}; got {v!r}.")
+    if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset)
+                              or not all(isinstance(n, str) for n in share)):
+        raise TypeError(f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'); got {share!r}.")
+
+
+#: Bytes of working memory per curve point and per curve (inputs pooled, outputs, results).
+_BYTES_PER_POINT = 8 * 6
+_BYTES_PER_CURVE = 8 * 60
+
+
+def _check_memory(N: int, m: int, p: int) -> None:
+    """Refuse, before any work, a batch whose working memory exceeds the machine's."""
+    need = N * (m * _BYTES_PER_POINT + (p * p + 10) * _BYTES_PER_CURVE // 10)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not on this platform
+        return
+    if need > total:
+        raise ShapeError(
+            f"`response` holds {N:,} curves of {m} points: fitting them needs about {need / 2**30:.1f} GiB, "
+            f"more than this machine's {total / 2**30:.1f} GiB. Fit the batch in parts, or lazily with "
+            "dask (mp.fit on a chunked xarray.DataArray)."
+        )
 
 
 def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
@@ -57,14 +118,14 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
             mag, u = as_concentration(value, name=f"{what}[{name!r}]")
             mag = mag * _registry().Quantity(1.0, u).to(unit).magnitude
         else:
-            mag = np.asarray(value, dtype=np.float64)
+            mag = _real(value, f"{what}[{name!r}]")
         if np.any(mag < 0) or np.any(np.isnan(mag)):
             raise ValueError(f"`{what}[{name!r}]` must be a non-negative concentration; got {value!r}.")
         with np.errstate(divide="ignore"):
             return np.log(mag)
     if isinstance(value, pint.Quantity | str):
         raise UnitError(f"`{what}[{name!r}]` must be a plain number; got {value!r}.")
-    arr = np.asarray(value, dtype=np.float64)
+    arr = _real(value, f"{what}[{name!r}]")
     if name == "s":
         if np.any(arr < 0) or np.any(np.isnan(arr)):
             raise ValueError(f"`{what}['s']` must be a positive number; got {value!r}.")
@@ -77,7 +138,7 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
 
 def as_weights(weights: ArrayLike, shape: tuple[int, ...]) -> FloatArray:
     """Validate per-point weights and broadcast them (read-only view) to the response `shape`."""
-    w_arr = np.asarray(weights, dtype=np.float64)
+    w_arr = _real(weights, "weights")
     try:
         w = np.broadcast_to(w_arr, shape)
     except ValueError:
@@ -207,6 +268,7 @@ def fit(
     >>> round(float(res.params["hill"]), 2)
     1.09
     """
+    _check_options(max_iter, workers, share)
     if share is not None:
         from ..compare import fit_shared
 
@@ -248,8 +310,6 @@ def fit(
     m = get_model(model)
     fixed_d = {**m.default_fixed, **_check_names(fixed, m, "fixed")}
     bounds_d = _check_names(bounds, m, "bounds")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"`workers` must be a positive integer; got {workers!r}.")
     if inhibitor is not None:
         if molecular_weight is not None:
             raise ValueError(
@@ -257,6 +317,13 @@ def fit(
                 f"weight would silently replace molecular_weight={molecular_weight!r}."
             )
         molecular_weight = molecular_weight_of(inhibitor)  # looked up only for mass concentrations
+    conc_mag = conc.magnitude if isinstance(conc, pint.Quantity) else conc
+    if isinstance(conc_mag, np.ndarray | list | tuple) or np.isscalar(conc_mag):
+        if np.iscomplexobj(conc_mag):
+            raise TypeError("`conc` must be real; got complex values. Pass the real part explicitly.")
+        if isinstance(conc_mag, np.ma.MaskedArray):  # masked concentrations are padding (NaN)
+            filled = _real(conc_mag, "conc")
+            conc = _registry().Quantity(filled, conc.units) if isinstance(conc, pint.Quantity) else filled
     x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight)
     y = _as_response(response)
     if x.ndim == 0:
@@ -273,6 +340,8 @@ def fit(
             f"`conc` of shape {x.shape} and `response` of shape {y.shape} do not broadcast "
             "(conc must be (m,) or share the batch shape of response)."
         ) from None
+    _check_memory(math.prod(batch), y.shape[-1], m.n_params)
+    _check_finite_response(y)
     if np.isinf(x).any():
         raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
     with np.errstate(invalid="ignore"):
@@ -298,7 +367,15 @@ def fit(
         hi_b = _scalar_param(k, b[1], unit, "bounds") if b[1] is not None else np.inf
         if np.any(np.asarray(lo_b) >= np.asarray(hi_b)):
             raise ValueError(f"`bounds[{k!r}]` must have low < high; got {b!r}.")
+        if np.ndim(lo_b) or np.ndim(hi_b):
+            raise ShapeError(f"`bounds[{k!r}]` must be a pair of scalars (one box for every curve); got {b!r}.")
         bounds_int[k] = (lo_b, hi_b)
+    for k, v in fixed_int.items():  # a fixed value must satisfy its own bounds
+        if k in bounds_int and np.any((v < bounds_int[k][0]) | (v > bounds_int[k][1])):
+            raise ValueError(
+                f"`fixed[{k!r}]` = {fixed_d[k]!r} lies outside `bounds[{k!r}]` = {bounds_d[k]!r}; "
+                "drop one of the two or make them agree."
+            )
 
     N = math.prod(batch)
     m_pts = y.shape[-1]
@@ -311,7 +388,13 @@ def fit(
     fixed_arr = np.zeros((N, p))
     for i, name in enumerate(m.param_names):
         if name in fixed_int:
-            fixed_arr[:, i] = np.broadcast_to(fixed_int[name], batch).reshape(N)
+            try:
+                fixed_arr[:, i] = np.broadcast_to(fixed_int[name], batch).reshape(N)
+            except ValueError:
+                raise ShapeError(
+                    f"`fixed[{name!r}]` must be a scalar or broadcast to the batch shape {batch}; "
+                    f"got shape {np.shape(fixed_int[name])}."
+                ) from None
 
     prep = _Prepared(N)
     q = int(free.sum())
@@ -372,7 +455,7 @@ def fit(
 @functools.lru_cache(maxsize=64)
 def _f_medians(df1: int, m: int) -> FloatArray:
     """Median of F(df1, dof) for dof = 1 … m (read-only; ``fdtri`` costs ~2 µs a call)."""
-    out = special.fdtri(df1, np.arange(1, m + 1), 0.5)
+    out: FloatArray = np.asarray(special.fdtri(df1, np.arange(1, m + 1), 0.5), dtype=np.float64)
     out.flags.writeable = False
     return out
 
@@ -475,8 +558,9 @@ def _pool(
 
     Returns ``(lx, ybar, w, stats)``: ln concentrations (0 where ``w == 0``), (mean)
     responses, weights (replicate counts or user weights; 0 = missing), all (n, k), and
-    per curve ``stats`` (n, 6) = (points, within-replicate SS, SS about the weighted mean,
-    ln of the smallest positive and of the largest concentration with data, response range).
+    per curve ``stats`` (n, 7) = (points, within-replicate SS, SS about the weighted mean,
+    ln of the smallest positive and of the largest concentration with data, response range,
+    distinct concentrations with data, counted up to 6).
     Only a design shared by every curve (and no user weights) is pooled.
     """
     from . import _kernels
@@ -485,12 +569,12 @@ def _pool(
     if design is not None:
         k = design.lxu.size
         ybar, w, lx = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
-        stats = np.empty((n, 6))
+        stats = np.empty((n, 7))
         _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), design.group, design.lxu, ybar, w, lx, stats)
         return lx, ybar, w, stats
     m = y.shape[1]
     lx, ybar, w = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
-    stats = np.empty((n, 6))
+    stats = np.empty((n, 7))
     weighted = w_user is not None
     _kernels.mask_rows(
         np.ascontiguousarray(np.broadcast_to(x, y.shape), dtype=np.float64),
@@ -530,7 +614,10 @@ def _chunks(
         lx, ybar, w, stats = _pool(xb, y[sl], None if w_user is None else w_user[sl], design)
         npts = stats[:, 0].astype(np.int64)
         within, rss0, lx_lo, lx_hi = stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4]
-        fittable = (npts >= q) & np.isfinite(lx_lo)
+        # a curve is fitted only where its data can determine the free parameters and leave a
+        # residual degree of freedom for their errors (#17): more points than free parameters,
+        # and at least as many distinct concentrations (vehicle counts as one)
+        fittable = (npts > q) & (stats[:, 6] >= q) & np.isfinite(lx_lo)
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
         flat_rss = rss0 / (1.0 + f_half[dof - 1] * max(q - 1, 1) / dof) - within

@@ -22,7 +22,6 @@ from . import _kernels
 from ._layout import LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2
 
 
-
 @dataclass(slots=True)
 class Problem:
     """A block of curves, already pooled and masked (see ``_api._chunks``)."""

@@ -1314,10 +1314,16 @@ cdef inline void _curve_stats(
     cvec_t lx, cvec_t ybar, cvec_t w, int64_t npts, double within, double yrange, vec_t out
 ) noexcept nogil:
     """``out`` = (points, within-replicate SS, SS about the weighted mean, ln of the smallest
-    positive and of the largest concentration with data, response range) of one curve."""
+    positive and of the largest concentration with data, response range, distinct
+    concentrations with data) of one curve.  Points and concentrations count only where the
+    weight is positive; distinct concentrations are counted up to ``_MAXP + 1`` (enough to
+    tell whether they can determine the parameters)."""
     cdef double sw = 0.0, sy = 0.0, mean, ss, dv
     cdef double lo = INFINITY
     cdef double hi = -INFINITY
+    cdef double seen[6]
+    cdef int nd = 0, e
+    cdef bint new
     cdef Py_ssize_t c
     for c in range(lx.shape[0]):
         if w[c] > 0.0:
@@ -1326,6 +1332,15 @@ cdef inline void _curve_stats(
             if lx[c] > -INFINITY:  # x > 0
                 lo = _min(lo, lx[c])
             hi = _max(hi, lx[c])
+            if nd <= _MAXP:
+                new = True
+                for e in range(nd):
+                    if seen[e] == lx[c]:
+                        new = False
+                        break
+                if new:
+                    seen[nd] = lx[c]
+                    nd += 1
     mean = sy / sw
     ss = 0.0
     for c in range(lx.shape[0]):
@@ -1337,6 +1352,7 @@ cdef inline void _curve_stats(
     out[3] = lo
     out[4] = hi
     out[5] = yrange
+    out[6] = <double>nd
 
 
 def pool_shared(
@@ -1428,12 +1444,13 @@ def mask_rows(
                     w[i, j] = 0.0
                     lx[i, j] = 0.0
                     continue
-                npts += 1
-                ymin = _min(ymin, v)
-                ymax = _max(ymax, v)
                 yk[i, j] = v
                 w[i, j] = w_user[i, j] if weighted else 1.0
                 lx[i, j] = log(xv) if w[i, j] > 0.0 else 0.0
+                if w[i, j] > 0.0:  # a point of weight 0 is missing: it counts for nothing
+                    npts += 1
+                    ymin = _min(ymin, v)
+                    ymax = _max(ymax, v)
             _curve_stats(lx[i], yk[i], w[i], npts, 0.0, ymax - ymin, stats[i])
 
 
