@@ -14,35 +14,10 @@ from scipy.optimize import curve_fit, least_squares
 import mtor_pharm as mp
 from mtor_pharm.errors import ShapeError, UnitError, UnknownModelError
 
-CONC = 10.0 / 3.0 ** np.arange(10)  # uM, 3-fold from 10 uM
+from .helpers import CONC, logistic4, simulate_curve
+from .helpers import reference_fit as _reference_fit
 
-
-def logistic4(x: np.ndarray, bottom: float, top: float, ic50: float, hill: float) -> np.ndarray:
-    """Independent 4PL written from the formula (not the library kernel)."""
-    return bottom + (top - bottom) / (1.0 + (x / ic50) ** hill)
-
-
-def _reference_fit(x: np.ndarray, y: np.ndarray, p0: list[float]) -> least_squares:
-    """Tight scipy fit on (bottom, top, ln ic50, hill)."""
-
-    def resid(p: np.ndarray) -> np.ndarray:
-        return logistic4(x, p[0], p[1], np.exp(p[2]), p[3]) - y
-
-    return least_squares(resid, p0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
-
-
-def _simulate(
-    rng: np.random.Generator, n_rep: int = 3, sd: float = 4.0
-) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    truth = {
-        "bottom": rng.uniform(0, 15),
-        "top": rng.uniform(90, 110),
-        "ic50": 10 ** rng.uniform(-2.5, -0.5),
-        "hill": rng.uniform(0.7, 2.5),
-    }
-    x = np.repeat(CONC, n_rep)
-    y = logistic4(x, **truth) + rng.normal(0, sd, x.size)
-    return x, y, truth
+_simulate = simulate_curve
 
 
 def test_noiseless_curve_is_recovered_exactly() -> None:

@@ -255,9 +255,11 @@ def fit(
     with variable projection for free plateaus, started from the best cell of a grid
     with closed-form plateaus, run per curve (a curve's result does not depend on the
     rest of the batch); replicate points at the same concentration are pooled exactly
-    (same optimum, RSS and covariance as the unpooled problem).  The first call after
-    installation compiles it (about 20 s, once; cached on disk).  Standard errors use the Gauss–Newton
-    covariance ``s² (JᵀWJ)⁻¹`` with ``s² = RSS/dof``.
+    (same optimum, RSS and covariance as the unpooled problem).  It is compiled when the
+    package is installed: nothing is compiled at run time.  Standard errors use the
+    Gauss–Newton covariance ``s² (JᵀWJ)⁻¹`` with ``s² = RSS/dof``.  A curve is fitted
+    only when it has more points (of positive weight) than free parameters and at least
+    as many distinct concentrations; otherwise it gets ``TOO_FEW_POINTS`` and NaN.
 
     Examples
     --------
