@@ -406,9 +406,10 @@ def fit(
     design = _SharedDesign(x) if shared else None
     # median of F(q - 1, dof) for every possible dof (fdtri costs ~2 us a call)
     f_half = _f_medians(max(q - 1, 1), max(m_pts, 1))
-    # Asymmetric families have two branches (hill > 0 with top > bottom, hill < 0 with
-    # top < bottom) that can both describe a falling curve with different asymmetry:
-    # start once on each branch and keep the better optimum.
+    # An asymmetric family keeps its own shape only with top >= bottom (the sign of hill
+    # then gives the direction): with top < bottom a Weibull-1 curve is a Weibull-2 curve
+    # and a 5PL changes its asymmetry.  Start once for each direction (hill > 0 falling,
+    # hill < 0 rising) and keep the better optimum with top >= bottom (#13).
     signs = (1, -1) if (not m.symmetric and free[3]) else (0,)
     total = N * len(signs)
     finished = [0]
@@ -437,10 +438,7 @@ def fit(
                 _engine.solve(m, (chunk,), free, out, kernel=kernel, sign=sign, max_iter=max_iter)
         out = outs[0]
         for other in outs[1:]:
-            better = other.rss[rows] < np.where(np.isnan(out.rss[rows]), np.inf, out.rss[rows])
-            for a, b in ((out.P, other.P), (out.rss, other.rss), (out.A, other.A), (out.status, other.status)):
-                a[rows][better] = b[rows][better]
-            out.iterations[rows] += other.iterations[rows]
+            _keep_better(out, other, rows)
         # curves that were not fitted still report the values of their fixed parameters
         for j in np.flatnonzero(~free):
             out.P[rows, j] = fixed_arr[rows, j]
@@ -452,6 +450,23 @@ def fit(
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             list(pool.map(run, parts))
     return _assemble(m, prep, outs[0], fin, free, batch, unit)
+
+
+def _keep_better(out: _engine.Outputs, other: _engine.Outputs, rows: slice) -> None:
+    """Rows `rows` of `out` become the better of the two starts' optima: the lower RSS among
+    those with ``top >= bottom`` (the family's own shape).  Where neither start has it, the
+    lower RSS is kept and flagged ``NOT_CONVERGED``: the family's optimum was not reached."""
+    with np.errstate(invalid="ignore"):
+        ok_a = out.P[rows, 1] >= out.P[rows, 0]
+        ok_b = other.P[rows, 1] >= other.P[rows, 0]
+    rss_a = np.where(np.isnan(out.rss[rows]), np.inf, out.rss[rows])
+    rss_b = np.where(np.isnan(other.rss[rows]), np.inf, other.rss[rows])
+    neither = ~ok_a & ~ok_b
+    better = np.where(ok_a == ok_b, rss_b < rss_a, ok_b)
+    for a, b in ((out.P, other.P), (out.rss, other.rss), (out.A, other.A), (out.status, other.status)):
+        a[rows][better] = b[rows][better]
+    out.status[rows][neither & ~np.isnan(out.rss[rows])] |= np.uint8(FitStatus.NOT_CONVERGED)
+    out.iterations[rows] += other.iterations[rows]
 
 
 @functools.lru_cache(maxsize=64)
