@@ -95,3 +95,21 @@ def test_fit_refuses_a_batch_larger_than_memory_before_any_work() -> None:
     huge = np.broadcast_to(np.array(Y), (10**9, 8))  # a view: costs nothing to make
     with pytest.raises(ShapeError, match="1,000,000,000 curves"):
         mp.fit(CONC, huge)
+
+
+@pytest.mark.parametrize(("model", "rtol"), [("4pl", 1e-9), ("3pl", 1e-5), ("5pl", 1e-5), ("weibull1", 1e-5)])
+def test_the_same_data_in_nm_and_um_give_the_same_fit(model: str, rtol: float) -> None:
+    # issue #17: the solver works relative to each curve's tested range, so a change of unit
+    # (ln x shifted by a constant) leaves the problem the same to within rounding; the 4PL's
+    # Newton steps converge to 1e-9, the general loop stops within its documented tolerance
+    from .helpers import CONC_TRIPLICATE, simulate_screen
+
+    y, _ = simulate_screen(200, seed=5)
+    um = mp.fit(mp.Q_(CONC_TRIPLICATE, "uM"), y, model=model)
+    nm = mp.fit(mp.Q_(CONC_TRIPLICATE * 1000.0, "nM"), y, model=model)
+    loc = "ic50" if model in ("4pl", "3pl") else "xmid"
+    determined = (um.status & (mp.FitStatus.FLAT_RESPONSE | mp.FitStatus.NOT_CONVERGED)) == 0
+    assert determined.sum() > 150
+    np.testing.assert_array_equal(um.status[determined], nm.status[determined])
+    np.testing.assert_allclose(nm.params[loc][determined] / 1000.0, um.params[loc][determined], rtol=rtol)
+    np.testing.assert_allclose(nm.params["hill"][determined], um.params["hill"][determined], rtol=rtol, atol=1e-12)

@@ -20,7 +20,7 @@ from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration, molecular_weight_of
-from . import _engine
+from . import _engine, _layout
 from ._result import _UNDETERMINED, FitResult, FitStatus
 
 __all__ = ["fit"]
@@ -439,6 +439,7 @@ def fit(
         out = outs[0]
         for other in outs[1:]:
             _keep_better(out, other, rows)
+        out.P[rows, _layout.LOC] += prep.centre[rows]  # back from the solver's origin
         # curves that were not fitted still report the values of their fixed parameters
         for j in np.flatnonzero(~free):
             out.P[rows, j] = fixed_arr[rows, j]
@@ -502,6 +503,7 @@ class _Prepared:
         self.within = np.empty(N)
         self.lx_lo = np.empty(N)
         self.lx_hi = np.empty(N)
+        self.centre = np.empty(N)  # ln x of the middle of the tested range: the solver's origin
         self.fittable = np.empty(N, dtype=bool)
         self.yrange = np.empty(N)  # range of the finite responses
 
@@ -635,6 +637,13 @@ def _chunks(
         # residual degree of freedom for their errors (#17): more points than free parameters,
         # and at least as many distinct concentrations (vehicle counts as one)
         fittable = (npts > q) & (stats[:, 6] >= q) & np.isfinite(lx_lo)
+        # The solver works on ln x relative to the middle of each curve's tested range, so
+        # the same data in nM or µM (ln x shifted by a constant) are the same problem to
+        # within rounding: same steps, same convergence decisions, same statuses (#17).
+        with np.errstate(invalid="ignore"):  # a curve with no data: inf - inf, not fitted
+            centre = np.where(fittable, 0.5 * (lx_lo + lx_hi), 0.0)
+        lx = np.where(w > 0.0, lx - centre[:, None], lx)
+        lx_lo, lx_hi = lx_lo - centre, lx_hi - centre
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
         flat_rss = rss0 / (1.0 + f_half[dof - 1] * max(q - 1, 1) / dof) - within
@@ -648,13 +657,16 @@ def _chunks(
             lo[:, 4], hi[:, 4] = -_LOG_S_MAX, _LOG_S_MAX
         for name, (b_lo, b_hi) in bounds_int.items():
             i = m.param_names.index(name)
-            lo[:, i] = b_lo
-            hi[:, i] = b_hi
+            lo[:, i] = b_lo - centre if i == _layout.LOC else b_lo
+            hi[:, i] = b_hi - centre if i == _layout.LOC else b_hi
+        P_fixed = fixed_arr[sl].copy()
+        P_fixed[:, _layout.LOC] -= centre
         prep.n[sl] = npts
         prep.rss0[sl] = rss0
         prep.within[sl] = within
-        prep.lx_lo[sl] = lx_lo
-        prep.lx_hi[sl] = lx_hi
+        prep.lx_lo[sl] = lx_lo + centre
+        prep.lx_hi[sl] = lx_hi + centre
+        prep.centre[sl] = centre
         prep.fittable[sl] = fittable
         prep.yrange[sl] = stats[:, 5]
         yield _engine.Chunk(
@@ -667,7 +679,7 @@ def _chunks(
                 w=w,
                 lx_lo=lx_lo,
                 lx_hi=lx_hi,
-                P_fixed=fixed_arr[sl],
+                P_fixed=P_fixed,
                 lo=lo,
                 hi=hi,
                 flat_rss=flat_rss,
