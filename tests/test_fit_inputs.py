@@ -113,3 +113,26 @@ def test_the_same_data_in_nm_and_um_give_the_same_fit(model: str, rtol: float) -
     np.testing.assert_array_equal(um.status[determined], nm.status[determined])
     np.testing.assert_allclose(nm.params[loc][determined] / 1000.0, um.params[loc][determined], rtol=rtol)
     np.testing.assert_allclose(nm.params["hill"][determined], um.params["hill"][determined], rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", ["4pl", "5pl", "3pl"])
+def test_shared_per_curve_weighted_and_permuted_designs_give_bitwise_the_same_fit(model: str) -> None:
+    # issue #17: one pooling path (points in a canonical order) whatever form the design takes
+    from .helpers import CONC_TRIPLICATE, simulate_screen
+
+    y, _ = simulate_screen(300, seed=11)
+    x = mp.Q_(CONC_TRIPLICATE, "uM")
+    perm = np.random.default_rng(3).permutation(CONC_TRIPLICATE.size)
+    fits = {
+        "shared": mp.fit(x, y, model=model),
+        "per-curve": mp.fit(mp.Q_(np.tile(CONC_TRIPLICATE, (300, 1)), "uM"), y, model=model),
+        "weights=1": mp.fit(x, y, model=model, weights=np.ones(CONC_TRIPLICATE.size)),
+        "permuted": mp.fit(x[perm], y[:, perm], model=model),
+    }
+    ref = fits.pop("shared")
+    for name, res in fits.items():
+        np.testing.assert_array_equal(res.status, ref.status, err_msg=name)
+        np.testing.assert_array_equal(res.rss, ref.rss, err_msg=name)
+        for k in ref.params:
+            np.testing.assert_array_equal(res.params[k], ref.params[k], err_msg=f"{name} {k}")
+            np.testing.assert_array_equal(res.stderr[k], ref.stderr[k], err_msg=f"{name} {k}")

@@ -384,7 +384,7 @@ def fit(
     x2 = xb.reshape(N, m_pts)
     y2 = yb.reshape(N, m_pts)
     w2 = None if w_user is None else w_user.reshape(N, m_pts)
-    shared = x.ndim == 1 and w2 is None
+    shared = x.ndim == 1
     p = m.n_params
     free = np.array([name not in fixed_d for name in m.param_names])
     fixed_arr = np.zeros((N, p))
@@ -509,16 +509,13 @@ class _Prepared:
 
 
 class _SharedDesign:
-    """A concentration design shared by every curve: its distinct concentrations and the
-    one each point belongs to (-1: NaN), for pooling replicates."""
+    """A concentration design shared by every curve: the stable order of its points by
+    concentration (NaN last) and its number of distinct concentrations, for pooling."""
 
     def __init__(self, x: FloatArray) -> None:
-        finite = ~np.isnan(x)
-        u, inv = np.unique(x[finite], return_inverse=True)
-        self.group = np.full(x.size, -1, dtype=np.int64)
-        self.group[finite] = inv
-        with np.errstate(divide="ignore"):
-            self.lxu = np.log(u)
+        self.order = np.argsort(x, kind="stable").astype(np.int64)
+        finite = x[~np.isnan(x)]
+        self.k = int(np.count_nonzero(np.diff(np.sort(finite)))) + 1 if finite.size else 0
 
 
 class _Finished:
@@ -570,41 +567,38 @@ def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fi
     _kernels.finish_flat(pval, fit, n, q, rss0, _F_ALPHA, status, fin.runaway[rows], free_c, P, cov, se)
 
 
+_NO_ORDER = np.empty(0, dtype=np.int64)
+_ONE = np.ones((1, 1))
+
+
 def _pool(
     x: FloatArray, y: FloatArray, w_user: FloatArray | None, design: _SharedDesign | None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Pool replicate points at equal concentrations (exactly: same optimum and RSS).
 
-    Returns ``(lx, ybar, w, stats)``: ln concentrations (0 where ``w == 0``), (mean)
-    responses, weights (replicate counts or user weights; 0 = missing), all (n, k), and
-    per curve ``stats`` (n, 7) = (points, within-replicate SS, SS about the weighted mean,
-    ln of the smallest positive and of the largest concentration with data, response range,
-    distinct concentrations with data, counted up to 6).
-    Only a design shared by every curve (and no user weights) is pooled.
+    Returns ``(lx, ybar, w, stats)``: ln concentrations in increasing order (0 where
+    ``w == 0``), (weighted mean) responses and summed weights (replicate counts, or user
+    weights; 0 = no data), all (n, k), and per curve ``stats`` (n, 7) = (points,
+    within-replicate SS, SS about the weighted mean, ln of the smallest positive and of the
+    largest concentration with data, response range, distinct concentrations with data,
+    counted up to 6).  Shared and per-curve designs, weighted or not, go through the same
+    compiled pooling, so the same data give bitwise the same fit whichever way they come.
     """
     from . import _kernels
 
     n = y.shape[0]
-    if design is not None:
-        k = design.lxu.size
-        ybar, w, lx = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
-        stats = np.empty((n, 7))
-        _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), design.group, design.lxu, ybar, w, lx, stats)
-        return lx, ybar, w, stats
-    m = y.shape[1]
-    lx, ybar, w = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
-    stats = np.empty((n, 7))
     weighted = w_user is not None
-    _kernels.mask_rows(
-        np.ascontiguousarray(np.broadcast_to(x, y.shape), dtype=np.float64),
-        np.ascontiguousarray(y, dtype=np.float64),
-        np.ascontiguousarray(w_user if w_user is not None else np.ones((1, 1)), dtype=np.float64),
-        weighted,
-        lx,
-        ybar,
-        w,
-        stats,
-    )
+    wu = w_user if w_user is not None else np.broadcast_to(_ONE, y.shape)
+    if design is not None:
+        xx = np.broadcast_to(x, y.shape)
+        order, k = design.order, design.k
+    else:
+        xx, order = x, _NO_ORDER
+        k = _kernels.count_columns(xx, y, wu, weighted)
+    k = max(k, 1)
+    lx, ybar, w = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    stats = np.empty((n, 7))
+    _kernels.pool(xx, y, wu, weighted, order, lx, ybar, w, stats)
     return lx, ybar, w, stats
 
 

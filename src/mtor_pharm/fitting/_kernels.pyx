@@ -1355,103 +1355,148 @@ cdef inline void _curve_stats(
     out[6] = <double>nd
 
 
-def pool_shared(
-    cmat_t y,
-    const int64_t[::1] group,
-    cvec_t lxu,
+cdef inline bint _after(
+    const double[:, :] x, const double[:, :] y, const double[:, :] w, bint weighted, Py_ssize_t i, int64_t a, int64_t b
+) noexcept nogil:
+    """Whether point `a` of row `i` sorts after point `b`: by concentration, then response,
+    then weight."""
+    if x[i, a] != x[i, b]:
+        return x[i, a] > x[i, b]
+    if y[i, a] != y[i, b]:
+        return y[i, a] > y[i, b]
+    return weighted and w[i, a] > w[i, b]
+
+
+def pool(
+    const double[:, :] x,
+    const double[:, :] y,
+    const double[:, :] w_user,
+    bint weighted,
+    const int64_t[::1] order,
+    mat_t lx,
     mat_t ybar,
-    mat_t cnt,
-    mat_t lxk,
+    mat_t wsum,
     mat_t stats,
 ):
-    """Pool replicates of a design shared by every curve (exactly: same optimum and RSS).
+    """Pool the replicate points of every curve (exactly: same optimum and RSS) into columns
+    in increasing concentration; returns the largest number of columns a curve uses.
 
-    ``group[j]`` is the distinct concentration of raw point ``j`` (-1: NaN concentration)
-    and ``lxu`` the ln of the distinct concentrations.  Fills the means ``ybar`` and counts
-    ``cnt`` (n, k), ``lxk`` (``lxu`` where a column has data, else 0) and the per-curve
-    ``stats`` of :func:`_curve_stats`.  Runs without the GIL.
+    A point takes part where its concentration and response are not NaN and its weight
+    (`w_user` where `weighted`, else 1) is positive.  Points at the same concentration
+    become one column with weight ``W = Σw``, mean ``ȳ = Σwy / W`` and within-replicate
+    sum of squares ``Σw(y - ȳ)²``, summed in the order of (concentration, response,
+    weight), so the result depends neither on the order of the points nor on the form of
+    the design.  `order` is the order by concentration of a design shared by every row
+    (`x` then has stride 0 over rows; it saves most of the sorting); empty: each row is
+    sorted here.  Fills ``lx`` (ln concentration,
+    ``-inf`` for vehicle, 0 in unused columns), ``ybar``, ``wsum`` (0 in unused columns) and
+    the per-curve ``stats`` of :func:`_curve_stats`.  One code path for shared, per-curve,
+    weighted and unweighted designs, so they give bitwise-identical fits.  Runs without
+    the GIL.
     """
     cdef Py_ssize_t n = y.shape[0]
     cdef Py_ssize_t m = y.shape[1]
-    cdef Py_ssize_t k = lxu.shape[0]
-    cdef Py_ssize_t i, c, j
-    cdef int64_t npts, gj
-    cdef double ymin, ymax, v, within, dv
+    cdef Py_ssize_t k = lx.shape[1]
+    cdef bint shared = order.shape[0] == m
+    cdef int64_t[::1] idx = np.empty(max(m, 1), dtype=np.int64)
+    cdef Py_ssize_t i, j, a, b, c, cnt, used = 0
+    cdef int64_t t
+    cdef int64_t npts
+    cdef double xv, v, wt, prev, ymin, ymax, within, dv
     with nogil:
         for i in range(n):
+            # the usable points of row i, sorted by (x, y, w): a canonical order, so that
+            # neither the order of the points nor the design's form changes the sums
+            cnt = 0
+            for a in range(m):
+                t = order[a] if shared else a
+                xv = x[i, t]
+                v = y[i, t]
+                wt = w_user[i, t] if weighted else 1.0
+                if xv != xv or v != v or not wt > 0.0:
+                    continue
+                b = cnt  # insertion sort (a shared design arrives sorted by x: only ties move)
+                while b > 0 and _after(x, y, w_user, weighted, i, idx[b - 1], t):
+                    idx[b] = idx[b - 1]
+                    b -= 1
+                idx[b] = t
+                cnt += 1
             for c in range(k):
+                lx[i, c] = 0.0
                 ybar[i, c] = 0.0
-                cnt[i, c] = 0.0
+                wsum[i, c] = 0.0
+            c = -1
             npts = 0
             ymin = INFINITY
             ymax = -INFINITY
-            for j in range(m):
-                v = y[i, j]
-                gj = group[j]
-                if gj < 0 or v != v:
+            prev = NAN
+            for a in range(cnt):
+                t = idx[a]
+                v = y[i, t]
+                wt = w_user[i, t] if weighted else 1.0
+                if v != v or not wt > 0.0:
                     continue
-                ybar[i, gj] += v
-                cnt[i, gj] += 1.0
+                xv = x[i, t]
+                if c < 0 or xv != prev:
+                    c += 1
+                    lx[i, c] = log(xv)
+                    prev = xv
+                wsum[i, c] += wt
+                ybar[i, c] += wt * v
                 npts += 1
                 ymin = _min(ymin, v)
                 ymax = _max(ymax, v)
-            for c in range(k):
-                if cnt[i, c] > 0.0:
-                    ybar[i, c] /= cnt[i, c]
-                    lxk[i, c] = lxu[c]
-                else:
-                    lxk[i, c] = 0.0
+            for b in range(c + 1):
+                ybar[i, b] /= wsum[i, b]
             within = 0.0
-            for j in range(m):
-                v = y[i, j]
-                gj = group[j]
-                if gj < 0 or v != v:
+            c = -1
+            for a in range(cnt):
+                t = idx[a]
+                v = y[i, t]
+                wt = w_user[i, t] if weighted else 1.0
+                if v != v or not wt > 0.0:
                     continue
-                dv = v - ybar[i, gj]
-                within += dv * dv
-            _curve_stats(lxk[i], ybar[i], cnt[i], npts, within, ymax - ymin, stats[i])
+                xv = x[i, t]
+                if c < 0 or xv != prev:
+                    c += 1
+                    prev = xv
+                dv = v - ybar[i, c]
+                within += wt * dv * dv
+            if c + 1 > used:
+                used = c + 1
+            _curve_stats(lx[i], ybar[i], wsum[i], npts, within, ymax - ymin, stats[i])
+    return used
 
 
-def mask_rows(
-    cmat_t x,
-    cmat_t y,
-    cmat_t w_user,
-    bint weighted,
-    mat_t lx,
-    mat_t yk,
-    mat_t w,
-    mat_t stats,
-):
-    """Per-curve designs (not pooled): a point is missing where its concentration or response
-    is NaN.  Fills ``lx`` (0 where ``w == 0``), the responses ``yk`` (0 where missing), the
-    weights ``w`` (``w_user`` where `weighted`, else 1; 0 where missing) and the per-curve
-    ``stats`` of :func:`_curve_stats`.  Runs without the GIL."""
+def count_columns(const double[:, :] x, const double[:, :] y, const double[:, :] w_user, bint weighted):
+    """The most distinct concentrations (with a usable point) of any row: the columns
+    :func:`pool` needs for a per-curve design."""
     cdef Py_ssize_t n = y.shape[0]
     cdef Py_ssize_t m = y.shape[1]
-    cdef Py_ssize_t i, j
-    cdef int64_t npts
-    cdef double ymin, ymax, xv, v
+    cdef double[::1] buf = np.empty(max(m, 1))
+    cdef Py_ssize_t i, j, b, cnt, d, most = 0
+    cdef double xv, wt
     with nogil:
         for i in range(n):
-            npts = 0
-            ymin = INFINITY
-            ymax = -INFINITY
+            cnt = 0
             for j in range(m):
                 xv = x[i, j]
-                v = y[i, j]
-                if xv != xv or v != v:
-                    yk[i, j] = 0.0
-                    w[i, j] = 0.0
-                    lx[i, j] = 0.0
+                wt = w_user[i, j] if weighted else 1.0
+                if xv != xv or y[i, j] != y[i, j] or not wt > 0.0:
                     continue
-                yk[i, j] = v
-                w[i, j] = w_user[i, j] if weighted else 1.0
-                lx[i, j] = log(xv) if w[i, j] > 0.0 else 0.0
-                if w[i, j] > 0.0:  # a point of weight 0 is missing: it counts for nothing
-                    npts += 1
-                    ymin = _min(ymin, v)
-                    ymax = _max(ymax, v)
-            _curve_stats(lx[i], yk[i], w[i], npts, 0.0, ymax - ymin, stats[i])
+                b = cnt
+                while b > 0 and buf[b - 1] > xv:
+                    buf[b] = buf[b - 1]
+                    b -= 1
+                buf[b] = xv
+                cnt += 1
+            d = 0
+            for j in range(cnt):
+                if j == 0 or buf[j] != buf[j - 1]:
+                    d += 1
+            if d > most:
+                most = d
+    return most
 
 
 # ------------------------------------------------------------------ assembly
