@@ -6,37 +6,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import least_squares
 
 import mtor_pharm as mp
 
-CONC = 10.0 / 3.0 ** np.arange(10)
-X = np.repeat(CONC, 3)
-
-
-def logistic4(x: np.ndarray, bottom: float, top: float, ic50: float, hill: float) -> np.ndarray:
-    return bottom + (top - bottom) / (1.0 + (x / ic50) ** hill)
-
-
-def _screen(n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    truth = {
-        "bottom": rng.uniform(0, 20, n),
-        "top": rng.uniform(90, 110, n),
-        "ic50": 10 ** rng.uniform(-2.5, -0.3, n),
-        "hill": rng.uniform(0.6, 2.5, n) * rng.choice([1, -1], n, p=[0.8, 0.2]),
-    }
-    mu = logistic4(X[None, :], *(truth[k][:, None] for k in ("bottom", "top", "ic50", "hill")))
-    return mu + rng.normal(0, 4, mu.shape), truth
+from .helpers import CONC, reference_fit
+from .helpers import CONC_TRIPLICATE as X
+from .helpers import simulate_screen as _screen
 
 
 def _reference(x: np.ndarray, y: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, float]:
-    ok = ~np.isnan(y)
-
-    def resid(p: np.ndarray) -> np.ndarray:
-        return logistic4(x[ok], p[0], p[1], np.exp(p[2]), p[3]) - y[ok]
-
-    r = least_squares(resid, p0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=5000)
+    r = reference_fit(x, y, p0)
     return r.x, 2.0 * r.cost
 
 

@@ -14,35 +14,10 @@ from scipy.optimize import curve_fit, least_squares
 import mtor_pharm as mp
 from mtor_pharm.errors import ShapeError, UnitError, UnknownModelError
 
-CONC = 10.0 / 3.0 ** np.arange(10)  # uM, 3-fold from 10 uM
+from .helpers import CONC, logistic4, simulate_curve
+from .helpers import reference_fit as _reference_fit
 
-
-def logistic4(x: np.ndarray, bottom: float, top: float, ic50: float, hill: float) -> np.ndarray:
-    """Independent 4PL written from the formula (not the library kernel)."""
-    return bottom + (top - bottom) / (1.0 + (x / ic50) ** hill)
-
-
-def _reference_fit(x: np.ndarray, y: np.ndarray, p0: list[float]) -> least_squares:
-    """Tight scipy fit on (bottom, top, ln ic50, hill)."""
-
-    def resid(p: np.ndarray) -> np.ndarray:
-        return logistic4(x, p[0], p[1], np.exp(p[2]), p[3]) - y
-
-    return least_squares(resid, p0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
-
-
-def _simulate(
-    rng: np.random.Generator, n_rep: int = 3, sd: float = 4.0
-) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    truth = {
-        "bottom": rng.uniform(0, 15),
-        "top": rng.uniform(90, 110),
-        "ic50": 10 ** rng.uniform(-2.5, -0.5),
-        "hill": rng.uniform(0.7, 2.5),
-    }
-    x = np.repeat(CONC, n_rep)
-    y = logistic4(x, **truth) + rng.normal(0, sd, x.size)
-    return x, y, truth
+_simulate = simulate_curve
 
 
 def test_noiseless_curve_is_recovered_exactly() -> None:
@@ -595,36 +570,39 @@ def test_information_criteria_match_their_formulas() -> None:
     assert float(res.bic) == pytest.approx(n * np.log(rss / n) + k * np.log(n), rel=1e-12)
 
 
-def test_fits_when_numba_has_nowhere_to_cache_and_says_so(tmp_path: Path) -> None:
-    # read-only site-packages and no writable cache directory: numba refuses cache=True;
-    # the engine then compiles per process (slow, but correct) and warns how to fix it
+def test_kernels_are_compiled_ahead_of_time() -> None:
+    # issue #12: the solver is an extension module built at install, not code compiled on first use
+    import importlib.machinery
+
+    from mtor_pharm.fitting import _kernels
+
+    assert _kernels.__file__ is not None
+    assert _kernels.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
+@pytest.mark.slow
+def test_fits_in_a_fresh_process_with_no_writable_place_and_no_warning(tmp_path: Path) -> None:
+    # issue #12: nothing is compiled or cached at run time, so a read-only HOME, no cache
+    # directory and a fresh interpreter fit at once, with no warning at all
     import json
     import os
     import subprocess
     import sys
 
-    import numba
-
-    if not hasattr(numba.config, "CACHE_LOCATOR_CLASSES"):
-        pytest.skip("this numba cannot restrict its cache locators")
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    env = {
-        **os.environ,
-        "NUMBA_CACHE_LOCATOR_CLASSES": "numba.core.caching.UserProvidedCacheLocator",
-        "NUMBA_CACHE_DIR": str(blocker / "cache"),  # under a file: cannot be created
-    }
+    env = {**os.environ, "HOME": str(tmp_path / "missing"), "XDG_CACHE_HOME": str(tmp_path / "missing")}
     script = (
-        "import json, warnings, numpy as np, mtor_pharm as mp\n"
+        "import json, warnings, numpy as np\n"
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always')\n"
+        "    import mtor_pharm as mp\n"
         "    r = mp.fit(mp.Q_(10 / 3.0 ** np.arange(8), 'uM'), [99, 97, 88, 67, 36, 15, 5, 3])\n"
+        "    r5 = mp.fit(mp.Q_(10 / 3.0 ** np.arange(8), 'uM'), [99, 97, 88, 67, 36, 15, 5, 3], model='5pl')\n"
         "print(json.dumps({'ic50': float(r.ic50.magnitude), 'status': int(r.status),\n"
         "                  'warnings': [(type(x.message).__name__, str(x.message)) for x in w]}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout.strip().splitlines()[-1])
     ref = mp.fit(mp.Q_(10 / 3.0 ** np.arange(8), "uM"), [99, 97, 88, 67, 36, 15, 5, 3])
     assert got["ic50"] == float(ref.ic50.magnitude) and got["status"] == int(ref.status)
-    assert [w for w in got["warnings"] if w[0] == "MtorPharmWarning" and "NUMBA_CACHE_DIR" in w[1]]
+    assert got["warnings"] == []

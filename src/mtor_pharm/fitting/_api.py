@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +20,7 @@ from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration, molecular_weight_of
-from . import _engine
+from . import _engine, _layout
 from ._result import _UNDETERMINED, FitResult, FitStatus
 
 __all__ = ["fit"]
@@ -36,17 +38,77 @@ _TINY_RANGE = 1e-300
 _LOG_PARAMS = ("ic50", "xmid", "s")
 
 
-def _as_response(response: ArrayLike) -> FloatArray:
+def _real(value: Any, name: str) -> FloatArray:
+    """`value` as a float64 array (read only: never written to), for argument `name`.
+
+    A masked array reads as NaN where masked; complex, boolean, text and object input is
+    refused with an error naming the argument (never converted: the imaginary part would
+    be lost, text would fail deep inside numpy)."""
+    if isinstance(value, np.ma.MaskedArray):
+        value = np.ma.filled(value.astype(np.float64) if value.dtype.kind in "iuf" else value, np.nan)
+    arr = value if isinstance(value, np.ndarray) else None
+    if arr is None:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TypeError(f"`{name}` must be an array of real numbers; got {type(value).__name__} ({exc}).") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(
+            f"`{name}` must be real; got complex values (dtype {arr.dtype}). Pass the real part explicitly."
+        )
+    if kind not in "iuf":
+        raise TypeError(
+            f"`{name}` must be an array of real numbers (int or float); got dtype {arr.dtype} "
+            f"({type(value).__name__}). Convert text or objects to numbers first."
+        )
     try:
-        y = np.asarray(response, dtype=np.float64)  # read only: never written to
-    except (TypeError, ValueError):
-        raise TypeError(f"`response` must be numeric (array_like of float); got {type(response).__name__}.") from None
+        return np.asarray(arr, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(f"`{name}` has a value too large for a float64.") from None
+
+
+def _as_response(response: ArrayLike) -> FloatArray:
+    y = _real(response, "response")
     if y.ndim == 0:
         raise ShapeError("`response` must have at least one dimension (the concentration axis); got a scalar.")
+    return y
+
+
+def _check_finite_response(y: FloatArray) -> None:
     if np.isinf(y).any():
         where = tuple(int(i) for i in np.argwhere(np.isinf(y))[0])
         raise ValueError(f"`response` must be finite or NaN (missing); got {y[where]} at index {where}.")
-    return y
+
+
+def _check_options(max_iter: Any, workers: Any, share: Any) -> None:
+    """The plain options of :func:`fit` (checked before any data are touched)."""
+    for name, v, hi in (("max_iter", max_iter, 1_000_000), ("workers", workers, 1024)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= hi:
+            raise ValueError(f"`{name}` must be an integer from 1 to {hi:,}; got {v!r}.")
+    if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset)
+                              or not all(isinstance(n, str) for n in share)):
+        raise TypeError(f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'); got {share!r}.")
+
+
+#: Bytes of working memory per curve point and per curve (inputs pooled, outputs, results).
+_BYTES_PER_POINT = 8 * 6
+_BYTES_PER_CURVE = 8 * 60
+
+
+def _check_memory(N: int, m: int, p: int) -> None:
+    """Refuse, before any work, a batch whose working memory exceeds the machine's."""
+    need = N * (m * _BYTES_PER_POINT + (p * p + 10) * _BYTES_PER_CURVE // 10)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not on this platform
+        return
+    if need > total:
+        raise ShapeError(
+            f"`response` holds {N:,} curves of {m} points: fitting them needs about {need / 2**30:.1f} GiB, "
+            f"more than this machine's {total / 2**30:.1f} GiB. Fit the batch in parts, or lazily with "
+            "dask (mp.fit on a chunked xarray.DataArray)."
+        )
 
 
 def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
@@ -56,14 +118,14 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
             mag, u = as_concentration(value, name=f"{what}[{name!r}]")
             mag = mag * _registry().Quantity(1.0, u).to(unit).magnitude
         else:
-            mag = np.asarray(value, dtype=np.float64)
+            mag = _real(value, f"{what}[{name!r}]")
         if np.any(mag < 0) or np.any(np.isnan(mag)):
             raise ValueError(f"`{what}[{name!r}]` must be a non-negative concentration; got {value!r}.")
         with np.errstate(divide="ignore"):
             return np.log(mag)
     if isinstance(value, pint.Quantity | str):
         raise UnitError(f"`{what}[{name!r}]` must be a plain number; got {value!r}.")
-    arr = np.asarray(value, dtype=np.float64)
+    arr = _real(value, f"{what}[{name!r}]")
     if name == "s":
         if np.any(arr < 0) or np.any(np.isnan(arr)):
             raise ValueError(f"`{what}['s']` must be a positive number; got {value!r}.")
@@ -76,7 +138,7 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
 
 def as_weights(weights: ArrayLike, shape: tuple[int, ...]) -> FloatArray:
     """Validate per-point weights and broadcast them (read-only view) to the response `shape`."""
-    w_arr = np.asarray(weights, dtype=np.float64)
+    w_arr = _real(weights, "weights")
     try:
         w = np.broadcast_to(w_arr, shape)
     except ValueError:
@@ -193,9 +255,11 @@ def fit(
     with variable projection for free plateaus, started from the best cell of a grid
     with closed-form plateaus, run per curve (a curve's result does not depend on the
     rest of the batch); replicate points at the same concentration are pooled exactly
-    (same optimum, RSS and covariance as the unpooled problem).  The first call after
-    installation compiles it (about 20 s, once; cached on disk).  Standard errors use the Gauss–Newton
-    covariance ``s² (JᵀWJ)⁻¹`` with ``s² = RSS/dof``.
+    (same optimum, RSS and covariance as the unpooled problem).  It is compiled when the
+    package is installed: nothing is compiled at run time.  Standard errors use the
+    Gauss–Newton covariance ``s² (JᵀWJ)⁻¹`` with ``s² = RSS/dof``.  A curve is fitted
+    only when it has more points (of positive weight) than free parameters and at least
+    as many distinct concentrations; otherwise it gets ``TOO_FEW_POINTS`` and NaN.
 
     Examples
     --------
@@ -206,6 +270,7 @@ def fit(
     >>> round(float(res.params["hill"]), 2)
     1.09
     """
+    _check_options(max_iter, workers, share)
     if share is not None:
         from ..compare import fit_shared
 
@@ -247,8 +312,6 @@ def fit(
     m = get_model(model)
     fixed_d = {**m.default_fixed, **_check_names(fixed, m, "fixed")}
     bounds_d = _check_names(bounds, m, "bounds")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"`workers` must be a positive integer; got {workers!r}.")
     if inhibitor is not None:
         if molecular_weight is not None:
             raise ValueError(
@@ -256,6 +319,13 @@ def fit(
                 f"weight would silently replace molecular_weight={molecular_weight!r}."
             )
         molecular_weight = molecular_weight_of(inhibitor)  # looked up only for mass concentrations
+    conc_mag = conc.magnitude if isinstance(conc, pint.Quantity) else conc
+    if isinstance(conc_mag, np.ndarray | list | tuple) or np.isscalar(conc_mag):
+        if np.iscomplexobj(conc_mag):
+            raise TypeError("`conc` must be real; got complex values. Pass the real part explicitly.")
+        if isinstance(conc_mag, np.ma.MaskedArray):  # masked concentrations are padding (NaN)
+            filled = _real(conc_mag, "conc")
+            conc = _registry().Quantity(filled, conc.units) if isinstance(conc, pint.Quantity) else filled
     x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight)
     y = _as_response(response)
     if x.ndim == 0:
@@ -272,6 +342,8 @@ def fit(
             f"`conc` of shape {x.shape} and `response` of shape {y.shape} do not broadcast "
             "(conc must be (m,) or share the batch shape of response)."
         ) from None
+    _check_memory(math.prod(batch), y.shape[-1], m.n_params)
+    _check_finite_response(y)
     if np.isinf(x).any():
         raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
     with np.errstate(invalid="ignore"):
@@ -297,20 +369,34 @@ def fit(
         hi_b = _scalar_param(k, b[1], unit, "bounds") if b[1] is not None else np.inf
         if np.any(np.asarray(lo_b) >= np.asarray(hi_b)):
             raise ValueError(f"`bounds[{k!r}]` must have low < high; got {b!r}.")
+        if np.ndim(lo_b) or np.ndim(hi_b):
+            raise ShapeError(f"`bounds[{k!r}]` must be a pair of scalars (one box for every curve); got {b!r}.")
         bounds_int[k] = (lo_b, hi_b)
+    for k, v in fixed_int.items():  # a fixed value must satisfy its own bounds
+        if k in bounds_int and np.any((v < bounds_int[k][0]) | (v > bounds_int[k][1])):
+            raise ValueError(
+                f"`fixed[{k!r}]` = {fixed_d[k]!r} lies outside `bounds[{k!r}]` = {bounds_d[k]!r}; "
+                "drop one of the two or make them agree."
+            )
 
     N = math.prod(batch)
     m_pts = y.shape[-1]
     x2 = xb.reshape(N, m_pts)
     y2 = yb.reshape(N, m_pts)
     w2 = None if w_user is None else w_user.reshape(N, m_pts)
-    shared = x.ndim == 1 and w2 is None
+    shared = x.ndim == 1
     p = m.n_params
     free = np.array([name not in fixed_d for name in m.param_names])
     fixed_arr = np.zeros((N, p))
     for i, name in enumerate(m.param_names):
         if name in fixed_int:
-            fixed_arr[:, i] = np.broadcast_to(fixed_int[name], batch).reshape(N)
+            try:
+                fixed_arr[:, i] = np.broadcast_to(fixed_int[name], batch).reshape(N)
+            except ValueError:
+                raise ShapeError(
+                    f"`fixed[{name!r}]` must be a scalar or broadcast to the batch shape {batch}; "
+                    f"got shape {np.shape(fixed_int[name])}."
+                ) from None
 
     prep = _Prepared(N)
     q = int(free.sum())
@@ -319,10 +405,11 @@ def fit(
     parts = [slice(a, b) for a, b in itertools.pairwise(edges)]
     design = _SharedDesign(x) if shared else None
     # median of F(q - 1, dof) for every possible dof (fdtri costs ~2 us a call)
-    f_half = special.fdtri(max(q - 1, 1), np.arange(1, max(m_pts, 1) + 1), 0.5)
-    # Asymmetric families have two branches (hill > 0 with top > bottom, hill < 0 with
-    # top < bottom) that can both describe a falling curve with different asymmetry:
-    # start once on each branch and keep the better optimum.
+    f_half = _f_medians(max(q - 1, 1), max(m_pts, 1))
+    # An asymmetric family keeps its own shape only with top >= bottom (the sign of hill
+    # then gives the direction): with top < bottom a Weibull-1 curve is a Weibull-2 curve
+    # and a 5PL changes its asymmetry.  Start once for each direction (hill > 0 falling,
+    # hill < 0 rising) and keep the better optimum with top >= bottom (#13).
     signs = (1, -1) if (not m.symmetric and free[3]) else (0,)
     total = N * len(signs)
     finished = [0]
@@ -351,10 +438,8 @@ def fit(
                 _engine.solve(m, (chunk,), free, out, kernel=kernel, sign=sign, max_iter=max_iter)
         out = outs[0]
         for other in outs[1:]:
-            better = other.rss[rows] < np.where(np.isnan(out.rss[rows]), np.inf, out.rss[rows])
-            for a, b in ((out.P, other.P), (out.rss, other.rss), (out.A, other.A), (out.status, other.status)):
-                a[rows][better] = b[rows][better]
-            out.iterations[rows] += other.iterations[rows]
+            _keep_better(out, other, rows)
+        out.P[rows, _layout.LOC] += prep.centre[rows]  # back from the solver's origin
         # curves that were not fitted still report the values of their fixed parameters
         for j in np.flatnonzero(~free):
             out.P[rows, j] = fixed_arr[rows, j]
@@ -366,6 +451,37 @@ def fit(
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             list(pool.map(run, parts))
     return _assemble(m, prep, outs[0], fin, free, batch, unit)
+
+
+def _keep_better(out: _engine.Outputs, other: _engine.Outputs, rows: slice) -> None:
+    """Rows `rows` of `out` become the better of the two starts' optima: the lower RSS among
+    those with ``top >= bottom`` (the family's own shape).  Where neither start has it, the
+    lower RSS is kept and flagged ``NOT_CONVERGED``: the family's optimum was not reached."""
+    with np.errstate(invalid="ignore"):
+        ok_a = out.P[rows, 1] >= out.P[rows, 0]
+        ok_b = other.P[rows, 1] >= other.P[rows, 0]
+    rss_a = np.where(np.isnan(out.rss[rows]), np.inf, out.rss[rows])
+    rss_b = np.where(np.isnan(other.rss[rows]), np.inf, other.rss[rows])
+    neither = ~ok_a & ~ok_b
+    better = np.where(ok_a == ok_b, rss_b < rss_a, ok_b)
+    for a, b in ((out.P, other.P), (out.rss, other.rss), (out.A, other.A), (out.status, other.status)):
+        a[rows][better] = b[rows][better]
+    out.status[rows][neither & ~np.isnan(out.rss[rows])] |= np.uint8(FitStatus.NOT_CONVERGED)
+    out.iterations[rows] += other.iterations[rows]
+
+
+@functools.lru_cache(maxsize=64)
+def _f_medians(df1: int, m: int) -> FloatArray:
+    """Median of F(df1, dof) for dof = 1 … m (read-only; ``fdtri`` costs ~2 µs a call)."""
+    out: FloatArray = np.asarray(special.fdtri(df1, np.arange(1, m + 1), 0.5), dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _unit_name(unit: Unit) -> str:
+    """``str(unit)`` (pint's formatter costs ~40 µs a call; units are immutable)."""
+    return str(unit)
 
 
 def _plateau_bounds(bounds_int: Mapping[str, tuple[Any, Any]]) -> tuple[FloatArray, FloatArray]:
@@ -387,21 +503,19 @@ class _Prepared:
         self.within = np.empty(N)
         self.lx_lo = np.empty(N)
         self.lx_hi = np.empty(N)
+        self.centre = np.empty(N)  # ln x of the middle of the tested range: the solver's origin
         self.fittable = np.empty(N, dtype=bool)
         self.yrange = np.empty(N)  # range of the finite responses
 
 
 class _SharedDesign:
-    """A concentration design shared by every curve: its distinct concentrations and the
-    one each point belongs to (-1: NaN), for pooling replicates."""
+    """A concentration design shared by every curve: the stable order of its points by
+    concentration (NaN last) and its number of distinct concentrations, for pooling."""
 
     def __init__(self, x: FloatArray) -> None:
-        finite = ~np.isnan(x)
-        u, inv = np.unique(x[finite], return_inverse=True)
-        self.group = np.full(x.size, -1, dtype=np.int64)
-        self.group[finite] = inv
-        with np.errstate(divide="ignore"):
-            self.lxu = np.log(u)
+        self.order = np.argsort(x, kind="stable").astype(np.int64)
+        finite = x[~np.isnan(x)]
+        self.k = int(np.count_nonzero(np.diff(np.sort(finite)))) + 1 if finite.size else 0
 
 
 class _Finished:
@@ -453,40 +567,38 @@ def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fi
     _kernels.finish_flat(pval, fit, n, q, rss0, _F_ALPHA, status, fin.runaway[rows], free_c, P, cov, se)
 
 
+_NO_ORDER = np.empty(0, dtype=np.int64)
+_ONE = np.ones((1, 1))
+
+
 def _pool(
     x: FloatArray, y: FloatArray, w_user: FloatArray | None, design: _SharedDesign | None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Pool replicate points at equal concentrations (exactly: same optimum and RSS).
 
-    Returns ``(lx, ybar, w, stats)``: ln concentrations (0 where ``w == 0``), (mean)
-    responses, weights (replicate counts or user weights; 0 = missing), all (n, k), and
-    per curve ``stats`` (n, 6) = (points, within-replicate SS, SS about the weighted mean,
-    ln of the smallest positive and of the largest concentration with data, response range).
-    Only a design shared by every curve (and no user weights) is pooled.
+    Returns ``(lx, ybar, w, stats)``: ln concentrations in increasing order (0 where
+    ``w == 0``), (weighted mean) responses and summed weights (replicate counts, or user
+    weights; 0 = no data), all (n, k), and per curve ``stats`` (n, 7) = (points,
+    within-replicate SS, SS about the weighted mean, ln of the smallest positive and of the
+    largest concentration with data, response range, distinct concentrations with data,
+    counted up to 6).  Shared and per-curve designs, weighted or not, go through the same
+    compiled pooling, so the same data give bitwise the same fit whichever way they come.
     """
     from . import _kernels
 
     n = y.shape[0]
-    if design is not None:
-        k = design.lxu.size
-        ybar, w, lx = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
-        stats = np.empty((n, 6))
-        _kernels.pool_shared(np.ascontiguousarray(y, dtype=np.float64), design.group, design.lxu, ybar, w, lx, stats)
-        return lx, ybar, w, stats
-    m = y.shape[1]
-    lx, ybar, w = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
-    stats = np.empty((n, 6))
     weighted = w_user is not None
-    _kernels.mask_rows(
-        np.ascontiguousarray(np.broadcast_to(x, y.shape), dtype=np.float64),
-        np.ascontiguousarray(y, dtype=np.float64),
-        np.ascontiguousarray(w_user if w_user is not None else np.ones((1, 1)), dtype=np.float64),
-        weighted,
-        lx,
-        ybar,
-        w,
-        stats,
-    )
+    wu = w_user if w_user is not None else np.broadcast_to(_ONE, y.shape)
+    if design is not None:
+        xx = np.broadcast_to(x, y.shape)
+        order, k = design.order, design.k
+    else:
+        xx, order = x, _NO_ORDER
+        k = _kernels.count_columns(xx, y, wu, weighted)
+    k = max(k, 1)
+    lx, ybar, w = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    stats = np.empty((n, 7))
+    _kernels.pool(xx, y, wu, weighted, order, lx, ybar, w, stats)
     return lx, ybar, w, stats
 
 
@@ -515,7 +627,17 @@ def _chunks(
         lx, ybar, w, stats = _pool(xb, y[sl], None if w_user is None else w_user[sl], design)
         npts = stats[:, 0].astype(np.int64)
         within, rss0, lx_lo, lx_hi = stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4]
-        fittable = (npts >= q) & np.isfinite(lx_lo)
+        # a curve is fitted only where its data can determine the free parameters and leave a
+        # residual degree of freedom for their errors (#17): more points than free parameters,
+        # and at least as many distinct concentrations (vehicle counts as one)
+        fittable = (npts > q) & (stats[:, 6] >= q) & np.isfinite(lx_lo)
+        # The solver works on ln x relative to the middle of each curve's tested range, so
+        # the same data in nM or µM (ln x shifted by a constant) are the same problem to
+        # within rounding: same steps, same convergence decisions, same statuses (#17).
+        with np.errstate(invalid="ignore"):  # a curve with no data: inf - inf, not fitted
+            centre = np.where(fittable, 0.5 * (lx_lo + lx_hi), 0.0)
+        lx = np.where(w > 0.0, lx - centre[:, None], lx)
+        lx_lo, lx_hi = lx_lo - centre, lx_hi - centre
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
         flat_rss = rss0 / (1.0 + f_half[dof - 1] * max(q - 1, 1) / dof) - within
@@ -529,13 +651,16 @@ def _chunks(
             lo[:, 4], hi[:, 4] = -_LOG_S_MAX, _LOG_S_MAX
         for name, (b_lo, b_hi) in bounds_int.items():
             i = m.param_names.index(name)
-            lo[:, i] = b_lo
-            hi[:, i] = b_hi
+            lo[:, i] = b_lo - centre if i == _layout.LOC else b_lo
+            hi[:, i] = b_hi - centre if i == _layout.LOC else b_hi
+        P_fixed = fixed_arr[sl].copy()
+        P_fixed[:, _layout.LOC] -= centre
         prep.n[sl] = npts
         prep.rss0[sl] = rss0
         prep.within[sl] = within
-        prep.lx_lo[sl] = lx_lo
-        prep.lx_hi[sl] = lx_hi
+        prep.lx_lo[sl] = lx_lo + centre
+        prep.lx_hi[sl] = lx_hi + centre
+        prep.centre[sl] = centre
         prep.fittable[sl] = fittable
         prep.yrange[sl] = stats[:, 5]
         yield _engine.Chunk(
@@ -548,7 +673,7 @@ def _chunks(
                 w=w,
                 lx_lo=lx_lo,
                 lx_hi=lx_hi,
-                P_fixed=fixed_arr[sl],
+                P_fixed=P_fixed,
                 lo=lo,
                 hi=hi,
                 flat_rss=flat_rss,
@@ -606,7 +731,7 @@ def _assemble(
         param_names=m.param_names,
         fixed=tuple(name for name, f in zip(m.param_names, free, strict=True) if not f),
         status=status_arr,
-        conc_unit=str(unit),
+        conc_unit=_unit_name(unit),
         _model=m,
         **fields,
     )

@@ -18,10 +18,8 @@ import numpy as np
 
 from .._typing import BoolArray, FloatArray
 from ..models import Model, _shape_logistic, _shape_richards, _shape_weibull1, _shape_weibull2
-
-# shape families as numbered for the compiled solver (defined here, where importing does
-# not load numba)
-LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2 = 0, 1, 2, 3
+from . import _kernels
+from ._layout import LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2
 
 
 @dataclass(slots=True)
@@ -110,8 +108,6 @@ def solve(
     `sign` restricts the start grid to one sign of hill (0: any).  A symmetric family
     with both plateaus and hill free is reported with ``top >= bottom`` where the bounds
     allow it (the same curve, hill negated)."""
-    from . import _kernels  # compiled on first use (and cached on disk): keeps the import light
-
     free_c = np.ascontiguousarray(free, dtype=np.bool_)
     flip = bool(model.symmetric and free[0] and free[1] and free[3])
 

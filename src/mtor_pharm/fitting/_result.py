@@ -54,7 +54,9 @@ STATUS_MESSAGES: Mapping[FitStatus, str] = MappingProxyType(
         FitStatus.FLAT_RESPONSE: "The fit is not significantly better than a flat line "
         "(extra-sum-of-squares F test); the IC50 is undetermined and reported as NaN.",
         FitStatus.IC50_OUTSIDE_RANGE: "The IC50 lies outside the tested concentration range (extrapolated).",
-        FitStatus.TOO_FEW_POINTS: "Fewer finite points than free parameters; the curve was not fitted.",
+        FitStatus.TOO_FEW_POINTS: "Too few data to determine the free parameters and their errors (no more "
+        "points with positive weight than free parameters, or fewer distinct concentrations than free "
+        "parameters); the curve was not fitted.",
         FitStatus.PLATE_QC_FAILED: "The plate this curve comes from failed quality control.",
     }
 )

@@ -1,0 +1,106 @@
+"""Types of the compiled kernels (``_kernels.pyx``, built when the package is installed)."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._typing import FloatArray
+
+_Bool = NDArray[np.bool_]
+_I64 = NDArray[np.int64]
+_U8 = NDArray[np.uint8]
+
+GRID_T: FloatArray
+GRID_HILL: FloatArray
+
+def solve_block(
+    family: int,
+    symmetric: bool,
+    varpro: bool,
+    fit: _Bool,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: FloatArray,
+    lx_hi: FloatArray,
+    P_fixed: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    flat_rss: FloatArray,
+    free: _Bool,
+    sign: int,
+    flip: bool,
+    max_iter: int,
+    out_P: FloatArray,
+    out_rss: FloatArray,
+    out_status: _U8,
+    out_it: FloatArray,
+    out_A: FloatArray,
+) -> None: ...
+def solve_block_logistic(
+    fit: _Bool,
+    lx: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    lx_lo: FloatArray,
+    lx_hi: FloatArray,
+    P_fixed: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    flat_rss: FloatArray,
+    sign: int,
+    flip: bool,
+    max_iter: int,
+    out_P: FloatArray,
+    out_rss: FloatArray,
+    out_status: _U8,
+    out_it: FloatArray,
+    out_A: FloatArray,
+) -> None: ...
+def pool(
+    x: FloatArray,
+    y: FloatArray,
+    w_user: FloatArray,
+    weighted: bool,
+    order: _I64,
+    lx: FloatArray,
+    ybar: FloatArray,
+    wsum: FloatArray,
+    stats: FloatArray,
+) -> int: ...
+def count_columns(x: FloatArray, y: FloatArray, w_user: FloatArray, weighted: bool) -> int: ...
+def finish(
+    P: FloatArray,
+    A: FloatArray,
+    rss: FloatArray,
+    within: FloatArray,
+    npts: _I64,
+    fit: _Bool,
+    free: _Bool,
+    is_log: _Bool,
+    yrange: FloatArray,
+    rss0: FloatArray,
+    span: float,
+    tiny_range: float,
+    cov: FloatArray,
+    stderr: FloatArray,
+    rss_tot: FloatArray,
+    F: FloatArray,
+    status: _U8,
+    runaway: _Bool,
+) -> None: ...
+def finish_flat(
+    pval: FloatArray,
+    fit: _Bool,
+    npts: _I64,
+    q: int,
+    rss0: FloatArray,
+    alpha: float,
+    status: _U8,
+    runaway: _Bool,
+    free: _Bool,
+    P: FloatArray,
+    cov: FloatArray,
+    stderr: FloatArray,
+) -> None: ...
+def _geometric(lx: FloatArray, w: FloatArray) -> tuple[bool, int, float]: ...
+def _exp_series(a: float, b: float, lx: FloatArray, geo: bool, mid: int, step: float, out: FloatArray) -> None: ...
