@@ -72,7 +72,8 @@ STATUS_MESSAGES: Mapping[SynergyStatus, str] = MappingProxyType(
         "constant-ratio series; CI at levels is NaN (per-well CI is still given).",
         SynergyStatus.LEVEL_EXTRAPOLATED: "Combination index: an effect level lies outside the observed effects "
         "of the constant-ratio series (extrapolated by the median-effect line).",
-        SynergyStatus.FIT_NOT_CONVERGED: "ZIP: a row or column fit did not converge; its wells are NaN.",
+        SynergyStatus.FIT_NOT_CONVERGED: "ZIP: a row or column fit failed; its fitted values are the observed "
+        "well means there (the delta score is the Bliss excess at those wells).",
         SynergyStatus.SINGLE_AGENT_INACTIVE: "A single agent shows no falling dose-response (flat or rising); it "
         "is used as its flat or fitted curve, and Loewe treats it as inactive.",
     }
@@ -564,7 +565,7 @@ def score(
             sol = ref.loewe(a, b, ca, cb)
             scores[name] = summarize("loewe", sol.reference, sol.grad_a, sol.grad_b, sol.beyond, none)
         elif name == "zip":
-            fitted, zstatus = _zip_surface(matrix, u, ua_b, ub_b, ag.factor_b, workers)
+            fitted, zstatus = _zip_surface(matrix, u, ybar, ua_b, ub_b, ag.factor_b, workers)
             zip_ref = bliss_ref + (ybar - fitted)  # so that 100·(zip_ref − ybar) is the delta score
             scores[name] = summarize("zip", zip_ref, bliss_ga, bliss_gb, no_beyond, zstatus, shown=bliss_ref)
     ci = _combination_index(matrix, ag, ybar, lev, base) if lev.size else None
@@ -580,7 +581,7 @@ def score(
 
 
 def _zip_surface(
-    matrix: DoseMatrix, u: FloatArray, ua: FloatArray, ub: FloatArray, factor_b: float, workers: int
+    matrix: DoseMatrix, u: FloatArray, ybar: FloatArray, ua: FloatArray, ub: FloatArray, factor_b: float, workers: int
 ) -> tuple[FloatArray, NDArray[np.uint8]]:
     """Mean of the row-wise and column-wise 4PL fits (start fixed at the other agent's effect)."""
     P, nA, nB, R = u.shape
@@ -606,22 +607,25 @@ def _zip_surface(
         X, Y, model="4pl", conc_unit=matrix.unit_a, fixed={"top": top}, bounds={"hill": (0.0, 50.0)}, workers=workers
     )
     c = ref.Curve(res.params["bottom"], res.params["top"], res.params["ic50"], res.params["hill"])
-    bad = (res.status & _UNDETERMINED) != 0
     flat = (res.status & FitStatus.FLAT_RESPONSE) != 0
-    # a flat row/column: the other agent's effect carries through unchanged (the fixed start)
+    finite = np.isfinite(c.bottom) & np.isfinite(c.ic50) & np.isfinite(c.hill)
+    # no significant response along the row: the other agent's effect carries through (the fixed start)
     c = ref.Curve(
         np.where(flat, top, c.bottom), np.where(flat, top, c.top), np.where(flat, 1.0, c.ic50), np.where(flat, 1.0, c.hill)
     )
+    bad = ~flat & (((res.status & FitStatus.TOO_FEW_POINTS) != 0) | ~finite)
     rows = ref.Curve(*(v[:, : nB - 1] for v in c))
     cols = ref.Curve(*(v[:, nB - 1 :] for v in c))
     # row j predicts at every a_i; column i predicts at every b_j
     y_rows = ref.hill4(matrix.conc_a[:, :, None], rows.expand(1))  # (P, nA, nB-1)
     y_cols = ref.hill4(matrix.conc_b[:, None, :] * factor_b, cols.expand(2))  # (P, nA-1, nB)
-    fitted = np.full((P, nA, nB), np.nan)
-    fitted[:, 1:, 1:] = 0.5 * (y_rows[:, 1:, :] + y_cols[:, :, 1:])
     bad_rows = bad[:, : nB - 1]
     bad_cols = bad[:, nB - 1 :]
-    fitted[:, 1:, 1:] = np.where(bad_rows[:, None, :] | bad_cols[:, :, None], np.nan, fitted[:, 1:, 1:])
+    # a failed row or column fit is replaced by the observed well means (delta = Bliss excess there)
+    y_rows = np.where(bad_rows[:, None, :], ybar[:, :, 1:], y_rows)
+    y_cols = np.where(bad_cols[:, :, None], ybar[:, 1:, :], y_cols)
+    fitted = np.full((P, nA, nB), np.nan)
+    fitted[:, 1:, 1:] = 0.5 * (y_rows[:, 1:, :] + y_cols[:, :, 1:])
     # padded rows/columns (ragged designs) are not failures
     pad_rows = ~np.isfinite(matrix.conc_b[:, 1:])
     pad_cols = ~np.isfinite(matrix.conc_a[:, 1:])
