@@ -84,7 +84,10 @@ def test_from_dataarray_matches_from_table() -> None:
     da = xr.DataArray(
         grid.to_numpy()[::-1],  # reversed: the constructor sorts the doses
         dims=("torki", "pi3ki"),
-        coords={"torki": ("torki", grid.index.to_numpy()[::-1], {"units": "nM"}), "pi3ki": ("pi3ki", B, {"units": "uM"})},
+        coords={
+            "torki": ("torki", grid.index.to_numpy()[::-1], {"units": "nM"}),
+            "pi3ki": ("pi3ki", B, {"units": "uM"}),
+        },
     )
     m2 = DM.from_dataarray(da, dim_a="torki", dim_b="pi3ki")
     np.testing.assert_allclose(m1.response, m2.response)
@@ -96,7 +99,11 @@ def test_screen_shares_a_compound_across_pairs_on_the_same_plate() -> None:
     y = 100 * np.outer(fu(A, 100, 1.0), fu(A, 300, 1.0))
     resp = np.stack([y, y, y])[..., None]
     m = DM.from_arrays(
-        conc_a, conc_b, resp, drug_a=["torin1", "torin1", "torin1"], drug_b=["bkm120", "gdc0941", "bkm120"],
+        conc_a,
+        conc_b,
+        resp,
+        drug_a=["torin1", "torin1", "torin1"],
+        drug_b=["bkm120", "gdc0941", "bkm120"],
         plate=["P1", "P1", "P2"],
     )
     res = mp.combination.score(m, models=("bliss",), levels=())

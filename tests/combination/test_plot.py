@@ -12,7 +12,7 @@ import pytest
 import mtor_pharm as mp
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 A = np.array([0, 1, 3, 10, 30, 100.0])  # nM
 B = np.array([0, 0.03, 0.1, 0.3, 1, 3.0])  # uM
@@ -23,7 +23,9 @@ def result():
     fa = 1 / (1 + (A / 10) ** 1.2)
     fb = 1 / (1 + (B / 0.3) ** 1.0)
     y = 100 * np.outer(fa, fb) * 0.9 ** np.outer(A > 0, B > 0)
-    m = mp.combination.DoseMatrix.from_arrays(mp.Q_(A, "nM"), mp.Q_(B, "uM"), y, drug_a="sapanisertib", drug_b="alpelisib")
+    m = mp.combination.DoseMatrix.from_arrays(
+        mp.Q_(A, "nM"), mp.Q_(B, "uM"), y, drug_a="sapanisertib", drug_b="alpelisib"
+    )
     return mp.combination.score(m, levels=(0.5, 0.75))
 
 

@@ -429,9 +429,7 @@ class DoseMatrix:
             c = data.coords[d]
             unit = u if u is not None else c.attrs.get("units")
             if unit is None:
-                raise UnitError(
-                    f"`{arg}` coordinate {d!r} has no 'units' attribute; pass unit_{arg[-1]}= (e.g. 'uM')."
-                )
+                raise UnitError(f"`{arg}` coordinate {d!r} has no 'units' attribute; pass unit_{arg[-1]}= (e.g. 'uM').")
             return _registry().Quantity(np.asarray(c.values, dtype=np.float64), str(unit))
 
         qa, qb = coord(dim_a, unit_a, "dim_a"), coord(dim_b, unit_b, "dim_b")
@@ -530,7 +528,10 @@ def _check_doses(name: str, c: FloatArray, labels: tuple[str, ...] | None = None
     if (finite & (c < 0)).any():
         p, i = np.argwhere(finite & (c < 0))[0]
         raise ValueError(f"`{name}` must be non-negative doses; got {c[p, i]!r} (pair {p}).")
-    where = (lambda p: f"pair {labels[p]!r}") if labels else (lambda p: f"pair {p}")
+
+    def where(p: int) -> str:
+        return f"pair {labels[p]!r}" if labels else f"pair {p}"
+
     # NaN padding only at the end
     pad_ok = np.all(np.diff(finite.astype(np.int8), axis=1) <= 0, axis=1)
     if not pad_ok.all():

@@ -457,7 +457,7 @@ def score(
         raise ValueError(f"`region` must be a positive window size; got {region!r}.")
 
     u = matrix.unaffected()
-    P, nA, nB, R = u.shape
+    P, nA, nB, _ = u.shape
     ag = _fit_agents(matrix, u, workers)
     a = matrix.conc_a[:, :, None]
     b = matrix.conc_b[:, None, :] * ag.factor_b
@@ -613,7 +613,10 @@ def _zip_surface(
     finite = np.isfinite(c.bottom) & np.isfinite(c.ic50) & np.isfinite(c.hill)
     # no significant response along the row: the other agent's effect carries through (the fixed start)
     c = ref.Curve(
-        np.where(flat, top, c.bottom), np.where(flat, top, c.top), np.where(flat, 1.0, c.ic50), np.where(flat, 1.0, c.hill)
+        np.where(flat, top, c.bottom),
+        np.where(flat, top, c.top),
+        np.where(flat, 1.0, c.ic50),
+        np.where(flat, 1.0, c.hill),
     )
     bad = ~flat & (((res.status & FitStatus.TOO_FEW_POINTS) != 0) | ~finite)
     rows = ref.Curve(*(v[:, : nB - 1] for v in c))
@@ -646,7 +649,10 @@ def _combination_index(
     a = matrix.conc_a[:, :, None]
     b = matrix.conc_b[:, None, :] * ag.factor_b
     fa = 1.0 - ybar
-    ex = lambda m: ref.MedianEffect(*(v[:, None, None] for v in m))  # noqa: E731
+
+    def ex(me_: ref.MedianEffect) -> ref.MedianEffect:
+        return ref.MedianEffect(*(v[:, None, None] for v in me_))
+
     dxa = ref.median_effect_dose(ex(me_a), fa)
     dxb = ref.median_effect_dose(ex(me_b), fa)
     combo = (a > 0) & (b > 0)
@@ -661,7 +667,8 @@ def _combination_index(
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = da / db
         rel = np.abs(ratio / ratio[:, :1] - 1.0)
-        constant = np.all(np.where(np.isfinite(ratio), rel < 1e-6, True), axis=1) & (np.isfinite(ratio).sum(axis=1) >= 2)
+        enough = np.isfinite(ratio).sum(axis=1) >= 2
+        constant = np.all(np.where(np.isfinite(ratio), rel < 1e-6, True), axis=1) & enough
         total = da + db
         me_c = ref.median_effect_fit(total, fa_d)
         pa = (ratio / (1.0 + ratio))[:, 0]
@@ -677,7 +684,7 @@ def _combination_index(
     nan_rows = ~constant[:, None]
     fa_lo = np.nanmin(np.where(np.isfinite(fa_d), fa_d, np.inf), axis=1)
     fa_hi = np.nanmax(np.where(np.isfinite(fa_d), fa_d, -np.inf), axis=1)
-    extrap = ((L < fa_lo[:, None]) | (L > fa_hi[:, None])).any(axis=1)
+    extrap = ((fa_lo[:, None] > L) | (fa_hi[:, None] < L)).any(axis=1)
     status = base.copy() & ~np.uint8(SynergyStatus.NO_REPLICATES)
     status |= np.where(~constant, SynergyStatus.NO_CONSTANT_RATIO, 0).astype(np.uint8)
     status |= np.where(constant & extrap, SynergyStatus.LEVEL_EXTRAPOLATED, 0).astype(np.uint8)
