@@ -78,7 +78,7 @@ class LoeweSolution(NamedTuple):
     grad_b: FloatArray
 
 
-def loewe(a: FloatArray, b: FloatArray, ca: Curve, cb: Curve, *, iterations: int = 64) -> LoeweSolution:
+def loewe(a: FloatArray, b: FloatArray, ca: Curve, cb: Curve, *, iterations: int = 48) -> LoeweSolution:
     """Solve ``a / X_A(u) + b / X_B(u) = 1`` for the Loewe-additive ``u`` at every well.
 
     Bisection on ``u`` between the weaker agent's maximal effect and the lower top, for
