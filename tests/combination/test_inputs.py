@@ -182,3 +182,36 @@ def test_inputs_are_read_only_and_results_frozen() -> None:
     with pytest.raises(ValueError, match="read-only"):
         res["bliss"].excess[0, 1, 1] = 0.0
     assert set(res.to_dataframe()["model"]) == {"hsa", "bliss", "loewe", "zip"}
+
+
+def test_separate_single_agent_data_are_pooled_with_the_margins() -> None:
+    conc = [0, 10, 100, 1000]
+    y = 100 * np.outer(fu(conc, 50, 1.0), fu(conc, 200, 1.0))
+    m = DM.from_arrays(mp.Q_(conc, "nM"), mp.Q_(conc, "nM"), y, drug_a="torin1", drug_b="bkm120")
+    extra = pd.DataFrame(
+        {
+            "drug": ["torin1"] * 4 + ["bkm120"] * 2,
+            "conc": ["3 nM", "30 nM", "0.3 uM", "3 uM", "50 nM", "0.5 uM"],
+            "response": [
+                *(100 * fu([3, 30, 300, 3000], 50, 1.0)),
+                *(100 * fu([50, 500], 200, 1.0)),
+            ],
+        }
+    )
+    alone = mp.combination.score(m, models=("bliss",), levels=())
+    both = mp.combination.score(m, models=("bliss",), levels=(), single_agents=extra)
+    assert both.single.n[both.agent_a[0]] == alone.single.n[alone.agent_a[0]] + 4
+    assert both.single.n[both.agent_b[0]] == alone.single.n[alone.agent_b[0]] + 2
+    np.testing.assert_allclose(both.single.params["ic50"][[both.agent_a[0], both.agent_b[0]]], [50, 200], rtol=1e-6)
+    assert abs(float(both["bliss"].mean[0])) < 1e-6
+
+
+def test_single_agent_table_errors_name_the_argument() -> None:
+    conc = [0, 10, 100, 1000]
+    m = DM.from_arrays(mp.Q_(conc, "nM"), mp.Q_(conc, "nM"), np.full((4, 4), 50.0), drug_a="torin1", drug_b="bkm120")
+    with pytest.raises(LookupError, match="`single_agents` must have columns"):
+        mp.combination.score(m, single_agents=pd.DataFrame({"drug": ["torin1"], "conc": ["1 nM"]}))
+    with pytest.raises(LookupError, match="`single_agents` names .*rapamycin"):
+        mp.combination.score(m, single_agents=pd.DataFrame({"drug": ["rapamycin"], "conc": ["1 nM"], "response": [90]}))
+    with pytest.raises(UnitError, match="`single_agents` row 0"):
+        mp.combination.score(m, single_agents=pd.DataFrame({"drug": ["torin1"], "conc": [1.0], "response": [90]}))

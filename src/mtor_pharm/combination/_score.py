@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from .._typing import BoolArray, FloatArray, IntArray
+from ..errors import UnitError
 from ..fitting import FitResult, FitStatus, fit
 from ..units import _registry
 from . import _reference as ref
@@ -330,8 +331,67 @@ def _pool_margins(matrix: DoseMatrix, u: FloatArray) -> tuple[Any, ...]:
     return keys, idx_a, idx_b, factor_b, Xc.reshape(n_agents, kmax * L), Yc.reshape(n_agents, kmax * L)
 
 
-def _fit_agents(matrix: DoseMatrix, u: FloatArray, workers: int) -> _Agents:
+def _single_agent_points(
+    table: pd.DataFrame, matrix: DoseMatrix, keys: tuple[tuple[str, str], ...]
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Rows of a separate single-agent table as (agent index, dose in unit_a, fraction unaffected)."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`single_agents` must be a pandas DataFrame; got {type(table).__name__}.")
+    missing = [c for c in ("drug", "conc", "response") if c not in table.columns]
+    if missing:
+        raise LookupError(
+            f"`single_agents` must have columns 'drug', 'conc', 'response' (and optionally 'conc_unit', "
+            f"'plate'); it lacks {missing}."
+        )
+    registry = _registry()
+    conc = np.empty(len(table))
+    units = table["conc_unit"].astype(str).to_numpy() if "conc_unit" in table.columns else None
+    for i, v in enumerate(table["conc"].to_numpy()):
+        try:
+            q = registry.Quantity(str(v)) if units is None else registry.Quantity(float(v), units[i])
+            conc[i] = float(q.to(matrix.unit_a).magnitude)
+        except Exception:  # pint raises several unrelated types for bad strings and units
+            raise UnitError(
+                f"`single_agents` row {i}: conc must be a molar concentration such as '10 nM' (or a number with a "
+                f"'conc_unit' column); got {v!r}" + (f" {units[i]!r}" if units is not None else "") + "."
+            ) from None
+    if (~np.isfinite(conc) | (conc < 0)).any():
+        i = int(np.flatnonzero(~np.isfinite(conc) | (conc < 0))[0])
+        raise ValueError(f"`single_agents` concentrations must be finite and non-negative; got {conc[i]!r} at row {i}.")
+    try:
+        resp = pd.to_numeric(table["response"], errors="raise").to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("`single_agents` column 'response' must be numeric.") from None
+    y = resp / matrix.scale
+    fu_ = y if matrix.kind == "viability" else 1.0 - y
+    agents = pd.DataFrame({"plate": [k[0] for k in keys], "drug": [k[1] for k in keys], "agent": np.arange(len(keys))})
+    rows = pd.DataFrame({"drug": table["drug"].astype(str).to_numpy(), "row": np.arange(len(table))})
+    on = ["drug"]
+    if "plate" in table.columns:
+        rows["plate"] = table["plate"].astype(str).to_numpy()
+        on = ["plate", "drug"]
+    joined = rows.merge(agents, on=on, how="left")
+    if joined["agent"].isna().any():
+        bad = joined.loc[joined["agent"].isna(), on].iloc[0].to_dict()
+        raise LookupError(
+            f"`single_agents` names {bad}, which is in no pair of `matrix`; compounds: {sorted({k[1] for k in keys})}."
+        )
+    r = joined["row"].to_numpy(dtype=np.int64)
+    return joined["agent"].to_numpy(dtype=np.int64), conc[r], fu_[r]
+
+
+def _fit_agents(matrix: DoseMatrix, u: FloatArray, workers: int, single_agents: pd.DataFrame | None = None) -> _Agents:
     keys, idx_a, idx_b, factor_b, X, Y = _pool_margins(matrix, u)
+    if single_agents is not None:
+        agent, xs, ys = _single_agent_points(single_agents, matrix, keys)
+        rank = pd.Series(agent).groupby(agent).cumcount().to_numpy(dtype=np.int64)
+        width = int(rank.max()) + 1 if rank.size else 0
+        Xe = np.full((len(keys), width), np.nan)
+        Ye = np.full((len(keys), width), np.nan)
+        Xe[agent, rank] = xs
+        Ye[agent, rank] = ys
+        Xe = np.where(np.isnan(Ye), np.nan, Xe)
+        X, Y = np.concatenate([X, Xe], axis=1), np.concatenate([Y, Ye], axis=1)
     res: FitResult = fit(np.where(np.isnan(X), np.nan, X), Y, model="4pl", conc_unit=matrix.unit_a, workers=workers)
     p = res.params
     undetermined = (res.status & _UNDETERMINED) != 0
@@ -359,6 +419,7 @@ def score(
     levels: Sequence[float] = (0.5, 0.75, 0.9),
     level: float = 0.95,
     region: int = 3,
+    single_agents: pd.DataFrame | None = None,
     workers: int = 1,
 ) -> SynergyResult:
     """Score one checkerboard or a whole screen against HSA, Bliss, Loewe and ZIP, plus the CI.
@@ -376,6 +437,11 @@ def score(
         Confidence level of the interval on each summary score.
     region : int, default 3
         Window size of the most-synergistic-region score.
+    single_agents : pandas.DataFrame, optional
+        Separate single-agent dose-response data, pooled with the matrix margins of the
+        same compound: columns ``drug``, ``conc`` (strings such as ``"10 nM"``, or numbers
+        with a ``conc_unit`` column), ``response`` (same kind and scale as the matrix) and
+        optionally ``plate`` (without it a row joins that compound on every plate).
     workers : int, default 1
         Threads for the batched single-agent and ZIP fits (:func:`mtor_pharm.fit`).
 
@@ -389,6 +455,10 @@ def score(
         `matrix` is not a :class:`DoseMatrix`.
     ValueError
         Unknown model names, effect levels outside (0, 1), a bad confidence level.
+    LookupError
+        `single_agents` lacks a column or names a compound that is in no pair.
+    UnitError
+        `single_agents` concentrations without a molar unit.
 
     Notes
     -----
@@ -458,7 +528,7 @@ def score(
 
     u = matrix.unaffected()
     P, nA, nB, _ = u.shape
-    ag = _fit_agents(matrix, u, workers)
+    ag = _fit_agents(matrix, u, workers, single_agents)
     a = matrix.conc_a[:, :, None]
     b = matrix.conc_b[:, None, :] * ag.factor_b
     ca = ref.Curve(*(v[ag.idx_a] for v in ag.curve)).expand(1, 2)
