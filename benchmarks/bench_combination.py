@@ -113,9 +113,13 @@ def main() -> None:
     time_ours(y[:20], args.workers)
     ours = time_ours(y, args.workers)
     peer = time_peer(y, args.peer_n)
-    print(f"\n{args.pairs:,} pairs of 8×8 (1 replicate), workers={args.workers}; synergy timed on {args.peer_n} pairs\n")
-    print("| models | mp.combination.score (s) | per pair (ms) | synergy loop, per pair (ms) | "
-          f"synergy extrapolated to {args.pairs:,} (s) | ratio |")
+    print(
+        f"\n{args.pairs:,} pairs of 8×8 (1 replicate), workers={args.workers}; synergy timed on {args.peer_n} pairs\n"
+    )
+    print(
+        "| models | mp.combination.score (s) | per pair (ms) | synergy loop, per pair (ms) | "
+        f"synergy extrapolated to {args.pairs:,} (s) | ratio |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for label, t in ours.items():
         p = peer[label]

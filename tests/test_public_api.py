@@ -202,6 +202,7 @@ COMBINATION = [
     "fa_ci_plot",
     "heatmap",
     "isobologram",
+    "read_layout",
     "score",
 ]
 

@@ -8,6 +8,8 @@ name                           what it does
 :func:`score`                  HSA, Bliss, Loewe and ZIP excess matrices, summary scores with
                                delta-method intervals and p-values, and the Chou–Talalay
                                combination index with dose-reduction indices
+:func:`read_layout`            a plate layout whose wells may hold two compounds (then
+                               ``mp.assays.tidy_plate`` and :meth:`DoseMatrix.from_plate`)
 :func:`heatmap`                response or synergy heatmap with concentrations (and units) on the axes
 :func:`isobologram`            Loewe isoboles at chosen effect levels with the observed combinations
 :func:`fa_ci_plot`             the Chou–Talalay Fa–CI plot
@@ -19,6 +21,7 @@ same plate), and every reference surface is computed for all pairs at once.
 """
 
 from ._matrix import DoseMatrix, ResponseKind
+from ._plate import read_layout
 from ._plot import CombinationArtists, fa_ci_plot, heatmap, isobologram
 from ._score import (
     MODELS,
@@ -45,5 +48,6 @@ __all__ = [
     "fa_ci_plot",
     "heatmap",
     "isobologram",
+    "read_layout",
     "score",
 ]

@@ -365,6 +365,64 @@ class DoseMatrix:
         )
 
     @classmethod
+    def from_plate(
+        cls,
+        table: pd.DataFrame,
+        *,
+        response: str,
+        kind: ResponseKind = "viability",
+        scale: float = 100.0,
+    ) -> DoseMatrix:
+        """Checkerboards from tidy plate tables whose layout has combination wells.
+
+        Read the layout with :func:`mtor_pharm.combination.read_layout`, join the readings
+        with :func:`mtor_pharm.assays.tidy_plate` (concatenate several plates if you like),
+        normalize into a `response` column, and pass the table here.  Each distinct
+        (plate, compound, compound_b) of the combination wells is a pair; the single-agent
+        wells of its compounds and the vehicle wells of its plate are its margins (a
+        vehicle or single-agent well serves every pair on its plate that needs it).
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            Columns ``plate, role, compound, conc, conc_unit, compound_b, conc_b`` and `response`.
+        response : str
+            The column holding the (normalized) response.
+        kind, scale
+            See :class:`DoseMatrix`.
+
+        Examples
+        --------
+        >>> import io
+        >>> text = "well,role,compound,conc,compound_b,conc_b\\n" + "\\n".join(
+        ...     [f"A{i + 1},sample,T,{c},,"  for i, c in enumerate([1, 10])]
+        ...     + [f"B{i + 1},sample,P,{c},,"  for i, c in enumerate([5, 50])]
+        ...     + [f"C{3 * i + j + 1},sample,T,{a},P,{b}" for i, a in enumerate([1, 10]) for j, b in enumerate([5, 50])]
+        ...     + ["H12,vehicle,,0,,"])
+        >>> lay = mp.combination.read_layout(io.StringIO(text), conc_unit="nM")
+        >>> tab = mp.assays.tidy_plate(lay, {"viability": np.full((8, 12), 80.0)})
+        >>> m = mp.combination.DoseMatrix.from_plate(tab, response="viability")
+        >>> m.pair, m.shape
+        (('T x P',), (1, 3, 3, 1))
+        """
+        from ._plate import checkerboard_table
+
+        if not isinstance(table, pd.DataFrame):
+            raise TypeError(f"`table` must be a pandas DataFrame; got {type(table).__name__}.")
+        t = checkerboard_table(table, response)
+        return cls.from_table(
+            t,
+            response="response",
+            unit=t.attrs["conc_unit"],
+            drug_a="drug_a",
+            drug_b="drug_b",
+            pair="pair",
+            plate="plate",
+            kind=kind,
+            scale=scale,
+        )
+
+    @classmethod
     def from_dataarray(
         cls,
         data: Any,
