@@ -146,3 +146,34 @@ def test_loewe_gradient_matches_finite_differences() -> None:
                 - ref.loewe(a, b, ref.Curve(*dn), ref.Curve(*bd)).reference
             ) / (2 * h)
             np.testing.assert_allclose(grad[:, k], fd, rtol=1e-5, atol=1e-8)
+
+
+def test_scores_do_not_depend_on_the_concentration_unit() -> None:
+    rng = np.random.default_rng(3)
+    y = 100 * np.outer(fu(DOSES, 0.3, 1.2, 0.1), fu(DOSES, 1.0, 0.8, 0.2))[..., None] + rng.normal(0, 2, (8, 8, 2))
+    um = mp.combination.DoseMatrix.from_arrays(mp.Q_(DOSES, "uM"), mp.Q_(DOSES, "uM"), y)
+    nm = mp.combination.DoseMatrix.from_arrays(mp.Q_(DOSES * 1000, "nM"), mp.Q_(DOSES, "uM"), y)
+    r1, r2 = mp.combination.score(um), mp.combination.score(nm)
+    for name in mp.combination.MODELS:
+        np.testing.assert_allclose(r1[name].mean, r2[name].mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(r1[name].se, r2[name].se, rtol=1e-4)
+    np.testing.assert_allclose(r1.ci.ci, r2.ci.ci, rtol=1e-8)
+    np.testing.assert_allclose(r2.ci.dm_a, 1000 * r1.ci.dm_a, rtol=1e-8)  # reported in nM
+
+
+def test_inactive_agent_and_empty_matrix_are_flagged_without_warnings() -> None:
+    ua = fu(DOSES, 0.3, 1.2, 0.1)
+    flat = np.outer(ua, np.ones_like(DOSES))  # drug B does nothing
+    empty = np.outer(ua, fu(DOSES, 1.0, 1.0))
+    empty[1:, 1:] = np.nan  # no combination well measured
+    y = 100 * np.stack([flat, empty])[..., None] + np.random.default_rng(0).normal(0, 1, (2, 8, 8, 2))
+    y[0, 0] = 100.0  # drug B alone: exactly the control level
+    m = mp.combination.DoseMatrix.from_arrays(mp.Q_(DOSES, "uM"), mp.Q_(DOSES, "uM"), y)
+    res = mp.combination.score(m)
+    S = mp.combination.SynergyStatus
+    assert res["loewe"].status[0] & S.SINGLE_AGENT_INACTIVE
+    assert np.isfinite(res["loewe"].mean[0])  # Loewe reduces to drug A alone
+    assert abs(float(res["bliss"].mean[0])) < 2
+    for s in res.scores.values():
+        assert s.status[1] & S.TOO_FEW_WELLS
+        assert np.isnan(s.mean[1])

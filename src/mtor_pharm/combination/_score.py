@@ -394,8 +394,9 @@ def _fit_agents(matrix: DoseMatrix, u: FloatArray, workers: int, single_agents: 
         X, Y = np.concatenate([X, Xe], axis=1), np.concatenate([Y, Ye], axis=1)
     res: FitResult = fit(np.where(np.isnan(X), np.nan, X), Y, model="4pl", conc_unit=matrix.unit_a, workers=workers)
     p = res.params
-    undetermined = (res.status & _UNDETERMINED) != 0
-    flat = (res.status & FitStatus.FLAT_RESPONSE) != 0
+    too_few = (res.status & FitStatus.TOO_FEW_POINTS) != 0
+    flat = ((res.status & FitStatus.FLAT_RESPONSE) != 0) & ~too_few  # no response: a constant, even if unconverged
+    undetermined = too_few | (((res.status & FitStatus.NOT_CONVERGED) != 0) & ~flat)
     with np.errstate(invalid="ignore"):
         rising = ~flat & ~undetermined & ~(p["hill"] > 0)
     with np.errstate(invalid="ignore"):
