@@ -318,7 +318,9 @@ class DoseMatrix:
         if "pair" in cols:
             pair_key = table[cols["pair"]].astype(str).to_numpy()
         else:
-            pair_key = np.array([f"{x} x {z}" + (f" @ {p}" if p else "") for x, z, p in zip(da, db, pl, strict=True)])
+            label = pd.Series(da, dtype=str) + " x " + pd.Series(db, dtype=str)
+            pl_s = pd.Series(pl, dtype=str)
+            pair_key = label.where(pl_s == "", label + " @ " + pl_s).to_numpy()
         codes, uniques = pd.factorize(pair_key, sort=False)
         P = len(uniques)
         if P == 0:
@@ -560,16 +562,21 @@ def _column_conc(series: pd.Series, unit: str | None, *, arg: str, col: str) -> 
         raise UnitError(f"`{arg}` column {col!r} holds strings with units; drop unit=/unit_{arg[-1]}=.")
     registry = _registry()
     units: dict[str, int] = {}
-    mags = np.empty(len(values))
-    for i, v in enumerate(values):
+    codes, uniques = pd.factorize(pd.Series(values).astype(str), sort=False)  # parse each distinct string once
+    parsed = np.empty(len(uniques))
+    for k, v in enumerate(uniques):
+        i = int(np.flatnonzero(codes == k)[0])
         try:
             q = registry.Quantity(str(v))
         except Exception:  # pint raises several unrelated types for bad strings
-            raise UnitError(f"`{arg}` column {col!r} must hold concentrations such as '10 uM'; got {v!r}.") from None
-        if not isinstance(q, pint.Quantity):
+            raise UnitError(
+                f"`{arg}` column {col!r} must hold concentrations such as '10 uM'; got {v!r} at row {i}."
+            ) from None
+        if not isinstance(q, pint.Quantity) or q.dimensionless:
             raise UnitError(f"`{arg}` column {col!r} must carry a unit at row {i}; got {v!r}.")
         units.setdefault(f"{q.units:~}", i)
-        mags[i] = float(q.magnitude)
+        parsed[k] = float(q.magnitude)
+    mags = parsed[codes]
     if len(units) > 1:
         raise UnitError(
             f"`{arg}` column {col!r} mixes units {list(units)}; convert the column to one unit first "

@@ -344,17 +344,21 @@ def _single_agent_points(
             f"'plate'); it lacks {missing}."
         )
     registry = _registry()
-    conc = np.empty(len(table))
-    units = table["conc_unit"].astype(str).to_numpy() if "conc_unit" in table.columns else None
-    for i, v in enumerate(table["conc"].to_numpy()):
+    text = table["conc"].astype(str)
+    if "conc_unit" in table.columns:
+        text = text + " " + table["conc_unit"].astype(str)
+    codes, uniques = pd.factorize(text, sort=False)  # parse each distinct dose once
+    parsed = np.empty(len(uniques))
+    for k, v in enumerate(uniques):
         try:
-            q = registry.Quantity(str(v)) if units is None else registry.Quantity(float(v), units[i])
-            conc[i] = float(q.to(matrix.unit_a).magnitude)
+            parsed[k] = float(registry.Quantity(str(v)).to(matrix.unit_a).magnitude)
         except Exception:  # pint raises several unrelated types for bad strings and units
+            i = int(np.flatnonzero(codes == k)[0])
             raise UnitError(
                 f"`single_agents` row {i}: conc must be a molar concentration such as '10 nM' (or a number with a "
-                f"'conc_unit' column); got {v!r}" + (f" {units[i]!r}" if units is not None else "") + "."
+                f"'conc_unit' column); got {v!r}."
             ) from None
+    conc = parsed[codes]
     if (~np.isfinite(conc) | (conc < 0)).any():
         i = int(np.flatnonzero(~np.isfinite(conc) | (conc < 0))[0])
         raise ValueError(f"`single_agents` concentrations must be finite and non-negative; got {conc[i]!r} at row {i}.")
