@@ -7,10 +7,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..assays import plates as _plates
-from ..assays._common import unit_factor
-from ..assays._errors import PlateLayoutError
-
 __all__ = ["read_layout"]
 
 
@@ -59,6 +55,10 @@ def read_layout(
     >>> lay.loc[lay.well == "A4", ["compound", "conc", "compound_b", "conc_b"]].to_dict("records")
     [{'compound': 'Torin1', 'conc': 10.0, 'compound_b': 'BKM120', 'conc_b': 500.0}]
     """
+    from ..assays import plates as _plates  # the assays subpackage loads on first use only
+    from ..assays._common import unit_factor
+    from ..errors import PlateLayoutError
+
     text, name = _plates._read_text(source)
     if kind is None:
         stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]

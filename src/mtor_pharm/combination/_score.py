@@ -11,7 +11,6 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
 from .._typing import BoolArray, FloatArray, IntArray
 from ..errors import UnitError
@@ -517,6 +516,8 @@ def score(
     >>> res.ci.ci.shape                              # CI at fa = 0.5, 0.75, 0.9 along the diagonal
     (1, 3)
     """
+    from scipy import stats  # loaded on first use (≈ 1 s)
+
     if not isinstance(matrix, DoseMatrix):
         raise TypeError(f"`matrix` must be a DoseMatrix; got {type(matrix).__name__}.")
     models = tuple(models)
