@@ -4,8 +4,10 @@ Measured here (seed 2, 1,000 datasets of a 6×6 checkerboard, Bliss-independent 
 noise sd 0.03, 4 replicates): HSA 0.935, Bliss 0.940, Loewe 0.935, ZIP 0.947; with 2,000 datasets
 0.947 / 0.951 / 0.944 / 0.956.  Slightly below 95 %: the delta method linearises the single-agent
 curves and ignores that the vehicle well sits in both margins.
-With 3 replicates and sd 0.05 coverage is 0.936-0.947; without replicates (the variance then comes
-from the single-agent fits' residuals, 4 dof) it drops to 0.77-0.88 - see docs/combination.md.
+With 3 replicates and sd 0.05 coverage is 0.936-0.947.  Without replicates (the variance then comes
+from the single-agent fits' residuals, 4 dof) it is 0.937-0.951 at sd 0.03 but 0.80-0.92 at sd 0.05
+(2,000 datasets; Loewe lowest): the 6-point single-agent fits are then too noisy for the
+linearisation - see docs/combination.md.
 """
 
 from __future__ import annotations
