@@ -196,7 +196,27 @@ COMPARE = [
 ]
 
 
+COMBINATION = [
+    "MODELS",
+    "STATUS_MESSAGES",
+    "CombinationArtists",
+    "CombinationIndex",
+    "DoseMatrix",
+    "ModelName",
+    "ResponseKind",
+    "Score",
+    "SynergyResult",
+    "SynergyStatus",
+    "fa_ci_plot",
+    "heatmap",
+    "isobologram",
+    "read_layout",
+    "score",
+]
+
+
 def test_public_submodules_pin_their_names() -> None:
+    assert mp.combination.__all__ == COMBINATION
     assert mp.compare.__all__ == COMPARE
     assert mp.plot.__all__ == PLOT
     assert mp.registry.__all__ == REGISTRY

@@ -21,10 +21,10 @@ from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, 
 from .units import Q_, dilution_series, from_pic50, pic50, ureg
 
 if TYPE_CHECKING:  # the subpackages below load on first use (import stays light)
-    from . import assays, compare, pathway, plot, registry, xarray
+    from . import assays, combination, compare, pathway, plot, registry, xarray
 
 #: Public subpackages imported on first attribute access.
-_LAZY = ("assays", "compare", "pathway", "plot", "registry", "xarray")
+_LAZY = ("assays", "combination", "compare", "pathway", "plot", "registry", "xarray")
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +46,7 @@ __all__ = [
     "FitStatus",
     "__version__",
     "assays",
+    "combination",
     "compare",
     "dilution_series",
     "errors",
