@@ -61,20 +61,25 @@ def test_missing_wells_and_ragged_pairs_are_nan_not_dropped() -> None:
     assert np.isnan(m.response[0, 2, 2]).all()
     assert np.isnan(m.conc_a[1, 3]) and np.isnan(m.response[1, 3]).all()
     res = mp.combination.score(m, levels=())
+    # p2's drug A has 3 concentrations left (vehicle included) for a 4-parameter curve: its
+    # single agent is undetermined (TOO_FEW_POINTS, #17), so p2 is flagged; p1 is scored
+    assert res.single.status[1] & mp.FitStatus.TOO_FEW_POINTS
     for s in res.scores.values():
-        assert np.isfinite(s.mean).all()
+        assert np.isfinite(s.mean[0]) and np.isnan(s.mean[1])
+        assert s.status[0] == 0 and s.status[1] != 0
         assert np.isnan(s.excess[0, 2, 2])
 
 
 def test_a_pair_whose_single_agent_cannot_be_fitted_is_flagged_not_fatal() -> None:
-    t = _table(("p1", "p2"), reps=1)
-    t = t[~((t.pair == "p2") & (t.torki == 1000))]  # p2: 3 single-agent points of A for 4 parameters
+    # duplicates: p1's single agents have 8 points at 4 concentrations; p2's drug A only 3
+    # concentrations for 4 parameters (an undetermined curve, #17)
+    t = _table(("p1", "p2"), reps=2)
+    t = t[~((t.pair == "p2") & (t.torki == 1000))]
     m = DM.from_table(t, conc_a="torki", conc_b="pi3ki", response="viability", unit_a="nM", unit_b="uM", pair="pair")
     res = mp.combination.score(m, levels=())
     for s in res.scores.values():
         assert np.isfinite(s.mean[0]) and np.isnan(s.mean[1])
         assert s.status[1] & mp.combination.SynergyStatus.SINGLE_AGENT_UNDETERMINED
-        assert s.status[0] & mp.combination.SynergyStatus.NO_REPLICATES
 
 
 def test_from_dataarray_matches_from_table() -> None:
