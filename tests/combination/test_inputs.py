@@ -220,3 +220,15 @@ def test_single_agent_table_errors_name_the_argument() -> None:
         mp.combination.score(m, single_agents=pd.DataFrame({"drug": ["rapamycin"], "conc": ["1 nM"], "response": [90]}))
     with pytest.raises(UnitError, match="`single_agents` row 0"):
         mp.combination.score(m, single_agents=pd.DataFrame({"drug": ["torin1"], "conc": [1.0], "response": [90]}))
+
+
+def test_a_matrix_without_replicates_is_scored_and_flagged_as_such() -> None:
+    a = np.array([0, 3, 10, 30, 100, 300, 1000.0])
+    b = np.array([0, 0.03, 0.1, 0.3, 1, 3, 10.0])
+    rng = np.random.default_rng(4)
+    y = 100 * fu(a[:, None], 80, 1.2) * fu(b[None, :], 1.0, 1.0) + rng.normal(0, 2, (7, 7))
+    m = DM.from_arrays(mp.Q_(a, "nM"), mp.Q_(b, "uM"), y)
+    res = mp.combination.score(m, levels=())
+    for s in res.scores.values():
+        assert np.isfinite(s.mean[0])
+        assert s.status[0] & mp.combination.SynergyStatus.NO_REPLICATES
