@@ -176,6 +176,8 @@ def Q_(value: Any, unit: str | None = None) -> Quantity:
         if isinstance(value, str):
             return parse_quantity(value, name="value")
         return registry.Quantity(value)
+    if isinstance(unit, str) and unit.strip() == "":
+        unit = "dimensionless"  # pint's reading of an empty unit
     u = parse_unit(unit, name="unit") if isinstance(unit, str) else unit
     if isinstance(value, str):
         raise UnitError(
@@ -277,6 +279,8 @@ def _sequence_to_quantity(conc: Sequence[Any], name: str) -> Quantity:
 def as_float_array(values: Any, *, name: str) -> FloatArray:
     """A new float64 array of `values`; complex, text and huge integers are refused,
     masked entries become NaN (internal)."""
+    if values is None:
+        raise TypeError(f"`{name}` must hold real numbers; got None.")
     if isinstance(values, np.ma.MaskedArray):
         if np.iscomplexobj(values):
             raise TypeError(f"`{name}` must hold real numbers; got a complex array.")
