@@ -39,7 +39,7 @@ from scipy import stats
 from ._typing import FloatArray, Quantity
 from .errors import PlateLayoutError, ShapeError, UnitError
 from .fitting import FitResult
-from .units import _registry, as_concentration
+from .units import _registry, as_concentration, as_float_array, parse_unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -193,6 +193,8 @@ def _has_unit(conc: Any) -> bool:
 
 
 def _factor(from_unit: Any, to_unit: Any) -> float:
+    if isinstance(to_unit, str) or not isinstance(to_unit, pint.Unit):
+        to_unit = parse_unit(to_unit, name="unit")
     try:
         return float(_registry().Quantity(1.0, from_unit).to(to_unit).magnitude)
     except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, ValueError, TypeError):
@@ -214,7 +216,9 @@ def _data(
         conc_unit = res.conc_unit  # a bare array is read in the unit of the fit
     x, unit = as_concentration(conc, conc_unit=conc_unit)
     x = x * _factor(unit, res.conc_unit)
-    y = np.array(response, dtype=np.float64)
+    if isinstance(response, str | bytes):
+        raise TypeError(f"`response` must hold numbers; got the string {response!r}.")
+    y = as_float_array(response, name="response")
     if y.ndim > 1:
         y = y[idx] if y.shape[:-1] == res.shape else y
     if x.ndim > 1:
@@ -322,7 +326,8 @@ def _set_ylabel(ax: Axes, text: str) -> None:
 
 
 def _unit_label(unit: Any) -> str:
-    return f"{_registry().Unit(unit):~P}"
+    u = parse_unit(unit, name="unit") if isinstance(unit, str) else _registry().Unit(unit)
+    return f"{u:~P}"
 
 
 # ----------------------------------------------------------------------------- public
@@ -714,7 +719,12 @@ def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
             rc = (ord(m.group(1).upper()) - ord("A"), int(m.group(2)) - 1)
             if rc in cells:
                 raise PlateLayoutError(f"`values` must give each well once; got {well!r} twice.")
-            cells[rc] = float(value)
+            if isinstance(value, str | bytes | complex) or np.iscomplexobj(value):
+                raise TypeError(f"`values` must hold real numbers; got {value!r} for well {well!r}.")
+            try:
+                cells[rc] = float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise TypeError(f"`values` must hold real numbers; got {value!r} for well {well!r}.") from None
         fmt = plate_format or (96 if all(r < 8 and c < 12 for r, c in cells) else 384)
         nrow, ncol = _PLATES[fmt]
         outside = [f"{chr(ord('A') + r)}{c + 1}" for r, c in cells if r >= nrow or not 0 <= c < ncol]
@@ -724,8 +734,12 @@ def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
         for (r, c), v in cells.items():
             grid[r, c] = v
         return grid
+    if np.iscomplexobj(values):
+        raise TypeError("`values` must hold real numbers; got complex values.")
     try:
-        arr = np.array(values, dtype=np.float64)
+        if isinstance(values, str | bytes):
+            raise TypeError
+        arr = as_float_array(values, name="values")
     except (TypeError, ValueError):
         raise TypeError(
             f"`values` must be numbers: a plate grid, one value per well, or a mapping/Series by well name; "

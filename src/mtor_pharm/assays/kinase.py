@@ -25,10 +25,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from .._typing import ConcentrationLike, FloatArray, IntArray
-from ..errors import MtorPharmWarning, ShapeError
+from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
 from ..units import as_concentration, molecular_weight_of
-from ._common import as_float, first_value, quantity, unit_factor, where_text
+from ._common import as_float, check_no_overflow, first_value, quantity, quiet, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
 
 __all__ = [
@@ -141,6 +141,7 @@ class KiEstimate:
         return ConfidenceInterval(self.ci_low, self.ci_high)
 
 
+@quiet
 def cheng_prusoff(
     ic50: ConcentrationLike, *, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -217,7 +218,7 @@ def cheng_prusoff(
     """
     return _cheng_prusoff(ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
                           conc_unit=conc_unit, ci=ci, level=level, stderr=stderr,
-                          ratio=tight_binding_ratio, stacklevel=3)
+                          ratio=tight_binding_ratio, stacklevel=4)  # +1 for the @quiet wrapper
 
 
 def _cheng_prusoff(
@@ -264,6 +265,7 @@ def _has_unit(value: Any) -> bool:
     return isinstance(value, pint.Quantity | str)
 
 
+@quiet
 def ki_from_fit(
     res: FitResult, *, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -308,10 +310,11 @@ def ki_from_fit(
     se = quantity(np.asarray(res.stderr["ic50"]), res.ic50.units)
     return _cheng_prusoff(res.ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
                           conc_unit=None, ci=(low, high), level=level, stderr=se,
-                          ratio=tight_binding_ratio, stacklevel=3)
+                          ratio=tight_binding_ratio, stacklevel=4)  # +1 for the @quiet wrapper
 
 
 # ----------------------------------------------------------------------------- Morrison
+@quiet
 def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike = 1.0) -> FloatArray:
     """Morrison's quadratic velocity equation for a tight-binding inhibitor.
 
@@ -352,16 +355,49 @@ def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike =
 
     (At ``I = 3``: ``1 − (5 − sqrt(25 − 12))/2 = 0.3028``; at ``I = K + E/2 = 1.5``: one half.)
     """
-    i = np.asarray(x, dtype=np.float64)
-    k = np.asarray(ki_app, dtype=np.float64)
-    e = np.asarray(enzyme, dtype=np.float64)
+    i, k, e, v = _morrison_args(x, ki_app, enzyme, v0)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = e + i + k
         d = np.sqrt((e - i) ** 2 + k**2 + 2.0 * k * (e + i))
-        out: FloatArray = np.asarray(v0, dtype=np.float64) * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
+        out: FloatArray = v * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
+    check_no_overflow(out, what="velocities", name="x")
     return out
 
 
+def _morrison_args(x: Any, ki_app: Any, enzyme: Any, v0: Any) -> tuple[FloatArray, ...]:
+    """Concentrations in one unit (all Quantities, converted to the unit of `x`, or all bare)."""
+    conc = {"x": x, "ki_app": ki_app, "enzyme": enzyme}
+    with_units = [n for n, v in conc.items() if isinstance(v, pint.Quantity)]
+    if with_units and len(with_units) < 3:
+        bare = [n for n in conc if n not in with_units]
+        raise UnitError(
+            f"`{with_units[0]}` is a Quantity but `{bare[0]}` is a bare number; give `x`, `ki_app` "
+            "and `enzyme` all as Quantities (converted to one unit) or all as numbers in one unit."
+        )
+    arrays: dict[str, FloatArray] = {}
+    for n, v in conc.items():
+        if isinstance(v, pint.Quantity):
+            try:
+                factor = unit_factor(v.units, x.units)
+            except pint.errors.DimensionalityError:
+                raise UnitError(
+                    f"`{n}` must have the units of `x` ({x.units!s}); got {v.units!s}."
+                ) from None
+            arrays[n] = as_float(v.magnitude, n) * factor
+        else:
+            arrays[n] = as_float(v, n)
+    if isinstance(v0, pint.Quantity):
+        raise UnitError(f"`v0` must be a plain number (a velocity or signal); got a Quantity in {v0.units!s}.")
+    arrays["v0"] = as_float(v0, "v0")
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        listed = ", ".join(f"`{n}` {a.shape}" for n, a in arrays.items())
+        raise ShapeError(f"the arguments of morrison must broadcast; got shapes {listed}.") from None
+    return arrays["x"], arrays["ki_app"], arrays["enzyme"], arrays["v0"]
+
+
+@quiet
 def morrison_ic50(
     ki: ConcentrationLike, *, enzyme: ConcentrationLike, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -568,6 +604,7 @@ def _fit_one(i: FloatArray, y: FloatArray, e0: float, v0_fixed: float | None, fi
     return theta_full, se_full, rss, dof, bool(sol.success)
 
 
+@quiet
 def fit_morrison(
     conc: ConcentrationLike, response: ArrayLike, *, enzyme: ConcentrationLike,
     mechanism: Mechanism = "competitive", substrate: ConcentrationLike | None = None,

@@ -33,6 +33,7 @@ from ._common import (
     group_replicates,
     is_dataarray,
     quantity,
+    quiet,
     replicate_stats,
     signal_variance,
     trapezoid_log,
@@ -71,6 +72,7 @@ def _readonly(values: ArrayLike, dtype: Any = np.float64) -> NDArray[Any]:
 def mtt_absorbance(a570: xr.DataArray, a_ref: xr.DataArray | float | None = None) -> xr.DataArray: ...
 @overload
 def mtt_absorbance(a570: ArrayLike, a_ref: ArrayLike | None = None) -> FloatArray: ...
+@quiet
 def mtt_absorbance(a570: Any, a_ref: Any = None) -> Any:
     """MTT absorbance corrected at a reference wavelength: ``A570 − A_ref`` per well.
 
@@ -124,6 +126,7 @@ def percent_viability(
     signal: ArrayLike, control: ArrayLike, blank: ArrayLike | None = None,
     *, dim: None = None, signal_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def percent_viability(
     signal: Any, control: Any, blank: Any = None, *, dim: Hashable | None = None,
     signal_stderr: Any = None,
@@ -187,6 +190,7 @@ def growth_percent(
     signal: ArrayLike, *, t0: ArrayLike, control: ArrayLike,
     dim: None = None, signal_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def growth_percent(
     signal: Any, *, t0: Any, control: Any, dim: Hashable | None = None, signal_stderr: Any = None
 ) -> Normalized[Any]:
@@ -355,6 +359,7 @@ def _crossing(g_x: FloatArray, g_y: FloatArray, valid: NDArray[np.bool_], level:
     return value, qual.astype("<U1")
 
 
+@quiet
 def nci60_metrics(
     conc: ConcentrationLike, growth: ArrayLike, *, conc_unit: str | None = None,
     method: GrowthMethod = "interpolate", inhibitor: Any = None,
@@ -466,6 +471,7 @@ def gr_values(
     dim: None = None, signal_stderr: ArrayLike | None = None,
     division_time: Any = None, duration: Any = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def gr_values(
     signal: Any, *, t0: Any = None, control: Any, dim: Hashable | None = None,
     signal_stderr: Any = None, division_time: Any = None, duration: Any = None,
@@ -728,6 +734,7 @@ class GRMetrics:
         })
 
 
+@quiet
 def gr_metrics(
     conc: ConcentrationLike, gr: ArrayLike, *, conc_unit: str | None = None,
     bounds: Mapping[str, tuple[Any, Any]] | None = None, inhibitor: Any = None,
@@ -888,6 +895,7 @@ class AreaUnderCurve:
         return f"{what} / {self.response_scale:g}), {how}, {base} dose, {norm}"
 
 
+@quiet
 def auc(
     conc: ConcentrationLike, response: ArrayLike, *, conc_unit: str | None = None,
     kind: AreaKind = "auc", method: AreaMethod = "trapezoid", response_scale: float = 100.0,
