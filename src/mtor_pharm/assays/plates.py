@@ -101,7 +101,12 @@ def _read_text(source: Any) -> tuple[str, str]:
         name = str(getattr(source, "name", "<stream>"))
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
-        text = path.read_text(encoding="utf-8-sig")
+        if path.is_dir():
+            raise PlateLayoutError(f"`source` must be a file; got the folder {str(path)!r}.")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PlateLayoutError(f"`source` must be a UTF-8 text file; {path}: {exc}.") from None
         name = str(path)
     elif hasattr(source, "read_text"):
         text = source.read_text(encoding="utf-8-sig")
@@ -146,9 +151,24 @@ def _parse_well(well: Any) -> tuple[int, int] | None:
 
 
 # ----------------------------------------------------------------------------- layouts
-def _toml_rows(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+_TOML_META = ("plate", "plate_format", "conc_unit", "description")
+
+
+def _toml_rows(data: Mapping[str, Any], name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     meta = {k: v for k, v in data.items() if k != "wells"}
-    wells = data.get("wells", [])
+    tables = [k for k, v in meta.items() if isinstance(v, dict | list)]
+    if tables:
+        raise PlateLayoutError(
+            f"`source` {name} has tables or arrays the layout format does not know: "
+            f"{', '.join(repr(t) for t in tables)}; wells go in a [[wells]] array of tables, and the "
+            f"other top-level keys are {', '.join(_TOML_META)}."
+        )
+    if "wells" not in data:
+        found = f"keys {sorted(data)}" if data else "nothing (an empty file)"
+        raise PlateLayoutError(
+            f"`source` {name} must hold a [[wells]] array of tables; found {found}."
+        )
+    wells = data["wells"]
     if not isinstance(wells, list):
         raise PlateLayoutError(f"`layout` must hold a [[wells]] array of tables; got {type(wells).__name__}.")
     rows: list[dict[str, Any]] = []
@@ -161,9 +181,14 @@ def _toml_rows(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
     return rows, meta
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False,
-                        skipinitialspace=True)
+def _csv_rows(text: str, name: str = "<text>") -> list[dict[str, Any]]:
+    if not [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]:
+        return []
+    try:
+        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False,
+                            skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise PlateLayoutError(f"`source` must be a layout CSV; {name}: {exc}.") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
     return records
@@ -225,13 +250,19 @@ def read_layout(
         kind = "toml" if name.endswith(".toml") or first.startswith("[") or "=" in first else "csv"
     if kind == "toml":
         try:
-            rows, meta = _toml_rows(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
             raise PlateLayoutError(f"`source` must be valid TOML; {name}: {exc}.") from None
+        rows, meta = _toml_rows(data, name)
     elif kind == "csv":
-        rows, meta = _csv_rows(text), {}
+        rows, meta = _csv_rows(text, name), {}
     else:
         raise ValueError(f"`kind` must be 'csv', 'toml' or None; got {kind!r}.")
+    if not rows:
+        raise PlateLayoutError(
+            f"`source` {name} lists no wells; a layout must describe at least one well "
+            "(unlisted wells are then 'empty')."
+        )
     return _build_layout(rows, meta, plate_format=plate_format, conc_unit=conc_unit, name=name)
 
 
@@ -239,6 +270,10 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
                   conc_unit: str | None, name: str) -> pd.DataFrame:
     problems: list[str] = []
     file_format = meta.get("plate_format")
+    if file_format is not None:
+        _shape_of(file_format, "plate_format")
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     if plate_format is not None and file_format is not None and int(file_format) != int(plate_format):
         raise PlateLayoutError(
             f"`plate_format` must agree with the layout file; got {plate_format} but {name} says "
@@ -371,9 +406,11 @@ def _parse_conc(value: Any, unit: Any, default_unit: Any) -> tuple[float, str | 
                 return np.nan, None, f"conc must be a number or e.g. '10 uM'; got {value!r}"
             number, text_unit = float(q.magnitude), str(q.units)
     else:
+        if isinstance(value, bool) or np.iscomplexobj(value):
+            return np.nan, None, f"conc must be a number; got {value!r}"
         try:
             number, text_unit = float(value), None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return np.nan, None, f"conc must be a number; got {value!r}"
     u = text_unit or (None if _blank(unit) else str(unit).strip()) or default_unit
     if not np.isfinite(number) or number < 0:
@@ -384,7 +421,7 @@ def _parse_conc(value: Any, unit: Any, default_unit: Any) -> tuple[float, str | 
         q1 = Q_(1.0, str(u).replace("µ", "u").replace("μ", "u"))
         q1.to("M")
     except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, AttributeError,
-            ValueError):
+            ValueError, TypeError):
         return np.nan, None, f"conc_unit must be a molar unit such as 'uM'; got {u!r}"
     return number, str(q1.units), ""
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from pint.errors import DimensionalityError
 from scipy import special
 
 from .._typing import FloatArray, IntArray, Quantity
-from ..errors import ShapeError
+from ..errors import ShapeError, UnitError
 from ..models import Model
-from ..units import _registry, as_concentration
+from ..units import _registry, as_concentration, parse_unit
 
 if TYPE_CHECKING:  # loaded on use: the module stays light to import
     import pandas as pd
@@ -346,8 +347,12 @@ class FitResult(InformationCriteria):
         >>> bool(np.isnan(res.conc_at(200).magnitude))
         True
         """
+        if isinstance(response, bool) or not isinstance(response, int | float | np.integer | np.floating):
+            raise TypeError(f"`response` must be a real number (a response level); got {response!r}.")
+        if not math.isfinite(float(response)):
+            raise ValueError(f"`response` must be a finite number; got {response!r}.")
         P = self._internal().reshape(-1, len(self.param_names))
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             S = (float(response) - P[:, 0]) / (P[:, 1] - P[:, 0])
             z = self._model.inverse_shape(S, P[:, 4] if self._model.has_s else None)
             lx = P[:, 2] + z / P[:, 3]
@@ -380,6 +385,8 @@ class FitResult(InformationCriteria):
         """
         if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
             raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
+        if not isinstance(name, str):
+            raise TypeError(f"`name` must be a parameter name or 'ic<p>' (str); got {name!r}.")
         with np.errstate(divide="ignore", invalid="ignore"):
             t = special.stdtrit(np.where(self.dof > 0, self.dof, np.nan), 0.5 + float(level) / 2.0)  # t quantile
         m = _ICX.match(name)
@@ -443,7 +450,19 @@ class FitResult(InformationCriteria):
         >>> bool(res.status & mp.FitStatus.PLATE_QC_FAILED)
         True
         """
-        extra = np.broadcast_to(np.asarray(flags, dtype=np.uint8), self.shape)
+        arr = np.asarray(flags)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(
+                f"`flags` must be FitStatus bits (integers 0-255), one or one per curve; got {flags!r:.80}."
+            )
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError(f"`flags` must be FitStatus bits in 0-255; got {flags!r:.80}.")
+        try:
+            extra = np.broadcast_to(arr.astype(np.uint8), self.shape)
+        except ValueError:
+            raise ShapeError(
+                f"`flags` must be one value or broadcast to the batch shape {self.shape}; got shape {arr.shape}."
+            ) from None
         return replace(self, status=(self.status | extra).astype(np.uint8))
 
     def __len__(self) -> int:
@@ -554,8 +573,11 @@ class FitResult(InformationCriteria):
         level = _check_level(level)
         if index is not None and (dims is not None or coords is not None):
             raise TypeError("`index` must not be given together with `dims` or `coords`; pass one of them.")
-        u = self.conc_unit if unit is None else str(unit)
-        factor = float(_registry().Quantity(1.0, self.conc_unit).to(u).magnitude)
+        u = self.conc_unit if unit is None else unit
+        try:
+            factor = float(_registry().Quantity(1.0, self.conc_unit).to(parse_unit(u, name="unit")).magnitude)
+        except DimensionalityError:
+            raise UnitError(f"`unit` must be a concentration unit such as 'nM'; got {unit!r}.") from None
         if index is not None:
             n_rows = math.prod(self.shape)
             if len(self.shape) > 1 or len(index) != n_rows:
