@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from .._typing import ConcentrationLike, FloatArray, IntArray
+from .._validate import choice, real_number
 from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
 from ..units import as_concentration, molecular_weight_of
@@ -68,10 +69,7 @@ def _molar(value: ConcentrationLike, name: str) -> FloatArray:
 def _factor(mechanism: str, substrate: ConcentrationLike | None, km: ConcentrationLike | None
             ) -> FloatArray:
     """IC50 / Ki for the mechanism: 1 + [S]/Km, 1, or 1 + Km/[S]."""
-    if mechanism not in _MECHANISMS:
-        raise ValueError(
-            f"`mechanism` must be one of {', '.join(repr(m) for m in _MECHANISMS)}; got {mechanism!r}."
-        )
+    choice(mechanism, "mechanism", _MECHANISMS)
     if mechanism == "noncompetitive":
         return np.ones((), dtype=np.float64)
     missing = [n for n, v in (("substrate", substrate), ("km", km)) if v is None]
@@ -229,8 +227,10 @@ def _cheng_prusoff(
     bad = ~(values > 0) & ~np.isnan(values)
     if bad.any():
         raise ValueError(f"`ic50` must be > 0; got {first_value(values, bad)!r}{where_text(bad)}.")
-    if not (np.isfinite(ratio) and ratio > 0):
-        raise ValueError(f"`tight_binding_ratio` must be a positive number; got {ratio!r}.")
+    ratio = real_number(ratio, "tight_binding_ratio", low=0.0, low_open=True, accepted="a positive number")
+    if level is not None:
+        level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
+                            accepted="a confidence level in (0, 1)")
     f = _factor(mechanism, substrate, km)
     _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1)
     with np.errstate(invalid="ignore"):
@@ -301,6 +301,10 @@ def ki_from_fit(
     >>> round(float(k.ki.magnitude), 2), k.ki.units
     (10.0, <Unit('nanomolar')>)
     """
+    if not isinstance(res, FitResult):
+        raise TypeError(f"`res` must be a FitResult (from mp.fit); got {type(res).__name__}.")
+    level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
+                        accepted="a confidence level in (0, 1)")
     if "ic50" not in res.params:
         raise ValueError(
             f"`res` must be a 4PL-family fit with an 'ic50' parameter; got model {res.model!r}. "
@@ -429,6 +433,7 @@ def morrison_ic50(
     <Quantity(4.0, 'nanomolar')>
     """
     values, unit = as_concentration(ki, name="ki")
+    choice(mechanism, "mechanism", _MECHANISMS)
     f = _factor(mechanism, substrate, km)
     e = _molar(enzyme, "enzyme") * unit_factor("M", unit)
     return quantity(values * f + e / 2.0, unit)
@@ -680,8 +685,8 @@ def fit_morrison(
     if e_val.ndim != 0 or not np.isfinite(e_val):
         raise ValueError(f"`enzyme` must be one positive finite concentration; got {enzyme!r}.")
     e0 = float(e_val) * unit_factor("M", unit)
-    if v0 is not None and not np.isfinite(v0):
-        raise ValueError(f"`v0` must be a finite number or None; got {v0!r}.")
+    if v0 is not None:
+        v0 = real_number(v0, "v0", accepted="a finite number or None")
     try:
         xb, yb = np.broadcast_arrays(x, y)
     except ValueError:

@@ -59,10 +59,11 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from .._typing import BoolArray, FloatArray
+from .._validate import choice, optional_number
 from ..errors import ShapeError, UnitError
 from ..fitting import FitStatus
-from ..units import Q_
-from ._common import unit_factor
+from ..units import Q_, parse_unit
+from ._common import as_float, unit_factor
 from ._errors import PlateLayoutError
 
 __all__ = [
@@ -101,6 +102,8 @@ def _read_text(source: Any) -> tuple[str, str]:
         name = str(getattr(source, "name", "<stream>"))
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
+        if not path.exists():
+            raise PlateLayoutError(f"`source` must be an existing file; got {str(path)!r}, which does not exist.")
         if path.is_dir():
             raise PlateLayoutError(f"`source` must be a file; got the folder {str(path)!r}.")
         try:
@@ -136,8 +139,10 @@ def well_names(plate_format: int = 96) -> list[str]:
 
 def _shape_of(plate_format: Any, name: str) -> tuple[int, int]:
     try:
+        if isinstance(plate_format, bool) or not isinstance(plate_format, int | np.integer | float | str):
+            raise TypeError
         return PLATE_SHAPES[int(plate_format)]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise PlateLayoutError(
             f"`{name}` must be 96 or 384; got {plate_format!r}."
         ) from None
@@ -243,6 +248,12 @@ def read_layout(
     >>> lay.attrs["plate_format"], lay.loc[lay.well == "A2", "conc"].item()
     (96, 1.0)
     """
+    if kind is not None:
+        choice(kind, "kind", ("csv", "toml"))
+    if conc_unit is not None:
+        parse_unit(conc_unit, name="conc_unit")
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     text, name = _read_text(source)
     if kind is None:
         stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -271,7 +282,7 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
     problems: list[str] = []
     file_format = meta.get("plate_format")
     if file_format is not None:
-        _shape_of(file_format, "plate_format")
+        _shape_of(file_format, f"source` {name}: `plate_format")
     if plate_format is not None:
         _shape_of(plate_format, "plate_format")
     if plate_format is not None and file_format is not None and int(file_format) != int(plate_format):
@@ -507,6 +518,8 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
     >>> ex.plate_id, ex.readouts["A570"].shape
     ('P1', (8, 12))
     """
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     text, name = _read_text(source)
     lines = [ln.rstrip("\r\n") for ln in text.splitlines()]
     content = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
@@ -850,9 +863,7 @@ class PlateQC:
 
 
 def _finite_stats(values: ArrayLike, name: str) -> tuple[float, float, int, int]:
-    arr = np.asarray(values, dtype=np.float64).ravel()
-    if np.isinf(arr).any():
-        raise ValueError(f"`{name}` must be finite (NaN marks a missing well); got inf.")
+    arr = as_float(values, name).ravel()
     ok = arr[~np.isnan(arr)]
     n_missing = int(arr.size - ok.size)
     mean = float(ok.mean()) if ok.size else float("nan")
@@ -912,10 +923,11 @@ def plate_qc(
     """
     for nm, v in (("z_prime_min", z_prime_min), ("cv_max", cv_max), ("cv_low_max", cv_low_max),
                   ("ssmd_min", ssmd_min), ("sb_min", sb_min)):
-        if v is not None and not np.isfinite(v):
-            raise ValueError(f"`{nm}` must be a finite number or None; got {v!r}.")
+        optional_number(v, nm, accepted="a finite number or None")
     if isinstance(min_wells, bool) or not isinstance(min_wells, int) or min_wells < 2:
         raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r}.")
+    if not isinstance(plate, str):
+        raise TypeError(f"`plate` must be a plate id (str); got {plate!r}.")
     mh, sh, nh, mh_missing = _finite_stats(high, "high")
     ml, sl, nl, ml_missing = _finite_stats(low, "low")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -1002,7 +1014,13 @@ def qc_table(qc: Mapping[str, PlateQC] | Iterable[PlateQC]) -> pd.DataFrame:
     >>> mp.assays.qc_table([qc])[["plate", "passed"]].to_dict("records")
     [{'plate': 'P2', 'passed': False}]
     """
-    items = list(qc.values()) if isinstance(qc, Mapping) else list(qc)
+    try:
+        items = list(qc.values()) if isinstance(qc, Mapping) else list(qc)
+    except TypeError:
+        raise TypeError(f"`qc` must be PlateQC results (a mapping or an iterable); got {type(qc).__name__}.") from None
+    bad = [q for q in items if not isinstance(q, PlateQC)]
+    if bad:
+        raise TypeError(f"`qc` must hold PlateQC results (from plate_qc); got {type(bad[0]).__name__}.")
     return pd.DataFrame([q.to_dict() for q in items])
 
 
@@ -1035,6 +1053,11 @@ def qc_flags(qc: PlateQC | Mapping[str, PlateQC], plate: ArrayLike | None = None
     [0, 32, 32]
     """
     bit = np.uint8(FitStatus.PLATE_QC_FAILED)
+    if not isinstance(qc, PlateQC | Mapping) or (
+            isinstance(qc, Mapping) and not all(isinstance(q, PlateQC) for q in qc.values())):
+        raise TypeError(f"`qc` must be a PlateQC or a mapping of plate id to PlateQC; got {type(qc).__name__}.")
+    if isinstance(plate, pint.Quantity) or (plate is not None and np.iscomplexobj(plate)):
+        raise TypeError(f"`plate` must be plate ids (str); got {plate!r:.80}.")
     if isinstance(qc, PlateQC):
         if plate is None:
             return np.asarray(np.uint8(0) if qc.passed else bit, dtype=np.uint8)

@@ -20,6 +20,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from .._typing import ConcentrationLike, FloatArray, IntArray, ModelName
+from .._validate import choice, real_number
 from ..fitting import FitResult, fit
 from ..models import get_model
 from ..units import as_concentration
@@ -413,6 +414,7 @@ def nci60_metrics(
     >>> round(float(m.tgi.magnitude), 2), str(m.lc50_qualifier)   # 10**(1 + 5/35), interpolated
     (13.89, '=')
     """
+    choice(method, "method", ("interpolate", "fit"))
     if method not in ("interpolate", "fit"):
         raise ValueError(f"`method` must be 'interpolate' or 'fit'; got {method!r}.")
     cv = as_curves(conc, growth, conc_unit=conc_unit, name="growth", inhibitor=inhibitor)
@@ -964,14 +966,15 @@ def auc(
     >>> a.kind, a.method
     ('auc', 'trapezoid')
     """
-    if kind not in ("auc", "activity_area"):
+    if not isinstance(kind, str) or kind not in ("auc", "activity_area"):
         raise ValueError(f"`kind` must be 'auc' or 'activity_area'; got {kind!r}.")
-    if method not in ("trapezoid", "fit"):
-        raise ValueError(f"`method` must be 'trapezoid' or 'fit'; got {method!r}.")
-    if not (np.isfinite(response_scale) and response_scale != 0):
+    choice(method, "method", ("trapezoid", "fit"))
+    response_scale = real_number(response_scale, "response_scale", accepted="a finite non-zero number")
+    if response_scale == 0:
         raise ValueError(f"`response_scale` must be a finite non-zero number; got {response_scale!r}.")
-    if not (np.isfinite(log_base) and log_base > 1):
-        raise ValueError(f"`log_base` must be a number > 1; got {log_base!r}.")
+    log_base = real_number(log_base, "log_base", low=1.0, low_open=True, accepted="a number > 1")
+    if fit_result is not None and not isinstance(fit_result, FitResult):
+        raise TypeError(f"`fit_result` must be a FitResult or None; got {type(fit_result).__name__}.")
     cv = as_curves(conc, response, conc_unit=conc_unit, inhibitor=inhibitor)
     y = cv.response / response_scale
     if kind == "activity_area":
