@@ -178,13 +178,18 @@ def Q_(value: Any, unit: str | None = None) -> Quantity:
         return registry.Quantity(value)
     if isinstance(unit, str) and unit.strip() == "":
         unit = "dimensionless"  # pint's reading of an empty unit
-    u = parse_unit(unit, name="unit") if isinstance(unit, str) else unit
+    u = parse_unit(unit, name="unit")
     if isinstance(value, str):
         raise UnitError(
             f"`value` must be a number or an array when `unit` is given; got the string {value!r}. "
             "Pass the string alone, e.g. mp.Q_('10 uM')."
         )
-    return registry.Quantity(value, u)
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"`value` must be a number or an array of numbers; got {value!r}.")
+    try:
+        return registry.Quantity(value, u)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`value` must be a number or an array of numbers; got {value!r:.80} ({exc}).") from None
 
 
 def _parse_unit(unit: Any, *, name: str) -> Unit:
@@ -281,6 +286,11 @@ def as_float_array(values: Any, *, name: str) -> FloatArray:
     masked entries become NaN (internal)."""
     if values is None:
         raise TypeError(f"`{name}` must hold real numbers; got None.")
+    if isinstance(values, pint.Quantity):
+        raise TypeError(
+            f"`{name}` must be plain numbers here; got a Quantity in {values.units!s}. Pass its .magnitude "
+            "in the expected unit."
+        )
     if isinstance(values, np.ma.MaskedArray):
         if np.iscomplexobj(values):
             raise TypeError(f"`{name}` must hold real numbers; got a complex array.")
@@ -350,10 +360,13 @@ def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     q = _to_quantity(conc, None, "conc")
     if not _is_mass_conc(q.units):
         raise UnitError(f"`conc` must be a mass concentration such as '1 ug/mL'; got units {q.units!s}.")
+    target = parse_unit(unit, name="unit")
+    if not _is_molar(target):
+        raise UnitError(f"`unit` must be a molar unit such as 'uM'; got {unit!r}.")
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
-    molar = q.to("g/L").magnitude / mw
-    return registry.Quantity(molar, "M").to(unit)
+    molar = as_float_array(q.to("g/L").magnitude, name="conc") / mw
+    return registry.Quantity(molar, "M").to(target)
 
 
 def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "ug/mL") -> Quantity:
@@ -367,9 +380,12 @@ def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     q = _to_quantity(conc, None, "conc")
     if not _is_molar(q.units):
         raise UnitError(f"`conc` must be a molar concentration such as '1 uM'; got units {q.units!s}.")
+    target = parse_unit(unit, name="unit")
+    if not _is_mass_conc(target):
+        raise UnitError(f"`unit` must be a mass concentration unit such as 'ug/mL'; got {unit!r}.")
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
-    return registry.Quantity(q.to("M").magnitude * mw, "g/L").to(unit)
+    return registry.Quantity(as_float_array(q.to("M").magnitude, name="conc") * mw, "g/L").to(target)
 
 
 def molecular_weight_of(inhibitor: Any) -> Any:
@@ -473,20 +489,27 @@ def dilution_series(top: ConcentrationLike, *, factor: float, n: int) -> Quantit
     >>> mp.dilution_series("10 uM", factor=10, n=3)
     <Quantity([10.   1.   0.1], 'micromolar')>
     """
-    if isinstance(factor, bool) or not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 1):
+    if isinstance(factor, bool) or not isinstance(factor, int | float | np.integer | np.floating):
+        raise ValueError(f"`factor` must be a finite number > 1; got {factor!r:.80}.")
+    try:
+        factor = float(factor)
+    except OverflowError:
+        raise ValueError(f"`factor` must be a finite number > 1; got {factor!r:.80}.") from None
+    if not (math.isfinite(factor) and factor > 1):
         raise ValueError(f"`factor` must be a finite number > 1; got {factor!r}.")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"`n` must be a positive integer; got {n!r}.")
     if n > MAX_DILUTION_STEPS:
+        size = f"{8 * int(n) // 2**30:,} GiB" if int(n).bit_length() < 1000 else "more memory than exists"
         raise ValueError(
-            f"`n` must be at most {MAX_DILUTION_STEPS:,} concentrations; got {n!r} "
-            f"({8 * int(n) / 2**30:.3g} GiB of float64). A dilution series that long is almost "
-            "certainly a mistake."
+            f"`n` must be at most {MAX_DILUTION_STEPS:,} concentrations; got {n!r:.40} ({size} of float64). "
+            "A dilution series that long is almost certainly a mistake."
         )
     values, unit = as_concentration(top, name="top")
     if values.ndim != 0 or not (np.isfinite(values) and values > 0):
         raise ValueError(f"`top` must be one positive finite concentration; got {top!r}.")
-    series = float(values) / float(factor) ** np.arange(int(n), dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        series = float(values) / float(factor) ** np.arange(int(n), dtype=np.float64)  # underflows to 0
     return _registry().Quantity(series, unit)
 
 
@@ -517,7 +540,10 @@ def from_pic50(p: Any, *, unit: str = "nM") -> Quantity:
     u = _parse_unit(unit, name="unit")
     if not _is_molar(u):
         raise UnitError(f"`unit` must be a molar unit such as 'nM'; got {unit!r}.")
-    arr = np.asarray(p, dtype=np.float64)
-    molar = 10.0 ** (-arr)
+    if isinstance(p, str | bytes | bool | np.bool_):
+        raise TypeError(f"`p` must be pIC50 values (numbers); got {p!r}.")
+    arr = as_float_array(p, name="p")
+    with np.errstate(over="ignore", under="ignore"):
+        molar = 10.0 ** (-arr)
     out = registry.Quantity(molar if arr.ndim else float(molar), "M").to(u)
     return out

@@ -189,7 +189,8 @@ class Stats:
     n_missing: int
 
 
-def replicate_stats(values: Any, *, name: str, signal: Any, dim: Hashable | None) -> Stats:
+def replicate_stats(values: Any, *, name: str, signal: Any, dim: Hashable | None,
+                    signal_name: str = "signal") -> Stats:
     """Mean and variance-of-the-mean of control replicates, NaN replicates left out and counted.
 
     NumPy: a 0-d control is an exact reference (variance 0); otherwise the
@@ -240,7 +241,7 @@ def replicate_stats(values: Any, *, name: str, signal: Any, dim: Hashable | None
     if not (a.ndim == sig_ndim or (a.ndim == 1 and sig_ndim <= 1)):
         raise ShapeError(
             f"`{name}` must be a scalar, or hold replicates along its last axis with the same "
-            f"number of dimensions as the signal; got shape {a.shape} for a signal of shape "
+            f"number of dimensions as `{signal_name}`; got shape {a.shape} for `{signal_name}` of shape "
             f"{np.shape(signal)}. Use {name}[..., np.newaxis] for one value per signal row, or "
             f"{name}[np.newaxis, :] for replicates shared by every row."
         )

@@ -477,7 +477,7 @@ def _band_ratio(num: Any, den: Any, background: Any, den_background: Any, names:
 
 def _ratio(values: Any, reference: Any, *, dim: Hashable | None, values_stderr: Any) -> Normalized[Any]:
     v = as_signal(values, "values")
-    rs = replicate_stats(reference, name="reference", signal=v, dim=dim)
+    rs = replicate_stats(reference, name="reference", signal=v, dim=dim, signal_name="values")
     if not is_dataarray(v):
         check_broadcast(values=v, reference=rs.mean)
     r = np.asarray(rs.mean, dtype=np.float64)

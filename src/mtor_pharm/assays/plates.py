@@ -175,11 +175,11 @@ def _toml_rows(data: Mapping[str, Any], name: str) -> tuple[list[dict[str, Any]]
         )
     wells = data["wells"]
     if not isinstance(wells, list):
-        raise PlateLayoutError(f"`layout` must hold a [[wells]] array of tables; got {type(wells).__name__}.")
+        raise PlateLayoutError(f"`source` must hold a [[wells]] array of tables; got {type(wells).__name__}.")
     rows: list[dict[str, Any]] = []
     for entry in wells:
         if not isinstance(entry, dict):
-            raise PlateLayoutError(f"`layout` [[wells]] entries must be tables; got {entry!r}.")
+            raise PlateLayoutError(f"`source` [[wells]] entries must be tables; got {entry!r}.")
         names = entry.get("well")
         for w in names if isinstance(names, list) else [names]:
             rows.append({**entry, "well": w})
@@ -295,7 +295,7 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
         _shape_of(fmt, "plate_format")
     plate_id = meta.get("plate")
     if rows and "well" not in rows[0]:
-        raise PlateLayoutError(f"`layout` must have a 'well' column; {name} has {sorted(rows[0])}.")
+        raise PlateLayoutError(f"`source` must have a 'well' column; {name} has {sorted(rows[0])}.")
     default_unit = conc_unit or meta.get("conc_unit")
     parsed: list[dict[str, Any]] = []
     seen: dict[tuple[int, int], str] = {}
@@ -341,7 +341,7 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise PlateLayoutError(
-            f"`layout` {name} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}: "
+            f"`source` {name} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}: "
             + "; ".join(problems[:10]) + more + "."
         )
     if fmt is None:
@@ -350,12 +350,12 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
     outside = [seen[p] for p in seen if p[0] >= nrow or p[1] >= ncol]
     if outside:
         raise PlateLayoutError(
-            f"`layout` names wells that are not on a {fmt}-well plate: {', '.join(outside)}."
+            f"`source` names wells that are not on a {fmt}-well plate: {', '.join(outside)}."
         )
     plates = {p["plate"] for p in parsed if p["plate"] is not None}
     if len(plates) > 1 or (plates and plate_id is not None and plates != {str(plate_id)}):
         ids = sorted(plates | ({str(plate_id)} if plate_id else set()))
-        raise PlateLayoutError(f"`layout` must describe one plate; got plate ids {ids}.")
+        raise PlateLayoutError(f"`source` must describe one plate; got plate ids {ids}.")
     plate_id = str(plate_id) if plate_id is not None else (plates.pop() if plates else "")
     units = [p["unit"] for p in parsed if p["unit"] is not None]
     target = default_unit or (units[0] if units else "uM")
@@ -924,8 +924,8 @@ def plate_qc(
     for nm, v in (("z_prime_min", z_prime_min), ("cv_max", cv_max), ("cv_low_max", cv_low_max),
                   ("ssmd_min", ssmd_min), ("sb_min", sb_min)):
         optional_number(v, nm, accepted="a finite number or None")
-    if isinstance(min_wells, bool) or not isinstance(min_wells, int) or min_wells < 2:
-        raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r}.")
+    if isinstance(min_wells, bool) or not isinstance(min_wells, int) or not 2 <= min_wells <= 10**6:
+        raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r:.40} (at most 1,000,000).")
     if not isinstance(plate, str):
         raise TypeError(f"`plate` must be a plate id (str); got {plate!r}.")
     mh, sh, nh, mh_missing = _finite_stats(high, "high")
