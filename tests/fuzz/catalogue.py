@@ -146,7 +146,7 @@ def _qc() -> Any:
     return assays.plate_qc([1.0, 1.1, 0.95, 1.05], [0.1, 0.12, 0.09, 0.11], plate="P1")
 
 
-def targets() -> list[Target]:  # noqa: PLR0915 - a flat catalogue
+def targets() -> list[Target]:
     """The catalogue: one valid call per function (values made fresh for every call)."""
     sig = lambda: np.array([0.5, 0.9, 0.4])  # noqa: E731
     rep = lambda: np.array([1.0, 1.1])  # noqa: E731
@@ -294,7 +294,7 @@ def _snapshot(value: Any) -> Any:
     if isinstance(value, list | dict | tuple):
         try:
             return copy.deepcopy(value)
-        except Exception:  # noqa: BLE001 - an uncopyable value is simply not checked
+        except Exception:
             return None
     return None
 
@@ -313,7 +313,7 @@ def _same(before: Any, after: Any) -> bool:
             return bool(np.array_equal(before, after))
     try:
         return bool(before == after) if not isinstance(before, list | tuple) else repr(before) == repr(after)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return True
 
 
@@ -345,7 +345,7 @@ def classify(target: Target, arg: str, value: Any) -> tuple[str, str]:
             if arg in message:
                 return _after(target, arg, value, before, caught, "clean", f"{type(exc).__name__}: {message}")
             return "unnamed", f"{type(exc).__name__}: {message[:200]}"
-        except Exception as exc:  # noqa: BLE001 - we are classifying exactly these
+        except Exception as exc:
             return "foreign", f"{type(exc).__name__}: {str(exc)[:200]}"
         finally:
             _close_figures()
