@@ -38,12 +38,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--details", action="store_true", help="list every call that was not ok/clean")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--with-fit", action="store_true",
+                        help="also fuzz mp.fit (its checks belong to the fitting engine; reported separately)")
     args = parser.parse_args()
     import matplotlib
 
     matplotlib.use("Agg")
     cat = _catalogue()
-    targets = cat.targets() + cat.plot_targets()
+    targets = cat.targets() + cat.plot_targets() + (cat.fit_targets() if args.with_fit else [])
     totals: Counter[str] = Counter()
     per_function: dict[str, Counter[str]] = defaultdict(Counter)
     bad: list[str] = []

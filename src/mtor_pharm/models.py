@@ -324,7 +324,7 @@ def four_pl(x: ArrayLike, bottom: ArrayLike, top: ArrayLike, ic50: ArrayLike, hi
     numbers and shapes that do not broadcast (:class:`~mtor_pharm.errors.ShapeError`).
     Masked entries of `x` give NaN.  The same holds for every model function.
 
-    .. versionchanged:: 0.2
+    .. versionchanged:: 0.2.0
        Quantities are converted (their units were stripped).
 
     Examples

@@ -366,7 +366,7 @@ def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
     molar = as_float_array(q.to("g/L").magnitude, name="conc") / mw
-    return registry.Quantity(molar, "M").to(target)
+    return registry.Quantity(molar if molar.ndim else float(molar), "M").to(target)
 
 
 def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "ug/mL") -> Quantity:
@@ -385,7 +385,8 @@ def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
         raise UnitError(f"`unit` must be a mass concentration unit such as 'ug/mL'; got {unit!r}.")
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
-    return registry.Quantity(as_float_array(q.to("M").magnitude, name="conc") * mw, "g/L").to(target)
+    mass = as_float_array(q.to("M").magnitude, name="conc") * mw
+    return registry.Quantity(mass if mass.ndim else float(mass), "g/L").to(target)
 
 
 def molecular_weight_of(inhibitor: Any) -> Any:

@@ -269,6 +269,19 @@ def targets() -> list[Target]:
     ]
 
 
+def fit_targets() -> list[Target]:
+    """mp.fit, whose input checks belong to the fitting engine (reported, not asserted here).
+
+    ``max_iter`` and ``workers`` are left out: odd values there recompile the solver
+    (tens of seconds each).
+    """
+    return [
+        Target("fit", mp.fit, {"conc": lambda: mp.Q_(list(CONC), "uM"), "response": lambda: np.array(RESP)},
+               ("conc", "response", "model", "conc_unit", "fixed", "bounds", "weights", "share",
+                "molecular_weight", "inhibitor", "progress")),
+    ]
+
+
 def plot_targets() -> list[Target]:
     """Plot functions (need matplotlib with the Agg backend)."""
     from mtor_pharm import plot

@@ -776,7 +776,7 @@ def gr_metrics(
     lowest to 100 times the highest concentration; pass them as `bounds` to
     reproduce its numbers.
 
-    .. versionchanged:: 0.2
+    .. versionchanged:: 0.2.0
        ``gr50`` is the GR = 0.5 crossing (it was the GR = 0 crossing, now ``gr0``).
 
     References
