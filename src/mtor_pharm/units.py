@@ -365,7 +365,10 @@ def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
         raise UnitError(f"`unit` must be a molar unit such as 'uM'; got {unit!r}.")
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
-    molar = as_float_array(q.to("g/L").magnitude, name="conc") / mw
+    with np.errstate(over="ignore", under="ignore"):
+        molar = as_float_array(q.to("g/L").magnitude, name="conc") / mw
+    if np.isinf(molar).any():
+        raise UnitError(f"`molecular_weight` {mw!r} g/mol is too small: the molar concentration overflows float64.")
     return registry.Quantity(molar if molar.ndim else float(molar), "M").to(target)
 
 
@@ -385,7 +388,10 @@ def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
         raise UnitError(f"`unit` must be a mass concentration unit such as 'ug/mL'; got {unit!r}.")
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
-    mass = as_float_array(q.to("M").magnitude, name="conc") * mw
+    with np.errstate(over="ignore", under="ignore"):
+        mass = as_float_array(q.to("M").magnitude, name="conc") * mw
+    if np.isinf(mass).any():
+        raise UnitError(f"`molecular_weight` {mw!r} g/mol is too large: the mass concentration overflows float64.")
     return registry.Quantity(mass if mass.ndim else float(mass), "g/L").to(target)
 
 

@@ -564,8 +564,9 @@ def _fit_one(i: FloatArray, y: FloatArray, e0: float, v0_fixed: float | None, fi
         theta0.append(float(v0_grid[best]))
 
     def unpack(th: FloatArray) -> tuple[float, float, float]:
-        k = float(np.exp(th[0]))
-        e = float(np.exp(th[1])) if fit_e else e0
+        # numpy scalars: a step to a huge K overflows to inf (a failed fit), not a Python OverflowError
+        k = np.float64(np.exp(th[0]))
+        e = np.float64(np.exp(th[1])) if fit_e else np.float64(e0)
         v0 = float(th[-1]) if v0_fixed is None else v0_fixed
         return k, e, v0
 

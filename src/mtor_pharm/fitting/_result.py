@@ -579,7 +579,8 @@ class FitResult(InformationCriteria):
             raise UnitError(f"`unit` must be a concentration unit such as 'nM'; got {unit!r}.") from None
         if index is not None:
             n_rows = math.prod(self.shape)
-            if isinstance(index, str) or not hasattr(index, "__len__") or hasattr(index, "units"):
+            if (isinstance(index, str) or not hasattr(index, "__len__") or hasattr(index, "units")
+                    or np.ndim(index) != 1):
                 raise TypeError(f"`index` must be a pandas.Index or a sequence of row labels; got {index!r:.80}.")
             if len(self.shape) > 1 or len(index) != n_rows:
                 raise ShapeError(
