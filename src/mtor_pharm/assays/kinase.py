@@ -29,7 +29,7 @@ from .._validate import choice, real_number
 from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
 from ..units import as_concentration, molecular_weight_of
-from ._common import as_float, check_no_overflow, first_value, quantity, quiet, unit_factor, where_text
+from ._common import as_float, first_value, quantity, quiet, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
 
 __all__ = [
@@ -364,7 +364,6 @@ def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike =
         q = e + i + k
         d = np.sqrt((e - i) ** 2 + k**2 + 2.0 * k * (e + i))
         out: FloatArray = v * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
-    check_no_overflow(out, what="velocities", name="x")
     return out
 
 
@@ -393,6 +392,11 @@ def _morrison_args(x: Any, ki_app: Any, enzyme: Any, v0: Any) -> tuple[FloatArra
     if isinstance(v0, pint.Quantity):
         raise UnitError(f"`v0` must be a plain number (a velocity or signal); got a Quantity in {v0.units!s}.")
     arrays["v0"] = as_float(v0, "v0")
+    for n, rule, bad in (("x", "≥ 0", arrays["x"] < 0), ("ki_app", "> 0", arrays["ki_app"] <= 0),
+                         ("enzyme", "≥ 0", arrays["enzyme"] < 0)):
+        if np.any(bad):
+            raise ValueError(f"`{n}` must be {rule}; got {first_value(arrays[n], np.asarray(bad))!r}"
+                             f"{where_text(np.asarray(bad))}.")
     try:
         np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:
