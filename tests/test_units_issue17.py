@@ -120,3 +120,17 @@ def test_any_unit_text_gives_a_unit_or_a_unit_error(text):
     except UnitError as exc:
         message = str(exc)
     assert "`conc_unit`" in message or "`conc`" in message
+
+
+def test_the_unit_cache_follows_a_swapped_application_registry():
+    old = pint.get_application_registry().get()
+    mp.Q_("1 uM")  # cached for the current registry
+    new = pint.UnitRegistry()
+    pint.set_application_registry(new)
+    try:
+        q = mp.Q_("1 uM")
+        assert q._REGISTRY is new
+        assert q.to("nM").magnitude == pytest.approx(1000.0)
+    finally:
+        pint.set_application_registry(old)
+    assert mp.Q_("1 uM")._REGISTRY is old

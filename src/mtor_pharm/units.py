@@ -74,7 +74,7 @@ def _check_text(text: str, *, name: str) -> None:
         )
 
 
-_UNIT_CACHE: dict[tuple[int, str], Unit] = {}
+_UNIT_CACHE: dict[tuple[int, str], tuple[Any, Unit]] = {}
 _UNIT_CACHE_SIZE = 512
 
 
@@ -87,8 +87,8 @@ def _pint_unit(text: str, *, name: str, what: str) -> Unit:
     inner = registry.get() if hasattr(registry, "get") else registry
     key = (id(inner), text)
     cached = _UNIT_CACHE.get(key)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is inner:  # the same registry, not a new one at a reused id
+        return cached[1]
     try:
         unit: Unit = registry.Unit(text)
     except Exception as exc:  # pint raises many unrelated types for unparsable text
@@ -98,7 +98,7 @@ def _pint_unit(text: str, *, name: str, what: str) -> Unit:
         ) from None
     if len(_UNIT_CACHE) >= _UNIT_CACHE_SIZE:
         _UNIT_CACHE.clear()
-    _UNIT_CACHE[key] = unit
+    _UNIT_CACHE[key] = (inner, unit)
     return unit
 
 
