@@ -37,11 +37,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pint
 from numpy.typing import ArrayLike
 from scipy import special
 
 from ._typing import FloatArray
-from .errors import UnknownModelError
+from .errors import ShapeError, UnitError, UnknownModelError
+from .units import as_float_array
 
 __all__ = [
     "MODELS",
@@ -220,6 +222,9 @@ class Model:
     def __call__(self, x: ArrayLike, **params: ArrayLike) -> FloatArray:
         """Evaluate the model at concentrations `x` (any unit; location in the same unit).
 
+        `x` and the location may both be Quantities (converted to one unit); see
+        :func:`four_pl` for what is refused.
+
         Examples
         --------
         >>> m = mp.models.get_model("4pl")
@@ -233,17 +238,75 @@ class Model:
         return _kernel(self, x, values)
 
 
+def _plain(value: Any, name: str, model: Model) -> FloatArray:
+    """A float64 array of a model argument; strings, complex numbers and non-numbers refused."""
+    if isinstance(value, str | bytes):
+        hint = " Use mp.Q_(...) for a concentration with its unit." if name in ("x", model.loc_name) else ""
+        raise TypeError(f"`{name}` of {model.name} must be numbers; got the string {value!r}.{hint}")
+    if (isinstance(value, np.ndarray) and value.dtype.kind in "USO" and value.size
+            and any(isinstance(v, str | bytes) for v in value.ravel()[:1000])):
+        raise TypeError(f"`{name}` of {model.name} must be numbers; got an array of strings.")
+    return as_float_array(value, name=name)
+
+
+def _unitless(value: Any, name: str, model: Model) -> Any:
+    """The magnitude of a dimensionless Quantity; other Quantities refused."""
+    if isinstance(value, pint.Quantity):
+        if not value.dimensionless:
+            raise UnitError(
+                f"`{name}` of {model.name} must be a plain number (it has no unit); got a Quantity in "
+                f"{value.units!s}."
+            )
+        return value.to("dimensionless").magnitude
+    return value
+
+
+def _concentrations(model: Model, x: Any, loc: Any) -> tuple[Any, Any]:
+    """x and the location in one unit: both Quantities (converted), or both plain numbers."""
+    xq, lq = isinstance(x, pint.Quantity), isinstance(loc, pint.Quantity)
+    name = model.loc_name
+    if xq and lq:
+        try:
+            factor = float(loc.units._REGISTRY.Quantity(1.0, x.units).to(loc.units).magnitude)
+        except pint.errors.DimensionalityError:
+            raise UnitError(
+                f"`x` and `{name}` of {model.name} must have compatible units; got {x.units!s} and "
+                f"{loc.units!s}."
+            ) from None
+        return _plain(x.magnitude, "x", model) * factor, loc.magnitude
+    if xq or lq:
+        with_unit, without = ("x", name) if xq else (name, "x")
+        unit = x.units if xq else loc.units
+        raise UnitError(
+            f"`{with_unit}` of {model.name} is a Quantity in {unit!s} but `{without}` is a bare number; "
+            f"give both with units (they are converted to one unit) or both as plain numbers in the "
+            "same unit."
+        )
+    return x, loc
+
+
 def _kernel(model: Model, x: ArrayLike, values: Mapping[str, Any]) -> FloatArray:
-    xa = np.asarray(x, dtype=np.float64)
-    bottom = np.asarray(values["bottom"], dtype=np.float64)
-    top = np.asarray(values["top"], dtype=np.float64)
-    loc = np.asarray(values[model.loc_name], dtype=np.float64)
-    hill = np.asarray(values["hill"], dtype=np.float64)
+    x_in, loc_in = _concentrations(model, x, values[model.loc_name])
+    xa = _plain(x_in, "x", model)
+    loc = _plain(loc_in, model.loc_name, model)
+    bottom = _plain(_unitless(values["bottom"], "bottom", model), "bottom", model)
+    top = _plain(_unitless(values["top"], "top", model), "top", model)
+    hill = _plain(_unitless(values["hill"], "hill", model), "hill", model)
+    shaped = {"x": xa, "bottom": bottom, "top": top, model.loc_name: loc, "hill": hill}
+    if model.has_s:
+        shaped["s"] = _plain(_unitless(values["s"], "s", model), "s", model)
+    try:
+        np.broadcast_shapes(*(a.shape for a in shaped.values()))
+    except ValueError:
+        listed = ", ".join(f"`{k}` {a.shape}" for k, a in shaped.items())
+        raise ShapeError(
+            f"the arguments of {model.name} must broadcast against each other; got shapes {listed}."
+        ) from None
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = hill * (np.log(xa) - np.log(loc))
         # x = 0 (vehicle): the zero-dose plateau for either sign of hill
         z = np.where(xa == 0.0, -np.inf * np.sign(hill), z)
-        s = np.asarray(values["s"], dtype=np.float64) if model.has_s else None
+        s = shaped["s"] if model.has_s else None
         S, _ = model._shape(z, s)
         out: FloatArray = bottom + (top - bottom) * S
     return out
@@ -255,10 +318,21 @@ def four_pl(x: ArrayLike, bottom: ArrayLike, top: ArrayLike, ic50: ArrayLike, hi
     ``y = bottom + (top - bottom) / (1 + (x / ic50) ** hill)``; ``hill > 0``
     falls with dose (drc ``LL.4`` ``b``; the opposite sign of Prism's HillSlope).
 
+    `x` and `ic50` are plain numbers in one unit, or both pint Quantities (then
+    `x` is converted to the unit of `ic50`); a Quantity against a bare number is
+    refused (:class:`~mtor_pharm.errors.UnitError`), as are strings, complex
+    numbers and shapes that do not broadcast (:class:`~mtor_pharm.errors.ShapeError`).
+    Masked entries of `x` give NaN.  The same holds for every model function.
+
+    .. versionchanged:: 0.2.0
+       Quantities are converted (their units were stripped).
+
     Examples
     --------
     >>> mp.models.four_pl(np.array([0.0, 1.0, 1e9]), 0, 100, 1.0, 1.0).round(3).tolist()
     [100.0, 50.0, 0.0]
+    >>> mp.models.four_pl(mp.Q_([1000.0], "nM"), 0, 100, mp.Q_(1.0, "uM"), 1.0).tolist()
+    [50.0]
     """
     return _kernel(MODELS["4pl"], x, {"bottom": bottom, "top": top, "ic50": ic50, "hill": hill})
 

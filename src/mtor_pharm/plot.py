@@ -37,9 +37,13 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from ._typing import FloatArray, Quantity
+from ._validate import choice, integer, optional_number, real_number
 from .errors import PlateLayoutError, ShapeError, UnitError
 from .fitting import FitResult
-from .units import _registry, as_concentration
+from .units import _registry, as_concentration, as_float_array, parse_unit
+
+#: Most points :func:`curve` draws (a bigger grid only costs memory).
+_MAX_POINTS = 100_000
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -177,7 +181,12 @@ def _check_index(res: FitResult, index: int | tuple[int, ...] | None) -> tuple[i
                 "Pass index=0 (or a tuple), or use curves() to draw them all."
             )
         return ()
-    idx = (index,) if isinstance(index, int | np.integer) else tuple(index)
+    if isinstance(index, int | np.integer):
+        idx: tuple[Any, ...] = (index,)
+    elif isinstance(index, tuple | list):
+        idx = tuple(index)
+    else:
+        raise TypeError(f"`index` must be an int or a tuple of ints; got {index!r:.80}.")
     if len(idx) != len(res.shape) or any(
         isinstance(i, bool) or not isinstance(i, int | np.integer) or not -n <= int(i) < n
         for i, n in zip(idx, res.shape, strict=False)
@@ -193,6 +202,8 @@ def _has_unit(conc: Any) -> bool:
 
 
 def _factor(from_unit: Any, to_unit: Any) -> float:
+    if isinstance(to_unit, str) or not isinstance(to_unit, pint.Unit):
+        to_unit = parse_unit(to_unit, name="unit")
     try:
         return float(_registry().Quantity(1.0, from_unit).to(to_unit).magnitude)
     except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, ValueError, TypeError):
@@ -214,7 +225,9 @@ def _data(
         conc_unit = res.conc_unit  # a bare array is read in the unit of the fit
     x, unit = as_concentration(conc, conc_unit=conc_unit)
     x = x * _factor(unit, res.conc_unit)
-    y = np.array(response, dtype=np.float64)
+    if isinstance(response, str | bytes):
+        raise TypeError(f"`response` must hold numbers; got the string {response!r}.")
+    y = as_float_array(response, name="response")
     if y.ndim > 1:
         y = y[idx] if y.shape[:-1] == res.shape else y
     if x.ndim > 1:
@@ -322,7 +335,8 @@ def _set_ylabel(ax: Axes, text: str) -> None:
 
 
 def _unit_label(unit: Any) -> str:
-    return f"{_registry().Unit(unit):~P}"
+    u = parse_unit(unit, name="unit") if isinstance(unit, str) else _registry().Unit(unit)
+    return f"{u:~P}"
 
 
 # ----------------------------------------------------------------------------- public
@@ -437,12 +451,10 @@ def curve(
     idx = _check_index(res, index)
     if band is not True and band is not False and not callable(band):
         raise TypeError(f"`band` must be True, False or a callable; got {band!r}.")
-    if errorbar not in ("sd", "se", None):
-        raise ValueError(f"`errorbar` must be 'sd', 'se' or None; got {errorbar!r}.")
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < float(level) < 1.0:
-        raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
-    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 2:
-        raise ValueError(f"`n_points` must be an integer ≥ 2; got {n_points!r}.")
+    if errorbar is not None:
+        choice(errorbar, "errorbar", ("sd", "se"))
+    real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True, accepted="a number in (0, 1)")
+    integer(n_points, "n_points", low=2, high=_MAX_POINTS, accepted=f"an integer from 2 to {_MAX_POINTS:,}")
     show_unit = res.conc_unit if unit is None else unit
     scale = _factor(res.conc_unit, show_unit)  # raises for a unit that is not a concentration
     data = _data(res, idx, conc, response, conc_unit)
@@ -576,6 +588,10 @@ def curves(
         for idx in np.ndindex(*results.shape):
             items.append((results, tuple(int(i) for i in idx), conc, response))
     else:
+        if not isinstance(results, list | tuple):
+            raise TypeError(
+                f"`results` must be a FitResult or a non-empty list of FitResults; got {results!r:.80}."
+            )
         seq = list(results)
         if not seq or not all(isinstance(r, FitResult) for r in seq):
             raise TypeError("`results` must be a FitResult or a non-empty sequence of FitResults.")
@@ -592,7 +608,7 @@ def curves(
                 items.append((r, tuple(int(i) for i in idx), ck, rk))
     if labels is None:
         labels = [f"curve {k}" for k in range(len(items))]
-    elif isinstance(labels, str) or len(labels) != len(items):
+    elif isinstance(labels, str) or not isinstance(labels, Sequence) or len(labels) != len(items):
         raise ShapeError(f"`labels` must hold one label per curve ({len(items)}); got {labels!r}.")
     ax = _new_axes(ax)
     show_unit = items[0][0].conc_unit if unit is None else unit
@@ -696,7 +712,7 @@ def residuals(
 
 def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
     """Values as a (rows, columns) grid; NaN for wells not given."""
-    if plate_format is not None and plate_format not in _PLATES:
+    if plate_format is not None and (not isinstance(plate_format, int) or plate_format not in _PLATES):
         raise PlateLayoutError(f"`plate_format` must be 96 or 384; got {plate_format!r}.")
     items = None
     if isinstance(values, Mapping):
@@ -714,7 +730,12 @@ def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
             rc = (ord(m.group(1).upper()) - ord("A"), int(m.group(2)) - 1)
             if rc in cells:
                 raise PlateLayoutError(f"`values` must give each well once; got {well!r} twice.")
-            cells[rc] = float(value)
+            if isinstance(value, str | bytes | complex) or np.iscomplexobj(value):
+                raise TypeError(f"`values` must hold real numbers; got {value!r} for well {well!r}.")
+            try:
+                cells[rc] = float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise TypeError(f"`values` must hold real numbers; got {value!r} for well {well!r}.") from None
         fmt = plate_format or (96 if all(r < 8 and c < 12 for r, c in cells) else 384)
         nrow, ncol = _PLATES[fmt]
         outside = [f"{chr(ord('A') + r)}{c + 1}" for r, c in cells if r >= nrow or not 0 <= c < ncol]
@@ -724,8 +745,14 @@ def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
         for (r, c), v in cells.items():
             grid[r, c] = v
         return grid
+    if isinstance(values, pint.Quantity):
+        raise TypeError(f"`values` must be plain numbers; got a Quantity in {values.units!s}.")
+    if np.iscomplexobj(values):
+        raise TypeError("`values` must hold real numbers; got complex values.")
     try:
-        arr = np.array(values, dtype=np.float64)
+        if isinstance(values, str | bytes):
+            raise TypeError
+        arr = as_float_array(values, name="values")
     except (TypeError, ValueError):
         raise TypeError(
             f"`values` must be numbers: a plate grid, one value per well, or a mapping/Series by well name; "
@@ -792,20 +819,23 @@ def plate_heatmap(
     >>> art.image.get_array().shape, art.ax.get_yticklabels()[-1].get_text()
     ((8, 12), 'H')
     """
+    for nm, v in (("vmin", vmin), ("vmax", vmax)):
+        optional_number(v, nm, low=-1e300, high=1e300, accepted="a number of magnitude ≤ 1e300, or None")
     grid = _plate_grid(values, plate_format)
     nrow, ncol = grid.shape
     import matplotlib
 
     colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     ax = _new_axes(ax)
-    image = ax.imshow(
-        np.ma.masked_invalid(grid),
-        cmap=colormap.with_extremes(bad="0.85"),
-        vmin=vmin,
-        vmax=vmax,
-        interpolation="nearest",
-        aspect="equal",
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme vmin/vmax: matplotlib's own arithmetic
+        image = ax.imshow(
+            np.ma.masked_invalid(grid),
+            cmap=colormap.with_extremes(bad="0.85"),
+            vmin=vmin,
+            vmax=vmax,
+            interpolation="nearest",
+            aspect="equal",
+        )
     ax.set_xticks(np.arange(ncol), labels=[str(c + 1) for c in range(ncol)])
     ax.set_yticks(np.arange(nrow), labels=[chr(ord("A") + r) for r in range(nrow)])
     ax.xaxis.tick_top()

@@ -25,10 +25,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from .._typing import ConcentrationLike, FloatArray, IntArray
-from ..errors import MtorPharmWarning, ShapeError
+from .._validate import choice, real_number
+from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
 from ..units import as_concentration, molecular_weight_of
-from ._common import as_float, first_value, quantity, unit_factor, where_text
+from ._common import as_float, first_value, quantity, quiet, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
 
 __all__ = [
@@ -68,10 +69,7 @@ def _molar(value: ConcentrationLike, name: str) -> FloatArray:
 def _factor(mechanism: str, substrate: ConcentrationLike | None, km: ConcentrationLike | None
             ) -> FloatArray:
     """IC50 / Ki for the mechanism: 1 + [S]/Km, 1, or 1 + Km/[S]."""
-    if mechanism not in _MECHANISMS:
-        raise ValueError(
-            f"`mechanism` must be one of {', '.join(repr(m) for m in _MECHANISMS)}; got {mechanism!r}."
-        )
+    choice(mechanism, "mechanism", _MECHANISMS)
     if mechanism == "noncompetitive":
         return np.ones((), dtype=np.float64)
     missing = [n for n, v in (("substrate", substrate), ("km", km)) if v is None]
@@ -141,6 +139,7 @@ class KiEstimate:
         return ConfidenceInterval(self.ci_low, self.ci_high)
 
 
+@quiet
 def cheng_prusoff(
     ic50: ConcentrationLike, *, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -217,7 +216,7 @@ def cheng_prusoff(
     """
     return _cheng_prusoff(ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
                           conc_unit=conc_unit, ci=ci, level=level, stderr=stderr,
-                          ratio=tight_binding_ratio, stacklevel=3)
+                          ratio=tight_binding_ratio, stacklevel=4)  # +1 for the @quiet wrapper
 
 
 def _cheng_prusoff(
@@ -228,8 +227,10 @@ def _cheng_prusoff(
     bad = ~(values > 0) & ~np.isnan(values)
     if bad.any():
         raise ValueError(f"`ic50` must be > 0; got {first_value(values, bad)!r}{where_text(bad)}.")
-    if not (np.isfinite(ratio) and ratio > 0):
-        raise ValueError(f"`tight_binding_ratio` must be a positive number; got {ratio!r}.")
+    ratio = real_number(ratio, "tight_binding_ratio", low=0.0, low_open=True, accepted="a positive number")
+    if level is not None:
+        level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
+                            accepted="a confidence level in (0, 1)")
     f = _factor(mechanism, substrate, km)
     _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1)
     with np.errstate(invalid="ignore"):
@@ -264,6 +265,7 @@ def _has_unit(value: Any) -> bool:
     return isinstance(value, pint.Quantity | str)
 
 
+@quiet
 def ki_from_fit(
     res: FitResult, *, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -299,6 +301,10 @@ def ki_from_fit(
     >>> round(float(k.ki.magnitude), 2), k.ki.units
     (10.0, <Unit('nanomolar')>)
     """
+    if not isinstance(res, FitResult):
+        raise TypeError(f"`res` must be a FitResult (from mp.fit); got {type(res).__name__}.")
+    level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
+                        accepted="a confidence level in (0, 1)")
     if "ic50" not in res.params:
         raise ValueError(
             f"`res` must be a 4PL-family fit with an 'ic50' parameter; got model {res.model!r}. "
@@ -308,10 +314,11 @@ def ki_from_fit(
     se = quantity(np.asarray(res.stderr["ic50"]), res.ic50.units)
     return _cheng_prusoff(res.ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
                           conc_unit=None, ci=(low, high), level=level, stderr=se,
-                          ratio=tight_binding_ratio, stacklevel=3)
+                          ratio=tight_binding_ratio, stacklevel=4)  # +1 for the @quiet wrapper
 
 
 # ----------------------------------------------------------------------------- Morrison
+@quiet
 def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike = 1.0) -> FloatArray:
     """Morrison's quadratic velocity equation for a tight-binding inhibitor.
 
@@ -352,16 +359,53 @@ def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike =
 
     (At ``I = 3``: ``1 − (5 − sqrt(25 − 12))/2 = 0.3028``; at ``I = K + E/2 = 1.5``: one half.)
     """
-    i = np.asarray(x, dtype=np.float64)
-    k = np.asarray(ki_app, dtype=np.float64)
-    e = np.asarray(enzyme, dtype=np.float64)
+    i, k, e, v = _morrison_args(x, ki_app, enzyme, v0)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = e + i + k
         d = np.sqrt((e - i) ** 2 + k**2 + 2.0 * k * (e + i))
-        out: FloatArray = np.asarray(v0, dtype=np.float64) * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
+        out: FloatArray = v * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
     return out
 
 
+def _morrison_args(x: Any, ki_app: Any, enzyme: Any, v0: Any) -> tuple[FloatArray, ...]:
+    """Concentrations in one unit (all Quantities, converted to the unit of `x`, or all bare)."""
+    conc = {"x": x, "ki_app": ki_app, "enzyme": enzyme}
+    with_units = [n for n, v in conc.items() if isinstance(v, pint.Quantity)]
+    if with_units and len(with_units) < 3:
+        bare = [n for n in conc if n not in with_units]
+        raise UnitError(
+            f"`{with_units[0]}` is a Quantity but `{bare[0]}` is a bare number; give `x`, `ki_app` "
+            "and `enzyme` all as Quantities (converted to one unit) or all as numbers in one unit."
+        )
+    arrays: dict[str, FloatArray] = {}
+    for n, v in conc.items():
+        if isinstance(v, pint.Quantity):
+            try:
+                factor = unit_factor(v.units, x.units)
+            except pint.errors.DimensionalityError:
+                raise UnitError(
+                    f"`{n}` must have the units of `x` ({x.units!s}); got {v.units!s}."
+                ) from None
+            arrays[n] = as_float(v.magnitude, n) * factor
+        else:
+            arrays[n] = as_float(v, n)
+    if isinstance(v0, pint.Quantity):
+        raise UnitError(f"`v0` must be a plain number (a velocity or signal); got a Quantity in {v0.units!s}.")
+    arrays["v0"] = as_float(v0, "v0")
+    for n, rule, bad in (("x", "≥ 0", arrays["x"] < 0), ("ki_app", "> 0", arrays["ki_app"] <= 0),
+                         ("enzyme", "≥ 0", arrays["enzyme"] < 0)):
+        if np.any(bad):
+            raise ValueError(f"`{n}` must be {rule}; got {first_value(arrays[n], np.asarray(bad))!r}"
+                             f"{where_text(np.asarray(bad))}.")
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        listed = ", ".join(f"`{n}` {a.shape}" for n, a in arrays.items())
+        raise ShapeError(f"the arguments of morrison must broadcast; got shapes {listed}.") from None
+    return arrays["x"], arrays["ki_app"], arrays["enzyme"], arrays["v0"]
+
+
+@quiet
 def morrison_ic50(
     ki: ConcentrationLike, *, enzyme: ConcentrationLike, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -393,6 +437,7 @@ def morrison_ic50(
     <Quantity(4.0, 'nanomolar')>
     """
     values, unit = as_concentration(ki, name="ki")
+    choice(mechanism, "mechanism", _MECHANISMS)
     f = _factor(mechanism, substrate, km)
     e = _molar(enzyme, "enzyme") * unit_factor("M", unit)
     return quantity(values * f + e / 2.0, unit)
@@ -523,8 +568,9 @@ def _fit_one(i: FloatArray, y: FloatArray, e0: float, v0_fixed: float | None, fi
         theta0.append(float(v0_grid[best]))
 
     def unpack(th: FloatArray) -> tuple[float, float, float]:
-        k = float(np.exp(th[0]))
-        e = float(np.exp(th[1])) if fit_e else e0
+        # numpy scalars: a step to a huge K overflows to inf (a failed fit), not a Python OverflowError
+        k = np.float64(np.exp(th[0]))
+        e = np.float64(np.exp(th[1])) if fit_e else np.float64(e0)
         v0 = float(th[-1]) if v0_fixed is None else v0_fixed
         return k, e, v0
 
@@ -568,6 +614,7 @@ def _fit_one(i: FloatArray, y: FloatArray, e0: float, v0_fixed: float | None, fi
     return theta_full, se_full, rss, dof, bool(sol.success)
 
 
+@quiet
 def fit_morrison(
     conc: ConcentrationLike, response: ArrayLike, *, enzyme: ConcentrationLike,
     mechanism: Mechanism = "competitive", substrate: ConcentrationLike | None = None,
@@ -643,8 +690,8 @@ def fit_morrison(
     if e_val.ndim != 0 or not np.isfinite(e_val):
         raise ValueError(f"`enzyme` must be one positive finite concentration; got {enzyme!r}.")
     e0 = float(e_val) * unit_factor("M", unit)
-    if v0 is not None and not np.isfinite(v0):
-        raise ValueError(f"`v0` must be a finite number or None; got {v0!r}.")
+    if v0 is not None:
+        v0 = real_number(v0, "v0", accepted="a finite number or None")
     try:
         xb, yb = np.broadcast_arrays(x, y)
     except ValueError:

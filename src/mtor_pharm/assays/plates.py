@@ -59,10 +59,11 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from .._typing import BoolArray, FloatArray
+from .._validate import choice, optional_number
 from ..errors import ShapeError, UnitError
 from ..fitting import FitStatus
-from ..units import Q_
-from ._common import unit_factor
+from ..units import Q_, parse_unit
+from ._common import as_float, unit_factor
 from ._errors import PlateLayoutError
 
 __all__ = [
@@ -101,7 +102,14 @@ def _read_text(source: Any) -> tuple[str, str]:
         name = str(getattr(source, "name", "<stream>"))
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
-        text = path.read_text(encoding="utf-8-sig")
+        if not path.exists():
+            raise PlateLayoutError(f"`source` must be an existing file; got {str(path)!r}, which does not exist.")
+        if path.is_dir():
+            raise PlateLayoutError(f"`source` must be a file; got the folder {str(path)!r}.")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PlateLayoutError(f"`source` must be a UTF-8 text file; {path}: {exc}.") from None
         name = str(path)
     elif hasattr(source, "read_text"):
         text = source.read_text(encoding="utf-8-sig")
@@ -131,8 +139,10 @@ def well_names(plate_format: int = 96) -> list[str]:
 
 def _shape_of(plate_format: Any, name: str) -> tuple[int, int]:
     try:
+        if isinstance(plate_format, bool) or not isinstance(plate_format, int | np.integer | float | str):
+            raise TypeError
         return PLATE_SHAPES[int(plate_format)]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise PlateLayoutError(
             f"`{name}` must be 96 or 384; got {plate_format!r}."
         ) from None
@@ -146,24 +156,44 @@ def _parse_well(well: Any) -> tuple[int, int] | None:
 
 
 # ----------------------------------------------------------------------------- layouts
-def _toml_rows(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+_TOML_META = ("plate", "plate_format", "conc_unit", "description")
+
+
+def _toml_rows(data: Mapping[str, Any], name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     meta = {k: v for k, v in data.items() if k != "wells"}
-    wells = data.get("wells", [])
+    tables = [k for k, v in meta.items() if isinstance(v, dict | list)]
+    if tables:
+        raise PlateLayoutError(
+            f"`source` {name} has tables or arrays the layout format does not know: "
+            f"{', '.join(repr(t) for t in tables)}; wells go in a [[wells]] array of tables, and the "
+            f"other top-level keys are {', '.join(_TOML_META)}."
+        )
+    if "wells" not in data:
+        found = f"keys {sorted(data)}" if data else "nothing (an empty file)"
+        raise PlateLayoutError(
+            f"`source` {name} must hold a [[wells]] array of tables; found {found}."
+        )
+    wells = data["wells"]
     if not isinstance(wells, list):
-        raise PlateLayoutError(f"`layout` must hold a [[wells]] array of tables; got {type(wells).__name__}.")
+        raise PlateLayoutError(f"`source` must hold a [[wells]] array of tables; got {type(wells).__name__}.")
     rows: list[dict[str, Any]] = []
     for entry in wells:
         if not isinstance(entry, dict):
-            raise PlateLayoutError(f"`layout` [[wells]] entries must be tables; got {entry!r}.")
+            raise PlateLayoutError(f"`source` [[wells]] entries must be tables; got {entry!r}.")
         names = entry.get("well")
         for w in names if isinstance(names, list) else [names]:
             rows.append({**entry, "well": w})
     return rows, meta
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False,
-                        skipinitialspace=True)
+def _csv_rows(text: str, name: str = "<text>") -> list[dict[str, Any]]:
+    if not [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]:
+        return []
+    try:
+        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False,
+                            skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise PlateLayoutError(f"`source` must be a layout CSV; {name}: {exc}.") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
     return records
@@ -218,6 +248,12 @@ def read_layout(
     >>> lay.attrs["plate_format"], lay.loc[lay.well == "A2", "conc"].item()
     (96, 1.0)
     """
+    if kind is not None:
+        choice(kind, "kind", ("csv", "toml"))
+    if conc_unit is not None:
+        parse_unit(conc_unit, name="conc_unit")
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     text, name = _read_text(source)
     if kind is None:
         stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -225,13 +261,19 @@ def read_layout(
         kind = "toml" if name.endswith(".toml") or first.startswith("[") or "=" in first else "csv"
     if kind == "toml":
         try:
-            rows, meta = _toml_rows(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
             raise PlateLayoutError(f"`source` must be valid TOML; {name}: {exc}.") from None
+        rows, meta = _toml_rows(data, name)
     elif kind == "csv":
-        rows, meta = _csv_rows(text), {}
+        rows, meta = _csv_rows(text, name), {}
     else:
         raise ValueError(f"`kind` must be 'csv', 'toml' or None; got {kind!r}.")
+    if not rows:
+        raise PlateLayoutError(
+            f"`source` {name} lists no wells; a layout must describe at least one well "
+            "(unlisted wells are then 'empty')."
+        )
     return _build_layout(rows, meta, plate_format=plate_format, conc_unit=conc_unit, name=name)
 
 
@@ -239,6 +281,10 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
                   conc_unit: str | None, name: str) -> pd.DataFrame:
     problems: list[str] = []
     file_format = meta.get("plate_format")
+    if file_format is not None:
+        _shape_of(file_format, f"source` {name}: `plate_format")
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     if plate_format is not None and file_format is not None and int(file_format) != int(plate_format):
         raise PlateLayoutError(
             f"`plate_format` must agree with the layout file; got {plate_format} but {name} says "
@@ -249,7 +295,7 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
         _shape_of(fmt, "plate_format")
     plate_id = meta.get("plate")
     if rows and "well" not in rows[0]:
-        raise PlateLayoutError(f"`layout` must have a 'well' column; {name} has {sorted(rows[0])}.")
+        raise PlateLayoutError(f"`source` must have a 'well' column; {name} has {sorted(rows[0])}.")
     default_unit = conc_unit or meta.get("conc_unit")
     parsed: list[dict[str, Any]] = []
     seen: dict[tuple[int, int], str] = {}
@@ -295,7 +341,7 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise PlateLayoutError(
-            f"`layout` {name} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}: "
+            f"`source` {name} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}: "
             + "; ".join(problems[:10]) + more + "."
         )
     if fmt is None:
@@ -304,12 +350,12 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
     outside = [seen[p] for p in seen if p[0] >= nrow or p[1] >= ncol]
     if outside:
         raise PlateLayoutError(
-            f"`layout` names wells that are not on a {fmt}-well plate: {', '.join(outside)}."
+            f"`source` names wells that are not on a {fmt}-well plate: {', '.join(outside)}."
         )
     plates = {p["plate"] for p in parsed if p["plate"] is not None}
     if len(plates) > 1 or (plates and plate_id is not None and plates != {str(plate_id)}):
         ids = sorted(plates | ({str(plate_id)} if plate_id else set()))
-        raise PlateLayoutError(f"`layout` must describe one plate; got plate ids {ids}.")
+        raise PlateLayoutError(f"`source` must describe one plate; got plate ids {ids}.")
     plate_id = str(plate_id) if plate_id is not None else (plates.pop() if plates else "")
     units = [p["unit"] for p in parsed if p["unit"] is not None]
     target = default_unit or (units[0] if units else "uM")
@@ -371,9 +417,11 @@ def _parse_conc(value: Any, unit: Any, default_unit: Any) -> tuple[float, str | 
                 return np.nan, None, f"conc must be a number or e.g. '10 uM'; got {value!r}"
             number, text_unit = float(q.magnitude), str(q.units)
     else:
+        if isinstance(value, bool) or np.iscomplexobj(value):
+            return np.nan, None, f"conc must be a number; got {value!r}"
         try:
             number, text_unit = float(value), None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return np.nan, None, f"conc must be a number; got {value!r}"
     u = text_unit or (None if _blank(unit) else str(unit).strip()) or default_unit
     if not np.isfinite(number) or number < 0:
@@ -384,7 +432,7 @@ def _parse_conc(value: Any, unit: Any, default_unit: Any) -> tuple[float, str | 
         q1 = Q_(1.0, str(u).replace("µ", "u").replace("μ", "u"))
         q1.to("M")
     except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, AttributeError,
-            ValueError):
+            ValueError, TypeError):
         return np.nan, None, f"conc_unit must be a molar unit such as 'uM'; got {u!r}"
     return number, str(q1.units), ""
 
@@ -470,6 +518,8 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
     >>> ex.plate_id, ex.readouts["A570"].shape
     ('P1', (8, 12))
     """
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     text, name = _read_text(source)
     lines = [ln.rstrip("\r\n") for ln in text.splitlines()]
     content = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
@@ -813,9 +863,7 @@ class PlateQC:
 
 
 def _finite_stats(values: ArrayLike, name: str) -> tuple[float, float, int, int]:
-    arr = np.asarray(values, dtype=np.float64).ravel()
-    if np.isinf(arr).any():
-        raise ValueError(f"`{name}` must be finite (NaN marks a missing well); got inf.")
+    arr = as_float(values, name).ravel()
     ok = arr[~np.isnan(arr)]
     n_missing = int(arr.size - ok.size)
     mean = float(ok.mean()) if ok.size else float("nan")
@@ -875,10 +923,11 @@ def plate_qc(
     """
     for nm, v in (("z_prime_min", z_prime_min), ("cv_max", cv_max), ("cv_low_max", cv_low_max),
                   ("ssmd_min", ssmd_min), ("sb_min", sb_min)):
-        if v is not None and not np.isfinite(v):
-            raise ValueError(f"`{nm}` must be a finite number or None; got {v!r}.")
-    if isinstance(min_wells, bool) or not isinstance(min_wells, int) or min_wells < 2:
-        raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r}.")
+        optional_number(v, nm, accepted="a finite number or None")
+    if isinstance(min_wells, bool) or not isinstance(min_wells, int) or not 2 <= min_wells <= 10**6:
+        raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r:.40} (at most 1,000,000).")
+    if not isinstance(plate, str):
+        raise TypeError(f"`plate` must be a plate id (str); got {plate!r}.")
     mh, sh, nh, mh_missing = _finite_stats(high, "high")
     ml, sl, nl, ml_missing = _finite_stats(low, "low")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -965,7 +1014,13 @@ def qc_table(qc: Mapping[str, PlateQC] | Iterable[PlateQC]) -> pd.DataFrame:
     >>> mp.assays.qc_table([qc])[["plate", "passed"]].to_dict("records")
     [{'plate': 'P2', 'passed': False}]
     """
-    items = list(qc.values()) if isinstance(qc, Mapping) else list(qc)
+    try:
+        items = list(qc.values()) if isinstance(qc, Mapping) else list(qc)
+    except TypeError:
+        raise TypeError(f"`qc` must be PlateQC results (a mapping or an iterable); got {type(qc).__name__}.") from None
+    bad = [q for q in items if not isinstance(q, PlateQC)]
+    if bad:
+        raise TypeError(f"`qc` must hold PlateQC results (from plate_qc); got {type(bad[0]).__name__}.")
     return pd.DataFrame([q.to_dict() for q in items])
 
 
@@ -998,6 +1053,11 @@ def qc_flags(qc: PlateQC | Mapping[str, PlateQC], plate: ArrayLike | None = None
     [0, 32, 32]
     """
     bit = np.uint8(FitStatus.PLATE_QC_FAILED)
+    if not isinstance(qc, PlateQC | Mapping) or (
+            isinstance(qc, Mapping) and not all(isinstance(q, PlateQC) for q in qc.values())):
+        raise TypeError(f"`qc` must be a PlateQC or a mapping of plate id to PlateQC; got {type(qc).__name__}.")
+    if isinstance(plate, pint.Quantity) or (plate is not None and np.iscomplexobj(plate)):
+        raise TypeError(f"`plate` must be plate ids (str); got {plate!r:.80}.")
     if isinstance(qc, PlateQC):
         if plate is None:
             return np.asarray(np.uint8(0) if qc.passed else bit, dtype=np.uint8)

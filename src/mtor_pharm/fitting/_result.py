@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from pint.errors import DimensionalityError
 from scipy import special
 
 from .._typing import FloatArray, IntArray, Quantity
-from ..errors import ShapeError
+from ..errors import ShapeError, UnitError
 from ..models import Model
-from ..units import _registry, as_concentration
+from ..units import _registry, as_concentration, parse_unit
 
 if TYPE_CHECKING:  # loaded on use: the module stays light to import
     import pandas as pd
@@ -348,8 +349,12 @@ class FitResult(InformationCriteria):
         >>> bool(np.isnan(res.conc_at(200).magnitude))
         True
         """
+        if isinstance(response, bool) or not isinstance(response, int | float | np.integer | np.floating):
+            raise TypeError(f"`response` must be a real number (a response level); got {response!r}.")
+        if (isinstance(response, int) and abs(response) > 2**1000) or not math.isfinite(float(response)):
+            raise ValueError(f"`response` must be a finite number; got {response!r:.40}.")
         P = self._internal().reshape(-1, len(self.param_names))
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             S = (float(response) - P[:, 0]) / (P[:, 1] - P[:, 0])
             z = self._model.inverse_shape(S, P[:, 4] if self._model.has_s else None)
             lx = P[:, 2] + z / P[:, 3]
@@ -380,8 +385,9 @@ class FitResult(InformationCriteria):
         >>> bool(low < res.ic50 < high)
         True
         """
-        if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
-            raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
+        level = _check_level(level)
+        if not isinstance(name, str):
+            raise TypeError(f"`name` must be a parameter name or 'ic<p>' (str); got {name!r}.")
         with np.errstate(divide="ignore", invalid="ignore"):
             t = special.stdtrit(np.where(self.dof > 0, self.dof, np.nan), 0.5 + float(level) / 2.0)  # t quantile
         m = _ICX.match(name)
@@ -445,7 +451,19 @@ class FitResult(InformationCriteria):
         >>> bool(res.status & mp.FitStatus.PLATE_QC_FAILED)
         True
         """
-        extra = np.broadcast_to(np.asarray(flags, dtype=np.uint8), self.shape)
+        arr = np.asarray(flags) if not hasattr(flags, "units") else np.asarray("not bits")
+        if arr.dtype.kind not in "iu":
+            raise TypeError(
+                f"`flags` must be FitStatus bits (integers 0-255), one or one per curve; got {flags!r:.80}."
+            )
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError(f"`flags` must be FitStatus bits in 0-255; got {flags!r:.80}.")
+        try:
+            extra = np.broadcast_to(arr.astype(np.uint8), self.shape)
+        except ValueError:
+            raise ShapeError(
+                f"`flags` must be one value or broadcast to the batch shape {self.shape}; got shape {arr.shape}."
+            ) from None
         return replace(self, status=(self.status | extra).astype(np.uint8))
 
     def __len__(self) -> int:
@@ -556,10 +574,16 @@ class FitResult(InformationCriteria):
         level = _check_level(level)
         if index is not None and (dims is not None or coords is not None):
             raise TypeError("`index` must not be given together with `dims` or `coords`; pass one of them.")
-        u = self.conc_unit if unit is None else str(unit)
-        factor = float(_registry().Quantity(1.0, self.conc_unit).to(u).magnitude)
+        u = self.conc_unit if unit is None else unit
+        try:
+            factor = float(_registry().Quantity(1.0, self.conc_unit).to(parse_unit(u, name="unit")).magnitude)
+        except DimensionalityError:
+            raise UnitError(f"`unit` must be a concentration unit such as 'nM'; got {unit!r}.") from None
         if index is not None:
             n_rows = math.prod(self.shape)
+            if (isinstance(index, str) or not hasattr(index, "__len__") or hasattr(index, "units")
+                    or np.ndim(index) != 1):
+                raise TypeError(f"`index` must be a pandas.Index or a sequence of row labels; got {index!r:.80}.")
             if len(self.shape) > 1 or len(index) != n_rows:
                 raise ShapeError(
                     f"`index` must have one label per curve of a batch of shape {self.shape} ({n_rows} curves); "
@@ -689,6 +713,8 @@ class FitResult(InformationCriteria):
 def _check_percent(p: float) -> float:
     if isinstance(p, bool) or not isinstance(p, int | float | np.floating | np.integer):
         raise TypeError(f"`p` must be a percentage (number) in (0, 100); got {p!r}.")
+    if isinstance(p, int) and abs(p) > 1000:  # also keeps float() from overflowing
+        raise ValueError(f"`p` must be a percentage strictly between 0 and 100; got {p!r:.40}.")
     if not (0.0 < float(p) < 100.0) or not math.isfinite(float(p)):
         raise ValueError(f"`p` must be a percentage strictly between 0 and 100; got {p!r}.")
     return float(p) / 100.0
@@ -709,7 +735,8 @@ _HTML_ROWS = 10
 
 
 def _check_level(level: Any) -> float:
-    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or not 0.0 < float(level) < 1.0:
+    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or (
+            isinstance(level, int) and level != 0) or not 0.0 < float(level) < 1.0:
         raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
     return float(level)
 
@@ -740,7 +767,7 @@ def _batch_labels(
         else:
             names = tuple(f"curve_{i}" for i in range(len(shape)))
     else:
-        if isinstance(dims, str) or not all(isinstance(d, str) for d in dims):
+        if isinstance(dims, str) or not isinstance(dims, Sequence) or not all(isinstance(d, str) for d in dims):
             raise TypeError(f"`dims` must be a sequence of str, one per batch dimension; got {dims!r}.")
         names = tuple(dims)
         if len(names) != len(shape) or len(set(names)) != len(names):
