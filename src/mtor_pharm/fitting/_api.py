@@ -99,6 +99,8 @@ _BYTES_PER_CURVE = 8 * 60
 def _check_memory(N: int, m: int, p: int) -> None:
     """Refuse, before any work, a batch whose working memory exceeds the machine's."""
     need = N * (m * _BYTES_PER_POINT + (p * p + 10) * _BYTES_PER_CURVE // 10)
+    if need < 2**30:  # under a GiB: no need to ask the system
+        return
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # pragma: no cover - not on this platform
@@ -403,7 +405,7 @@ def fit(
     n_parts = min(workers, max(1, N // _MIN_PART))
     edges = [N * i // n_parts for i in range(n_parts + 1)]
     parts = [slice(a, b) for a, b in itertools.pairwise(edges)]
-    design = _SharedDesign(x) if shared else None
+    design = _shared_design(x) if shared else None
     # median of F(q - 1, dof) for every possible dof (fdtri costs ~2 us a call)
     f_half = _f_medians(max(q - 1, 1), max(m_pts, 1))
     # An asymmetric family keeps its own shape only with top >= bottom (the sign of hill
@@ -423,7 +425,7 @@ def fit(
             progress(done, total)
 
     outs = [_engine.Outputs(N, p, q, progress=tick if progress is not None else None) for _ in signs]
-    kernel = _engine.make_kernel(m, free, *_plateau_bounds(bounds_int))
+    kernel = _engine.make_kernel(m, free, bounded_plateau=bool({"bottom", "top"} & bounds_int.keys()))
     fin = _Finished(m, N, q, outs[0])
 
     def run(rows: slice) -> None:
@@ -484,16 +486,6 @@ def _unit_name(unit: Unit) -> str:
     return str(unit)
 
 
-def _plateau_bounds(bounds_int: Mapping[str, tuple[Any, Any]]) -> tuple[FloatArray, FloatArray]:
-    lo = np.full((1, 2), -np.inf)
-    hi = np.full((1, 2), np.inf)
-    for i, name in enumerate(("bottom", "top")):
-        if name in bounds_int:
-            lo[0, i] = np.min(bounds_int[name][0])
-            hi[0, i] = np.max(bounds_int[name][1])
-    return lo, hi
-
-
 class _Prepared:
     """Per-curve quantities computed while preparing the chunks (every row is written)."""
 
@@ -508,12 +500,26 @@ class _Prepared:
         self.yrange = np.empty(N)  # range of the finite responses
 
 
+def _shared_design(x: FloatArray) -> _SharedDesign:
+    """The pooling order of a shared design, remembered for small designs (a screen of single
+    fits on one dilution series sorts it once)."""
+    if x.size > 256:
+        return _SharedDesign(x)
+    return _cached_design(x.tobytes())
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_design(raw: bytes) -> _SharedDesign:
+    return _SharedDesign(np.frombuffer(raw, dtype=np.float64))
+
+
 class _SharedDesign:
     """A concentration design shared by every curve: the stable order of its points by
     concentration (NaN last) and its number of distinct concentrations, for pooling."""
 
     def __init__(self, x: FloatArray) -> None:
         self.order = np.argsort(x, kind="stable").astype(np.int64)
+        self.order.flags.writeable = False
         finite = x[~np.isnan(x)]
         self.k = int(np.count_nonzero(np.diff(np.sort(finite)))) + 1 if finite.size else 0
 
