@@ -44,6 +44,11 @@ def _real(value: Any, name: str) -> FloatArray:
     A masked array reads as NaN where masked; complex, boolean, text and object input is
     refused with an error naming the argument (never converted: the imaginary part would
     be lost, text would fail deep inside numpy)."""
+    if isinstance(value, pint.Quantity):
+        raise TypeError(
+            f"`{name}` must be plain numbers; got a Quantity in {value.units!s}. Pass its magnitude "
+            "(`.magnitude`) after converting it to the unit you mean."
+        )
     if isinstance(value, np.ma.MaskedArray):
         value = np.ma.filled(value.astype(np.float64) if value.dtype.kind in "iuf" else value, np.nan)
     arr = value if isinstance(value, np.ndarray) else None
@@ -81,7 +86,7 @@ def _check_finite_response(y: FloatArray) -> None:
         raise ValueError(f"`response` must be finite or NaN (missing); got {y[where]} at index {where}.")
 
 
-def _check_options(max_iter: Any, workers: Any, share: Any) -> None:
+def _check_options(max_iter: Any, workers: Any, share: Any, progress: Any = None) -> None:
     """The plain options of :func:`fit` (checked before any data are touched)."""
     for name, v, hi in (("max_iter", max_iter, 1_000_000), ("workers", workers, 1024)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= hi:
@@ -89,6 +94,8 @@ def _check_options(max_iter: Any, workers: Any, share: Any) -> None:
     if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset)
                               or not all(isinstance(n, str) for n in share)):
         raise TypeError(f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'); got {share!r}.")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"`progress` must be a callable progress(done, total) or None; got {progress!r}.")
 
 
 #: Bytes of working memory per curve point and per curve (inputs pooled, outputs, results).
@@ -229,7 +236,8 @@ def fit(
         Solver iterations per curve.
     progress : callable, optional
         Called as ``progress(done, total)`` as curves finish (``done`` counts curve fits,
-        which is twice the batch for the asymmetric families: ``total`` says so).
+        which is twice the batch for the asymmetric families: ``total`` says so).  An
+        exception raised by the callback propagates unchanged and stops the fit.
 
     Returns
     -------
@@ -272,7 +280,7 @@ def fit(
     >>> round(float(res.params["hill"]), 2)
     1.09
     """
-    _check_options(max_iter, workers, share)
+    _check_options(max_iter, workers, share, progress)
     if share is not None:
         from ..compare import fit_shared
 
