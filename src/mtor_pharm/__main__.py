@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return _run_fit(args)
-        from . import __version__
         from ._example import run_example
+        from ._version import __version__
 
         table = run_example()
         print(f"mtor_pharm {__version__} - bundled example (SIMULATED data, not measurements)")

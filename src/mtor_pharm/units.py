@@ -395,21 +395,6 @@ def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     return registry.Quantity(mass if mass.ndim else float(mass), "g/L").to(target)
 
 
-def molecular_weight_of(inhibitor: Any) -> Any:
-    """A zero-argument callable giving the registry molecular weight of `inhibitor`
-    (a name or an ``Inhibitor``), or None; for ``as_concentration(molecular_weight=...)``,
-    which calls it only when the concentrations are mass concentrations."""
-    if inhibitor is None:
-        return None
-
-    def lookup() -> Any:
-        from .registry import molecular_weight
-
-        return molecular_weight(inhibitor)
-
-    return lookup
-
-
 def as_concentration(
     conc: ConcentrationLike,
     *,

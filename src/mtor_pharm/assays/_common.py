@@ -17,9 +17,11 @@ import pint
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import is_dataarray
+from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, FloatArray
 from ..errors import ShapeError
-from ..units import Q_, as_concentration, as_float_array, molecular_weight_of
+from ..units import Q_, as_concentration, as_float_array
 
 __all__ = ["Normalized"]
 
@@ -77,10 +79,6 @@ class Normalized(Generic[ArrayT]):
 
 
 # ----------------------------------------------------------------------------- inputs
-def is_dataarray(obj: object) -> bool:
-    return isinstance(obj, xr.DataArray)
-
-
 def where_text(mask: NDArray[np.bool_]) -> str:
     """' at index (i, j)' for the first True entry, plus how many more."""
     idx = np.argwhere(mask)

@@ -24,11 +24,12 @@ import pint
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
+from .._molecular_weight import molecular_weight_of
 from .._typing import ConcentrationLike, FloatArray, IntArray
 from .._validate import choice, real_number
 from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
-from ..units import as_concentration, molecular_weight_of
+from ..units import as_concentration
 from ._common import as_float, first_value, quantity, quiet, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
 

@@ -29,9 +29,11 @@ import pint
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from .._arrays import is_dataarray
+from .._molecular_weight import molecular_weight_of
 from .._typing import ConcentrationLike, FloatArray
 from ..errors import ShapeError
-from ..units import Q_, as_concentration, molecular_weight_of
+from ..units import Q_, as_concentration
 from ._common import (
     Normalized,
     Stats,
@@ -41,7 +43,6 @@ from ._common import (
     check_nonnegative,
     finish,
     first_value,
-    is_dataarray,
     quiet,
     replicate_stats,
     signal_variance,

@@ -19,6 +19,7 @@ import pint
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import is_dataarray
 from .._typing import ConcentrationLike, FloatArray, IntArray, ModelName
 from .._validate import choice, real_number
 from ..fitting import FitResult, fit
@@ -32,7 +33,6 @@ from ._common import (
     finish,
     first_value,
     group_replicates,
-    is_dataarray,
     quantity,
     quiet,
     replicate_stats,

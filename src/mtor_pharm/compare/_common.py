@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from .._typing import BoolArray, FloatArray
@@ -45,15 +45,6 @@ def t_quantile(level: float, df: ArrayLike) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out: FloatArray = np.asarray(stats.t.ppf(0.5 + level / 2.0, np.where(d > 0, d, np.nan)), dtype=np.float64)
     return out
-
-
-def readonly(a: ArrayLike) -> NDArray[Any]:
-    """A read-only copy (a read-only array is shared, not copied)."""
-    if isinstance(a, np.ndarray) and not a.flags.writeable:
-        return a
-    arr = np.array(a, copy=True)
-    arr.flags.writeable = False
-    return arr
 
 
 def as_fit_result(obj: Any, name: str) -> FitResult:
@@ -208,10 +199,6 @@ def log_icx_grad(model: Model, P: FloatArray, q: float) -> tuple[FloatArray, Flo
 
 def free_mask(model: Model, fixed: tuple[str, ...]) -> BoolArray:
     return np.array([name not in fixed for name in model.param_names])
-
-
-def is_dataarray(obj: Any) -> bool:
-    return type(obj).__name__ == "DataArray" and type(obj).__module__.startswith("xarray")
 
 
 def dataarray_data(data: Any, dim: Any, *, first: tuple[Any, ...] = ()) -> tuple[Any, FloatArray]:

@@ -9,10 +9,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from .._arrays import readonly
 from .._typing import FloatArray, Quantity
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
 from ..units import _registry
-from ._common import check_level, check_percent, log_icx_grad, readonly, t_quantile
+from ._common import check_level, check_percent, log_icx_grad, t_quantile
 from ._shared import SharedFit
 
 __all__ = ["IntervalMethod", "Ratio", "potency_ratio"]

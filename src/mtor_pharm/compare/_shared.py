@@ -14,23 +14,14 @@ import numpy as np
 import pint
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import is_dataarray, readonly
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, fit
 from ..fitting._result import InformationCriteria
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
-from ._common import (
-    LOG_PARAMS,
-    check_level,
-    check_percent,
-    dataarray_data,
-    is_dataarray,
-    log_icx_grad,
-    readonly,
-    response_array,
-    t_quantile,
-)
+from ._common import LOG_PARAMS, check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
 
 __all__ = ["SharedFit", "fit_shared"]
 

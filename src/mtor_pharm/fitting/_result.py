@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from pint.errors import DimensionalityError
 from scipy import special
 
+from .._arrays import readonly as _readonly
 from .._typing import FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
 from ..models import Model
@@ -126,16 +127,6 @@ class ConfidenceInterval(NamedTuple):
 
     low: Any
     high: Any
-
-
-def _readonly(a: ArrayLike) -> NDArray[Any]:
-    """A read-only array; an array that is already read-only is shared, not copied
-    (so ``with_flags`` and ``dataclasses.replace`` do not duplicate a large batch)."""
-    if isinstance(a, np.ndarray) and not a.flags.writeable:
-        return a
-    arr = np.array(a, copy=True)
-    arr.flags.writeable = False
-    return arr
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -676,19 +667,19 @@ class FitResult(InformationCriteria):
         """
         import xarray as xr
 
-        from .. import __version__
-        from ..xarray import _status_attrs, _variable_attrs
+        from .._version import __version__
+        from ._schema import status_attrs, variable_attrs
 
         level = _check_level(level)
         names, labels = _batch_labels(self.shape, dims, coords)
         variables: dict[str, xr.DataArray] = {}
         for name, values in self._output_columns(level=level).items():
             if name == "status":
-                attrs = _status_attrs()
+                attrs = status_attrs()
             elif name in ("n", "dof"):
                 attrs = dict(_INT_ATTRS[name])
             else:
-                attrs = _variable_attrs(name, self._model, self.conc_unit, response_unit)
+                attrs = variable_attrs(name, self._model, self.conc_unit, response_unit)
             if name in ("ic50_ci_low", "ic50_ci_high"):
                 side = "lower" if name.endswith("low") else "upper"
                 attrs["long_name"] = f"{side} bound of the {100 * level:g}% Wald confidence interval of ic50"
