@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print("4PL fits of MTT viability (% of vehicle); IC50 with 95 % Wald CI on log scale\n")
         _print_table(table)
         return 0
-    except (MtorPharmError, ValueError, KeyError, FileNotFoundError) as err:
+    except (MtorPharmError, ValueError, LookupError, TypeError, OSError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"mtor_pharm: error: {msg}", file=sys.stderr)
         return 2

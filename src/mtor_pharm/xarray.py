@@ -63,7 +63,7 @@ def _float_names(m: Model) -> tuple[str, ...]:
         names += [p, f"{p}_stderr"]
     if "ic50" not in m.param_names:
         names.append("ic50")
-    names += ["ic50_ci_low", "ic50_ci_high", "rss", "response_pvalue"]
+    names += ["ic50_ci_low", "ic50_ci_high", "rss", "response_pvalue", "r_squared"]
     return tuple(names)
 
 
@@ -76,6 +76,7 @@ def _columns(res: FitResult, names: tuple[str, ...]) -> FloatArray:
         "ic50_ci_high": high.magnitude,
         "rss": res.rss,
         "response_pvalue": res.response_pvalue,
+        "r_squared": res.r_squared,
     }
     for p in res.param_names:
         cols.setdefault(p, res.params[p])
@@ -229,6 +230,8 @@ def _variable_attrs(name: str, m: Model, conc_unit: str, response_unit: str | No
         attrs["long_name"] = "residual sum of squares"
     elif name == "response_pvalue":
         attrs["long_name"] = "p-value of the extra-sum-of-squares F test against a flat line"
+    elif name == "r_squared":
+        attrs["long_name"] = "coefficient of determination, 1 - RSS/TSS"
     else:
         long = _LONG_NAMES.get(base, base)
         if base == "ic50" and "ic50" not in m.param_names:
@@ -475,7 +478,7 @@ def fit(
     variables["n"].attrs = {"long_name": "number of finite points"}
     variables["dof"] = ints.isel({_INT_AXIS: 2})
     variables["dof"].attrs = {"long_name": "residual degrees of freedom (n - free parameters)"}
-    order = [*names[:-2], "status", "rss", "n", "dof", "response_pvalue"]
+    order = [*names[:-3], "status", "rss", "n", "dof", "response_pvalue", "r_squared"]
 
     from . import __version__
 
