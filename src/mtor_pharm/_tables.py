@@ -68,11 +68,16 @@ def _group_keys(df: pd.DataFrame, by: Sequence[str]) -> None:
 
 
 def _batch_from_table(
-    df: pd.DataFrame, conc: str, response: str, by: Sequence[str]
+    df: pd.DataFrame, conc: str, response: str, by: Sequence[str], excluded: str | None = None
 ) -> tuple[list[tuple[Any, ...]], FloatArray, FloatArray]:
     """Pad each group's points into (G, m_max) arrays (NaN = padding), groups in order of appearance."""
     x_all = _numeric_column(df, conc, "conc")
     y_all = _numeric_column(df, response, "response")
+    if excluded is not None:
+        flags = df[excluded]
+        if not (flags.dtype == bool or flags.isin([True, False]).all()):
+            raise TypeError(f"`excluded` column {excluded!r} must hold True/False per row; got {flags.dtype}.")
+        y_all = np.where(flags.to_numpy(dtype=bool), np.nan, y_all)
     if by:
         groups = list(df.groupby(list(by), sort=False, dropna=False).indices.items())
     else:
@@ -96,6 +101,7 @@ def fit_table(
     by: Sequence[str] | str = (),
     conc_unit: str | None = None,
     model: str = "4pl",
+    excluded: str | None = None,
     **kwargs: Any,
 ) -> tuple[FitResult, pd.MultiIndex | pd.Index]:
     """Fit one curve per group of a tidy table.
@@ -118,6 +124,10 @@ def fit_table(
         record it.
     model : str
         Model family (or a Prism name such as ``"variable slope"``).
+    excluded : str, optional
+        A boolean column whose True rows are left out of the fit (kept in the
+        table, not counted in ``n``).  Default: the ``excluded`` column when the
+        table has one (as :func:`mtor_pharm.assays.plate_curves` writes it).
     **kwargs
         Passed to :func:`mtor_pharm.fit` (``fixed=``, ``bounds=``, ``weights=`` …).
 
@@ -157,7 +167,10 @@ def fit_table(
     for arg, value in (("conc", conc), ("response", response)):
         if not isinstance(value, str):
             raise TypeError(f"`{arg}` must be a column name (str); got {value!r}.")
-    _check_columns(df, {"conc": conc, "response": response, **{f"by[{i}]": c for i, c in enumerate(by)}})
+    if excluded is None and "excluded" in df.columns:
+        excluded = "excluded"
+    wanted = {"conc": conc, "response": response, **{f"by[{i}]": c for i, c in enumerate(by)}}
+    _check_columns(df, wanted if excluded is None else {**wanted, "excluded": excluded})
     if conc_unit is None:
         conc_unit = df.attrs.get("conc_unit")
         if not conc_unit:
@@ -168,7 +181,7 @@ def fit_table(
     if len(df) == 0:
         raise ValueError("`df` must have at least one row; got an empty table.")
     _group_keys(df, by)
-    labels, x, y = _batch_from_table(df, conc, response, by)
+    labels, x, y = _batch_from_table(df, conc, response, by, excluded)
     res = fit(x, y, conc_unit=conc_unit, model=model, **kwargs)
     if len(by) > 1:
         index: pd.MultiIndex | pd.Index = pd.MultiIndex.from_tuples(labels, names=by)

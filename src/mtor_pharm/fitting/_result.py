@@ -643,8 +643,10 @@ class FitResult(InformationCriteria):
             arr = np.empty(len(self.labels), dtype=object)
             for i, lab in enumerate(self.labels):
                 arr[i] = lab
-            picked = arr[idx]
-            labels = (picked,) if np.ndim(picked) == 0 else tuple(picked.tolist())
+            if isinstance(idx, int | np.integer):
+                labels = (arr[idx],)
+            else:
+                labels = tuple(arr[idx].tolist())
         return replace(
             self,
             params={k: sub(v) for k, v in self.params.items()},
