@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,7 +16,7 @@ from .fitting import FitResult, fit
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["fit_table", "summary_table"]
+__all__ = ["fit_table", "paper_table", "status_words", "summary_table", "write_table"]
 
 
 def _did_you_mean(value: Any, options: Sequence[Any]) -> str:
@@ -197,31 +200,289 @@ def fit_table(
 def summary_table(
     result: FitResult, index: pd.Index | None = None, *, unit: str | None = None, level: float = 0.95
 ) -> pd.DataFrame:
-    """One row per curve: IC50 with its confidence interval, the other parameters, and the status.
+    """One row per curve: IC50 with its confidence interval, the other parameters, R², n and the status.
 
-    A selection of :meth:`FitResult.to_dataframe` for people to read.
+    A selection of :meth:`FitResult.to_dataframe` with *the same column names*
+    (``ic50 [<unit>]``, ``ic50_ci_low [<unit>]``, ``ic50_ci_high [<unit>]``,
+    ``hill``, ``hill_stderr`` …, ``r_squared``, ``n``, ``status_name``); the
+    command line prints it.  :func:`paper_table` formats the same numbers for a
+    publication.
+
+    .. versionchanged:: 0.2.0
+       Columns renamed to those of ``to_dataframe`` (``ic50_low`` → ``ic50_ci_low``,
+       ``status`` → ``status_name``); ``r_squared`` added.
 
     Examples
     --------
-    >>> res = mp.fit(mp.Q_([0.01, 0.1, 1, 10], "uM"), [[99, 80, 30, 5], [100, 95, 70, 20]])
+    >>> y = [[99, 97, 88, 67, 36, 15, 5], [100, 99, 95, 85, 62, 35, 20]]
+    >>> res = mp.fit(mp.Q_(np.geomspace(0.01, 10, 7), "uM"), y)
     >>> list(mp.summary_table(res).columns)[:3]
-    ['ic50 [micromolar]', 'ic50_low [micromolar]', 'ic50_high [micromolar]']
+    ['ic50 [uM]', 'ic50_ci_low [uM]', 'ic50_ci_high [uM]']
     """
     import pandas as pd
 
+    from .fitting._result import _unit_label
+
     u = unit or result.conc_unit
-    if index is None and len(result.shape) == 1:
+    if index is None and len(result.shape) == 1 and result.labels is None:
         index = pd.RangeIndex(result.shape[0])
     table = result.to_dataframe(index, unit=u, level=level)
-    columns = {
-        f"ic50 [{u}]": f"ic50 [{u}]",
-        f"ic50_ci_low [{u}]": f"ic50_low [{u}]",
-        f"ic50_ci_high [{u}]": f"ic50_high [{u}]",
-    }
+    lab = _unit_label(u)
+    columns = [f"ic50 [{lab}]", f"ic50_ci_low [{lab}]", f"ic50_ci_high [{lab}]"]
     for name in result.param_names:
         if name not in ("ic50", "xmid"):
-            columns[name] = name
-            columns[f"{name}_stderr"] = f"{name}_stderr"
-    columns["n"] = "n"
-    columns["status_name"] = "status"
-    return table[list(columns)].rename(columns=columns)
+            columns += [name, f"{name}_stderr"]
+    columns += ["r_squared", "n", "status_name"]
+    return table[columns]
+
+
+# ---------------------------------------------------------------------- paper table
+#: Short words per status bit, for tables read by people.
+_STATUS_WORDS = {
+    "NOT_CONVERGED": "not converged",
+    "AT_BOUND": "parameter at bound",
+    "FLAT_RESPONSE": "no response (flat)",
+    "IC50_OUTSIDE_RANGE": "IC50 extrapolated",
+    "TOO_FEW_POINTS": "too few points",
+    "PLATE_QC_FAILED": "plate failed QC",
+    "AMBIGUOUS": "ambiguous",
+}
+
+
+def status_words(code: int) -> str:
+    """The status bits of one curve in words, e.g. ``"ambiguous; IC50 extrapolated"`` (``"OK"`` for 0).
+
+    Examples
+    --------
+    >>> mp.status_words(int(mp.FitStatus.AMBIGUOUS | mp.FitStatus.IC50_OUTSIDE_RANGE))
+    'IC50 extrapolated; ambiguous'
+    """
+    from .fitting import FitStatus
+
+    code = int(code)
+    if code == 0:
+        return "OK"
+    return "; ".join(_STATUS_WORDS.get(str(f.name), str(f.name)) for f in FitStatus if f and code & f)
+
+
+def _sig(value: float, sig: int) -> str:
+    """`value` with `sig` significant figures, in plain decimal notation (no exponent)."""
+    v = float(value)
+    if math.isnan(v):
+        return "n.d."
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    if v == 0:
+        return "0"
+    digits = max(sig - 1 - math.floor(math.log10(abs(v))), 0)
+    text = f"{round(v, digits):.{digits}f}"
+    return text.replace("-", "−")
+
+
+def _decimals(value: float, decimals: int) -> str:
+    v = float(value)
+    if not math.isfinite(v):
+        return "n.d."
+    return f"{v:.{decimals}f}".replace("-", "−")
+
+
+def _value_se(value: float, se: float) -> str:
+    """``value ± se`` with the SE to 2 significant figures and the value to the same decimal place."""
+    if not math.isfinite(value):
+        return "n.d."
+    if not (math.isfinite(se) and se > 0):
+        return f"{_decimals(value, 2)} ± n.d."
+    dec = min(max(1 - math.floor(math.log10(se)), 2), 8)
+    return f"{_decimals(value, dec)} ± {_decimals(se, dec)}"
+
+
+def paper_table(
+    result: FitResult,
+    *,
+    unit: str | None = None,
+    level: float = 0.95,
+    sig: int = 3,
+    response_unit: str | None = None,
+) -> pd.DataFrame:
+    """A table for a paper: one row per curve, formatted as a pharmacologist reports it.
+
+    Parameters
+    ----------
+    result : FitResult
+        A 4PL-family fit (one curve or a 1-D batch; labelled results name the rows).
+    unit : str, optional
+        Concentration unit of the IC50 column (default the fit's).
+    level : float, default 0.95
+        Confidence level of the IC50 interval.
+    sig : int, default 3
+        Significant figures of IC50, its limits, bottom and top.
+    response_unit : str, optional
+        Unit shown with bottom and top (e.g. ``"%"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns: ``IC50 [<unit>] (95% CI)`` — e.g. ``"20.9 (3.17–138)"``, an
+        unbounded limit as ``∞``, ``n.d.`` where undetermined; ``logIC50 ± SE`` —
+        log10 of the IC50 in mol/L with its standard error (Prism's headline
+        output); ``pIC50`` (−logIC50); ``Hill slope (drc b = mtor_pharm hill)``,
+        positive for a falling curve; ``HillSlope (Prism)``, its negative;
+        ``Bottom``, ``Top``; ``R²``; ``n`` (int); ``Status`` in words (see
+        :func:`status_words`).  ``attrs`` hold the unit, the level and a
+        ``notes`` sentence defining each column.  Export with
+        :func:`write_table` (CSV, Markdown, HTML).
+
+    Notes
+    -----
+    logIC50 and pIC50 need a molar unit; for a mass concentration they are
+    ``n.d.``.  The SE of log10 IC50 is ``se(IC50) / (IC50 ln 10)`` (delta method,
+    the log-scale SE the interval is built on).
+
+    Examples
+    --------
+    >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
+    >>> res = mp.fit(conc, [[99, 97, 88, 67, 36, 15, 5]]).with_labels(["Torin1"], names="compound")
+    >>> row = mp.paper_table(res, unit="nM").loc["Torin1"]
+    >>> row["IC50 [nM] (95% CI)"], row["pIC50"], row["Status"]
+    ('567 (530–608)', '6.25', 'OK')
+    """
+    import pandas as pd
+
+    from .units import _registry
+
+    if not isinstance(result, FitResult):
+        raise TypeError(f"`result` must be a FitResult; got {type(result).__name__}.")
+    if "ic50" not in result.param_names:
+        raise ValueError(f"`result` must be a 4PL-family fit (with an 'ic50'); got model {result.model!r}.")
+    if len(result.shape) > 1:
+        raise ValueError(f"`result` must be one curve or a 1-D batch; got batch shape {result.shape}.")
+    if isinstance(sig, bool) or not isinstance(sig, int) or not 1 <= sig <= 8:
+        raise ValueError(f"`sig` must be an integer from 1 to 8; got {sig!r}.")
+    res = result
+    u = unit or res.conc_unit
+    reg = _registry()
+    try:
+        factor = float(reg.Quantity(1.0, res.conc_unit).to(u).magnitude)
+    except Exception as err:  # pint's undefined-unit or dimensionality errors
+        from .errors import UnitError
+
+        raise UnitError(f"`unit` must be a concentration unit like the fit's ({res.conc_unit}); got {u!r}.") from err
+    try:
+        to_molar = float(reg.Quantity(1.0, res.conc_unit).to("molar").magnitude)
+    except Exception:
+        to_molar = float("nan")
+    shape1 = (1,) if not res.shape else res.shape
+    ic50 = np.asarray(res.ic50.magnitude, dtype=np.float64).reshape(shape1)
+    low, high = res.ci("ic50", level=level)
+    low_v = np.asarray(low.magnitude, dtype=np.float64).reshape(shape1)
+    high_v = np.asarray(high.magnitude, dtype=np.float64).reshape(shape1)
+    se = np.asarray(res.stderr["ic50"], dtype=np.float64).reshape(shape1)
+    hill = np.asarray(res.params["hill"], dtype=np.float64).reshape(shape1)
+    bottom = np.asarray(res.params["bottom"], dtype=np.float64).reshape(shape1)
+    top = np.asarray(res.params["top"], dtype=np.float64).reshape(shape1)
+    r2 = np.asarray(res.r_squared, dtype=np.float64).reshape(shape1)
+    n = np.asarray(res.n).reshape(shape1)
+    status = np.asarray(res.status).reshape(shape1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ic50 = np.log10(ic50 * to_molar)
+        log_se = se / (ic50 * math.log(10.0))
+    pct = f"{100 * level:g}%"
+    ru = f" [{response_unit}]" if response_unit else ""
+    from .fitting._result import _unit_label
+
+    ic_col = f"IC50 [{_unit_label(u)}] ({pct} CI)"
+    rows = {
+        ic_col: [f"{_sig(v * factor, sig)} ({_sig(a * factor, sig)}–{_sig(b * factor, sig)})"
+                 if math.isfinite(v) else "n.d." for v, a, b in zip(ic50, low_v, high_v, strict=True)],
+        "logIC50 ± SE": [_value_se(lg, s) for lg, s in zip(log_ic50, log_se, strict=True)],
+        "pIC50": [_decimals(-lg, 2) for lg in log_ic50],
+        "Hill slope (drc b = mtor_pharm hill)": [_decimals(h, 2) for h in hill],
+        "HillSlope (Prism)": [_decimals(-h, 2) for h in hill],
+        f"Bottom{ru}": [_sig(b, sig) for b in bottom],
+        f"Top{ru}": [_sig(t, sig) for t in top],
+        "R²": [_decimals(r, 3) for r in r2],
+        "n": n.astype(np.int64),
+        "Status": [status_words(int(c)) for c in status],
+    }
+    if res.labels is not None:
+        from .fitting._result import _label_index
+
+        index: pd.Index = _label_index(res.labels, res.label_names)
+    else:
+        index = pd.RangeIndex(shape1[0])
+    table = pd.DataFrame(rows, index=index)
+    table.attrs = {
+        "conc_unit": u,
+        "confidence_level": level,
+        "model": res.model,
+        "notes": (
+            f"IC50: relative IC50 in {u} with its {pct} Wald interval on the log scale (t on the residual dof); "
+            "logIC50: log10 of the IC50 in mol/L ± its standard error; pIC50 = −logIC50; "
+            "Hill slope: mtor_pharm's hill = drc's b, positive for a falling curve; Prism's HillSlope = −hill; "
+            "R² = 1 − RSS/TSS; n = points fitted; n.d. = not determined."
+        ),
+    }
+    return table
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (index included when named or labelled)."""
+    show_index = not isinstance(table.index, __import__("pandas").RangeIndex)
+    names = [str(n) for n in table.index.names if n is not None] if show_index else []
+    head = (names or ([""] if show_index else [])) + [str(c) for c in table.columns]
+
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for key, row in zip(table.index, table.itertuples(index=False), strict=True):
+        first = list(key) if isinstance(key, tuple) else [key]
+        lines.append("| " + " | ".join(cell(v) for v in ([*first] if show_index else []) + list(row)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
+    """Write a table (e.g. :func:`paper_table`) as CSV, TSV, Markdown or HTML.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    path : str or path
+        Destination; the suffix picks the format (``.csv``, ``.tsv``, ``.md``, ``.html``).
+    format : {"csv", "tsv", "markdown", "html"}, optional
+        Overrides the suffix.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written (UTF-8).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> out = mp.write_table(pd.DataFrame({"IC50": ["20.9 (3.17–138)"]}), pathlib.Path(tempfile.mkdtemp()) / "t.md")
+    >>> out.read_text(encoding="utf-8").splitlines()[0]
+    '| IC50 |'
+    """
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`table` must be a pandas DataFrame; got {type(table).__name__}.")
+    out = Path(path)
+    kinds = {".csv": "csv", ".tsv": "tsv", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+    kind = format or kinds.get(out.suffix.lower())
+    if kind not in ("csv", "tsv", "markdown", "html"):
+        raise ValueError(
+            f"`path` must end in .csv, .tsv, .md or .html (or pass format=); got {str(path)!r}"
+            + (f" with format={format!r}." if format else ".")
+        )
+    show_index = not isinstance(table.index, pd.RangeIndex)
+    if kind == "csv":
+        table.to_csv(out, index=show_index, encoding="utf-8")
+    elif kind == "tsv":
+        table.to_csv(out, sep="\t", index=show_index, encoding="utf-8")
+    elif kind == "markdown":
+        out.write_text(_markdown(table), encoding="utf-8")
+    else:
+        out.write_text(table.to_html(index=show_index, border=0, na_rep="n.d."), encoding="utf-8")
+    return out

@@ -150,6 +150,47 @@ class Ratio:
         nan = ~np.isfinite(self.estimate) | ~np.isfinite(t)
         return ConfidenceInterval(np.where(nan, np.nan, low), np.where(nan, np.nan, high))
 
+    def to_dataframe(self, *, level: float = 0.95, index: Any = None) -> Any:
+        """One row per ratio: ``ratio``, ``ratio_ci_low``/``ratio_ci_high`` (delta
+        method, the interval that agrees with ``pvalue``), ``fieller_ci_low``/
+        ``fieller_ci_high`` (infinite where unbounded), ``log_se``, ``df``,
+        ``statistic``, ``pvalue``, and the two ICx (``numerator [<unit>]``,
+        ``denominator [<unit>]``).
+
+        Examples
+        --------
+        >>> from mtor_pharm import compare as cmp
+        >>> x = 10.0 / 3.0 ** np.arange(10)
+        >>> y = mp.models.four_pl(x, 0, 100, np.array([[0.02], [0.2]]), 1.0)
+        >>> y = y + np.random.default_rng(1).normal(0, 1, y.shape)
+        >>> cmp.potency_ratio(0, 1, fit=mp.fit(x, y, conc_unit="uM")).to_dataframe()["ratio"].round(1).tolist()
+        [0.1]
+        """
+        import pandas as pd
+
+        from ..fitting._result import _unit_label
+
+        low, high = self.ci(level=level)
+        flow, fhigh = self.ci(level=level, method="fieller")
+        cols = {
+            "ratio": self.estimate,
+            "ratio_ci_low": low,
+            "ratio_ci_high": high,
+            "fieller_ci_low": flow,
+            "fieller_ci_high": fhigh,
+            "log_se": self.log_se,
+            "df": self.df,
+            "statistic": self.statistic,
+            "pvalue": self.pvalue,
+            f"numerator [{_unit_label(self.conc_unit)}]": self.numerator,
+            f"denominator [{_unit_label(self.conc_unit)}]": self.denominator,
+        }
+        df = pd.DataFrame({k: np.atleast_1d(np.asarray(v, dtype=np.float64)).reshape(-1) for k, v in cols.items()},
+                          index=index)
+        df.attrs = {"confidence_level": level, "percent": self.percent, "conc_unit": self.conc_unit,
+                    "pvalue": "two-sided t test of ln(ratio) = 0; agrees with the delta interval"}
+        return df
+
     def quantities(self) -> tuple[Quantity, Quantity]:
         """``(ICx_a, ICx_b)`` as pint Quantities."""
         registry = _registry()

@@ -749,7 +749,8 @@ class FitResult(InformationCriteria):
             ``response_pvalue``, ``r_squared``.  A labelled result (see
             :meth:`with_labels`) is indexed by its labels unless `index`,
             `dims` or `coords` is given.  Concentration-valued columns carry their unit in
-            the name, e.g. ``"ic50 [uM]"``; ``DataFrame.attrs`` records ``model``,
+            the name as its short ASCII symbol (``"ic50 [uM]"`` for ``"micromolar"``,
+            ``"µM"`` or ``"uM"``: one scheme for every table); ``DataFrame.attrs`` records ``model``,
             ``conc_unit``, ``confidence_level`` and the ``fixed`` parameters.
 
         Raises
@@ -771,7 +772,7 @@ class FitResult(InformationCriteria):
         >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
         >>> res = mp.fit(conc, [[99, 97, 88, 67, 36, 15, 5], [100, 99, 97, 90, 70, 40, 20]])
         >>> df = res.to_dataframe(coords={"compound": ["A", "B"]})
-        >>> df.index.name, df["ic50 [micromolar]"].round(2).tolist(), df["status_name"].tolist()
+        >>> df.index.name, df["ic50 [uM]"].round(2).tolist(), df["status_name"].tolist()
         ('compound', [0.57, 1.7], ['OK', 'OK'])
         >>> res.to_dataframe(unit="nM")["ic50 [nM]"].round(-1).tolist()
         [570.0, 1700.0]
@@ -806,7 +807,7 @@ class FitResult(InformationCriteria):
         for name, values in self._output_columns(level=level).items():
             flat = np.asarray(values).reshape(-1)
             if name in concentration:
-                columns[f"{name} [{u}]"] = flat * factor
+                columns[f"{name} [{_unit_label(u)}]"] = flat * factor
             else:
                 columns[name] = flat
             if name == "status":  # name each distinct code once
@@ -913,6 +914,16 @@ class FitResult(InformationCriteria):
     def _repr_html_(self) -> str:
         """Rich display in Jupyter: parameters with confidence intervals and statuses."""
         return _html_single(self) if not self.shape else _html_batch(self)
+
+
+def _unit_label(unit: str) -> str:
+    """The short ASCII symbol used in column names: ``"nM"``, ``"uM"``, ``"ug/ml"`` (one scheme for
+    every table, whatever spelling the caller used)."""
+    try:
+        text = f"{_registry().Unit(unit):~}"
+    except Exception:  # an unknown spelling is shown as given
+        return str(unit)
+    return text.replace("µ", "u").replace("μ", "u").replace(" ", "")
 
 
 def _same_label(a: Any, b: Any) -> bool:
@@ -1110,6 +1121,7 @@ def _html_single(res: FitResult) -> str:
 def _html_batch(res: FitResult) -> str:
     df = res.to_dataframe()
     u = res.conc_unit
+    u = _unit_label(res.conc_unit)
     keep = [f"ic50 [{u}]", f"ic50_ci_low [{u}]", f"ic50_ci_high [{u}]", "hill", "status_name"]
     codes = np.asarray(res.status).reshape(-1)
     counts = [f"{int(np.count_nonzero(codes == 0))} OK"]
