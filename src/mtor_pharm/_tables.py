@@ -105,6 +105,7 @@ def fit_table(
     conc_unit: str | None = None,
     model: str = "4pl",
     excluded: str | None = None,
+    conc_log10: bool = False,
     **kwargs: Any,
 ) -> tuple[FitResult, pd.MultiIndex | pd.Index]:
     """Fit one curve per group of a tidy table.
@@ -131,6 +132,10 @@ def fit_table(
         A boolean column whose True rows are left out of the fit (kept in the
         table, not counted in ``n``).  Default: the ``excluded`` column when the
         table has one (as :func:`mtor_pharm.assays.plate_curves` writes it).
+    conc_log10 : bool, default False
+        The `conc` column holds ``log10`` of the concentration in `conc_unit`
+        (GraphPad Prism's X column: ``conc_unit="M"``, values such as ``-7.5``).
+        Never guessed: without it a negative concentration is refused with this hint.
     **kwargs
         Passed to :func:`mtor_pharm.fit` (``fixed=``, ``bounds=``, ``weights=`` …).
 
@@ -184,7 +189,18 @@ def fit_table(
     if len(df) == 0:
         raise ValueError("`df` must have at least one row; got an empty table.")
     _group_keys(df, by)
+    if not isinstance(conc_log10, bool):
+        raise TypeError(f"`conc_log10` must be True or False; got {conc_log10!r}.")
     labels, x, y = _batch_from_table(df, conc, response, by, excluded)
+    if conc_log10:
+        with np.errstate(over="ignore", under="ignore"):
+            x = np.power(10.0, x)
+    elif np.any(x < 0):
+        raise ValueError(
+            f"`conc` column {conc!r} must hold concentrations >= 0 (0 marks vehicle); got {np.nanmin(x):g}. "
+            f"If it holds log10 concentrations (Prism's X column), pass conc_log10=True with the unit "
+            f"the log was taken in (e.g. conc_unit='M')."
+        )
     res = fit(x, y, conc_unit=conc_unit, model=model, **kwargs)
     if len(by) > 1:
         index: pd.MultiIndex | pd.Index = pd.MultiIndex.from_tuples(labels, names=by)

@@ -225,7 +225,8 @@ def _data(
             f"{res.shape} + (m,); got conc {np.shape(conc)} and response {np.shape(response)}."
         )
     if np.any(x < 0):
-        raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {res.conc_unit}.")
+        raise ValueError(f"`conc` must be non-negative (0 marks vehicle; "
+            f"log10 values: use mp.units.from_log10); got {x[x < 0][0]} {res.conc_unit}.")
     return x, y
 
 

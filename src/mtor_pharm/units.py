@@ -26,6 +26,7 @@ __all__ = [
     "Q_",
     "as_concentration",
     "dilution_series",
+    "from_log10",
     "from_pic50",
     "mass_to_molar",
     "molar_to_mass",
@@ -72,15 +73,50 @@ def Q_(value: Any, unit: str | None = None) -> Quantity:
     return registry.Quantity(value) if unit is None else registry.Quantity(value, unit)
 
 
+#: Concentration units offered by "did you mean" suggestions.
+_COMMON_UNITS = (
+    "M", "mM", "uM", "nM", "pM", "fM", "molar", "millimolar", "micromolar", "nanomolar", "picomolar",
+    "mol/L", "mmol/L", "umol/L", "nmol/L", "g/L", "mg/mL", "ug/mL", "ng/mL", "mg/L", "ug/L",
+)
+
+
+def _unit_hint(text: str) -> str:
+    """`` Did you mean 'uM'?`` for a unit spelling that is close to a concentration unit, else ``""``.
+
+    Catches case slips that pint reads as another quantity ("um" is a micrometre, "nm" a
+    nanometre) and misspellings pint cannot parse ("umol", "micromolr")."""
+    import difflib
+
+    raw = str(text).strip().replace("µ", "u").replace("μ", "u")
+    registry = _registry()
+    candidates = []
+    if raw[-1:] in ("m",):
+        candidates.append(raw[:-1] + "M")
+    candidates += [raw.replace("m", "M"), raw.replace("l", "L")]
+    for c in candidates:
+        if c == raw:
+            continue
+        try:
+            u = registry.Unit(c)
+        except Exception:  # pint raises several types for bad strings
+            continue
+        if _is_molar(u) or _is_mass_conc(u):
+            return f" Did you mean {c!r}?"
+    lower = {u.lower(): u for u in _COMMON_UNITS}
+    close = difflib.get_close_matches(raw.lower(), list(lower), n=1, cutoff=0.6)
+    return f" Did you mean {lower[close[0]]!r}?" if close and lower[close[0]] != raw else ""
+
+
 def _parse_unit(unit: Any, *, name: str) -> Unit:
     registry = _registry()
     try:
-        return registry.Unit(unit) if isinstance(unit, str) else registry.Unit(str(unit))
-    except (pint.errors.UndefinedUnitError, ValueError, TypeError, AttributeError) as exc:
+        parsed = registry.Unit(unit) if isinstance(unit, str) else registry.Unit(str(unit))
+    except Exception as exc:  # pint raises undefined-unit, tokenizer, assertion and key errors
         raise UnitError(
             f"`{name}` must be a unit of concentration such as 'nM', 'uM' or 'M'; "
-            f"got {unit!r}, which pint cannot parse ({exc})."
+            f"got {unit!r}, which pint cannot parse ({type(exc).__name__}).{_unit_hint(str(unit))}"
         ) from None
+    return parsed
 
 
 def _is_molar(unit: Unit) -> bool:
@@ -91,7 +127,9 @@ def _is_mass_conc(unit: Unit) -> bool:
     return bool(unit.dimensionality == _registry().get_dimensionality(_MASS_CONC))
 
 
-def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Quantity:
+def _to_quantity(
+    conc: ConcentrationLike, conc_unit: str | None, name: str, accepts: frozenset[str] | None = None
+) -> Quantity:
     registry = _registry()
     if isinstance(conc, pint.Quantity):
         if conc_unit is not None:
@@ -107,7 +145,11 @@ def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Q
         try:
             q = registry.Quantity(conc)
         except Exception as exc:  # pint raises several unrelated types for bad strings
-            raise UnitError(f"`{name}` must be a concentration such as '10 uM'; got {conc!r} ({exc}).") from None
+            unit_text = conc.strip().lstrip("0123456789.eE+- ")
+            raise UnitError(
+                f"`{name}` must be a concentration such as '10 uM'; got {conc!r} ({type(exc).__name__})."
+                f"{_unit_hint(unit_text)}"
+            ) from None
         if not isinstance(q, pint.Quantity) or q.dimensionless:
             raise UnitError(f"`{name}` must carry a unit of concentration such as '10 uM'; got {conc!r}.")
         return q
@@ -119,16 +161,17 @@ def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Q
     ):
         if conc_unit is not None:
             raise UnitError(f"`conc_unit` must be None when `{name}` holds strings or Quantities; got {conc_unit!r}.")
-        parts = [_to_quantity(c, None, f"{name}[{i}]") for i, c in enumerate(conc)]
+        parts = [_to_quantity(c, None, f"{name}[{i}]", accepts) for i, c in enumerate(conc)]
         unit = parts[0].units
         try:
             return registry.Quantity(np.array([p.to(unit).magnitude for p in parts]), unit)
         except pint.errors.DimensionalityError as exc:
             raise UnitError(f"`{name}` must hold concentrations of one kind; {exc}.") from None
     if conc_unit is None:
+        tail = ", or name the unit with conc_unit='uM'" if accepts is None or "conc_unit" in accepts else ""
         raise UnitError(
-            f"`{name}` has no unit: got a bare {type(conc).__name__}. Pass a Quantity "
-            f"(mp.Q_(values, 'uM')), strings such as '10 uM', or name the unit with conc_unit='uM'."
+            f"`{name}` has no unit: got a bare {type(conc).__name__} ({conc!r}). Pass a Quantity "
+            f"(mp.Q_(values, 'uM')) or a string such as '10 uM'{tail}."
         )
     return registry.Quantity(np.asarray(conc, dtype=np.float64), _parse_unit(conc_unit, name="conc_unit"))
 
@@ -215,6 +258,7 @@ def as_concentration(
     conc_unit: str | None = None,
     molecular_weight: Any = None,
     name: str = "conc",
+    accepts: frozenset[str] | None = None,
 ) -> tuple[FloatArray, Unit]:
     """Validate a concentration and split it into float64 magnitudes and a unit.
 
@@ -230,6 +274,10 @@ def as_concentration(
         fail for a compound without a known molecular weight).
     name : str
         Argument name used in error messages.
+    accepts : frozenset of str, optional
+        The options (``"conc_unit"``, ``"inhibitor"``, ``"molecular_weight"``) that
+        the *calling* function takes: error messages suggest only those.  Default:
+        all of them.
 
     Returns
     -------
@@ -249,27 +297,81 @@ def as_concentration(
     >>> values.tolist(), str(unit)
     ([1.0, 10.0], 'nanomolar')
     """
-    q = _to_quantity(conc, conc_unit, name)
+    q = _to_quantity(conc, conc_unit, name, accepts)
     unit = q.units
     if _is_mass_conc(unit):
         if molecular_weight is None:
-            raise UnitError(
-                f"`{name}` is a mass concentration ({unit!s}); pass `inhibitor=` or "
-                "`molecular_weight=` so it can be converted to molar, or give molar units."
+            offered = [f"`{o}=`" for o in ("inhibitor", "molecular_weight") if accepts is None or o in accepts]
+            how = (
+                f"pass {' or '.join(offered)} so it can be converted to molar, or give molar units"
+                if offered
+                else "give it in molar units (convert with mp.units.mass_to_molar(value, molecular_weight))"
             )
+            raise UnitError(f"`{name}` is a mass concentration ({unit!s}); {how}.")
         mw = molecular_weight() if callable(molecular_weight) else molecular_weight
         q = mass_to_molar(q, mw, unit="uM")
         unit = q.units
     elif not _is_molar(unit):
+        hint = _unit_hint(f"{unit:~}")
+        if conc_unit is not None and not isinstance(conc, pint.Quantity | str):
+            raise UnitError(
+                f"`conc_unit` must be a unit of concentration (e.g. 'uM'); got {conc_unit!r} "
+                f"({unit.dimensionality}).{hint}"
+            )
         raise UnitError(
             f"`{name}` must have units of concentration (e.g. 'uM'); got {unit!s} "
-            f"({unit.dimensionality}). Pass conc_unit= when {name} is a bare array."
+            f"({unit.dimensionality}).{hint}"
         )
     try:
         values = np.array(q.magnitude, dtype=np.float64, copy=True)
     except (TypeError, ValueError):
         raise UnitError(f"`{name}` must hold numbers; got {q.magnitude!r}.") from None
     return values, unit
+
+
+def from_log10(x: Any, log_unit: str = "M", *, unit: str = "uM") -> Quantity:
+    """Concentrations given as log10 values, as in GraphPad Prism's X column (log10 of molar).
+
+    Nothing in mtor_pharm guesses that a column is logarithmic: a negative
+    concentration is refused.  Convert explicitly with this function.
+
+    Parameters
+    ----------
+    x : array_like
+        ``log10`` of the concentration in `log_unit` (``-9`` is 1 nM when `log_unit` is ``"M"``).
+        ``-inf`` gives 0 (a vehicle well); NaN stays NaN.
+    log_unit : str, default "M"
+        The unit the logarithm was taken in.
+    unit : str, default "uM"
+        Unit of the result.
+
+    Returns
+    -------
+    pint.Quantity
+        ``10**x`` `log_unit`, in `unit`.
+
+    Examples
+    --------
+    >>> mp.units.from_log10([-9, -7.5, -6], unit="nM").magnitude.round(1).tolist()
+    [1.0, 31.6, 1000.0]
+    """
+    try:
+        values = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"`x` must be numbers (log10 concentrations); got {x!r}.") from None
+    if np.any(np.isposinf(values)) or np.any(values > 300):
+        raise ValueError(f"`x` must be log10 concentrations (finite, below 300); got {x!r}.")
+    src = _parse_unit(log_unit, name="log_unit")
+    dst = _parse_unit(unit, name="unit")
+    if not _is_molar(src) and not _is_mass_conc(src):
+        raise UnitError(f"`log_unit` must be a concentration unit such as 'M'; got {log_unit!r}.")
+    registry = _registry()
+    with np.errstate(under="ignore"):
+        linear = np.power(10.0, values)
+    try:
+        return registry.Quantity(linear, src).to(dst)
+    except pint.errors.DimensionalityError:
+        raise UnitError(f"`unit` must be of the same kind as `log_unit` ({log_unit!r}); got {unit!r}.") from None
 
 
 def dilution_series(top: ConcentrationLike, *, factor: float, n: int) -> Quantity:

@@ -204,7 +204,8 @@ def _check_concentrations(values: NDArray[Any], coord_name: Hashable, unit: str)
         raise ValueError(f"`{where}` must be finite; got {x[np.isinf(x)][0]} {unit}.")
     with np.errstate(invalid="ignore"):
         if (x < 0).any():
-            raise ValueError(f"`{where}` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit}.")
+            raise ValueError(f"`{where}` must be non-negative (0 marks vehicle; "
+                f"log10 values: use mp.units.from_log10); got {x[x < 0][0]} {unit}.")
 
 
 # ----------------------------------------------------------------------------- attributes

@@ -60,7 +60,7 @@ def _readonly(values: ArrayLike, dtype: Any = np.float64) -> NDArray[Any]:
 
 def _molar(value: ConcentrationLike, name: str) -> FloatArray:
     """A concentration argument as float64 molar magnitudes, checked > 0."""
-    values, unit = as_concentration(value, name=name)
+    values, unit = as_concentration(value, name=name, accepts=frozenset())
     molar = values * unit_factor(unit, "M")
     bad = ~(molar > 0) & ~np.isnan(molar)
     if bad.any():

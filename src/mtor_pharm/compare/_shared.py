@@ -652,7 +652,8 @@ def _fit_shared_arrays(
         raise ValueError("`conc` must be finite.")
     with np.errstate(invalid="ignore"):
         if (X < 0).any():
-            raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {X[X < 0][0]} {unit!s}.")
+            raise ValueError(f"`conc` must be non-negative (0 marks vehicle; "
+                f"log10 values: use mp.units.from_log10); got {X[X < 0][0]} {unit!s}.")
     k, n_pts = Y.shape[-2], Y.shape[-1]
     if X.shape[-1] != n_pts:
         raise ShapeError(f"`conc` and `response` must have the same last axis; got {X.shape[-1]} and {n_pts}.")
