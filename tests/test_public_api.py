@@ -154,10 +154,12 @@ ERRORS = [
 PLOT = [
     "CurveArtists",
     "CurvesArtists",
+    "DoseResponseArtists",
     "HeatmapArtists",
     "ResidualArtists",
     "curve",
     "curves",
+    "dose_response",
     "plate_heatmap",
     "residuals",
 ]
