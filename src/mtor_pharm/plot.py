@@ -925,7 +925,7 @@ def dose_response(
     >>> res, _ = mp.fit_table(curves, conc="conc", response="response", by="compound")
     >>> art = mp.plot.dose_response(res, curves, unit="nM")
     >>> [t.get_text() for t in art.legend.get_texts()], art.note.get_text()
-    (['SIM-TORKi', 'SIM-rapalog'], 'mean ± SD, n = 4')
+    (['SIM-TORKi', 'SIM-rapalog'], 'mean ± SD, n = 3–4')
     """
     from matplotlib.lines import Line2D as _Line2D
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
