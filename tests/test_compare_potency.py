@@ -103,3 +103,28 @@ def test_fieller_never_returns_a_finite_interval_through_zero_issue_14() -> None
     )
     low, high = ok.ci(method="fieller")
     assert 0 < low < 0.5 < high < np.inf
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-5, 5), st.floats(-5, 5), st.floats(1e-3, 2.0), st.floats(1e-3, 2.0), st.integers(2, 60),
+    st.sampled_from([0.9, 0.95, 0.99]),
+)
+def test_ratio_pvalue_agrees_with_its_delta_interval_issue_14(
+    la: float, lb: float, sa: float, sb: float, dof: int, level: float
+) -> None:
+    from mtor_pharm.compare._ratio import _assemble
+
+    r = _assemble(np.array(la), np.array(sa**2), np.array(lb), np.array(sb**2), np.zeros(()), np.array(float(dof)),
+                  0.5, "nM")
+    low, high = r.ci(level=level)
+    excludes = not (float(low) <= 1.0 <= float(high))
+    p = float(r.pvalue)
+    if abs(p - (1 - level)) > 1e-9:  # away from the boundary the two must agree
+        assert excludes == (p < 1 - level)
+    flow, fhigh = r.ci(level=level, method="fieller")
+    assert not (np.isfinite(flow) and flow <= 0)  # never a finite interval reaching zero

@@ -124,3 +124,18 @@ def test_ambiguity_reaches_the_xarray_path() -> None:
     ds = mp.fit(da, dim="conc")
     assert int(ds["status"]) & mp.FitStatus.AMBIGUOUS
     assert "ambiguous" in ds["status"].attrs["flag_meanings"]
+
+
+def test_ambiguity_reaches_shared_fits() -> None:
+    from mtor_pharm import compare as cmp
+
+    rng = np.random.default_rng(1)
+    conc = np.repeat(1000.0 / 3.0 ** np.arange(8), 3)
+    y = _four_pl(conc, 5.0, 100.0, 20.0, 1.0) + rng.normal(0, 4, conc.size)
+    bad = y.copy()
+    bad[0] = 115.0
+    # one global fit per curve (batch axis first): each has its own residual variance, as mp.fit
+    sf = cmp.fit_shared(conc, np.stack([y, bad])[:, None, :], share=(), conc_unit="nM")
+    assert sf.status.shape == (2, 1)
+    assert not sf.status[0, 0] & mp.FitStatus.AMBIGUOUS
+    assert sf.status[1, 0] & mp.FitStatus.AMBIGUOUS

@@ -17,7 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, fit
-from ..fitting._result import InformationCriteria
+from ..fitting._quality import ambiguous
+from ..fitting._result import _UNDETERMINED, InformationCriteria
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from ._common import (
@@ -879,6 +880,14 @@ def _fit_shared_arrays(
     params = {name: report[:, :, a].reshape(*batch, k) for a, name in enumerate(names)}
     idx_diag = np.arange(k)
     var = cov[:, idx_diag, :, idx_diag, :]  # (k, B, p, p)
+    # the ambiguity rule of mp.fit (#14), per curve on its marginal covariance
+    free_mask = np.isin(np.arange(p), free_a)
+    for i in range(k):
+        with np.errstate(invalid="ignore"):
+            se_i = np.sqrt(np.einsum("baa->ba", var[i]))
+        determined = (status[:, i] & _UNDETERMINED) == 0
+        vague = ambiguous(names, free_mask, report[:, i, :], se_i, var[i], dof, determined)
+        status[:, i] |= np.where(vague, FitStatus.AMBIGUOUS, 0).astype(np.uint8)
     stderr = {
         name: np.sqrt(np.maximum(np.moveaxis(var[:, :, a, a], 0, 1), 0.0)).reshape(*batch, k)
         for a, name in enumerate(names)
