@@ -169,3 +169,26 @@ def test_no_traceback_in_a_real_process_for_a_one_curve_file(tmp_path: Path) -> 
                           "--response-col", "viability", "--conc-unit", "mg"], capture_output=True, text=True,
                          check=False)
     assert run.returncode == 2 and "Traceback" not in run.stderr and "concentration" in run.stderr
+
+
+def test_plate_command_fits_the_layout_and_export_with_plate_qc_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mtor_pharm import assays
+
+    layout = str(assays.example_file("example_mtt_layout.toml"))
+    export = str(assays.example_file("example_mtt_plate.csv"))
+    out = _ok(["plate", layout, export, "--signal", "A570", "--reference", "A650", "--exclude", "B5",
+               "--unit", "nM", "--out", str(tmp_path / "t.csv"), "--report", str(tmp_path / "r.html")], capsys)
+    assert "SIM-TORKi" in out
+    table = pd.read_csv(tmp_path / "t.csv", index_col=0)
+    plate = assays.tidy_plate(assays.read_layout(layout), assays.read_plate_export(export))
+    res = assays.fit_plate(plate, signal="A570", reference="A650", exclude=["B5"])
+    assert table.loc["SIM-TORKi", "ic50 [nM]"] == pytest.approx(float(res["SIM-TORKi"].ic50.to("nM").magnitude))
+    parser = _Images()
+    parser.feed((tmp_path / "r.html").read_text(encoding="utf-8"))
+    text = " ".join(parser.text)
+    assert "Plate QC" in text and "z_prime" in text and "SIM-MTT-001" in text
+    assert len(parser.srcs) == 3 and all(s.startswith("data:image/png;base64,") for s in parser.srcs)
+    _fails(["plate", layout, export, "--signal", "A57"], capsys, "Did you mean 'A570'")
+    _fails(["plate", layout, str(tmp_path)], capsys, "is a folder")

@@ -69,6 +69,27 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--plot", type=Path, metavar="DIR", help="write one figure per curve plus an overview (PNG)")
     f.add_argument("--report", type=Path, metavar="FILE.html",
                    help="write a self-contained HTML report (figure, paper table, statuses in words)")
+
+    g = sub.add_parser("plate", help="normalize a plate (layout + reader export) by well role and fit it")
+    g.add_argument("layout", type=Path, help="layout file (.csv or .toml; see mtor_pharm.assays.plates)")
+    g.add_argument("export", type=Path, help="plate-reader export (grids of one or more readouts)")
+    g.add_argument("--signal", help="readout to fit (default: the first readout of the export)")
+    g.add_argument("--reference", help="reference readout subtracted from --signal (MTT: A650)")
+    g.add_argument("--names", nargs="*", metavar="NAME", help="readout names overriding those in the export")
+    g.add_argument("--control", help="role of the 100 %% wells (default: vehicle)")
+    g.add_argument("--blank", help="role of the 0 %% wells (default: blank)")
+    g.add_argument("--normalize", default="percent", choices=("percent", "none"),
+                   help="percent of control (default) or blank-subtracted signal")
+    g.add_argument("--exclude", nargs="*", default=[], metavar="WELL", help="wells left out of the fit, e.g. B5")
+    g.add_argument("--model", default="4pl", help="model family or a GraphPad Prism name")
+    g.add_argument("--fixed", nargs="*", default=[], metavar="NAME=VALUE", help="hold parameters fixed")
+    g.add_argument("--unit", help="report IC50s in this unit (default: the layout's)")
+    g.add_argument("--paper", action="store_true", help="print (and write) the paper table")
+    g.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md or .html)")
+    g.add_argument("--compare", nargs=2, metavar=("A", "B"), help="test whether compounds A and B differ in potency")
+    g.add_argument("--plot", type=Path, metavar="DIR", help="write one figure per curve plus an overview (PNG)")
+    g.add_argument("--report", type=Path, metavar="FILE.html",
+                   help="write a self-contained HTML report with plate QC, the paper table and the figures")
     return p
 
 
@@ -244,55 +265,29 @@ def _exclude(df: pd.DataFrame, wells: list[str]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- figures and report
-def _figures(res: FitResult, df: pd.DataFrame, args: argparse.Namespace, unit: str) -> dict[str, bytes]:
-    """PNG bytes: one figure per curve plus an overview (name -> bytes)."""
+def _figures(res: FitResult, data: pd.DataFrame, conc: str, response: str, by: list[str], unit: str,
+             ylabel: str | None = None) -> dict[str, bytes]:
+    """PNG bytes of the journal-style figures: an overview of every curve, then one per curve."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     from . import plot
 
     out: dict[str, bytes] = {}
-    labels = list(res.labels) if res.labels is not None else list(range(res.shape[0]))
-    by = list(args.group_cols)
-    data = {}
-    for i, lab in enumerate(labels):
-        if by:
-            key = lab if isinstance(lab, tuple) else (lab,)
-            mask = (df[by] == list(key)).all(axis=1).to_numpy()
-        else:
-            mask = np.ones(len(df), dtype=bool)
-        sub = df[mask]
-        x = sub[args.conc_col].to_numpy(dtype=float)
-        if args.conc_log10:
-            x = 10.0**x
-        y = sub[args.response_col].to_numpy(dtype=float)
-        excluded = sub["excluded"].to_numpy(dtype=bool) if "excluded" in sub.columns else None
-        data[i] = (x, y, excluded)
+    labels = list(res.labels or ())
     fig, ax = plt.subplots(figsize=(5, 4))
-    for i, lab in enumerate(labels):
-        x, y, excluded = data[i]
-        yy = y.copy()
-        if excluded is not None:
-            yy[excluded] = float("nan")
-        plot.curve(res[i], x, yy, conc_unit=res.conc_unit, ax=ax, label=str(lab), band=False, unit=unit)
-    ax.legend(frameon=False)
+    plot.dose_response(res, data, conc=conc, response=response, by=by, ax=ax, unit=unit, ylabel=ylabel)
     out["overview"] = _png(fig)
     plt.close(fig)
     for i, lab in enumerate(labels):
-        x, y, excluded = data[i]
         fig, ax = plt.subplots(figsize=(4, 3.2))
-        yy = y.copy()
-        if excluded is not None:
-            yy[excluded] = float("nan")
-        plot.curve(res[i], x, yy, conc_unit=res.conc_unit, ax=ax, label=str(lab), unit=unit)
-        if excluded is not None and excluded.any():
-            ax.plot(x[excluded], y[excluded], linestyle="none", marker="o", markerfacecolor="none",
-                    markeredgecolor="0.3", label="excluded")
+        plot.dose_response(res[[i]], data, conc=conc, response=response, by=by, ax=ax, unit=unit, band=True,
+                           ylabel=ylabel)
         ax.set_title(str(lab))
-        out[_safe(str(lab))] = _png(fig)
+        name = _safe(str(lab))
+        out[name if name != "overview" else f"{name}_curve"] = _png(fig)
         plt.close(fig)
     return out
 
@@ -309,7 +304,7 @@ def _png(fig: Any) -> bytes:
 
 
 def _report(path: Path, res: FitResult, paper: pd.DataFrame, figures: dict[str, bytes], args: argparse.Namespace,
-            comparison: Any) -> None:
+            comparison: Any, qc: pd.DataFrame | None = None, source: str | None = None) -> None:
     from . import __version__
     from .fitting import STATUS_MESSAGES, FitStatus
 
@@ -323,21 +318,24 @@ def _report(path: Path, res: FitResult, paper: pd.DataFrame, figures: dict[str, 
         for name, png in figures.items()
     )
     excluded = ", ".join(args.exclude) if args.exclude else "none"
+    qc_html = ""
+    if qc is not None:
+        qc_html = f"<h2>Plate QC</h2>{qc.to_html(index=False, border=0, float_format=lambda v: f'{v:.3g}')}"
     comp = ""
     if comparison is not None:
         comp = f"<h2>Potency comparison</h2><p>{html.escape(comparison.summary())}</p>"
     doc = (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>mtor_pharm report: {html.escape(args.path.name)}</title>"
+        f"<title>mtor_pharm report: {html.escape(source or args.path.name)}</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
         "td,th{padding:.2em .6em;border-bottom:1px solid #ccc;text-align:right}figure{display:inline-block}"
         "</style></head><body>"
-        f"<h1>Dose-response fits: {html.escape(args.path.name)}</h1>"
+        f"<h1>Dose-response fits: {html.escape(source or args.path.name)}</h1>"
         f"<p>mtor_pharm {html.escape(__version__)}; model {html.escape(res.model)}; "
         f"{res.shape[0] if res.shape else 1} curve(s); excluded wells: {html.escape(excluded)}.</p>"
         f"<h2>Results</h2>{paper.to_html(border=0)}"
         f"<p>{html.escape(str(paper.attrs.get('notes', '')))}</p>"
-        f"<h2>Fit statuses</h2><ul>{status_html}</ul>{comp}<h2>Figures</h2>{imgs}</body></html>"
+        f"<h2>Fit statuses</h2><ul>{status_html}</ul>{qc_html}{comp}<h2>Figures</h2>{imgs}</body></html>"
     )
     path.write_text(doc, encoding="utf-8")
 
@@ -406,17 +404,96 @@ def _run_fit(args: argparse.Namespace) -> int:
                                      by=args.group_cols, conc_unit=conc_unit, model=args.model)
         print("\n" + comparison.summary())
     if args.plot is not None or args.report is not None:
-        figures = _figures(res, df, args, show_unit)
-        if args.plot is not None:
-            if args.plot.exists() and not args.plot.is_dir():
-                raise _CliError(f"--plot {args.plot} is a file; give a folder.")
-            args.plot.mkdir(parents=True, exist_ok=True)
-            for name, png in figures.items():
-                (args.plot / f"{name}.png").write_bytes(png)
-            print(f"wrote {len(figures)} figures to {args.plot}")
-        if args.report is not None:
-            _report(args.report, res, paper_table(res, unit=show_unit), figures, args, comparison)
-            print(f"wrote {args.report}")
+        data = df.copy()
+        if args.conc_log10:
+            data[args.conc_col] = 10.0 ** data[args.conc_col].astype(float)
+        figures = _figures(res, data, args.conc_col, args.response_col, list(args.group_cols), show_unit)
+        _write_outputs(args, res, figures, show_unit, comparison)
+    return 0
+
+
+def _write_outputs(args: argparse.Namespace, res: FitResult, figures: dict[str, bytes], unit: str, comparison: Any,
+                   qc: pd.DataFrame | None = None, source: str | None = None) -> None:
+    from ._tables import paper_table
+
+    if args.plot is not None:
+        if args.plot.exists() and not args.plot.is_dir():
+            raise _CliError(f"--plot {args.plot} is a file; give a folder.")
+        args.plot.mkdir(parents=True, exist_ok=True)
+        for name, png in figures.items():
+            (args.plot / f"{name}.png").write_bytes(png)
+        print(f"wrote {len(figures)} figures to {args.plot}")
+    if args.report is not None:
+        _report(args.report, res, paper_table(res, unit=unit), figures, args, comparison, qc=qc, source=source)
+        print(f"wrote {args.report}")
+
+
+def _run_plate(args: argparse.Namespace) -> int:
+    from . import assays
+    from ._tables import fit_table, paper_table, summary_table, write_table
+    from .models import get_model
+
+    get_model(args.model)
+    fixed = _fixed(args.fixed)
+    for what, path in (("layout", args.layout), ("export", args.export)):
+        if not path.exists():
+            raise _CliError(f"no such {what} file: {path}")
+        if path.is_dir():
+            raise _CliError(f"the {what} {path} is a folder; give a file.")
+    layout = assays.read_layout(args.layout)
+    export = assays.read_plate_export(args.export, names=args.names or None)
+    plate = assays.tidy_plate(layout, export)
+    readouts = list(export.readouts)
+    signal = args.signal or readouts[0]
+    for opt, name in (("--signal", signal), ("--reference", args.reference)):
+        if name is not None and name not in readouts:
+            from .fitting._result import _did_you_mean
+
+            raise _CliError(f"{opt} {name!r} is not a readout of {args.export.name}; it has {readouts}."
+                            f"{_did_you_mean(name, readouts)} Rename readouts with --names.")
+    curves = assays.plate_curves(plate, signal=signal, reference=args.reference, control=args.control,
+                                 blank=args.blank, normalize=args.normalize, exclude=args.exclude or None)
+    by = list(curves.attrs["by"])
+    res, _ = fit_table(curves, conc="conc", response="response", by=by, model=args.model, fixed=fixed or None)
+    unit = args.unit or str(curves.attrs["conc_unit"])
+    if args.unit is not None:
+        from .units import _is_molar, _parse_unit
+
+        try:
+            ok = _is_molar(_parse_unit(args.unit, name="--unit"))
+        except MtorPharmError as err:
+            raise _CliError(str(err).replace("`--unit`", "--unit")) from None
+        if not ok:
+            raise _CliError(f"--unit must be a molar concentration unit such as nM; got {args.unit!r}.")
+    table = paper_table(res, unit=unit, response_unit="%" if args.normalize == "percent" else None) \
+        if args.paper else summary_table(res, unit=unit)
+    _print_table(table)
+    if args.out is not None:
+        if args.out.suffix.lower() not in (".csv", ".tsv", ".md", ".markdown", ".html", ".htm"):
+            raise _CliError(f"--out needs a file name ending in .csv, .tsv, .md or .html; got {args.out}.")
+        write_table(table, args.out)
+        print(f"\nwrote {args.out}")
+    comparison = None
+    if args.compare:
+        from .compare import compare_potency
+
+        a, b = (_label_of(res, s) for s in args.compare)
+        comparison = compare_potency(curves, a, b, model=args.model)
+        print("\n" + comparison.summary())
+    if args.plot is not None or args.report is not None:
+        qc = None
+        roles = set(plate["role"].astype(str))
+        high = args.control or ("vehicle" if "vehicle" in roles else None)
+        low = args.blank or ("blank" if "blank" in roles else None)
+        if high is not None and low is not None:
+            qc_input = plate.copy()
+            qc_input["_signal"] = qc_input[signal] - (qc_input[args.reference] if args.reference else 0.0)
+            if args.exclude:
+                qc_input = qc_input[~qc_input["well"].astype(str).str.upper().isin([w.upper() for w in args.exclude])]
+            qc = assays.qc_table(assays.qc_plates(qc_input, signal="_signal", high=high, low=low))
+        ylabel = "response (% of control)" if args.normalize == "percent" else signal
+        figures = _figures(res, curves, "conc", "response", by, unit, ylabel=ylabel)
+        _write_outputs(args, res, figures, unit, comparison, qc=qc, source=f"{args.layout.name} + {args.export.name}")
     return 0
 
 
@@ -437,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return _run_fit(args)
+        if args.command == "plate":
+            return _run_plate(args)
         from . import __version__
         from ._example import run_example
 
