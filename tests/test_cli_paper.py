@@ -95,12 +95,14 @@ def test_excel_sheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
      (["--conc-unit", "nM", "--exclude", "Z9"], "not a well"),
      (["--conc-unit", "nM", "--group-cols", "compound", "--compare", "sapanisertib", "torin"], "Did you mean"),
      (["--conc-unit", "nM", "--compare", "a", "b"], "--group-cols"),
-     (["--conc-unit", "nM", "--out", "x.xlsx"], ".csv")],
+     (["--conc-unit", "nM", "--out", "x.xlsx"], ".csv"), (["--conc-unit", "ug/mL"], "mass_to_molar")],
 )
 def test_bad_options_name_themselves_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        extra: list[str], match: str) -> None:
     _df().to_csv(tmp_path / "d.csv", index=False)
-    _fails(_fit(tmp_path / "d.csv", *extra), capsys, match)
+    err = _fails(_fit(tmp_path / "d.csv", *extra), capsys, match)
+    # only options the command has: never the Python keyword arguments of the library
+    assert "conc_unit=" not in err and "inhibitor=" not in err and "molecular_weight=" not in err
 
 
 def test_folder_empty_and_header_only_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

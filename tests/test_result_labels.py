@@ -94,6 +94,12 @@ def test_to_dataframe_is_indexed_by_the_labels_in_batch_order() -> None:
     assert list(df.index) == NAMES and df.index.name == "compound"
 
 
+def test_to_xarray_names_and_labels_the_dimension() -> None:
+    ds = _batch().to_xarray()
+    assert ds["ic50"].dims == ("compound",) and list(ds["compound"].values) == NAMES
+    assert float(ds["ic50"].sel(compound="Torin1")) == float(_batch()["Torin1"].ic50.magnitude)
+
+
 def test_fit_table_labels_follow_the_rows_never_the_sort_order() -> None:
     rows = [(name, c, v) for name, ic in zip(NAMES, IC50, strict=True)
             for c, v in zip(CONC.magnitude, mp.models.four_pl(CONC.magnitude, 0.0, 100.0, ic, 1.0), strict=True)]

@@ -223,10 +223,20 @@ def _conc_unit(args: argparse.Namespace, df: pd.DataFrame) -> str:
                 raise _CliError(f"the conc_unit column mixes units {units}; convert to one unit first.")
         if unit is None:
             raise _CliError("--conc-unit is required: the table has no conc_unit column (e.g. --conc-unit nM).")
+    from .units import _is_mass_conc, _is_molar
+
     try:
-        _parse_unit(unit, name="--conc-unit")
+        parsed = _parse_unit(unit, name="--conc-unit")
     except MtorPharmError as err:
         raise _CliError(str(err).replace("`--conc-unit`", "--conc-unit")) from None
+    if _is_mass_conc(parsed):
+        raise _CliError(f"--conc-unit must be a molar unit such as nM or uM; got {unit!r}, a mass concentration. "
+                        "Convert the column to molar first (mp.units.mass_to_molar with the molecular weight).")
+    if not _is_molar(parsed):
+        from .units import _unit_hint
+
+        raise _CliError(f"--conc-unit must be a concentration unit such as nM or uM; got {unit!r} "
+                        f"({parsed.dimensionality}).{_unit_hint(str(unit))}")
     return str(unit)
 
 

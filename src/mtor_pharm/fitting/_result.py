@@ -884,6 +884,15 @@ class FitResult(InformationCriteria):
         from ..xarray import _status_attrs, _variable_attrs
 
         level = _check_level(level)
+        if (
+            dims is None
+            and coords is None
+            and self.labels is not None
+            and len(self.shape) == 1
+            and len(self.label_names) <= 1
+            and not any(isinstance(lab, tuple) for lab in self.labels)
+        ):  # a labelled batch names its dimension and labels it
+            coords = {(self.label_names[0] if self.label_names else "curve"): list(self.labels)}
         names, labels = _batch_labels(self.shape, dims, coords)
         variables: dict[str, xr.DataArray] = {}
         for name, values in self._output_columns(level=level).items():
