@@ -628,7 +628,23 @@ class FitResult(InformationCriteria):
                 if arr.shape != self.shape:
                     raise ShapeError(f"a boolean mask must have the batch shape {self.shape}; got {arr.shape}.")
                 return np.flatnonzero(arr)
-            pos = np.array([self.index(k) for k in key], dtype=np.int64)
+            lookup: dict[Any, int] = {}
+            if self.labels is not None:
+                try:
+                    lookup = {lab: i for i, lab in enumerate(self.labels)}
+                except TypeError:  # unhashable labels: one scan per key
+                    lookup = {}
+
+            def position(k: Any) -> int:
+                try:
+                    i = lookup.get(k)
+                except TypeError:
+                    i = None
+                if i is not None and self.labels is not None and _same_label(self.labels[i], k):
+                    return i
+                return self.index(k)
+
+            pos = np.array([position(k) for k in key], dtype=np.int64)
             if self.labels is not None and np.unique(pos).size != pos.size:
                 raise ValueError(f"each curve of a labelled FitResult can be selected once; got {key!r}.")
             return pos
