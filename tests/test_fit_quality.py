@@ -139,3 +139,15 @@ def test_ambiguity_reaches_shared_fits() -> None:
     assert sf.status.shape == (2, 1)
     assert not sf.status[0, 0] & mp.FitStatus.AMBIGUOUS
     assert sf.status[1, 0] & mp.FitStatus.AMBIGUOUS
+
+
+def test_inverse_diagonal_matches_numpy_inverse() -> None:
+    from mtor_pharm.fitting._quality import _inverse_diagonal
+
+    rng = np.random.default_rng(3)
+    for q in (1, 2, 3, 4, 5):
+        a = rng.normal(size=(200, q, q))
+        c = a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(q)
+        np.testing.assert_allclose(_inverse_diagonal(c), np.einsum("nii->ni", np.linalg.inv(c)), rtol=1e-10)
+    singular = np.ones((1, 2, 2))
+    assert np.isinf(_inverse_diagonal(singular)).all()

@@ -31,6 +31,49 @@ AMBIGUITY_RULE = (
 )
 
 _LOCATION = ("ic50", "xmid")
+_BLOCK = 16384  # curves per block of the dependency computation
+
+
+def _inverse_diagonal(R: FloatArray) -> FloatArray:
+    """``diag(R⁻¹)`` of a batch of symmetric positive definite ``(N, q, q)`` matrices (q ≤ 5),
+    by a Cholesky factorization vectorized over the batch (a Python loop over the q² entries
+    only: 1,000,000 4×4 matrices in a fraction of a second).  ``inf`` where ``R`` is not
+    numerically positive definite (a dependency of 1)."""
+    N, q, _ = R.shape
+    M = [[np.ascontiguousarray(R[:, i, j]) for j in range(q)] for i in range(q)]  # q² vectors of length N
+    ok = np.ones(N, dtype=np.bool_)
+    for i in range(q):
+        for j in range(q):
+            ok &= np.isfinite(M[i][j])
+    # lower-triangular factors as lists of vectors: no (q, q, N) arrays to allocate and touch
+    L: list[list[FloatArray]] = [[np.zeros(0)] * q for _ in range(q)]
+    for j in range(q):
+        dj = M[j][j].copy()
+        for k in range(j):
+            dj -= L[j][k] * L[j][k]
+        ok &= dj > 1e-12 * np.abs(M[j][j])
+        L[j][j] = np.sqrt(np.where(ok, dj, 1.0))
+        for i in range(j + 1, q):
+            acc = M[i][j].copy()
+            for k in range(j):
+                acc -= L[i][k] * L[j][k]
+            L[i][j] = acc / L[j][j]
+    Linv: list[list[FloatArray]] = [[np.zeros(0)] * q for _ in range(q)]
+    for i in range(q):
+        Linv[i][i] = 1.0 / L[i][i]
+        for j in range(i):
+            acc = L[i][j] * Linv[j][j]
+            for k in range(j + 1, i):
+                acc += L[i][k] * Linv[k][j]
+            Linv[i][j] = -acc / L[i][i]
+    diag = np.empty((q, N))
+    for j in range(q):  # (R⁻¹)_jj = Σ_k (L⁻¹)_kj²
+        acc = Linv[j][j] * Linv[j][j]
+        for k in range(j + 1, q):
+            acc += Linv[k][j] * Linv[k][j]
+        diag[j] = acc
+    out: FloatArray = np.where(ok[None, :], diag, np.inf).T
+    return out
 
 
 def ambiguous(
@@ -68,7 +111,7 @@ def ambiguous(
     -----
     The dependency of parameter *i* is ``1 − 1 / (C_ii (C⁻¹)_ii)`` with ``C`` the
     covariance of the free parameters; it is invariant to rescaling a parameter
-    and computed here from the eigen-decomposition of the correlation matrix.
+    and computed here from the Cholesky factor of the correlation matrix.
     A perfect fit (every free standard error exactly 0) is not ambiguous.
     """
     N = params.shape[0]
@@ -82,23 +125,18 @@ def ambiguous(
     out |= ~finite_se
     judge = determined & finite_se & ~perfect & np.all(se > 0.0, axis=1)
     rows = np.flatnonzero(judge)
-    if rows.size:
-        C = covariance[np.ix_(rows, idx, idx)]
+    for b0 in range(0, rows.size, _BLOCK):  # blocks that stay in cache
+        sub = rows[b0:b0 + _BLOCK]
+        C = covariance[np.ix_(sub, idx, idx)]
         d = np.sqrt(np.einsum("nii->ni", C))
-        R = C / (d[:, :, None] * d[:, None, :])
-        R = 0.5 * (R + np.swapaxes(R, 1, 2))
-        if np.all(np.isfinite(R)):
-            lam, V = np.linalg.eigh(R)
-            tiny = lam[:, 0] <= 1e-12 * np.maximum(lam[:, -1], 1e-300)
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                rinv_diag = np.einsum("nik,nk->ni", V * V, 1.0 / np.where(lam > 0, lam, np.nan))
-                dependency = 1.0 - 1.0 / rinv_diag
-            bad_dep = tiny | np.any(~(dependency <= MAX_DEPENDENCY), axis=1)
-        else:
-            bad_dep = np.ones(rows.size, dtype=np.bool_)
-        out[rows] |= bad_dep
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            R = C / (d[:, :, None] * d[:, None, :])
+            dependency = 1.0 - 1.0 / _inverse_diagonal(R)
+        out[sub] |= np.any(~(dependency <= MAX_DEPENDENCY), axis=1)
+    dof_f = np.asarray(dof, dtype=np.float64)
+    values, inverse = np.unique(dof_f, return_inverse=True)  # few distinct dof: one quantile each
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = special.stdtrit(np.where(np.asarray(dof) > 0, np.asarray(dof, dtype=np.float64), np.nan), 0.975)
+        t = special.stdtrit(np.where(values > 0, values, np.nan), 0.975)[inverse.reshape(-1)]
     if "hill" in param_names and free[param_names.index("hill")]:
         i = param_names.index("hill")
         h, s = params[:, i], stderr[:, i]
