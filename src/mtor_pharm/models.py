@@ -32,6 +32,7 @@ and ``xarray.DataArray.curvefit`` can use them directly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -444,6 +445,61 @@ MODELS: Mapping[str, Model] = {
 _ALIASES = {"hill": "2pl"}
 
 
+def _normalize_name(name: str) -> str:
+    """Lower case, letters and digits only, single spaces: Prism's menu names match however typed."""
+    text = name.lower().replace("–", "-").replace("—", "-")
+    text = re.sub(r"x is log\(?concentration\)?", " ", text)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+#: GraphPad Prism's (and drc's) names for the families, normalized by :func:`_normalize_name`.
+#: Prism's "log(inhibitor) vs. normalized response -- variable slope" fixes bottom 0 and top 100:
+#: that is ``2pl``.  Prism's "standard slope" / "three parameters" (Hill slope fixed at 1) has
+#: no family of its own here: fit ``4pl`` with ``fixed={"hill": 1}``.
+_PRISM_ALIASES: Mapping[str, str] = {
+    _normalize_name(k): v
+    for k, v in {
+        "variable slope": "4pl",
+        "variable slope (four parameters)": "4pl",
+        "four parameters": "4pl",
+        "four parameter logistic": "4pl",
+        "4 parameter logistic": "4pl",
+        "4-parameter logistic": "4pl",
+        "log(inhibitor) vs. response -- variable slope (four parameters)": "4pl",
+        "log(inhibitor) vs. response - variable slope": "4pl",
+        "log(agonist) vs. response -- variable slope (four parameters)": "4pl",
+        "log(agonist) vs. response - variable slope": "4pl",
+        "sigmoidal, 4PL, X is log(concentration)": "4pl",
+        "LL.4": "4pl",
+        "LL.3": "3pl",
+        "LL.2": "2pl",
+        "normalized response variable slope": "2pl",
+        "log(inhibitor) vs. normalized response -- variable slope": "2pl",
+        "log(agonist) vs. normalized response -- variable slope": "2pl",
+        "asymmetric sigmoidal": "5pl",
+        "asymmetric (five parameters)": "5pl",
+        "five parameters": "5pl",
+        "5 parameter logistic": "5pl",
+        "asymmetric sigmoidal, 5PL, X is log(concentration)": "5pl",
+        "LL.5": "5pl",
+        "W1.4": "weibull1",
+        "W2.4": "weibull2",
+    }.items()
+}
+#: Prism names that need a fixed parameter rather than another family.
+_FIXED_SLOPE_NAMES = frozenset(
+    _normalize_name(k)
+    for k in (
+        "standard slope",
+        "three parameters",
+        "log(inhibitor) vs. response (three parameters)",
+        "log(agonist) vs. response (three parameters)",
+        "log(inhibitor) vs. normalized response",
+    )
+)
+
+
 def get_model(name: str | Model) -> Model:
     """Look a model family up by name.
 
@@ -451,7 +507,14 @@ def get_model(name: str | Model) -> Model:
     ----------
     name : str or Model
         One of ``"4pl"``, ``"3pl"``, ``"2pl"`` (alias ``"hill"``), ``"5pl"``,
-        ``"weibull1"``, ``"weibull2"`` (case-insensitive).
+        ``"weibull1"``, ``"weibull2"`` (case-insensitive), or a GraphPad Prism /
+        drc name: ``"variable slope"``, ``"log(inhibitor) vs. response -- variable
+        slope (four parameters)"``, ``"four parameters"``, ``"LL.4"`` → ``4pl``;
+        ``"log(inhibitor) vs. normalized response -- variable slope"`` → ``2pl``
+        (bottom 0, top 100); ``"asymmetric sigmoidal"``, ``"five parameters"``,
+        ``"LL.5"`` → ``5pl``; ``"LL.3"`` → ``3pl``; ``"W1.4"``/``"W2.4"`` → the
+        Weibull families.  Prism's "standard slope" (Hill slope fixed at 1) is
+        ``4pl`` with ``fixed={"hill": 1}``; its name is refused with that advice.
 
     Raises
     ------
@@ -462,6 +525,8 @@ def get_model(name: str | Model) -> Model:
     --------
     >>> mp.models.get_model("4PL").param_names
     ('bottom', 'top', 'ic50', 'hill')
+    >>> mp.models.get_model("log(inhibitor) vs. response -- Variable slope (four parameters)").name
+    '4pl'
     """
     if isinstance(name, Model):
         return name
@@ -469,7 +534,23 @@ def get_model(name: str | Model) -> Model:
         raise UnknownModelError(f"`model` must be a model name (str); got {name!r}.")
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in MODELS:
-        known = ", ".join(repr(k) for k in (*MODELS, *_ALIASES))
-        raise UnknownModelError(f"`model` must be one of {known}; got {name!r}.")
-    return MODELS[key]
+    if key in MODELS:
+        return MODELS[key]
+    prism = _normalize_name(name)
+    if prism in _PRISM_ALIASES:
+        return MODELS[_PRISM_ALIASES[prism]]
+    known = ", ".join(repr(k) for k in (*MODELS, *_ALIASES))
+    if prism in _FIXED_SLOPE_NAMES:
+        raise UnknownModelError(
+            f"`model` {name!r} is Prism's fixed-slope model (Hill slope 1; bottom 0 and top 100 if "
+            "normalized): use model='4pl' (or '2pl') with fixed={'hill': 1}."
+        )
+    import difflib
+
+    pool = {**{k: k for k in (*MODELS, *_ALIASES)}, **dict(_PRISM_ALIASES)}
+    close = difflib.get_close_matches(prism, list(pool), n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r} ({pool[close[0]]})?" if close else ""
+    raise UnknownModelError(
+        f"`model` must be one of {known}, or a GraphPad Prism name such as 'variable slope' or "
+        f"'log(inhibitor) vs. response -- variable slope (four parameters)'; got {name!r}.{hint}"
+    )

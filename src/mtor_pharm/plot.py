@@ -58,10 +58,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CurveArtists",
     "CurvesArtists",
+    "DoseResponseArtists",
     "HeatmapArtists",
     "ResidualArtists",
     "curve",
     "curves",
+    "dose_response",
     "plate_heatmap",
     "residuals",
 ]
@@ -238,7 +240,8 @@ def _data(
             f"{res.shape} + (m,); got conc {np.shape(conc)} and response {np.shape(response)}."
         )
     if np.any(x < 0):
-        raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {res.conc_unit}.")
+        raise ValueError(f"`conc` must be non-negative (0 marks vehicle; "
+            f"log10 values: use mp.units.from_log10); got {x[x < 0][0]} {res.conc_unit}.")
     return x, y
 
 
@@ -357,6 +360,7 @@ def curve(
     vehicle: bool = True,
     color: Any = None,
     n_points: int = 200,
+    marker: str = "o",
 ) -> CurveArtists:
     """Draw one fitted dose-response curve with its data and confidence band.
 
@@ -399,6 +403,8 @@ def curve(
         Default: the next color of the Axes' cycle.
     n_points : int, default 200
         Points of the drawn curve.
+    marker : str, default "o"
+        matplotlib marker of the data points.
 
     Returns
     -------
@@ -497,7 +503,7 @@ def curve(
         x, y = data
         px, py, err = _summarize(x[x > 0], y[x > 0], errorbar)
         if px.size:
-            points = ax.errorbar(px * scale, py, yerr=err, fmt="o", color=color, capsize=3, markersize=5)
+            points = ax.errorbar(px * scale, py, yerr=err, fmt=marker, color=color, capsize=3, markersize=5)
         vx, vy, verr = _summarize(x[x == 0], y[x == 0], errorbar)
         if vehicle and vx.size:
             target = ax
@@ -509,7 +515,7 @@ def curve(
                 vx = vx + offset
                 zero = _predict(res, idx, np.zeros(1))
                 (vehicle_line,) = vehicle_ax.plot([offset - 0.25, offset + 0.25], [zero[0], zero[0]], color=color)
-            vehicle_points = target.errorbar(vx, vy, yerr=verr, fmt="o", color=color, capsize=3, markersize=5)
+            vehicle_points = target.errorbar(vx, vy, yerr=verr, fmt=marker, color=color, capsize=3, markersize=5)
     elif log and ax in _STUBS:
         vehicle_ax = _STUBS[ax]
     return CurveArtists(
@@ -842,3 +848,208 @@ def plate_heatmap(
     ax.tick_params(length=0, labelsize=6 if ncol > 12 else None)
     bar = ax.figure.colorbar(image, ax=ax, label=label or "", shrink=0.8) if colorbar else None
     return HeatmapArtists(figure=ax.figure, ax=ax, image=image, colorbar=bar)
+
+
+# ----------------------------------------------------------------------------- journal style
+#: Marker shapes, one per series, distinct in greyscale.
+_MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+#: Okabe & Ito's colour-blind-safe palette (Nature Methods 2011 Points of view), black first.
+_OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class DoseResponseArtists:
+    """What :func:`dose_response` drew.
+
+    Attributes
+    ----------
+    figure, ax
+        The Figure and the concentration Axes.
+    curves : tuple of CurveArtists
+        One per series, in the order of the result's curves.
+    excluded : tuple of Line2D or None
+        The excluded points of each series (open symbols), None where there are none.
+    legend : Legend or None
+    note : Text or None
+        The "mean ± SD, n = …" note.
+    """
+
+    figure: Figure | SubFigure
+    ax: Axes
+    curves: tuple[CurveArtists, ...]
+    excluded: tuple[Line2D | None, ...]
+    legend: Legend | None
+    note: Any
+
+
+def _replicate_text(counts: list[int]) -> str:
+    k = sorted(set(c for c in counts if c > 0))
+    if not k:
+        return ""
+    return f"n = {k[0]}" if len(k) == 1 else f"n = {k[0]}–{k[-1]}"
+
+
+def dose_response(
+    res: FitResult,
+    data: Any = None,
+    *,
+    conc: str = "conc",
+    response: str = "response",
+    by: str | Sequence[str] | None = None,
+    ax: Axes | None = None,
+    unit: str | None = None,
+    ticks: Literal["decimal", "log"] = "decimal",
+    band: bool = False,
+    errorbar: ErrorBar = "sd",
+    note: bool = True,
+    legend: bool = True,
+    ylabel: str | None = None,
+) -> DoseResponseArtists:
+    """A journal-style dose-response figure of a labelled batch, with its data from a tidy table.
+
+    Each series has its own marker shape (distinct in greyscale) and colour
+    (Okabe–Ito, colour-blind safe); the legend shows marker and line; points
+    excluded from the fit are drawn as open symbols of the same shape; a note
+    says what the error bars are ("mean ± SD, n = 3"); the frame has no top and
+    right spines; tick labels are plain decimals (0.01, 0.1, 1, 10) or
+    ``log[inhibitor]`` in log10 molar (−9, −8, …).
+
+    Parameters
+    ----------
+    res : FitResult
+        A 1-D batch (or one curve); labelled results (``fit_table``, ``fit_plate``)
+        name the series.
+    data : pandas.DataFrame, optional
+        Tidy points (e.g. :func:`mtor_pharm.assays.plate_curves`' table) with the
+        `by` columns, `conc`, `response` and optionally a boolean ``excluded``
+        column; concentrations in ``res.conc_unit``.  Omit to draw the fits alone.
+    conc, response : str
+        Column names.
+    by : str or sequence of str, optional
+        Curve key columns; default ``data.attrs["by"]``, else ``res.label_names``.
+    ax : matplotlib.axes.Axes, optional
+    unit : str, optional
+        Concentration unit of the axis (decimal ticks); default the fit's.
+    ticks : {"decimal", "log"}, default "decimal"
+        ``"log"`` labels the axis ``log[inhibitor] (M)`` with log10 molar ticks.
+    band : bool, default False
+        Draw each curve's confidence band.
+    errorbar : {"sd", "se", None}, default "sd"
+    note : bool, default True
+        Add the "mean ± SD, n = …" note.
+    legend : bool, default True
+    ylabel : str, optional
+        Response axis label; default from ``data.attrs["response_unit"]``.
+
+    Returns
+    -------
+    DoseResponseArtists
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mtor_pharm.plot
+    >>> plate = mp.assays.load_example("mtt")
+    >>> curves = mp.assays.plate_curves(plate, signal="A570", reference="A650", exclude=["B5"])
+    >>> res, _ = mp.fit_table(curves, conc="conc", response="response", by="compound")
+    >>> art = mp.plot.dose_response(res, curves, unit="nM")
+    >>> [t.get_text() for t in art.legend.get_texts()], art.note.get_text()
+    (['SIM-TORKi', 'SIM-rapalog'], 'mean ± SD, n = 3–4')
+    """
+    from matplotlib.lines import Line2D as _Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if not isinstance(res, FitResult):
+        raise TypeError(f"`res` must be a FitResult; got {type(res).__name__}.")
+    if len(res.shape) > 1:
+        raise ShapeError(f"`res` must be one curve or a 1-D batch; got batch shape {res.shape}.")
+    if ticks not in ("decimal", "log"):
+        raise ValueError(f"`ticks` must be 'decimal' or 'log'; got {ticks!r}.")
+    n = res.shape[0] if res.shape else 1
+    labels = list(res.labels) if res.labels is not None else [f"curve {i}" for i in range(n)]
+    keys: list[str] = []
+    if data is not None:
+        import pandas as pd
+
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"`data` must be a pandas DataFrame of points; got {type(data).__name__}.")
+        if by is None:
+            by = data.attrs.get("by") or list(res.label_names)
+        keys = [by] if isinstance(by, str) else list(by)
+        missing = [c for c in (conc, response, *keys) if c not in data.columns]
+        if missing:
+            raise ShapeError(f"`data` must have the columns {missing}; it has {list(data.columns)}.")
+        if n > 1 and not keys:
+            raise ShapeError("`by` must name the columns that identify each curve of `res` in `data`.")
+    show_unit = unit or res.conc_unit
+    if ticks == "log":
+        show_unit = "M"
+    ax = _new_axes(ax)
+    drawn: list[CurveArtists] = []
+    excluded_art: list[Line2D | None] = []
+    handles = []
+    counts: list[int] = []
+    for i in range(n):
+        one = res[i] if res.shape else res
+        marker = _MARKERS[i % len(_MARKERS)]
+        color = _OKABE_ITO[i % len(_OKABE_ITO)]
+        x = y = None
+        ex_x = ex_y = None
+        if data is not None:
+            if keys:
+                key = labels[i] if isinstance(labels[i], tuple) else (labels[i],)
+                mask = np.ones(len(data), dtype=bool)
+                for col, val in zip(keys, key, strict=False):
+                    mask &= (data[col] == val).to_numpy()
+            else:
+                mask = np.ones(len(data), dtype=bool)
+            sub = data[mask]
+            x = sub[conc].to_numpy(dtype=np.float64)
+            y = sub[response].to_numpy(dtype=np.float64).copy()
+            if "excluded" in sub.columns:
+                ex = sub["excluded"].to_numpy(dtype=bool)
+                ex_x, ex_y = x[ex], y[ex]
+                y[ex] = np.nan
+            pos = np.isfinite(y) & (x > 0)
+            if pos.any():
+                _, per = np.unique(x[pos], return_counts=True)
+                counts.extend(int(c) for c in per)
+        art = curve(one, x, y, conc_unit=res.conc_unit if x is not None else None, ax=ax, band=band,
+                    label=str(labels[i]), unit=show_unit, errorbar=errorbar, color=color, marker=marker)
+        drawn.append(art)
+        exc = None
+        if ex_x is not None and ex_y is not None and ex_x.size:
+            scale = _factor(res.conc_unit, show_unit)
+            on_axis = ex_x > 0
+            target_x = ex_x[on_axis] * scale
+            (exc,) = ax.plot(target_x, ex_y[on_axis], linestyle="none", marker=marker, markersize=6,
+                             markerfacecolor="none", markeredgecolor=color, label="_excluded")
+        excluded_art.append(exc)
+        handles.append(_Line2D([], [], color=color, marker=marker, linestyle="-", markersize=5, label=str(labels[i])))
+    for axis in [ax, *([drawn[0].vehicle_ax] if drawn and drawn[0].vehicle_ax is not None else [])]:
+        axis.spines["top"].set_visible(False)
+        axis.spines["right"].set_visible(False)
+    if ticks == "decimal":
+        ax.xaxis.set_major_locator(LogLocator(base=10.0))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}" if v >= 1e-4 else f"{v:.0e}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.xaxis.set_major_locator(LogLocator(base=10.0))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{math.log10(v):.0f}" if v > 0 else ""))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("log[inhibitor] (M)")
+    if ylabel is None and data is not None:
+        ru = data.attrs.get("response_unit")
+        ylabel = "response (% of vehicle)" if ru == "percent" else (f"response ({ru})" if ru else None)
+    if ylabel is not None:
+        stub = _STUBS.get(ax)
+        (stub if stub is not None and stub.get_ylabel() else ax).set_ylabel(ylabel)
+    leg = ax.legend(handles=handles, frameon=False) if legend else None
+    note_artist = None
+    if note and data is not None and errorbar is not None and counts:
+        what = "SD" if errorbar == "sd" else "SEM"
+        text = f"mean ± {what}, {_replicate_text(counts)}"
+        note_artist = ax.text(0.02, 0.02, text, transform=ax.transAxes, ha="left", va="bottom", fontsize="small")
+    return DoseResponseArtists(figure=ax.figure, ax=ax, curves=tuple(drawn), excluded=tuple(excluded_art),
+                               legend=leg, note=note_artist)

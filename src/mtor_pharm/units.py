@@ -27,6 +27,7 @@ __all__ = [
     "Q_",
     "as_concentration",
     "dilution_series",
+    "from_log10",
     "from_pic50",
     "mass_to_molar",
     "molar_to_mass",
@@ -94,7 +95,7 @@ def _pint_unit(text: str, *, name: str, what: str) -> Unit:
     except Exception as exc:  # pint raises many unrelated types for unparsable text
         raise UnitError(
             f"`{name}` must be {what}; got {text!r}, which pint cannot parse "
-            f"({type(exc).__name__}: {exc})."
+            f"({type(exc).__name__}: {exc}).{_unit_hint(text)}"
         ) from None
     if len(_UNIT_CACHE) >= _UNIT_CACHE_SIZE:
         _UNIT_CACHE.clear()
@@ -131,7 +132,7 @@ def parse_unit(unit: Any, *, name: str = "unit") -> Unit:
     if _UNIT_RE.fullmatch(unit) is None:
         raise UnitError(
             f"`{name}` must be a unit such as 'uM', 'nM' or 'ug/mL' (unit names joined by '*' or "
-            f"'/', integer powers other than 0); got {unit!r}."
+            f"'/', integer powers other than 0); got {unit!r}.{_unit_hint(unit) if len(unit) <= 20 else ''}"
         )
     return _pint_unit(unit, name=name, what="a unit such as 'uM', 'nM' or 'ug/mL'")
 
@@ -192,6 +193,40 @@ def Q_(value: Any, unit: str | None = None) -> Quantity:
         raise TypeError(f"`value` must be a number or an array of numbers; got {value!r:.80} ({exc}).") from None
 
 
+#: Concentration units offered by "did you mean" suggestions.
+_COMMON_UNITS = (
+    "M", "mM", "uM", "nM", "pM", "fM", "molar", "millimolar", "micromolar", "nanomolar", "picomolar",
+    "mol/L", "mmol/L", "umol/L", "nmol/L", "g/L", "mg/mL", "ug/mL", "ng/mL", "mg/L", "ug/L",
+)
+
+
+def _unit_hint(text: str) -> str:
+    """`` Did you mean 'uM'?`` for a unit spelling that is close to a concentration unit, else ``""``.
+
+    Catches case slips that pint reads as another quantity ("um" is a micrometre, "nm" a
+    nanometre) and misspellings pint cannot parse ("umol", "micromolr")."""
+    import difflib
+
+    raw = str(text).strip().replace("µ", "u").replace("μ", "u")
+    registry = _registry()
+    candidates = []
+    if raw[-1:] in ("m",):
+        candidates.append(raw[:-1] + "M")
+    candidates += [raw.replace("m", "M"), raw.replace("l", "L")]
+    for c in candidates:
+        if c == raw:
+            continue
+        try:
+            u = registry.Unit(c)
+        except Exception:  # pint raises several types for bad strings
+            continue
+        if _is_molar(u) or _is_mass_conc(u):
+            return f" Did you mean {c!r}?"
+    lower = {u.lower(): u for u in _COMMON_UNITS}
+    close = difflib.get_close_matches(raw.lower(), list(lower), n=1, cutoff=0.6)
+    return f" Did you mean {lower[close[0]]!r}?" if close and lower[close[0]] != raw else ""
+
+
 def _parse_unit(unit: Any, *, name: str) -> Unit:
     if isinstance(unit, pint.Unit):
         return unit
@@ -211,7 +246,9 @@ def _is_mass_conc(unit: Unit) -> bool:
     return bool(unit.dimensionality == _registry().get_dimensionality(_MASS_CONC))
 
 
-def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Quantity:
+def _to_quantity(
+    conc: ConcentrationLike, conc_unit: str | None, name: str, accepts: frozenset[str] | None = None
+) -> Quantity:
     registry = _registry()
     if isinstance(conc, pint.Quantity):
         if conc_unit is not None:
@@ -238,9 +275,10 @@ def _to_quantity(conc: ConcentrationLike, conc_unit: str | None, name: str) -> Q
             raise UnitError(f"`conc_unit` must be None when `{name}` holds strings or Quantities; got {conc_unit!r}.")
         return _sequence_to_quantity(conc, name)
     if conc_unit is None:
+        tail = ", or name the unit with conc_unit='uM'" if accepts is None or "conc_unit" in accepts else ""
         raise UnitError(
-            f"`{name}` has no unit: got a bare {type(conc).__name__}. Pass a Quantity "
-            f"(mp.Q_(values, 'uM')), strings such as '10 uM', or name the unit with conc_unit='uM'."
+            f"`{name}` has no unit: got a bare {type(conc).__name__} ({conc!r}). Pass a Quantity "
+            f"(mp.Q_(values, 'uM')) or a string such as '10 uM'{tail}."
         )
     unit = _parse_unit(conc_unit, name="conc_unit")
     return registry.Quantity(as_float_array(conc, name=name), unit)
@@ -401,6 +439,7 @@ def as_concentration(
     conc_unit: str | None = None,
     molecular_weight: Any = None,
     name: str = "conc",
+    accepts: frozenset[str] | None = None,
 ) -> tuple[FloatArray, Unit]:
     """Validate a concentration and split it into float64 magnitudes and a unit.
 
@@ -416,6 +455,10 @@ def as_concentration(
         fail for a compound without a known molecular weight).
     name : str
         Argument name used in error messages.
+    accepts : frozenset of str, optional
+        The options (``"conc_unit"``, ``"inhibitor"``, ``"molecular_weight"``) that
+        the *calling* function takes: error messages suggest only those.  Default:
+        all of them.
 
     Returns
     -------
@@ -435,24 +478,78 @@ def as_concentration(
     >>> values.tolist(), str(unit)
     ([1.0, 10.0], 'nanomolar')
     """
-    q = _to_quantity(conc, conc_unit, name)
+    q = _to_quantity(conc, conc_unit, name, accepts)
     unit = q.units
     if _is_mass_conc(unit):
         if molecular_weight is None:
-            raise UnitError(
-                f"`{name}` is a mass concentration ({unit!s}); pass `inhibitor=` or "
-                "`molecular_weight=` so it can be converted to molar, or give molar units."
+            offered = [f"`{o}=`" for o in ("inhibitor", "molecular_weight") if accepts is None or o in accepts]
+            how = (
+                f"pass {' or '.join(offered)} so it can be converted to molar, or give molar units"
+                if offered
+                else "give it in molar units (convert with mp.units.mass_to_molar(value, molecular_weight))"
             )
+            raise UnitError(f"`{name}` is a mass concentration ({unit!s}); {how}.")
         mw = molecular_weight() if callable(molecular_weight) else molecular_weight
         q = mass_to_molar(q, mw, unit="uM")
         unit = q.units
     elif not _is_molar(unit):
+        hint = _unit_hint(f"{unit:~}")
+        if conc_unit is not None and not isinstance(conc, pint.Quantity | str):
+            raise UnitError(
+                f"`conc_unit` must be a unit of concentration (e.g. 'uM'); got {conc_unit!r} "
+                f"({unit.dimensionality}).{hint}"
+            )
         raise UnitError(
             f"`{name}` must have units of concentration (e.g. 'uM'); got {unit!s} "
-            f"({unit.dimensionality}). Pass conc_unit= when {name} is a bare array."
+            f"({unit.dimensionality}).{hint}"
         )
     values = as_float_array(q.magnitude, name=name)
     return values, unit
+
+
+def from_log10(x: Any, log_unit: str = "M", *, unit: str = "uM") -> Quantity:
+    """Concentrations given as log10 values, as in GraphPad Prism's X column (log10 of molar).
+
+    Nothing in mtor_pharm guesses that a column is logarithmic: a negative
+    concentration is refused.  Convert explicitly with this function.
+
+    Parameters
+    ----------
+    x : array_like
+        ``log10`` of the concentration in `log_unit` (``-9`` is 1 nM when `log_unit` is ``"M"``).
+        ``-inf`` gives 0 (a vehicle well); NaN stays NaN.
+    log_unit : str, default "M"
+        The unit the logarithm was taken in.
+    unit : str, default "uM"
+        Unit of the result.
+
+    Returns
+    -------
+    pint.Quantity
+        ``10**x`` `log_unit`, in `unit`.
+
+    Examples
+    --------
+    >>> mp.units.from_log10([-9, -7.5, -6], unit="nM").magnitude.round(1).tolist()
+    [1.0, 31.6, 1000.0]
+    """
+    try:
+        values = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"`x` must be numbers (log10 concentrations); got {x!r}.") from None
+    if np.any(np.isposinf(values)) or np.any(values > 300):
+        raise ValueError(f"`x` must be log10 concentrations (finite, below 300); got {x!r}.")
+    src = _parse_unit(log_unit, name="log_unit")
+    dst = _parse_unit(unit, name="unit")
+    if not _is_molar(src) and not _is_mass_conc(src):
+        raise UnitError(f"`log_unit` must be a concentration unit such as 'M'; got {log_unit!r}.")
+    registry = _registry()
+    with np.errstate(under="ignore"):
+        linear = np.power(10.0, values)
+    try:
+        return registry.Quantity(linear, src).to(dst)
+    except pint.errors.DimensionalityError:
+        raise UnitError(f"`unit` must be of the same kind as `log_unit` ({log_unit!r}); got {unit!r}.") from None
 
 
 #: Longest dilution series :func:`dilution_series` makes (the factor underflows long before).

@@ -55,7 +55,7 @@ def _float_names(m: Model) -> tuple[str, ...]:
         names += [p, f"{p}_stderr"]
     if "ic50" not in m.param_names:
         names.append("ic50")
-    names += ["ic50_ci_low", "ic50_ci_high", "rss", "response_pvalue"]
+    names += ["ic50_ci_low", "ic50_ci_high", "rss", "response_pvalue", "r_squared"]
     return tuple(names)
 
 
@@ -68,6 +68,7 @@ def _columns(res: FitResult, names: tuple[str, ...]) -> FloatArray:
         "ic50_ci_high": high.magnitude,
         "rss": res.rss,
         "response_pvalue": res.response_pvalue,
+        "r_squared": res.r_squared,
     }
     for p in res.param_names:
         cols.setdefault(p, res.params[p])
@@ -195,7 +196,8 @@ def _check_concentrations(values: NDArray[Any], coord_name: Hashable, unit: str)
         raise ValueError(f"`{where}` must be finite; got {x[np.isinf(x)][0]} {unit}.")
     with np.errstate(invalid="ignore"):
         if (x < 0).any():
-            raise ValueError(f"`{where}` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit}.")
+            raise ValueError(f"`{where}` must be non-negative (0 marks vehicle; "
+                f"log10 values: use mp.units.from_log10); got {x[x < 0][0]} {unit}.")
 
 
 # ----------------------------------------------------------------------------- attributes
@@ -433,7 +435,7 @@ def fit(
     variables["n"].attrs = {"long_name": "number of finite points"}
     variables["dof"] = ints.isel({_INT_AXIS: 2})
     variables["dof"].attrs = {"long_name": "residual degrees of freedom (n - free parameters)"}
-    order = [*names[:-2], "status", "rss", "n", "dof", "response_pvalue"]
+    order = [*names[:-3], "status", "rss", "n", "dof", "response_pvalue", "r_squared"]
 
     from ._version import __version__
 

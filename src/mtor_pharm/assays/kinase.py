@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import pint
@@ -32,6 +32,9 @@ from ..fitting import ConfidenceInterval, FitResult, FitStatus
 from ..units import as_concentration
 from ._common import as_float, first_value, quantity, quiet, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "KiEstimate",
@@ -59,7 +62,7 @@ def _readonly(values: ArrayLike, dtype: Any = np.float64) -> NDArray[Any]:
 
 def _molar(value: ConcentrationLike, name: str) -> FloatArray:
     """A concentration argument as float64 molar magnitudes, checked > 0."""
-    values, unit = as_concentration(value, name=name)
+    values, unit = as_concentration(value, name=name, accepts=frozenset())
     molar = values * unit_factor(unit, "M")
     bad = ~(molar > 0) & ~np.isnan(molar)
     if bad.any():
@@ -87,15 +90,20 @@ def _factor(mechanism: str, substrate: ConcentrationLike | None, km: Concentrati
 
 
 def _tight_binding_check(ic50_molar: FloatArray, enzyme: ConcentrationLike | None, ratio: float,
-                         stacklevel: int) -> None:
+                         stacklevel: int, labels: tuple[Any, ...] | None = None) -> None:
     if enzyme is None:
         return
     e = _molar(enzyme, "enzyme")
     with np.errstate(invalid="ignore", divide="ignore"):
         close = ic50_molar < ratio * e
     if np.any(close):
+        where = where_text(np.atleast_1d(close))
+        flat = np.atleast_1d(close).reshape(-1)
+        if labels is not None and np.shape(close) == np.shape(ic50_molar) and len(labels) == flat.size:
+            named = [str(lab) for lab, c in zip(labels, flat, strict=True) if c]
+            where = f" for {', '.join(named[:5])}{' …' if len(named) > 5 else ''}"
         warnings.warn(
-            f"IC50 is within {ratio:g}× of the enzyme concentration{where_text(np.atleast_1d(close))}"
+            f"IC50 is within {ratio:g}× of the enzyme concentration{where}"
             f" (IC50 {first_value(ic50_molar, close):.3g} M, enzyme "
             f"{float(np.max(e)):.3g} M): Cheng–Prusoff assumes free ≈ total inhibitor, which "
             "fails for tight binders (IC50 = Ki_app + [E]/2; Morrison 1969). Fit the Morrison "
@@ -122,6 +130,8 @@ class KiEstimate:
     factor : ndarray
         ``IC50 / Ki`` (``1 + [S]/Km`` for competitive inhibition).
     mechanism : {"competitive", "noncompetitive", "uncompetitive"}
+    labels : tuple, optional
+        Curve labels carried over from a labelled :class:`~mtor_pharm.FitResult`.
     """
 
     ki: pint.Quantity[Any]
@@ -131,9 +141,39 @@ class KiEstimate:
     stderr: pint.Quantity[Any]
     factor: FloatArray
     mechanism: Mechanism
+    labels: tuple[Any, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "factor", _readonly(self.factor))
+
+    def to_dataframe(self, *, unit: str | None = None) -> pd.DataFrame:
+        """One row per Ki: ``ki``, ``ki_ci_low``, ``ki_ci_high``, ``ki_stderr`` (unit in the
+        column names, as in :meth:`mtor_pharm.FitResult.to_dataframe`), ``factor``,
+        ``mechanism``; indexed by the labels of the fit when it had them.
+
+        Examples
+        --------
+        >>> k = mp.assays.cheng_prusoff("30 nM", substrate="10 uM", km="5 uM")
+        >>> k.to_dataframe()["ki [nM]"].round(2).tolist()
+        [10.0]
+        """
+        import pandas as pd
+
+        from ..fitting._result import _unit_label
+
+        u = str(unit) if unit is not None else str(self.ki.units)
+        cols: dict[str, Any] = {}
+        for name, q in (("ki", self.ki), ("ki_ci_low", self.ci_low), ("ki_ci_high", self.ci_high),
+                        ("ki_stderr", self.stderr)):
+            values = np.asarray(q.to(u).magnitude, dtype=np.float64)
+            cols[f"{name} [{_unit_label(u)}]"] = np.atleast_1d(values).reshape(-1)
+        n = len(next(iter(cols.values())))
+        cols["factor"] = np.broadcast_to(self.factor, np.shape(self.ki.magnitude)).reshape(-1) if n else []
+        cols["mechanism"] = [self.mechanism] * n
+        index = list(self.labels) if self.labels is not None and len(self.labels) == n else None
+        df = pd.DataFrame(cols, index=index)
+        df.attrs = {"confidence_level": self.level, "mechanism": self.mechanism}
+        return df
 
     def ci(self) -> ConfidenceInterval:
         """The interval ``(ci_low, ci_high)`` as a :class:`~mtor_pharm.ConfidenceInterval`."""
@@ -223,6 +263,7 @@ def cheng_prusoff(
 def _cheng_prusoff(
     ic50: ConcentrationLike, *, mechanism: str, substrate: Any, km: Any, enzyme: Any,
     conc_unit: str | None, ci: Any, level: float | None, stderr: Any, ratio: float, stacklevel: int,
+    labels: tuple[Any, ...] | None = None,
 ) -> KiEstimate:
     values, unit = as_concentration(ic50, conc_unit=conc_unit, name="ic50")
     bad = ~(values > 0) & ~np.isnan(values)
@@ -233,7 +274,7 @@ def _cheng_prusoff(
         level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
                             accepted="a confidence level in (0, 1)")
     f = _factor(mechanism, substrate, km)
-    _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1)
+    _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1, labels)
     with np.errstate(invalid="ignore"):
         ki = values / f
     nan = np.full(np.shape(ki), np.nan)
@@ -259,6 +300,7 @@ def _cheng_prusoff(
         stderr=quantity(np.broadcast_to(se, shape), unit),
         factor=np.asarray(f, dtype=np.float64),
         mechanism=mechanism,  # type: ignore[arg-type]
+        labels=labels if labels is not None and len(labels) == int(np.prod(shape)) else None,
     )
 
 
@@ -313,9 +355,11 @@ def ki_from_fit(
         )
     low, high = res.ci("ic50", level=level)
     se = quantity(np.asarray(res.stderr["ic50"]), res.ic50.units)
-    return _cheng_prusoff(res.ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
-                          conc_unit=None, ci=(low, high), level=level, stderr=se,
-                          ratio=tight_binding_ratio, stacklevel=4)  # +1 for the @quiet wrapper
+    labels = res.labels if res.labels is not None and len(res.shape) <= 1 else None
+    out = _cheng_prusoff(res.ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
+                         conc_unit=None, ci=(low, high), level=level, stderr=se,
+                         ratio=tight_binding_ratio, stacklevel=4, labels=labels)  # +1 for the @quiet wrapper
+    return out
 
 
 # ----------------------------------------------------------------------------- Morrison

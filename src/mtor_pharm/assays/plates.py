@@ -34,8 +34,10 @@ order within each (role, compound, conc) group.
 A **plate-reader export** is the usual grid CSV: a header row ``<label>,1,2,…,12``
 (or up to 24) followed by rows ``A``–``H`` (or ``A``–``P``).  Several grids in
 one file (e.g. 570 nm and 650 nm) are read as separate readouts named by the
-header's first cell; a ``Plate: <id>`` or ``Barcode: <id>`` line gives the plate
-id.  Cells reading ``OVER``/``OVRFLW``/``Overflow`` become NaN and are flagged;
+header's first cell or, where that is a placeholder (Tecan's ``<>``), by the
+wavelength line before the grid (Gen5 ``Read 1:570``, Tecan ``Wavelength: 570
+nm`` → ``A570``); a ``Plate: <id>``, ``Plate Number``, ``Plate ID`` or
+``Barcode`` line gives the plate id.  Cells reading ``OVER``/``OVRFLW``/``Overflow`` become NaN and are flagged;
 empty, ``NaN`` or ``NA`` cells are NaN (missing wells, counted, never dropped).
 """
 
@@ -474,6 +476,47 @@ class PlateExport:
                            MappingProxyType({k: ro(v, bool) for k, v in self.overflow.items()}))
         object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
 
+    def __repr__(self) -> str:
+        n_over = sum(int(np.count_nonzero(v)) for v in self.overflow.values())
+        plate = f" {self.plate_id!r}" if self.plate_id else ""
+        over = f", {n_over} overflow wells" if n_over else ""
+        return f"<PlateExport{plate} {self.plate_format}-well: {', '.join(self.readouts)}{over}>"
+
+
+#: Placeholder first cells of a grid header (no readout name in them): Tecan writes ``<>``.
+_PLACEHOLDERS = {"", "<>", "read", "well", "wells", "data", "value", "values", "results", "raw data"}
+#: Keys of lines that give the plate id (Gen5: "Plate Number", Tecan: "Plate", others: "Barcode").
+_PLATE_KEYS = ("plate", "barcode", "plate id", "plate_id", "plate number", "plate name", "plate barcode")
+_WAVELENGTH = re.compile(r"(?<![\d.])(\d{3,4})(?:\s*nm)?(?:\s*/\s*(\d{3,4})(?:\s*nm)?)?(?![\d.])", re.I)
+
+
+def _name_from_context(text: str) -> str | None:
+    """A readout name from a line such as ``Read 1:570``, ``Wavelength: 570 nm``, ``Absorbance @ 650``,
+    ``485/528`` (fluorescence excitation/emission) or ``Luminescence``."""
+    low = text.lower()
+    if "lumin" in low:
+        return "lum"
+    body = re.sub(r"^\s*read\s*\d+\s*[:,;]?", "", text, flags=re.I)  # Gen5 "Read 1:" prefix
+    m = _WAVELENGTH.search(body)
+    if m is None:
+        return None
+    if m.group(2):
+        return f"F{m.group(1)}_{m.group(2)}"
+    if "fluor" in low or "ex" in low.split():
+        return f"F{m.group(1)}"
+    return f"A{m.group(1)}"
+
+
+def _header_name(cell: str) -> str | None:
+    """The readout name written in a grid header's first cell, or None for a placeholder."""
+    text = cell.strip()
+    if text.lower() in _PLACEHOLDERS:
+        return None
+    if _is_number(text) and 200 <= float(text) <= 1000:
+        return f"A{int(float(text))}"  # a bare wavelength, as Gen5 writes "570"
+    named = _name_from_context(text) if re.match(r"^\s*read\s*\d", text, re.I) else None
+    return named or text
+
 
 def _split(line: str, sep: str) -> list[str]:
     return [c.strip().strip('"') for c in line.split(sep)]
@@ -487,7 +530,9 @@ def _is_header(cells: list[str]) -> int:
     return 0
 
 
-def read_plate_export(source: Source, *, plate_format: int | None = None) -> PlateExport:
+def read_plate_export(
+    source: Source, *, plate_format: int | None = None, names: Iterable[str] | Mapping[str, str] | None = None
+) -> PlateExport:
     """Read a plate-reader grid export (8×12 or 16×24, one or several readouts).
 
     Parameters
@@ -497,10 +542,25 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
         grid of numbers without labels is also accepted (readout ``"signal"``).
     plate_format : {96, 384}, optional
         Expected plate size; a grid of another size raises.
+    names : sequence of str or mapping, optional
+        Readout names overriding those read from the file: one per grid in file
+        order, or a mapping from the name read to the name wanted.
 
     Returns
     -------
     PlateExport
+        Readout names come from the file: the header's first cell when it names
+        the readout (``A570``, or a bare wavelength ``570`` → ``"A570"``), else
+        the wavelength line before the grid (Gen5 ``Read 1:570``, Tecan
+        ``Wavelength: 570 nm`` → ``"A570"``; ``485/528`` → ``"F485_528"``;
+        luminescence → ``"lum"``).  The plate id comes from a ``Plate:``,
+        ``Plate Number``, ``Barcode`` or ``Plate ID`` line.
+
+    Warns
+    -----
+    MtorPharmWarning
+        A readout name that could not be read from the file (named ``read1``, …)
+        or that repeats (suffixed ``_2``): pass ``names=``.
 
     Raises
     ------
@@ -529,27 +589,45 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
     readouts: dict[str, FloatArray] = {}
     overflow: dict[str, BoolArray] = {}
     i = 0
-    last_label = ""
+    context: str | None = None  # readout name from the line(s) before a grid
+    problems: list[str] = []
     while i < len(content):
         cells = _split(content[i], sep)
         ncol = _is_header(cells)
         if not ncol:
-            key, _, value = content[i].partition(":")
-            if value.strip() and not any(ch.isdigit() for ch in key):
+            line = content[i]
+            key, colon, value = line.partition(":")
+            first = cells[0] if cells else ""
+            rest = next((c for c in cells[1:] if c), "")
+            if first.strip().lower() in _PLATE_KEYS and rest:  # "Plate Number<sep>Plate 1"
+                plate_id = rest
+                metadata[first.strip()] = rest
+            elif colon and value.strip() and not any(ch.isdigit() for ch in key):
                 metadata[key.strip()] = value.strip().strip(sep).strip()
-                if key.strip().lower() in ("plate", "barcode", "plate id", "plate_id"):
+                if key.strip().lower() in _PLATE_KEYS:
                     plate_id = value.strip().strip(sep).strip()
-            elif cells and cells[0] and not _is_number(cells[0]):
-                last_label = cells[0]
+                found = _name_from_context(line) if "wave" in key.lower() or "read" in key.lower() else None
+                context = found or context
+            else:
+                found = _name_from_context(" ".join(c for c in cells if c))
+                if found is not None:
+                    context = found
+                elif first and not _is_number(first) and first.lower() not in _PLACEHOLDERS:
+                    context = first
             i += 1
             continue
         nrow = PLATE_SHAPES[96 if ncol == 12 else 384][0]
-        label = cells[0] or last_label or f"read{len(readouts) + 1}"
+        label = _header_name(cells[0]) or context
+        if label is None:
+            label = f"read{len(readouts) + 1}"
+            problems.append(f"grid {len(readouts) + 1} has no readout name (header {cells[0]!r}); named {label!r}")
         if label in readouts:
-            label = f"{label}_{len(readouts) + 1}"
+            new_label = f"{label}_{len(readouts) + 1}"
+            problems.append(f"readout name {label!r} repeats; the later grid is named {new_label!r}")
+            label = new_label
         grid, over = _read_grid(content[i + 1:i + 1 + nrow], sep, nrow, ncol, label, name)
         readouts[label], overflow[label] = grid, over
-        last_label = ""
+        context = None
         i += 1 + nrow
     if not readouts:
         grid, over = _bare_grid(content, sep, name)
@@ -564,8 +642,42 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
             f"`plate_format` is {plate_format} but `source` holds a {shape[0]}×{shape[1]} grid "
             f"({fmt}-well) in {name}."
         )
+    if names is not None:
+        readouts, overflow = _rename(readouts, overflow, names, name)
+    elif problems:
+        import warnings
+
+        from ..errors import MtorPharmWarning
+
+        warnings.warn(
+            f"{name}: {'; '.join(problems)}. Pass names=[...] to read_plate_export to name the readouts.",
+            MtorPharmWarning,
+            stacklevel=2,
+        )
     return PlateExport(readouts=readouts, overflow=overflow, plate_id=plate_id, plate_format=fmt,
                        metadata=metadata)
+
+
+def _rename(readouts: dict[str, FloatArray], overflow: dict[str, BoolArray], names: Any, source: str
+            ) -> tuple[dict[str, FloatArray], dict[str, BoolArray]]:
+    read = list(readouts)
+    if isinstance(names, Mapping):
+        unknown = [k for k in names if k not in readouts]
+        if unknown:
+            raise PlateLayoutError(f"`names` renames readouts {unknown} that {source} does not have; it has {read}.")
+        new = [str(names.get(k, k)) for k in read]
+    else:
+        if isinstance(names, str):
+            raise TypeError(f"`names` must be a sequence of readout names or a mapping; got {names!r}.")
+        new = [str(n) for n in names]
+        if len(new) != len(read):
+            raise PlateLayoutError(
+                f"`names` must give one name per grid of {source} ({len(read)}: {read}); got {len(new)}."
+            )
+    if len(set(new)) != len(new) or any(not n.strip() for n in new):
+        raise PlateLayoutError(f"`names` must be distinct, non-empty readout names; got {new}.")
+    return ({n: readouts[k] for n, k in zip(new, read, strict=True)},
+            {n: overflow[k] for n, k in zip(new, read, strict=True)})
 
 
 def _is_number(text: str) -> bool:

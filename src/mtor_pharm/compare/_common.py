@@ -70,7 +70,8 @@ def conc_in(conc: Any, unit: str, *, conc_unit: str | None, name: str = "conc") 
         raise ValueError(f"`{name}` must be finite; got {out[np.isinf(out)][0]} {unit}.")
     with np.errstate(invalid="ignore"):
         if (out < 0).any():
-            raise ValueError(f"`{name}` must be non-negative (0 marks vehicle); got {out[out < 0][0]} {unit}.")
+            raise ValueError(f"`{name}` must be non-negative (0 marks vehicle; "
+                f"log10 values: use mp.units.from_log10); got {out[out < 0][0]} {unit}.")
     return out
 
 

@@ -22,6 +22,7 @@ from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from . import _engine, _layout
+from ._quality import ambiguous
 from ._result import _UNDETERMINED, FitResult, FitStatus
 
 __all__ = ["fit"]
@@ -620,9 +621,14 @@ def _assemble(
         conc_min=conc_min,
         conc_max=conc_max,
         iterations=out.iterations.reshape(batch),
+        tss=prep.rss0.reshape(batch),  # (weighted) SS about the mean, for R² (#14)
     )
     for v in (*params.values(), *stderr.values(), *(f for f in fields.values() if isinstance(f, np.ndarray))):
         v.flags.writeable = False  # built here and owned by the result: no defensive copies
+    # the ambiguity rule (#14, fitting/_quality.py) on the reported-scale estimates
+    P_rep = np.stack([params[k].reshape(-1) for k in m.param_names], axis=-1)
+    vague = ambiguous(m.param_names, free, P_rep, se, cov, dof, (status & _UNDETERMINED) == 0)
+    status_arr = np.where(vague, status | FitStatus.AMBIGUOUS, status).astype(np.uint8).reshape(batch)
     result = FitResult(
         model=m.name,
         param_names=m.param_names,

@@ -46,6 +46,8 @@ def variable_attrs(name: str, m: Model, conc_unit: str, response_unit: str | Non
         attrs["long_name"] = "residual sum of squares"
     elif name == "response_pvalue":
         attrs["long_name"] = "p-value of the extra-sum-of-squares F test against a flat line"
+    elif name == "r_squared":
+        attrs["long_name"] = "coefficient of determination, 1 - RSS/TSS"
     else:
         long = LONG_NAMES.get(base, base)
         if base == "ic50" and "ic50" not in m.param_names:
