@@ -22,7 +22,6 @@ from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from . import _engine, _layout
-from ._quality import ambiguous
 from ._result import _UNDETERMINED, FitResult, FitStatus
 
 __all__ = ["fit"]
@@ -365,6 +364,16 @@ def _keep_better(out: _engine.Outputs, other: _engine.Outputs, rows: slice) -> N
 
 
 @functools.lru_cache(maxsize=64)
+def _t975(m: int) -> FloatArray:
+    """Student's 0.975 quantile for dof = 0 … m (NaN at 0; read-only)."""
+    dof = np.arange(m + 1, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.asarray(special.stdtrit(np.where(dof > 0, dof, np.nan), 0.975), dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=64)
 def _f_medians(df1: int, m: int) -> FloatArray:
     """Median of F(df1, dof) for dof = 1 … m (read-only; ``fdtri`` costs ~2 µs a call)."""
     out: FloatArray = np.asarray(special.fdtri(df1, np.arange(1, m + 1), 0.5), dtype=np.float64)
@@ -463,6 +472,12 @@ def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fi
     with np.errstate(invalid="ignore"):
         special.fdtrc(max(q - 1, 1), np.maximum(n - q, 1), pval, out=pval)
     _kernels.finish_flat(pval, fit, n, q, rss0, _F_ALPHA, status, fin.runaway[rows], free_c, P, cov, se)
+    # the ambiguity rule (fitting/_quality.py states it; compiled here, part by part)
+    names = m.param_names
+    loc = next((names.index(k) for k in ("ic50", "xmid") if k in names and free[names.index(k)]), -1)
+    hill = names.index("hill") if "hill" in names and free[names.index("hill")] else -1
+    _kernels.ambiguity(P, se, cov, n - q, _t975(P.shape[1] + n.max(initial=0)), free_c, loc,
+                       loc >= 0 and names[loc] in _LOG_PARAMS, hill, status)
 
 
 _NO_ORDER = np.empty(0, dtype=np.int64)
@@ -625,10 +640,6 @@ def _assemble(
     )
     for v in (*params.values(), *stderr.values(), *(f for f in fields.values() if isinstance(f, np.ndarray))):
         v.flags.writeable = False  # built here and owned by the result: no defensive copies
-    # the ambiguity rule (#14, fitting/_quality.py) on the reported-scale estimates
-    P_rep = np.stack([params[k].reshape(-1) for k in m.param_names], axis=-1)
-    vague = ambiguous(m.param_names, free, P_rep, se, cov, dof, (status & _UNDETERMINED) == 0)
-    status_arr = np.where(vague, status | FitStatus.AMBIGUOUS, status).astype(np.uint8).reshape(batch)
     result = FitResult(
         model=m.name,
         param_names=m.param_names,
