@@ -530,51 +530,34 @@ def _chunks(
     stop: int,
 ) -> Iterator[_engine.Chunk]:
     """Pool, mask and bound rows ``start:stop`` block by block, recording per-curve facts in `prep`."""
+    from . import _kernels
+
     q = int(free.sum())
     p = m.n_params
-    dec = _LOC_DECADES * math.log(10.0)
+    lo_user, hi_user = np.full(p, np.nan), np.full(p, np.nan)
+    for name, (b_lo, b_hi) in bounds_int.items():
+        lo_user[m.param_names.index(name)] = b_lo
+        hi_user[m.param_names.index(name)] = b_hi
     for b0 in range(start, stop, _BLOCK):
         b1 = min(b0 + _BLOCK, stop)
         sl = slice(b0, b1)
+        n = b1 - b0
         xb = x if design is not None else x[sl]
         lx, ybar, w, stats = _pool(xb, y[sl], None if w_user is None else w_user[sl], design)
-        npts = stats[:, 0].astype(np.int64)
-        within, rss0, lx_lo, lx_hi = stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4]
-        # a curve is fitted only where its data can determine the free parameters and leave a
-        # residual degree of freedom for their errors (#17): more points than free parameters,
-        # and at least as many distinct concentrations (vehicle counts as one)
-        fittable = (npts > q) & (stats[:, 6] >= q) & np.isfinite(lx_lo)
-        # The solver works on ln x relative to the middle of each curve's tested range, so
-        # the same data in nM or µM (ln x shifted by a constant) are the same problem to
-        # within rounding: same steps, same convergence decisions, same statuses (#17).
-        with np.errstate(invalid="ignore"):  # a curve with no data: inf - inf, not fitted
-            centre = np.where(fittable, 0.5 * (lx_lo + lx_hi), 0.0)
-        lx = np.where(w > 0.0, lx - centre[:, None], lx)
-        lx_lo, lx_hi = lx_lo - centre, lx_hi - centre
-        # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
-        dof = np.maximum(npts - q, 1)
-        flat_rss = rss0 / (1.0 + f_half[dof - 1] * max(q - 1, 1) / dof) - within
-        lo = np.full((b1 - b0, p), -np.inf)
-        hi = np.full((b1 - b0, p), np.inf)
-        with np.errstate(invalid="ignore"):
-            lo[:, 2] = lx_lo - dec
-            hi[:, 2] = lx_hi + dec
-        lo[:, 3], hi[:, 3] = -_HILL_MAX, _HILL_MAX
-        if m.has_s:
-            lo[:, 4], hi[:, 4] = -_LOG_S_MAX, _LOG_S_MAX
-        for name, (b_lo, b_hi) in bounds_int.items():
-            i = m.param_names.index(name)
-            lo[:, i] = b_lo - centre if i == _layout.LOC else b_lo
-            hi[:, i] = b_hi - centre if i == _layout.LOC else b_hi
-        P_fixed = fixed_arr[sl].copy()
-        P_fixed[:, _layout.LOC] -= centre
-        prep.n[sl] = npts
-        prep.rss0[sl] = rss0
-        prep.within[sl] = within
-        prep.lx_lo[sl] = lx_lo + centre
-        prep.lx_hi[sl] = lx_hi + centre
-        prep.centre[sl] = centre
-        prep.fittable[sl] = fittable
+        # which curves are fitted (#17: more points than free parameters and as many distinct
+        # concentrations), the solver's origin in the middle of each curve's tested range (a
+        # change of unit leaves the problem the same, #17), the flat-curve threshold, bounds
+        lx_lo, lx_hi, flat_rss = np.empty(n), np.empty(n), np.empty(n)
+        lo, hi, P_fixed = np.empty((n, p)), np.empty((n, p)), np.empty((n, p))
+        fittable = prep.fittable[sl]
+        _kernels.prepare(
+            stats, lx, w, q, f_half, fixed_arr[sl], lo_user, hi_user, _LOC_DECADES * math.log(10.0), _HILL_MAX,
+            _LOG_S_MAX, prep.n[sl], fittable, prep.centre[sl], lx_lo, lx_hi, flat_rss, lo, hi, P_fixed,
+        )
+        prep.rss0[sl] = stats[:, 2]
+        prep.within[sl] = stats[:, 1]
+        prep.lx_lo[sl] = stats[:, 3]
+        prep.lx_hi[sl] = stats[:, 4]
         prep.yrange[sl] = stats[:, 5]
         yield _engine.Chunk(
             start=b0,
