@@ -22,7 +22,7 @@ from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from . import _engine, _layout
-from ._result import _UNDETERMINED, FitResult, FitStatus
+from ._result import FitResult, FitStatus
 
 __all__ = ["fit"]
 
@@ -478,6 +478,8 @@ def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fi
     hill = names.index("hill") if "hill" in names and free[names.index("hill")] else -1
     _kernels.ambiguity(P, se, cov, n - q, _t975(P.shape[1] + n.max(initial=0)), free_c, loc,
                        loc >= 0 and names[loc] in _LOG_PARAMS, hill, status)
+    if m.loc_name == "ic50":  # other families' IC50 comes from the model, in the assembly
+        _kernels.outside_range(P, names.index("ic50"), prep.lx_lo[rows], prep.lx_hi[rows], status)
 
 
 _NO_ORDER = np.empty(0, dtype=np.int64)
@@ -603,11 +605,6 @@ def _assemble(
         xmin, xmax = np.exp(prep.lx_lo), np.exp(prep.lx_hi)
     status_arr = status.reshape(batch)
     conc_min, conc_max = xmin.reshape(batch), xmax.reshape(batch)
-    # IC50 outside the tested range (only where the IC50 is determined)
-    if m.loc_name == "ic50":
-        ic50 = np.where((status & _UNDETERMINED) != 0, np.nan, params["ic50"].reshape(-1))
-    else:
-        ic50 = None
     fields: dict[str, Any] = dict(
         params=params,
         stderr=stderr,
@@ -632,10 +629,10 @@ def _assemble(
         _model=m,
         **fields,
     )
-    if ic50 is None:
+    if m.loc_name != "ic50":  # IC50 outside the tested range, where it is determined
         ic50 = np.asarray(result.ic50.magnitude).reshape(-1)
-    with np.errstate(invalid="ignore"):
-        outside = np.isfinite(ic50) & ((ic50 < xmin) | (ic50 > xmax))
-    if np.any(outside):
-        result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0).reshape(batch))
+        with np.errstate(invalid="ignore"):
+            outside = np.isfinite(ic50) & ((ic50 < xmin) | (ic50 > xmax))
+        if np.any(outside):
+            result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0).reshape(batch))
     return result

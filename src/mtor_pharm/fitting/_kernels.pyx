@@ -65,6 +65,7 @@ cdef uint8_t _AT_BOUND = int(FitStatus.AT_BOUND)
 cdef uint8_t _FLAT_RESPONSE = int(FitStatus.FLAT_RESPONSE)
 cdef uint8_t _TOO_FEW_POINTS = int(FitStatus.TOO_FEW_POINTS)
 cdef uint8_t _AMBIGUOUS = int(FitStatus.AMBIGUOUS)
+cdef uint8_t _IC50_OUTSIDE_RANGE = int(FitStatus.IC50_OUTSIDE_RANGE)
 cdef uint8_t _UNDETERMINED = _FLAT_RESPONSE | _TOO_FEW_POINTS | _NOT_CONVERGED
 
 cdef double _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
@@ -1826,6 +1827,20 @@ def ambiguity(
                         vague = True
             if vague:
                 status[i] |= _AMBIGUOUS
+
+
+def outside_range(cmat_t P, Py_ssize_t loc, cvec_t lx_lo, cvec_t lx_hi, uint8_t[::1] status):
+    """Add ``IC50_OUTSIDE_RANGE`` where a determined curve's IC50 (``exp(P[:, loc])``) lies
+    outside its tested concentrations ``exp(lx_lo) … exp(lx_hi)``.  Runs without the GIL."""
+    cdef Py_ssize_t i
+    cdef double ic50
+    with nogil:
+        for i in range(P.shape[0]):
+            if status[i] & _UNDETERMINED:
+                continue
+            ic50 = exp(P[i, loc])
+            if fabs(ic50) < INFINITY and (ic50 < exp(lx_lo[i]) or ic50 > exp(lx_hi[i])):
+                status[i] |= _IC50_OUTSIDE_RANGE
 
 
 # ------------------------------------------------------------------ for the tests
