@@ -882,13 +882,14 @@ def _fit_shared_arrays(
     starts = [(tl0, tg_med)]
     constant = all(bool(np.all(v == v[:, :1])) for v in fixed_int.values())
     if constant and k > 1:
+        Xp, Yp, Wp = _pool_by_conc(Xb, Yb, np.where(in_fit[:, :, None] & valid, Wb, 0.0))
         pooled = fit(
-            np.where(in_fit[:, :, None] & valid, Xb, np.nan).reshape(B, k * n_pts),
-            np.where(in_fit[:, :, None] & valid, Yb, np.nan).reshape(B, k * n_pts),
+            Xp,
+            Yp,
             model=m,
             conc_unit=unit_str,
             fixed={n: (np.exp(v[:, 0]) if n in LOG_PARAMS else v[:, 0]) for n, v in fixed_int.items()} or None,
-            weights=None if W_in is None else np.where(valid, Wb, 0.0).reshape(B, k * n_pts),
+            weights=Wp,
         )
         P_pool = _internal(pooled, names).reshape(B, p)
         tg_pool = np.zeros((B, G))
@@ -1006,6 +1007,27 @@ def _fit_shared_arrays(
     return _assemble_shared(
         P, X_c, Y_c, g_c, jc.Sinv, rss_fit, n_fit, dof, status, attached, iterations, B, k, batch, common
     )
+
+
+def _pool_by_conc(X: FloatArray, Y: FloatArray, W: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """All the curves of each fit as one curve, replicates at equal concentrations pooled
+    (weighted means, summed weights: the same least-squares optimum), shape (B, c)."""
+    B = X.shape[0]
+    ok = W > 0
+    b_idx = np.broadcast_to(np.arange(B)[:, None, None], X.shape)[ok]
+    x, y, w = X[ok], Y[ok], W[ok]
+    keys = np.stack([b_idx.astype(np.float64), x], axis=1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    sw = np.bincount(inv, weights=w, minlength=uniq.shape[0])
+    swy = np.bincount(inv, weights=w * y, minlength=uniq.shape[0])
+    ub = uniq[:, 0].astype(np.int64)
+    counts = np.bincount(ub, minlength=B)
+    c = max(int(counts.max()) if counts.size else 1, 1)
+    pos = np.arange(ub.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[ub]
+    Xp, Yp, Wp = np.full((B, c), np.nan), np.full((B, c), np.nan), np.zeros((B, c))
+    Xp[ub, pos], Yp[ub, pos], Wp[ub, pos] = uniq[:, 1], swy / sw, sw
+    return Xp, Yp, Wp
 
 
 def _internal(res: Any, names: tuple[str, ...]) -> FloatArray:
