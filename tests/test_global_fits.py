@@ -56,9 +56,7 @@ def dense_reference(
         q = unpack(theta)
         return np.concatenate([logistic4(CONC, *(q[n][j] for n in NAMES)) - y[j] for j in range(k)])
 
-    theta0 = np.array(
-        [np.mean(np.log(start[n][mask]) if n == "ic50" else start[n][mask]) for n, mask in layout]
-    )
+    theta0 = np.array([np.mean(np.log(start[n][mask]) if n == "ic50" else start[n][mask]) for n, mask in layout])
     sol = least_squares(resid, theta0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=100000)
     est = unpack(sol.x)
     rss = float(np.sum(sol.fun**2))
@@ -102,8 +100,9 @@ def test_partial_sharing_equals_a_dense_stacked_fit(seed: int) -> None:
     assert sf.n_free == 2 + 3 + 2 * 6
     # the reference Jacobian is by finite differences: compare on the scale of the standard errors
     sd = np.sqrt(np.einsum("iaia->ia", cov))
-    np.testing.assert_allclose(sf.covariance / np.einsum("ia,jb->iajb", sd, sd), cov / np.einsum("ia,jb->iajb", sd, sd),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        sf.covariance / np.einsum("ia,jb->iajb", sd, sd), cov / np.einsum("ia,jb->iajb", sd, sd), atol=1e-5
+    )
     np.testing.assert_allclose(np.sqrt(np.einsum("iaia->ia", sf.covariance)), sd, rtol=1e-5)
     np.testing.assert_allclose(sf.covariance_block(1, 4), sf.covariance[1, :, 4, :], rtol=1e-12)
     assert sf.share == ("top", "hill")
@@ -117,14 +116,21 @@ def test_partial_sharing_from_tidy_points_and_from_an_xarray_coordinate() -> Non
     arrays = cmp.fit_shared(CONC, y, conc_unit="uM", share={"hill": compound, "top": line})
     labels = np.repeat(np.array([f"c{j}" for j in range(6)]), CONC.size)
     tidy = cmp.fit_shared(
-        mp.Q_(np.tile(CONC, 6), "uM"), y.ravel(), groups=labels,
+        mp.Q_(np.tile(CONC, 6), "uM"),
+        y.ravel(),
+        groups=labels,
         share={"hill": np.repeat(compound, CONC.size), "top": np.repeat(line, CONC.size)},
     )
     np.testing.assert_allclose(tidy.params["ic50"], arrays.params["ic50"], rtol=1e-9)
     data = xr.DataArray(
-        y, dims=("curve", "conc"),
-        coords={"curve": list("abcdef"), "compound": ("curve", ["A", "A", "A", "B", "B", "B"]),
-                "line": ("curve", compound * 0 + line), "conc": ("conc", CONC, {"units": "uM"})},
+        y,
+        dims=("curve", "conc"),
+        coords={
+            "curve": list("abcdef"),
+            "compound": ("curve", ["A", "A", "A", "B", "B", "B"]),
+            "line": ("curve", compound * 0 + line),
+            "conc": ("conc", CONC, {"units": "uM"}),
+        },
     )
     da = cmp.fit_shared(data, dim="conc", over="curve", share={"hill": "compound", "top": "line"})
     np.testing.assert_allclose(da.params["ic50"], arrays.params["ic50"], rtol=1e-9)
@@ -159,8 +165,9 @@ def test_control_only_curve_informs_the_shared_top_as_drc_attaches_it() -> None:
     assert sf.attached_to.tolist() == [-1, -1, 0]
     assert np.isfinite(sf.rss) and int(sf.n) == 15
     # drc's rule: the vehicle wells become wells of the first curve
-    relabelled = cmp.fit_shared(x, y, groups=np.where(g == "ctrl", "A", g), share=("top", "bottom", "hill"),
-                                conc_unit="uM")
+    relabelled = cmp.fit_shared(
+        x, y, groups=np.where(g == "ctrl", "A", g), share=("top", "bottom", "hill"), conc_unit="uM"
+    )
     for n in NAMES:
         np.testing.assert_allclose(sf.params[n][:2], relabelled.params[n], rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(sf.stderr[n][:2], relabelled.stderr[n], rtol=1e-6)
@@ -243,8 +250,17 @@ def test_status_rules_match_the_compiled_engine_on_its_own_outputs() -> None:
 
 def test_solver_constants_are_the_compiled_engines() -> None:
     src = (Path(_global.__file__).parent / "_kernels.pyx").read_text()
-    for name in ("_LAM0", "_DEC_TOL", "_STEP_TOL", "_STALL_TOL", "_LAM_MAX", "_ZERO_RSS", "_STALL_EVERY",
-                 "_STALL_REL", "_LINEAR_RATE_MAX"):
+    for name in (
+        "_LAM0",
+        "_DEC_TOL",
+        "_STEP_TOL",
+        "_STALL_TOL",
+        "_LAM_MAX",
+        "_ZERO_RSS",
+        "_STALL_EVERY",
+        "_STALL_REL",
+        "_LINEAR_RATE_MAX",
+    ):
         match = re.search(rf"^cdef (?:double|int) {name} = ([0-9.e+-]+)", src, re.M)
         assert match is not None, name
         assert float(match.group(1)) == getattr(_global, name), name

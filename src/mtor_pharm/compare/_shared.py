@@ -36,7 +36,6 @@ from ._common import (
 __all__ = ["SharedFit", "fit_shared"]
 
 
-
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class SharedFit(InformationCriteria):
     """A global fit: ``k`` curves fitted jointly, some parameters shared.
@@ -218,9 +217,10 @@ class SharedFit(InformationCriteria):
                 rows = np.arange(Bf)[:, None, None, None]
                 sel = Sinv[rows, g[:, a][:, :, :, None], g[:, b][:, :, None, :]]  # (Bf, s, pg, pg)
                 out = out + np.einsum("nsap,nspq,nsbq->nsab", Y[:, a], sel, Y[:, b])
-        return np.asarray(out.reshape(*self.shape, *S, p, p), dtype=np.float64) * self._s2()[
-            (...,) + (None,) * (len(S) + 2)
-        ]
+        return (
+            np.asarray(out.reshape(*self.shape, *S, p, p), dtype=np.float64)
+            * self._s2()[(...,) + (None,) * (len(S) + 2)]
+        )
 
     def _s2(self) -> FloatArray:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -439,7 +439,7 @@ def _group_ids(values: Any, name: str, k: int, point_curve: IntArray | None) -> 
             + (" or one per point" if point_curve is not None else "")
             + f"); got {arr.size} labels."
         )
-    uniq, first_idx, inv = np.unique(arr, return_index=True, return_inverse=True)
+    _, first_idx, inv = np.unique(arr, return_index=True, return_inverse=True)
     order = np.argsort(first_idx)
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
@@ -458,7 +458,9 @@ def _share_spec(
     items: list[tuple[Any, Any]] = list(share.items()) if isinstance(share, Mapping) else [(s, True) for s in share]
     unknown = [s for s, _ in items if s not in names]
     if unknown:
-        raise ValueError(f"`share` names unknown parameter(s) {unknown} for model {model_name!r}; known: {list(names)}.")
+        raise ValueError(
+            f"`share` names unknown parameter(s) {unknown} for model {model_name!r}; known: {list(names)}."
+        )
     out: dict[str, IntArray] = {}
     for name, spec in items:
         if spec is True:
@@ -495,7 +497,6 @@ def _group_median(values: FloatArray, key: IntArray, n_keys: int) -> FloatArray:
     hi_i = starts[has] + counts[has] // 2
     out[has] = 0.5 * (v[lo_i] + v[hi_i])
     return out
-
 
 
 # ============================================================================ public function
@@ -602,11 +603,7 @@ def fit_shared(
         if groups is not None:
             raise TypeError("`groups` cannot be combined with a DataArray; the curves lie along `over`.")
         q, Y, labels = _from_dataarray(conc, dim, over)
-        coords = {
-            name: np.asarray(c.values)
-            for name, c in conc.coords.items()
-            if c.dims == (over,) and name != over
-        }
+        coords = {name: np.asarray(c.values) for name, c in conc.coords.items() if c.dims == (over,) and name != over}
         X, unit = as_concentration(q)
         if weights is not None:
             raise TypeError("`weights` are not supported with a DataArray yet; pass numpy arrays.")
@@ -768,8 +765,15 @@ def _fit_shared_arrays(
         weights=None if W_in is None else np.where(valid, Wb, 0.0).reshape(B * k, n_pts),
     )
     common = dict(
-        model=m.name, param_names=names, share=share_t, fixed=fixed_t, labels=labels, conc_unit=str(sep.conc_unit),
-        conc_min=conc_min.reshape(*batch, k), conc_max=conc_max.reshape(*batch, k), _model=m,
+        model=m.name,
+        param_names=names,
+        share=share_t,
+        fixed=fixed_t,
+        labels=labels,
+        conc_unit=str(sep.conc_unit),
+        conc_min=conc_min.reshape(*batch, k),
+        conc_max=conc_max.reshape(*batch, k),
+        _model=m,
         share_groups={n: groups[n] for n in share_t},
     )
     if not glob:
@@ -863,8 +867,13 @@ def _fit_shared_arrays(
     P_sep = _internal(sep, names).reshape(B, k, p)
     with _quiet():
         defaults = np.stack(
-            [np.nanmin(yv, axis=2), np.nanmax(yv, axis=2), 0.5 * (lx_lo + lx_hi), np.ones((B, k)),
-             *([np.zeros((B, k))] if m.has_s else [])],
+            [
+                np.nanmin(yv, axis=2),
+                np.nanmax(yv, axis=2),
+                0.5 * (lx_lo + lx_hi),
+                np.ones((B, k)),
+                *([np.zeros((B, k))] if m.has_s else []),
+            ],
             axis=-1,
         )
     P0 = np.where(np.isfinite(P_sep), P_sep, defaults)
@@ -876,7 +885,7 @@ def _fit_shared_arrays(
         med = _group_median(P_sep[ub, uj, a], key, B * G).reshape(B, G)
         fallback = _group_median(P0[ub, uj, a], key, B * G).reshape(B, G)
         cols = np.zeros((B, G), dtype=bool)
-        cols[:, offsets[i]:offsets[i] + n_g[i]] = True
+        cols[:, offsets[i] : offsets[i] + n_g[i]] = True
         tg_med = np.where(cols, np.where(np.isfinite(med), med, fallback), tg_med)
     tg_med = np.where(np.isfinite(tg_med), tg_med, 0.0)
     starts = [(tl0, tg_med)]
@@ -894,7 +903,7 @@ def _fit_shared_arrays(
         P_pool = _internal(pooled, names).reshape(B, p)
         tg_pool = np.zeros((B, G))
         for i, a in enumerate(glob):
-            tg_pool[:, offsets[i]:offsets[i] + n_g[i]] = P_pool[:, a:a + 1]
+            tg_pool[:, offsets[i] : offsets[i] + n_g[i]] = P_pool[:, a : a + 1]
         tg_pool = np.where(np.isfinite(tg_pool), tg_pool, tg_med)
         tl_pool = np.where(np.isfinite(P_pool[ub][:, list(local)]), P_pool[ub][:, list(local)], tl0)
         starts += [(tl_pool, tg_pool), (tl0, tg_pool)]
@@ -912,12 +921,12 @@ def _fit_shared_arrays(
     converged = np.zeros(B, dtype=bool)
     iterations = np.zeros(B, dtype=np.int64)
     for s in range(n_s):
-        rss_s = sol.rss[s * B:(s + 1) * B]
+        rss_s = sol.rss[s * B : (s + 1) * B]
         better = np.isfinite(rss_s) & ~(rss_s >= rss * (1.0 - 1e-12))
-        tg[better] = sol.tg[s * B:(s + 1) * B][better]
-        tl[better[ub]] = sol.tl[s * U:(s + 1) * U][better[ub]]
-        rss[better], converged[better] = rss_s[better], sol.converged[s * B:(s + 1) * B][better]
-        iterations += sol.iterations[s * B:(s + 1) * B]
+        tg[better] = sol.tg[s * B : (s + 1) * B][better]
+        tl[better[ub]] = sol.tl[s * U : (s + 1) * U][better[ub]]
+        rss[better], converged[better] = rss_s[better], sol.converged[s * B : (s + 1) * B][better]
+        iterations += sol.iterations[s * B : (s + 1) * B]
 
     # a symmetric family with the plateaus and hill per curve: reported with top >= bottom
     if m.symmetric and {0, 1, 3} <= set(local):
@@ -1103,8 +1112,21 @@ def _from_separate(
             stacklevel=4,
         )
     return _assemble_shared(
-        P, X, np.zeros((B, k, p, 0)), np.zeros((B, k, 0), dtype=np.int64), np.zeros((B, 0, 0)), rss, n, dof,
-        status, attached, np.asarray(sep.iterations).reshape(B, k).sum(axis=1).astype(np.int64), B, k, batch, common,
+        P,
+        X,
+        np.zeros((B, k, p, 0)),
+        np.zeros((B, k, 0), dtype=np.int64),
+        np.zeros((B, 0, 0)),
+        rss,
+        n,
+        dof,
+        status,
+        attached,
+        np.asarray(sep.iterations).reshape(B, k).sum(axis=1).astype(np.int64),
+        B,
+        k,
+        batch,
+        common,
     )
 
 

@@ -29,6 +29,7 @@ solved together; fits that finish are dropped from the working set.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +106,7 @@ class Problem:
         """Per-row and per-fit RSS."""
         r = self.residuals(tl, tg)
         row = np.einsum("rm,rm->r", r, r)
-        return row, np.bincount(self.fit_u[self.unit_of], weights=row, minlength=self.B)
+        return row, _bincount(self.fit_u[self.unit_of], weights=row, minlength=self.B)
 
     def normal(self, tl: FloatArray, tg: FloatArray) -> tuple[FloatArray, ...]:
         """Blocks of ``JᵀWJ`` and ``JᵀW(y − f)`` and the RSS per fit.
@@ -124,7 +125,7 @@ class Problem:
         u = self.unit_of
         identity = u.shape[0] == U and bool(np.all(u == np.arange(U)))
         row_rss = np.einsum("rm,rm->r", r, r)
-        rss = np.bincount(self.fit_u[u], weights=row_rss, minlength=B)
+        rss = _bincount(self.fit_u[u], weights=row_rss, minlength=B)
 
         def to_units(a: FloatArray) -> FloatArray:
             if identity:
@@ -151,20 +152,25 @@ class Problem:
         return D, C, S, gl, gg, rss
 
 
+def _bincount(idx: IntArray, weights: FloatArray, minlength: int) -> FloatArray:
+    """Weighted ``np.bincount`` (float64)."""
+    return np.asarray(np.bincount(idx, weights=weights, minlength=minlength), dtype=np.float64)
+
+
 def _scatter_gg(M: FloatArray, fit_u: IntArray, gcol: IntArray, B: int, G: int) -> FloatArray:
     """Σ over units of the (pg × pg) pieces `M`, placed at ``(gcol, gcol)`` of their fit."""
     if G == 0:
         return np.zeros((B, 0, 0))
     base = fit_u[:, None, None] * (G * G)
     idx = base + gcol[:, :, None] * G + gcol[:, None, :]
-    return np.bincount(idx.ravel(), weights=M.ravel(), minlength=B * G * G).reshape(B, G, G)
+    return _bincount(idx.ravel(), weights=M.ravel(), minlength=B * G * G).reshape(B, G, G)
 
 
 def _scatter_g(v: FloatArray, fit_u: IntArray, gcol: IntArray, B: int, G: int) -> FloatArray:
     if G == 0:
         return np.zeros((B, 0))
     idx = fit_u[:, None] * G + gcol
-    return np.bincount(idx.ravel(), weights=v.ravel(), minlength=B * G).reshape(B, G)
+    return _bincount(idx.ravel(), weights=v.ravel(), minlength=B * G).reshape(B, G)
 
 
 def _solve(M: FloatArray, v: FloatArray) -> FloatArray:
@@ -181,10 +187,8 @@ def _solve(M: FloatArray, v: FloatArray) -> FloatArray:
         rf = rhs.reshape(-1, *rhs.shape[-2:])
         of = out.reshape(-1, *rhs.shape[-2:])
         for i in range(Mf.shape[0]):
-            try:
+            with contextlib.suppress(np.linalg.LinAlgError):
                 of[i] = np.linalg.solve(Mf[i], rf[i])
-            except np.linalg.LinAlgError:
-                pass
     return np.asarray(out[..., 0] if vec else out, dtype=np.float64)
 
 
@@ -219,7 +223,7 @@ def _quad(
         q_g = np.einsum("ba,bac,bc->b", dg, S, dg)
     else:
         q_g = np.zeros(B)
-    return np.asarray(np.bincount(fit_u, weights=q_u, minlength=B) + q_g)
+    return np.asarray(_bincount(fit_u, weights=q_u, minlength=B) + q_g)
 
 
 def _fit_max(v_u: FloatArray, fit_u: IntArray, v_g: FloatArray) -> FloatArray:
@@ -325,7 +329,7 @@ class _State:
         self.D, self.C, self.S, self.gl, self.gg, self.rss = prob.normal(tl, tg)
         self.rss = np.where(np.isfinite(self.rss), self.rss, np.inf)
         ysq = np.einsum("rm,rm->r", prob.sw * prob.y, prob.sw * prob.y)
-        self.floor = _ZERO_RSS * np.bincount(prob.fit_u[prob.unit_of], weights=ysq, minlength=B) + _TINY
+        self.floor = _ZERO_RSS * _bincount(prob.fit_u[prob.unit_of], weights=ysq, minlength=B) + _TINY
         self.lam = np.full(B, _LAM0)
         self.nu = np.full(B, 2.0)
         self.Dl = np.zeros(tl.shape)  # running maxima of the diagonal (Moré's scaling)
@@ -355,7 +359,7 @@ class _State:
         gg = np.where(fr_g, 0.0, self.gg)
         # Gauss-Newton decrement and relative step size: the convergence test
         nl, ng = _block_solve(D, C, S, gl, gg, fu, gcol)
-        dec = np.bincount(fu, weights=np.einsum("ua,ua->u", nl, gl), minlength=p.B) + np.einsum("ba,ba->b", ng, gg)
+        dec = _bincount(fu, weights=np.einsum("ua,ua->u", nl, gl), minlength=p.B) + np.einsum("ba,ba->b", ng, gg)
         dec = np.where(np.isfinite(dec), dec, np.inf)
         size = _fit_max(np.abs(nl) / np.maximum(np.abs(tl), 1.0), fu, np.abs(ng) / np.maximum(np.abs(tg), 1.0))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -383,7 +387,8 @@ class _State:
         tl_t = np.clip(tl + sl, p.lo_l, p.hi_l)
         tg_t = np.clip(tg + sg, p.lo_g, p.hi_g)
         dl, dg = tl_t - tl, tg_t - tg
-        pred = 2.0 * (np.bincount(fu, weights=np.einsum("ua,ua->u", dl, gl), minlength=p.B) + np.einsum("ba,ba->b", dg, gg))
+        lin = _bincount(fu, weights=np.einsum("ua,ua->u", dl, gl), minlength=p.B) + np.einsum("ba,ba->b", dg, gg)
+        pred = 2.0 * lin
         pred = pred - _quad(D, C, S, dl, dg, fu, gcol)
         _, rss_t = p.rss(tl_t, tg_t)
         with np.errstate(invalid="ignore"):
@@ -454,7 +459,7 @@ def joint_covariance(prob: Problem, tl: FloatArray, tg: FloatArray) -> JointCov:
     """The block inverse of ``JᵀWJ`` at ``(tl, tg)``: NaN for a unit whose block, or a fit
     whose Schur complement, is not positive definite."""
     D, C, S, _, _, _ = prob.normal(tl, tg)
-    U, ql, pg = C.shape
+    U, _, pg = C.shape
     X = _spd_inv(D)
     E = np.einsum("uab,ubc->uac", X, C)  # D⁻¹ C
     Sc = S - _scatter_gg(np.einsum("uab,uac->ubc", C, E), prob.fit_u, prob.gcol, prob.B, prob.G)
