@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import least_squares
 
 import mtor_pharm as mp
@@ -313,3 +315,22 @@ def test_no_warning_leaks_from_a_global_fit_with_empty_curves() -> None:
         warnings.simplefilter("error")
         sf = cmp.fit_shared(CONC, y, conc_unit="uM", share=("hill",))
     assert sf.status[2] == mp.FitStatus.TOO_FEW_POINTS and np.all(sf.status[[0, 1, 3]] & 16 == 0)
+
+
+@settings(max_examples=15)
+@given(
+    perm_seed=st.integers(0, 2**16),
+    n=st.integers(2, 6),
+    shared=st.sampled_from([("hill",), ("hill", "top", "bottom"), ("top",)]),
+)
+def test_a_global_fit_does_not_depend_on_the_order_of_its_curves_or_the_unit(
+    perm_seed: int, n: int, shared: tuple[str, ...]
+) -> None:
+    y = _screen(n, seed=perm_seed)
+    perm = np.random.default_rng(perm_seed).permutation(n)
+    a = cmp.fit_shared(CONC, y, conc_unit="uM", share=shared)
+    b = cmp.fit_shared(CONC * 1000.0, y[perm], conc_unit="nM", share=shared)
+    assert a.status.tolist() == b.status[np.argsort(perm)].tolist()
+    np.testing.assert_allclose(float(a.rss), float(b.rss), rtol=1e-9)
+    np.testing.assert_allclose(a.params["ic50"][perm] * 1000.0, b.params["ic50"], rtol=1e-5)
+    np.testing.assert_allclose(a.params["hill"][perm], b.params["hill"], rtol=1e-5, atol=1e-6)

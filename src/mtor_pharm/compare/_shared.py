@@ -534,10 +534,15 @@ def fit_shared(
         designs); or a DataArray of responses (with `dim` and `over`).
     response : array_like, optional
         Responses; NaN marks a missing point.
-    share : sequence of str, default ("hill", "top", "bottom")
+    share : sequence of str or mapping, default ("hill", "top", "bottom")
         Parameters common to the curves of a global fit; the others are
         estimated per curve.  ``()`` fits the curves separately (with a pooled
-        variance); adding ``"ic50"`` gives the model of equal potency.
+        variance); adding ``"ic50"`` gives the model of equal potency.  A
+        mapping shares a parameter within groups of curves (drc's ``pmodels``):
+        ``{"hill": compound, "top": cell_line}`` with one group label per curve
+        along the curve axis (with `groups=`, one per point, constant within
+        each curve; with a DataArray, the name of a coordinate along `over`);
+        ``True`` shares it among all curves.
     axis : int, default -2
         Axis of `response` along which curves share parameters (not the last).
     groups : array_like, optional
@@ -568,19 +573,29 @@ def fit_shared(
         Concentrations without a unit.
     ValueError
         Unknown parameter names in `share` or `fixed`; a shared parameter fixed
-        to different values on different curves.
+        to different values on different curves; group labels that change
+        within a curve.
 
     Notes
     -----
     The stacked problem (all curves of a global fit, parameters on the internal
     scale ``(bottom, top, ln ic50, hill[, ln s])``) is solved by a batched
-    Levenberg–Marquardt written over the block structure of the Jacobian, from
-    starts given by separate fits (shared parameters start at the median).
-    Dense normal equations of size ``n_free × n_free`` per global fit make it
-    fast for many small global fits (thousands of pairs or triples in one call)
-    and fine up to a few hundred curves per global fit.  Standard errors use the
-    pooled residual variance ``RSS / (n − n_free)`` of the global fit, as drc's
-    ``drm`` with ``curveid``.
+    Levenberg–Marquardt that eliminates each curve's parameter block by a Schur
+    complement (``mtor_pharm.fitting._global``), so ``k`` curves cost ``O(k)``
+    time and memory, with the per-curve engine's damping, convergence tests and
+    default bounds; it starts from the separate fits (a shared parameter at the
+    median of its group) and from the pooled fit, and keeps the best optimum.
+    With nothing free shared, the curves are fitted by the per-curve engine
+    (same estimates and statuses as :func:`mtor_pharm.fit`).  Standard errors
+    use the pooled residual variance ``RSS / (n − n_free)`` of the global fit,
+    as drc's ``drm`` with ``curveid``.
+
+    A curve whose data cannot determine its own parameters is flagged
+    ``TOO_FEW_POINTS`` and left out; the others are fitted.  A vehicle-only
+    curve (every well at concentration 0) joins the first curve that shares its
+    ``top``, as drc attaches control groups (``attached_to``); without a shared
+    ``top`` it is left out with a :class:`~mtor_pharm.errors.MtorPharmWarning`.
+    Statuses follow the per-curve rules (``mtor_pharm.fitting._status``).
 
     Examples
     --------
