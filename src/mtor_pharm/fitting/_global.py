@@ -116,30 +116,31 @@ class Problem:
         P = self.params(tl, tg)
         f, cols = self.model.evaluate(self.lx, P, jacobian=True)
         sw = self.sw
+        order = (*self.local, *self.glob)
         with np.errstate(invalid="ignore", over="ignore"):
             r = np.where(sw > 0, sw * (self.y - f), 0.0)
-            Jl = np.stack([np.where(sw > 0, sw * cols[a], 0.0) for a in self.local], axis=-1) if self.local else None
-            Jg = np.stack([np.where(sw > 0, sw * cols[a], 0.0) for a in self.glob], axis=-1) if self.glob else None
+            # (R, q, m): one batched product gives every block of JᵀWJ and JᵀW(y − f)
+            Jt = np.stack([np.where(sw > 0, sw * cols[a], 0.0) for a in order], axis=1)
         B, U, G = self.B, self.U, self.G
         ql, pg = len(self.local), len(self.glob)
         u = self.unit_of
         identity = u.shape[0] == U and bool(np.all(u == np.arange(U)))
         row_rss = np.einsum("rm,rm->r", r, r)
         rss = _bincount(self.fit_u[u], weights=row_rss, minlength=B)
-
-        def to_units(a: FloatArray) -> FloatArray:
-            if identity:
-                return a
-            out = np.zeros((U, *a.shape[1:]))
-            np.add.at(out, u, a)
-            return out
-
-        D = to_units(np.einsum("rma,rmb->rab", Jl, Jl)) if Jl is not None else np.zeros((U, 0, 0))
-        gl = to_units(np.einsum("rma,rm->ra", Jl, r)) if Jl is not None else np.zeros((U, 0))
-        if Jg is not None:
-            C = to_units(np.einsum("rma,rmb->rab", Jl, Jg)) if Jl is not None else np.zeros((U, 0, pg))
-            Eg = to_units(np.einsum("rma,rmb->rab", Jg, Jg))
-            gg_u = to_units(np.einsum("rma,rm->ra", Jg, r))
+        M = np.matmul(Jt, Jt.transpose(0, 2, 1))
+        gv = np.matmul(Jt, r[:, :, None])[:, :, 0]
+        if not identity:
+            M_u = np.zeros((U, *M.shape[1:]))
+            gv_u = np.zeros((U, gv.shape[1]))
+            np.add.at(M_u, u, M)
+            np.add.at(gv_u, u, gv)
+            M, gv = M_u, gv_u
+        D = np.ascontiguousarray(M[:, :ql, :ql])
+        gl = np.ascontiguousarray(gv[:, :ql])
+        if pg:
+            C = np.ascontiguousarray(M[:, :ql, ql:])
+            Eg = M[:, ql:, ql:]
+            gg_u = gv[:, ql:]
             S = _scatter_gg(Eg, self.fit_u, self.gcol, B, G)
             gg = _scatter_g(gg_u, self.fit_u, self.gcol, B, G)
             if self.unused_g.any():  # a unit diagonal: no step, no singular Schur complement
