@@ -334,3 +334,35 @@ def test_a_global_fit_does_not_depend_on_the_order_of_its_curves_or_the_unit(
     np.testing.assert_allclose(float(a.rss), float(b.rss), rtol=1e-9)
     np.testing.assert_allclose(a.params["ic50"][perm] * 1000.0, b.params["ic50"], rtol=1e-5)
     np.testing.assert_allclose(a.params["hill"][perm], b.params["hill"], rtol=1e-5, atol=1e-6)
+
+
+def test_a_flat_curve_sharing_hill_and_plateaus_is_flat_and_at_bound_alone() -> None:
+    rng = np.random.default_rng(3)
+    y = np.stack([logistic4(CONC, 5, 100, 0.1, 1.2), np.full(CONC.size, 100.0)]) + rng.normal(0, 3, (2, CONC.size))
+    sf = cmp.fit_shared(CONC, y, conc_unit="uM", share=("hill", "top", "bottom"))
+    assert sf.status[0] == 0
+    flat_bits = mp.FitStatus.FLAT_RESPONSE | mp.FitStatus.AT_BOUND
+    assert sf.status[1] == flat_bits  # its IC50 ran to the default bound: 10^6 beyond the tested range
+    np.testing.assert_allclose(sf.params["ic50"][1], CONC.max() * 1e6, rtol=1e-9)
+    assert np.isnan(sf.ic50.magnitude[1]) and np.isfinite(sf.ic50.magnitude[0])
+    # the same decision as for a separate fit of that curve
+    assert mp.fit(CONC, y[1], conc_unit="uM").status & mp.FitStatus.FLAT_RESPONSE
+
+
+def test_weights_scale_the_rss_and_leave_the_optimum() -> None:
+    y, compound, line, _ = _panel(5)
+    share = {"hill": compound, "top": line}
+    plain = cmp.fit_shared(CONC, y, conc_unit="uM", share=share)
+    double = cmp.fit_shared(CONC, y, conc_unit="uM", share=share, weights=2.0)
+    np.testing.assert_allclose(float(double.rss), 2 * float(plain.rss), rtol=1e-9)
+    np.testing.assert_allclose(double.params["ic50"], plain.params["ic50"], rtol=1e-6)
+    np.testing.assert_allclose(double.stderr["ic50"], plain.stderr["ic50"], rtol=1e-5)
+    # a zero weight removes the point: same as NaN
+    w = np.ones_like(y)
+    w[0, :3] = 0.0
+    y_nan = y.copy()
+    y_nan[0, :3] = np.nan
+    a = cmp.fit_shared(CONC, y, conc_unit="uM", share=share, weights=w)
+    b = cmp.fit_shared(CONC, y_nan, conc_unit="uM", share=share)
+    np.testing.assert_allclose(a.params["ic50"], b.params["ic50"], rtol=1e-6)
+    assert int(a.n) == int(b.n) == y.size - 3
