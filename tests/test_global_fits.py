@@ -366,3 +366,24 @@ def test_weights_scale_the_rss_and_leave_the_optimum() -> None:
     b = cmp.fit_shared(CONC, y_nan, conc_unit="uM", share=share)
     np.testing.assert_allclose(a.params["ic50"], b.params["ic50"], rtol=1e-6)
     assert int(a.n) == int(b.n) == y.size - 3
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_flat_curve_whose_own_plateaus_drift_is_set_aside_and_the_others_fitted(seed: int) -> None:
+    """A flat curve with its own plateaus has no least-squares optimum (its plateaus drift);
+    the per-curve engine reports it NOT_CONVERGED | FLAT_RESPONSE with no estimates.  In a
+    global fit it is set aside the same way, and the others equal their global fit without it."""
+    rng = np.random.default_rng(seed)
+    ic50 = (0.03, 0.3, 1.0, 30.0, 300.0)
+    y = np.stack([logistic4(CONC, 5, 100, c, 1.2) for c in ic50]) + rng.normal(0, 4, (5, CONC.size))
+    assert mp.fit(CONC, y[4], conc_unit="uM").status == mp.FitStatus.NOT_CONVERGED | mp.FitStatus.FLAT_RESPONSE
+    sf = cmp.fit_shared(CONC, y, conc_unit="uM", share=("hill",))
+    assert sf.status[4] == mp.FitStatus.NOT_CONVERGED | mp.FitStatus.FLAT_RESPONSE
+    assert np.all(np.isnan([sf.params[n][4] for n in NAMES]))
+    assert np.all(sf.converged[:4])
+    without = cmp.fit_shared(CONC, y[:4], conc_unit="uM", share=("hill",))
+    assert sf.status[:4].tolist() == without.status.tolist()
+    for n in NAMES:
+        np.testing.assert_allclose(sf.params[n][:4], without.params[n], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(float(sf.rss), float(without.rss), rtol=1e-9)
+    assert int(sf.dof) == int(without.dof) and int(sf.n) == int(without.n)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -934,14 +935,77 @@ def _fit_shared_arrays(
     tl, tg = starts[0][0].copy(), starts[0][1].copy()
     rss = np.full(B, np.inf)
     converged = np.zeros(B, dtype=bool)
+    unit_conv = np.zeros(U, dtype=bool)
     iterations = np.zeros(B, dtype=np.int64)
     for s in range(n_s):
         rss_s = sol.rss[s * B : (s + 1) * B]
         better = np.isfinite(rss_s) & ~(rss_s >= rss * (1.0 - 1e-12))
         tg[better] = sol.tg[s * B : (s + 1) * B][better]
         tl[better[ub]] = sol.tl[s * U : (s + 1) * U][better[ub]]
+        unit_conv[better[ub]] = sol.unit_converged[s * U : (s + 1) * U][better[ub]]
         rss[better], converged[better] = rss_s[better], sol.converged[s * B : (s + 1) * B][better]
         iterations += sol.iterations[s * B : (s + 1) * B]
+
+    w_v = np.where(valid, Wb, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ybar = (w_v * np.where(valid, Yb, 0.0)).sum(axis=2) / w_v.sum(axis=2)
+        rss0 = (w_v * (np.where(valid, Yb, 0.0) - ybar[:, :, None]) ** 2).sum(axis=2)
+    # A curve whose data look flat (or whose plateaus run away) while its own parameters
+    # drift keeps its whole global fit from converging: the Gauss-Newton step of every
+    # other curve follows it through the shared columns.  Such a curve is set aside (no
+    # estimates, NOT_CONVERGED, as the per-curve engine reports it) and its global fit is
+    # solved again without it, from where it stopped.
+    dead = np.zeros((B, k), dtype=bool)
+    dead_p = np.full((B, k), np.nan)
+    dead_run = np.zeros((B, k), dtype=bool)
+    own = usable[rb, rj]
+    for _ in range(2):
+        if ql == 0 or converged[fit_ok].all():
+            break
+        r_rows, _ = prob.rss(tl, tg)
+        P_rows = prob.params(tl, tg)
+        u_own = unit_id[rb[own], rj[own]]
+        rss_u = np.zeros(U)
+        rss_u[u_own] = r_rows[own]
+        bot_u, top_u = np.zeros(U), np.zeros(U)
+        bot_u[u_own], top_u[u_own] = P_rows[own, 0], P_rows[own, 1]
+        p_u = _status.flat_pvalue(rss_u, rss0[ub, uj], n_curve[ub, uj], ql + pg)
+        run_u = _status.runaway(bot_u, top_u, yrange[ub, uj])
+        cand = ~converged[ub] & ~unit_conv & (_status.flat(p_u) | run_u) & ~dead[ub, uj] & fit_ok[ub]
+        if not cand.any():
+            break
+        dead[ub[cand], uj[cand]] = True
+        dead_p[ub[cand], uj[cand]] = p_u[cand]
+        dead_run[ub[cand], uj[cand]] = run_u[cand]
+        dead_u = dead[ub, uj]
+        alive_cols = np.zeros((B, G), dtype=bool)
+        alive_cols[ub[~dead_u][:, None], gcol_c[uj[~dead_u]]] = True
+        prob = dataclasses.replace(
+            prob,
+            sw=np.where(dead_u[prob.unit_of][:, None], 0.0, prob.sw),
+            dead_u=dead_u,
+            unused_g=~alive_cols,
+        )
+        redo = np.zeros(B, dtype=bool)
+        redo[ub[cand]] = True
+        sol = _global.solve(prob, tl, tg, redo & fit_ok, max_iter)
+        tl[redo[ub]] = sol.tl[redo[ub]]
+        tg[redo] = sol.tg[redo]
+        unit_conv[redo[ub]] = sol.unit_converged[redo[ub]]
+        rss[redo], converged[redo] = sol.rss[redo], sol.converged[redo]
+        iterations += sol.iterations
+    if dead.any():
+        usable_all = usable
+        alive = usable & ~dead
+        in_alive = alive | ((attached >= 0) & np.take_along_axis(alive, np.maximum(attached, 0), axis=1))
+        n_total = np.where(in_alive, n_curve, 0).sum(axis=1)
+        alive_cols = np.zeros((B, G), dtype=bool)
+        ab, aj = np.nonzero(alive)
+        alive_cols[ab[:, None], gcol_c[aj]] = True
+        q_total = alive.sum(axis=1) * ql + alive_cols.sum(axis=1)
+    else:
+        usable_all = usable
+        alive = usable
 
     # a symmetric family with the plateaus and hill per curve: reported with top >= bottom
     if m.symmetric and {0, 1, 3} <= set(local):
@@ -984,10 +1048,6 @@ def _fit_shared_arrays(
     r_rows, _ = prob.rss(tl, tg)
     row_rss[rb, rj] = r_rows
     rss_fit = np.where(fit_ok, np.bincount(rb, weights=r_rows, minlength=B), np.nan)
-    w_v = np.where(valid, Wb, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = (w_v * np.where(valid, Yb, 0.0)).sum(axis=2) / w_v.sum(axis=2)
-        rss0 = (w_v * (np.where(valid, Yb, 0.0) - ybar[:, :, None]) ** 2).sum(axis=2)
     if ql:  # each curve's own data against a flat line, as a separate fit of the curve is tested
         pval = _status.flat_pvalue(row_rss, rss0, n_curve, np.full((B, k), ql + pg))
     else:  # no parameter of its own: the pooled data of the global fit are tested, for every curve
@@ -1005,17 +1065,25 @@ def _fit_shared_arrays(
     bound = np.zeros((B, k), dtype=bool)
     for a in free_idx:
         bound |= _status.at_bound(P[:, :, a], lo_P[:, :, a], hi_P[:, :, a])
+    # converged: the whole global fit, or else this curve's own parameters and the shared
+    # columns settled (a curve whose own parameters drift is flagged alone)
+    curve_conv = np.zeros((B, k), dtype=bool)
+    curve_conv[ub, uj] = unit_conv
+    att_t = np.maximum(attached, 0)
+    curve_conv = np.where(attached >= 0, np.take_along_axis(curve_conv, att_t, axis=1), curve_conv)
     plateaus_free = "bottom" not in fixed_d or "top" not in fixed_d
-    run = _status.runaway(P[:, :, 0], P[:, :, 1], yrange) & usable if plateaus_free else np.zeros((B, k), bool)
+    run = _status.runaway(P[:, :, 0], P[:, :, 1], yrange) & alive if plateaus_free else np.zeros((B, k), bool)
+    run |= dead_run
+    pval = np.where(dead, dead_p, pval)
     status = _status.combine(
-        fitted=usable,
-        converged=converged[:, None] & np.ones((B, k), dtype=bool),
-        bound=bound & usable,
+        fitted=usable_all,
+        converged=curve_conv & ~dead,
+        bound=bound & alive,
         is_runaway=run,
-        pvalue=np.where(usable, pval, np.nan),
+        pvalue=np.where(usable_all, pval, np.nan),
     )
     status = np.where(attached >= 0, np.uint8(FitStatus.TOO_FEW_POINTS), status).astype(np.uint8)
-    drop = _status.undetermined_estimates(status, run) & usable
+    drop = (_status.undetermined_estimates(status, run) & usable) | dead
     for a in free_idx:
         P[:, :, a] = np.where(drop, np.nan, P[:, :, a])
     X_c[drop] = np.nan

@@ -77,6 +77,7 @@ class Problem:
     lo_g: FloatArray  # (B, G) bounds of the global columns
     hi_g: FloatArray
     unused_g: BoolArray  # (B, G) columns no unit of the fit uses (held at their start)
+    dead_u: BoolArray | None = None  # (U,) units set aside (no data; held at their values)
 
     @property
     def B(self) -> int:
@@ -136,6 +137,9 @@ class Problem:
             np.add.at(gv_u, u, gv)
             M, gv = M_u, gv_u
         D = np.ascontiguousarray(M[:, :ql, :ql])
+        if self.dead_u is not None and self.dead_u.any():  # a unit diagonal: no step
+            i = np.arange(ql)
+            D[:, i, i] += np.where(self.dead_u, 1.0, 0.0)[:, None]
         gl = np.ascontiguousarray(gv[:, :ql])
         if pg:
             C = np.ascontiguousarray(M[:, :ql, ql:])
@@ -233,7 +237,8 @@ def _fit_max(v_u: FloatArray, fit_u: IntArray, v_g: FloatArray) -> FloatArray:
     out = np.max(v_g, axis=1, initial=0.0) if v_g.shape[1] else np.zeros(B)
     if v_u.shape[1]:
         per_u = np.max(v_u, axis=1)
-        np.maximum.at(out, fit_u, per_u)
+        with np.errstate(invalid="ignore"):
+            np.maximum.at(out, fit_u, per_u)
         nan_u = np.isnan(per_u)
         if nan_u.any():
             out[fit_u[nan_u]] = np.nan
@@ -268,6 +273,7 @@ def _take(prob: Problem, fits: IntArray) -> tuple[Problem, IntArray, IntArray]:
         lo_g=prob.lo_g[fits],
         hi_g=prob.hi_g[fits],
         unused_g=prob.unused_g[fits],
+        dead_u=None if prob.dead_u is None else prob.dead_u[units],
     )
     return sub, units, rows
 
@@ -277,8 +283,9 @@ class Solution:
     tl: FloatArray  # (U, ql)
     tg: FloatArray  # (B, G)
     rss: FloatArray  # (B,)
-    converged: BoolArray  # (B,)
+    converged: BoolArray  # (B,) the whole fit
     iterations: IntArray  # (B,)
+    unit_converged: BoolArray  # (U,) the fit, or else this unit's own and its fit's shared columns settled
 
 
 def solve(prob: Problem, tl0: FloatArray, tg0: FloatArray, active: BoolArray, max_iter: int) -> Solution:
@@ -291,9 +298,10 @@ def solve(prob: Problem, tl0: FloatArray, tg0: FloatArray, active: BoolArray, ma
     rss_out = rss_all.copy()
     converged = np.zeros(B, dtype=bool)
     iterations = np.zeros(B, dtype=np.int64)
+    unit_conv = np.zeros(prob.U, dtype=bool)
     work = np.flatnonzero(active & np.isfinite(rss_all))
     if work.size == 0:
-        return Solution(tl, tg, np.where(active, rss_out, np.nan), converged, iterations)
+        return Solution(tl, tg, np.where(active, rss_out, np.nan), converged, iterations, unit_conv)
     sub, units, _ = _take(prob, work)
     st = _State(sub, tl[units], tg[work])
     for it in range(1, max_iter + 1):
@@ -307,6 +315,9 @@ def solve(prob: Problem, tl0: FloatArray, tg0: FloatArray, active: BoolArray, ma
             rss_out[work[fin]] = st.rss[fin]
             converged[work[fin]] = st.conv[fin]
             iterations[work[fin]] = it
+            unit_conv[units[fin_units]] = st.conv[sub.fit_u[fin_units]] | (
+                st.pinned_u[fin_units] & st.pinned_g[sub.fit_u[fin_units]]
+            )
             keep = np.flatnonzero(~done)
             if keep.size == 0:
                 work = keep
@@ -315,7 +326,7 @@ def solve(prob: Problem, tl0: FloatArray, tg0: FloatArray, active: BoolArray, ma
             st = st.take(sub, keep, kept_units)
             units = units[kept_units]
             work = work[keep]
-    return Solution(tl, tg, np.where(active, rss_out, np.nan), converged, iterations)
+    return Solution(tl, tg, np.where(active, rss_out, np.nan), converged, iterations, unit_conv)
 
 
 class _State:
@@ -338,13 +349,20 @@ class _State:
         self.rss_ref = self.rss.copy()
         self.step_prev = np.full(B, np.inf)
         self.conv = np.zeros(B, dtype=bool)
+        # per unit and for each fit's shared columns: the step-size half of the test, so that
+        # a curve whose own parameters do not settle is flagged alone (see `Solution`)
+        self.prev_u = np.full(prob.U, np.inf)
+        self.prev_g = np.full(B, np.inf)
+        self.pinned_u = np.zeros(prob.U, dtype=bool)
+        self.pinned_g = np.zeros(B, dtype=bool)
 
     def take(self, prob: Problem, fits: IntArray, units: IntArray) -> _State:
         new = _State(prob, self.tl[units], self.tg[fits], fresh=False)
         new.D, new.C, new.gl, new.Dl = self.D[units], self.C[units], self.gl[units], self.Dl[units]
         new.S, new.gg, new.Dg = self.S[fits], self.gg[fits], self.Dg[fits]
-        for name in ("rss", "floor", "lam", "nu", "rss_ref", "step_prev", "conv"):
+        for name in ("rss", "floor", "lam", "nu", "rss_ref", "step_prev", "conv", "prev_g", "pinned_g"):
             setattr(new, name, getattr(self, name)[fits])
+        new.prev_u, new.pinned_u = self.prev_u[units], self.pinned_u[units]
         return new
 
     def step(self, it: int, max_iter: int) -> BoolArray:
@@ -370,6 +388,15 @@ class _State:
         conv = ((dec <= _DEC_TOL * self.rss + self.floor) & (small | (size == 0.0))) | (self.rss <= self.floor)
         converging = ratio < _LINEAR_RATE_MAX
         self.step_prev = size
+        rel_l = np.abs(nl) / np.maximum(np.abs(tl), 1.0)
+        with np.errstate(invalid="ignore"):
+            size_u = np.max(rel_l, axis=1) if nl.shape[1] else np.zeros(p.U)
+            size_u = np.where(np.isnan(rel_l).any(axis=1), np.nan, size_u) if nl.shape[1] else size_u
+            rel_g = np.abs(ng) / np.maximum(np.abs(tg), 1.0)
+            size_g = np.max(rel_g, axis=1, initial=0.0) if ng.shape[1] else np.zeros(p.B)
+            size_g = np.where(np.isnan(rel_g).any(axis=1), np.nan, size_g) if ng.shape[1] else size_g
+        self.pinned_u, self.prev_u = _pinned(size_u, self.prev_u), size_u
+        self.pinned_g, self.prev_g = _pinned(size_g, self.prev_g), size_g
         # damped step (Moré's scaling)
         self.Dl = np.maximum(self.Dl, np.diagonal(D, axis1=1, axis2=2)) if D.shape[1] else self.Dl
         self.Dg = np.maximum(self.Dg, np.diagonal(S, axis1=1, axis2=2)) if S.shape[1] else self.Dg
@@ -420,6 +447,15 @@ class _State:
         stop = blown | stalled | (it >= max_iter)
         self.conv = conv | ((blown | stalled) & (dec <= _STALL_TOL * np.maximum(self.rss, _TINY)))
         return np.asarray(conv | stop)
+
+
+def _pinned(size: FloatArray, prev: FloatArray) -> BoolArray:
+    """The step-size half of the convergence test (remaining error from the linear rate of
+    successive Gauss–Newton steps ≤ ``_STEP_TOL``), elementwise."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(np.isfinite(prev), size / prev, 0.5)
+        rho = np.where(np.isnan(ratio), ratio, np.clip(ratio, 0.0, 0.999))
+        return np.asarray((size * rho / (1.0 - rho) <= _STEP_TOL) | (size == 0.0))
 
 
 def _freeze(
