@@ -596,7 +596,10 @@ def fit_shared(
     curve (every well at concentration 0) joins the first curve that shares its
     ``top``, as drc attaches control groups (``attached_to``); without a shared
     ``top`` it is left out with a :class:`~mtor_pharm.errors.MtorPharmWarning`.
-    Statuses follow the per-curve rules (``mtor_pharm.fitting._status``).
+    Statuses follow the per-curve rules (``mtor_pharm.fitting._status``); a
+    curve whose own parameters drift while its data look flat (or whose
+    plateaus run away) is set aside with no estimates, as :func:`mtor_pharm.fit`
+    reports it, and the others are fitted without it.
 
     Examples
     --------
