@@ -387,3 +387,22 @@ def test_a_flat_curve_whose_own_plateaus_drift_is_set_aside_and_the_others_fitte
         np.testing.assert_allclose(sf.params[n][:4], without.params[n], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(float(sf.rss), float(without.rss), rtol=1e-9)
     assert int(sf.dof) == int(without.dof) and int(sf.n) == int(without.n)
+
+
+def test_vehicle_curves_attach_within_their_top_group() -> None:
+    """Two cell lines, each with its own vehicle curve: each joins a curve of its own line."""
+    rng = np.random.default_rng(8)
+    x6 = 10.0 / 3.0 ** np.arange(6)
+    tops = (100.0, 60.0)
+    y = [logistic4(x6, 5, tops[j // 2], (0.1, 1.0)[j % 2], 1.2) + rng.normal(0, 2, 6) for j in range(4)]
+    xs = np.concatenate([np.tile(x6, 4), np.zeros(6)])
+    ys = np.concatenate([*y, tops[0] + rng.normal(0, 2, 3), tops[1] + rng.normal(0, 2, 3)])
+    labels = np.concatenate([np.repeat(["a1", "a2", "b1", "b2"], 6), ["veh_a"] * 3, ["veh_b"] * 3])
+    line = np.array(["A", "A", "B", "B", "A", "B"])  # per curve, in order of first appearance
+    sf = cmp.fit_shared(xs, ys, groups=labels, share={"top": line, "hill": True}, conc_unit="uM")
+    assert sf.labels == ("a1", "a2", "b1", "b2", "veh_a", "veh_b")
+    assert sf.attached_to.tolist() == [-1, -1, -1, -1, 0, 2]
+    relabelled = np.where(labels == "veh_a", "a1", np.where(labels == "veh_b", "b1", labels))
+    ref = cmp.fit_shared(xs, ys, groups=relabelled, share={"top": line[:4], "hill": True}, conc_unit="uM")
+    np.testing.assert_allclose(sf.params["top"][:4], ref.params["top"], rtol=1e-6)
+    np.testing.assert_allclose(float(sf.rss), float(ref.rss), rtol=1e-9)
