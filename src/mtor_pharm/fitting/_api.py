@@ -92,9 +92,12 @@ def check_options(max_iter: Any, workers: Any, share: Any, progress: Any = None)
     for name, v, hi in (("max_iter", max_iter, 1_000_000), ("workers", workers, 1024)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= hi:
             raise ValueError(f"`{name}` must be an integer from 1 to {hi:,}; got {v!r}.")
-    if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset)
+    if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset | Mapping)
                               or not all(isinstance(n, str) for n in share)):
-        raise TypeError(f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'); got {share!r}.")
+        raise TypeError(
+            f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'), or a mapping of parameter "
+            f"name to groups (partial sharing); got {share!r}."
+        )
     if progress is not None and not callable(progress):
         raise TypeError(f"`progress` must be a callable progress(done, total) or None; got {progress!r}.")
 
