@@ -438,51 +438,25 @@ class _Finished:
         self.stderr = np.empty((N, p))
         self.rss = np.empty(N)
         self.pvalue = np.empty(N)
-        self.runaway = np.empty(N, dtype=np.bool_)
         self.is_log = np.array([name in _LOG_PARAMS for name in m.param_names])
 
 
 def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fin: _Finished, rows: slice) -> None:
-    """Covariance, standard errors, flags and the F test for rows `rows` (compiled passes
-    and scipy's F distribution: all release the GIL, so parts finish in parallel)."""
+    """Covariance, standard errors, the F test and every status bit for rows `rows`, in one
+    compiled pass (it releases the GIL, so parts finish in parallel)."""
     from . import _kernels
 
-    q = int(free.sum())
-    free_c = np.ascontiguousarray(free, dtype=np.bool_)
-    P, status, n, fit, rss0 = out.P[rows], out.status[rows], prep.n[rows], prep.fittable[rows], prep.rss0[rows]
-    cov, se, pval = fin.cov[rows], fin.stderr[rows], fin.pvalue[rows]
-    _kernels.finish(
-        P,
-        out.A[rows],
-        out.rss[rows],
-        prep.within[rows],
-        n,
-        fit,
-        free_c,
-        fin.is_log,
-        prep.yrange[rows],
-        rss0,
-        _DEGENERATE_SPAN,
-        _TINY_RANGE,
-        cov,
-        se,
-        fin.rss[rows],
-        pval,  # the F statistic, replaced by its p-value below
-        status,
-        fin.runaway[rows],
-    )
-    # extra-sum-of-squares F test against a flat line (1 parameter): F's survival function
-    with np.errstate(invalid="ignore"):
-        special.fdtrc(max(q - 1, 1), np.maximum(n - q, 1), pval, out=pval)
-    _kernels.finish_flat(pval, fit, n, q, rss0, _F_ALPHA, status, fin.runaway[rows], free_c, P, cov, se)
-    # the ambiguity rule (fitting/_quality.py states it; compiled here, part by part)
     names = m.param_names
     loc = next((names.index(k) for k in ("ic50", "xmid") if k in names and free[names.index(k)]), -1)
     hill = names.index("hill") if "hill" in names and free[names.index("hill")] else -1
-    _kernels.ambiguity(P, se, cov, n - q, _t975(P.shape[1] + n.max(initial=0)), free_c, loc,
-                       loc >= 0 and names[loc] in _LOG_PARAMS, hill, status)
-    if m.loc_name == "ic50":  # other families' IC50 comes from the model, in the assembly
-        _kernels.outside_range(P, names.index("ic50"), prep.lx_lo[rows], prep.lx_hi[rows], status)
+    n, P = prep.n[rows], out.P[rows]
+    _kernels.finish(
+        P, out.A[rows], out.rss[rows], prep.within[rows], n, prep.fittable[rows], free, fin.is_log,
+        prep.yrange[rows], prep.rss0[rows], _DEGENERATE_SPAN, _TINY_RANGE, _F_ALPHA,
+        _t975(m.n_params + int(n.max(initial=0))), loc, loc >= 0 and names[loc] in _LOG_PARAMS, hill,
+        m.loc_name == "ic50", prep.lx_lo[rows], prep.lx_hi[rows],
+        P, fin.cov[rows], fin.stderr[rows], fin.rss[rows], fin.pvalue[rows], out.status[rows],
+    )
 
 
 _NO_ORDER = np.empty(0, dtype=np.int64)

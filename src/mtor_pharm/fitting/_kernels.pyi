@@ -103,39 +103,20 @@ def finish(
     rss0: FloatArray,
     span: float,
     tiny_range: float,
-    cov: FloatArray,
-    stderr: FloatArray,
-    rss_tot: FloatArray,
-    F: FloatArray,
-    status: _U8,
-    runaway: _Bool,
-) -> None: ...
-def finish_flat(
-    pval: FloatArray,
-    fit: _Bool,
-    npts: _I64,
-    q: int,
-    rss0: FloatArray,
     alpha: float,
-    status: _U8,
-    runaway: _Bool,
-    free: _Bool,
-    P: FloatArray,
-    cov: FloatArray,
-    stderr: FloatArray,
-) -> None: ...
-def ambiguity(
-    P: FloatArray,
-    stderr: FloatArray,
-    cov: FloatArray,
-    dof: _I64,
     t975: FloatArray,
-    free: _Bool,
     loc: int,
     loc_log: bool,
     hill: int,
+    ic50_range: bool,
+    lx_lo: FloatArray,
+    lx_hi: FloatArray,
+    P_out: FloatArray,
+    cov: FloatArray,
+    stderr: FloatArray,
+    rss_tot: FloatArray,
+    pval: FloatArray,
     status: _U8,
 ) -> None: ...
-def outside_range(P: FloatArray, loc: int, lx_lo: FloatArray, lx_hi: FloatArray, status: _U8) -> None: ...
 def _geometric(lx: FloatArray, w: FloatArray) -> tuple[bool, int, float]: ...
 def _exp_series(a: float, b: float, lx: FloatArray, geo: bool, mid: int, step: float, out: FloatArray) -> None: ...
