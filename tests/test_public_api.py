@@ -241,3 +241,19 @@ def test_import_does_not_load_xarray_submodule_eagerly() -> None:
     code = "import sys, mtor_pharm; print([m for m in ('mtor_pharm.xarray', 'matplotlib') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_import_loads_neither_pint_nor_pandas_until_they_are_used() -> None:
+    # issue #12: pint (and the dask it probes for) and pandas load on first use
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mtor_pharm as mp\n"
+        "heavy = ('pint', 'pandas', 'dask', 'xarray', 'matplotlib')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+        "mp.fit(mp.Q_([0.01, 0.1, 1, 10, 100], 'uM'), [99, 90, 50, 10, 2])\n"
+        "print('pint' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]

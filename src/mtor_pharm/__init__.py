@@ -19,16 +19,19 @@ from ._example import load_example, run_example
 from ._tables import fit_table, paper_table, status_words, summary_table, write_table
 from ._version import __version__
 from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, lmfit_model
-from .units import Q_, dilution_series, from_pic50, pic50, ureg
+from .units import Q_, dilution_series, from_pic50, pic50
 
 if TYPE_CHECKING:  # the subpackages below load on first use (import stays light)
     from . import assays, combination, compare, pathway, plot, registry, xarray
+    from .units import ureg
 
 #: Public subpackages imported on first attribute access.
 _LAZY = ("assays", "combination", "compare", "pathway", "plot", "registry", "xarray")
 
 
 def __getattr__(name: str) -> Any:
+    if name == "ureg":  # pint's application registry: pint loads on first use
+        return units._registry()
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

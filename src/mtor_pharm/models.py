@@ -38,13 +38,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pint
 from numpy.typing import ArrayLike
 from scipy import special
 
 from ._typing import FloatArray
 from .errors import ShapeError, UnitError, UnknownModelError
-from .units import as_float_array
+from .units import _pint, as_float_array, is_quantity
 
 __all__ = [
     "MODELS",
@@ -252,7 +251,7 @@ def _plain(value: Any, name: str, model: Model) -> FloatArray:
 
 def _unitless(value: Any, name: str, model: Model) -> Any:
     """The magnitude of a dimensionless Quantity; other Quantities refused."""
-    if isinstance(value, pint.Quantity):
+    if is_quantity(value):
         if not value.dimensionless:
             raise UnitError(
                 f"`{name}` of {model.name} must be a plain number (it has no unit); got a Quantity in "
@@ -264,12 +263,12 @@ def _unitless(value: Any, name: str, model: Model) -> Any:
 
 def _concentrations(model: Model, x: Any, loc: Any) -> tuple[Any, Any]:
     """x and the location in one unit: both Quantities (converted), or both plain numbers."""
-    xq, lq = isinstance(x, pint.Quantity), isinstance(loc, pint.Quantity)
+    xq, lq = is_quantity(x), is_quantity(loc)
     name = model.loc_name
     if xq and lq:
         try:
             factor = float(loc.units._REGISTRY.Quantity(1.0, x.units).to(loc.units).magnitude)
-        except pint.errors.DimensionalityError:
+        except _pint().errors.DimensionalityError:
             raise UnitError(
                 f"`x` and `{name}` of {model.name} must have compatible units; got {x.units!s} and "
                 f"{loc.units!s}."

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pint
 
 from ._typing import ConcentrationLike, FloatArray, Quantity, Unit
 from .errors import UnitError
@@ -36,13 +36,41 @@ __all__ = [
 ]
 
 
+def _pint() -> Any:
+    """The pint module, imported on first use (``import mtor_pharm`` does not load pint)."""
+    import pint
+
+    return pint
+
+
 def _registry() -> Any:
     """pint's application registry, looked up at call time."""
-    return pint.get_application_registry()  # type: ignore[no-untyped-call]
+    return _pint().get_application_registry()
 
 
-#: pint's application registry (a wrapper that follows ``pint.set_application_registry``).
-ureg: Any = _registry()
+def is_quantity(obj: object) -> bool:
+    """Whether `obj` is a pint Quantity (without importing pint: if pint is not loaded, no
+    object can be one)."""
+    pint = sys.modules.get("pint")
+    return pint is not None and isinstance(obj, pint.Quantity)
+
+
+def _is_unit(obj: object) -> bool:
+    pint = sys.modules.get("pint")
+    return pint is not None and isinstance(obj, pint.Unit)
+
+
+#: pint's application registry (a wrapper that follows ``pint.set_application_registry``);
+#: provided by the module ``__getattr__`` below, so that ``import mtor_pharm`` loads no pint.
+ureg: Any
+
+
+def __getattr__(name: str) -> Any:
+    # ``ureg``: pint's application registry (a wrapper that follows
+    # ``pint.set_application_registry``), made on first access so that import stays light
+    if name == "ureg":
+        return _registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _MOLAR = "[substance] / [length] ** 3"
 _MASS_CONC = "[mass] / [length] ** 3"
@@ -119,7 +147,7 @@ def _split_quantity(text: str, *, name: str) -> tuple[float, Unit | None]:
 
 def parse_unit(unit: Any, *, name: str = "unit") -> Unit:
     """Parse a unit string defensively (internal; ``name`` is used in error messages)."""
-    if isinstance(unit, pint.Unit):
+    if _is_unit(unit):
         return unit
     if not isinstance(unit, str):
         raise UnitError(
@@ -228,7 +256,7 @@ def _unit_hint(text: str) -> str:
 
 
 def _parse_unit(unit: Any, *, name: str) -> Unit:
-    if isinstance(unit, pint.Unit):
+    if _is_unit(unit):
         return unit
     if not isinstance(unit, str):
         raise UnitError(
@@ -274,7 +302,7 @@ def _to_quantity(
     conc: ConcentrationLike, conc_unit: str | None, name: str, accepts: frozenset[str] | None = None
 ) -> Quantity:
     registry = _registry()
-    if isinstance(conc, pint.Quantity):
+    if is_quantity(conc):
         if conc_unit is not None:
             raise UnitError(
                 f"`conc_unit` must be None when `{name}` already carries a unit; "
@@ -293,7 +321,7 @@ def _to_quantity(
         isinstance(conc, Sequence)
         and not isinstance(conc, str)
         and len(conc) > 0
-        and all(isinstance(c, str | pint.Quantity) for c in conc)
+        and all(isinstance(c, str) or is_quantity(c) for c in conc)
     ):
         if conc_unit is not None:
             raise UnitError(f"`conc_unit` must be None when `{name}` holds strings or Quantities; got {conc_unit!r}.")
@@ -334,7 +362,7 @@ def _sequence_to_quantity(conc: Sequence[Any], name: str) -> Quantity:
         if u not in factors:
             try:
                 factors[u] = float(registry.Quantity(1.0, u).to(target).magnitude)
-            except pint.errors.DimensionalityError:
+            except _pint().errors.DimensionalityError:
                 raise UnitError(
                     f"`{name}` must hold concentrations of one kind; got {u!s} at index {i} and "
                     f"{target!s} at index 0."
@@ -348,7 +376,7 @@ def as_float_array(values: Any, *, name: str) -> FloatArray:
     masked entries become NaN (internal)."""
     if values is None:
         raise TypeError(f"`{name}` must hold real numbers; got None.")
-    if isinstance(values, pint.Quantity):
+    if is_quantity(values):
         raise TypeError(
             f"`{name}` must be plain numbers here; got a Quantity in {values.units!s}. Pass its .magnitude "
             "in the expected unit."
@@ -375,12 +403,12 @@ def as_float_array(values: Any, *, name: str) -> FloatArray:
 
 
 def _molecular_weight_g_per_mol(molecular_weight: Any) -> float:
-    if isinstance(molecular_weight, pint.Quantity | str):
+    if (isinstance(molecular_weight, str) or is_quantity(molecular_weight)):
         q = (parse_quantity(molecular_weight, name="molecular_weight") if isinstance(molecular_weight, str)
              else molecular_weight)
         try:
             value = float(q.to("g/mol").magnitude)
-        except (pint.errors.DimensionalityError, TypeError, ValueError):
+        except (_pint().errors.DimensionalityError, TypeError, ValueError):
             raise UnitError(f"`molecular_weight` must be a molar mass such as '914.19 g/mol'; got {q!s}.") from None
     else:
         if isinstance(molecular_weight, bool) or np.iscomplexobj(molecular_weight):
@@ -518,7 +546,7 @@ def as_concentration(
         unit = q.units
     elif not _is_molar(unit):
         hint = _unit_hint(f"{unit:~}")
-        if conc_unit is not None and not isinstance(conc, pint.Quantity | str):
+        if conc_unit is not None and not (isinstance(conc, str) or is_quantity(conc)):
             raise UnitError(
                 f"`conc_unit` must be a unit of concentration (e.g. 'uM'); got {conc_unit!r} "
                 f"({unit.dimensionality}).{hint}"
@@ -572,7 +600,7 @@ def from_log10(x: Any, log_unit: str = "M", *, unit: str = "uM") -> Quantity:
         linear = np.power(10.0, values)
     try:
         return registry.Quantity(linear, src).to(dst)
-    except pint.errors.DimensionalityError:
+    except _pint().errors.DimensionalityError:
         raise UnitError(f"`unit` must be of the same kind as `log_unit` ({log_unit!r}); got {unit!r}.") from None
 
 

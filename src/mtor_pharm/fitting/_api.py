@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-import pint
 from numpy.typing import ArrayLike
 from scipy import special
 
@@ -20,7 +19,7 @@ from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
-from ..units import _registry, as_concentration
+from ..units import _registry, as_concentration, is_quantity
 from . import _engine, _layout
 from ._result import FitResult, FitStatus
 
@@ -45,7 +44,7 @@ def _real(value: Any, name: str) -> FloatArray:
     A masked array reads as NaN where masked; complex, boolean, text and object input is
     refused with an error naming the argument (never converted: the imaginary part would
     be lost, text would fail deep inside numpy)."""
-    if isinstance(value, pint.Quantity):
+    if is_quantity(value):
         raise TypeError(
             f"`{name}` must be plain numbers; got a Quantity in {value.units!s}. Pass its magnitude "
             "(`.magnitude`) after converting it to the unit you mean."
@@ -127,7 +126,7 @@ def _check_memory(N: int, m: int, p: int) -> None:
 def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
     """Convert a fixed value / bound given for parameter `name` to the internal scale."""
     if name in ("ic50", "xmid"):
-        if isinstance(value, pint.Quantity | str):
+        if (isinstance(value, str) or is_quantity(value)):
             mag, u = as_concentration(value, name=f"{what}[{name!r}]")
             mag = mag * _registry().Quantity(1.0, u).to(unit).magnitude
         else:
@@ -136,7 +135,7 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
             raise ValueError(f"`{what}[{name!r}]` must be a non-negative concentration; got {value!r}.")
         with np.errstate(divide="ignore"):
             return np.log(mag)
-    if isinstance(value, pint.Quantity | str):
+    if (isinstance(value, str) or is_quantity(value)):
         raise UnitError(f"`{what}[{name!r}]` must be a plain number; got {value!r}.")
     arr = _real(value, f"{what}[{name!r}]")
     if name == "s":
@@ -215,13 +214,13 @@ def fit(
                 f"weight would silently replace molecular_weight={molecular_weight!r}."
             )
         molecular_weight = molecular_weight_of(inhibitor)  # looked up only for mass concentrations
-    conc_mag = conc.magnitude if isinstance(conc, pint.Quantity) else conc
+    conc_mag = conc.magnitude if is_quantity(conc) else conc
     if isinstance(conc_mag, np.ndarray | list | tuple) or np.isscalar(conc_mag):
         if np.iscomplexobj(conc_mag):
             raise TypeError("`conc` must be real; got complex values. Pass the real part explicitly.")
         if isinstance(conc_mag, np.ma.MaskedArray):  # masked concentrations are padding (NaN)
             filled = _real(conc_mag, "conc")
-            conc = _registry().Quantity(filled, conc.units) if isinstance(conc, pint.Quantity) else filled
+            conc = _registry().Quantity(filled, conc.units) if is_quantity(conc) else filled
     x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight)
     y = _as_response(response)
     if x.ndim == 0:

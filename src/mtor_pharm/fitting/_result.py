@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pint.errors import DimensionalityError
 from scipy import special
 
 from .._arrays import readonly as _readonly
 from .._typing import FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
 from ..models import Model
-from ..units import _registry, as_concentration, parse_unit
+from ..units import _pint, _registry, as_concentration, parse_unit
 from ._quality import AMBIGUITY_RULE
 
 if TYPE_CHECKING:  # loaded on use: the module stays light to import
@@ -817,7 +816,7 @@ class FitResult(InformationCriteria):
         u = self.conc_unit if unit is None else unit
         try:
             factor = float(_registry().Quantity(1.0, self.conc_unit).to(parse_unit(u, name="unit")).magnitude)
-        except DimensionalityError:
+        except _pint().errors.DimensionalityError:
             raise UnitError(f"`unit` must be a concentration unit such as 'nM'; got {unit!r}.") from None
         if index is not None:
             n_rows = math.prod(self.shape)
