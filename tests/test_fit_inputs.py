@@ -191,3 +191,9 @@ def test_mp_fit_passes_partial_sharing_to_the_global_fit() -> None:
     direct = cmp.fit_shared(mp.Q_(x, "uM"), y, share={"hill": groups})
     np.testing.assert_array_equal(via_fit.params["hill"], direct.params["hill"])
     assert via_fit.params["hill"][0] == via_fit.params["hill"][1] != via_fit.params["hill"][2]
+
+
+def test_negative_concentrations_point_to_the_explicit_log10_conversion() -> None:
+    # issue #14: Prism's log10(M) column is never guessed; the error says how to convert it
+    with pytest.raises(ValueError, match=r"non-negative.*mp\.units\.from_log10"):
+        mp.fit([-9, -8, -7, -6, -5], [99, 90, 50, 10, 2], conc_unit="M")

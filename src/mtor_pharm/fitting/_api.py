@@ -243,7 +243,10 @@ def fit(
         raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
     with np.errstate(invalid="ignore"):
         if (x < 0).any():
-            raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}.")
+            raise ValueError(
+                f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}. Concentrations "
+                "given as log10 (Prism's X column) must be converted explicitly: mp.units.from_log10."
+            )
     xb = x if x.shape[:-1] == batch else np.broadcast_to(x, (*batch, x.shape[-1]))
     yb = y if y.shape[:-1] == batch else np.broadcast_to(y, (*batch, y.shape[-1]))
     nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(x).any() else np.zeros(0, dtype=bool)
