@@ -111,9 +111,9 @@ def _check_memory(N: int, m: int, p: int) -> None:
         )
 
 
-def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
+def _scalar_param(name: str, value: Any, unit: Unit, what: str, m: Model) -> Any:
     """Convert a fixed value / bound given for parameter `name` to the internal scale."""
-    if name in ("ic50", "xmid"):
+    if name in m.conc_params:
         if isinstance(value, pint.Quantity | str):
             mag, u = as_concentration(value, name=f"{what}[{name!r}]")
             mag = mag * _registry().Quantity(1.0, u).to(unit).magnitude
@@ -126,7 +126,7 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
     if isinstance(value, pint.Quantity | str):
         raise UnitError(f"`{what}[{name!r}]` must be a plain number; got {value!r}.")
     arr = _real(value, f"{what}[{name!r}]")
-    if name == "s":
+    if name in m.log_params:
         if np.any(arr < 0) or np.any(np.isnan(arr)):
             raise ValueError(f"`{what}['s']` must be a positive number; got {value!r}.")
         with np.errstate(divide="ignore"):
@@ -360,13 +360,13 @@ def fit(
         )
     w_user = None if weights is None else as_weights(weights, yb.shape)
 
-    fixed_int = {k: _scalar_param(k, v, unit, "fixed") for k, v in fixed_d.items()}
+    fixed_int = {k: _scalar_param(k, v, unit, "fixed", m) for k, v in fixed_d.items()}
     bounds_int: dict[str, tuple[Any, Any]] = {}
     for k, b in bounds_d.items():
         if not (isinstance(b, tuple | list) and len(b) == 2):
             raise ValueError(f"`bounds[{k!r}]` must be a (low, high) pair; got {b!r}.")
-        lo_b = _scalar_param(k, b[0], unit, "bounds") if b[0] is not None else -np.inf
-        hi_b = _scalar_param(k, b[1], unit, "bounds") if b[1] is not None else np.inf
+        lo_b = _scalar_param(k, b[0], unit, "bounds", m) if b[0] is not None else -np.inf
+        hi_b = _scalar_param(k, b[1], unit, "bounds", m) if b[1] is not None else np.inf
         if np.any(np.asarray(lo_b) >= np.asarray(hi_b)):
             raise ValueError(f"`bounds[{k!r}]` must have low < high; got {b!r}.")
         if np.ndim(lo_b) or np.ndim(hi_b):
@@ -410,7 +410,7 @@ def fit(
     # then gives the direction): with top < bottom a Weibull-1 curve is a Weibull-2 curve
     # and a 5PL changes its asymmetry.  Start once for each direction (hill > 0 falling,
     # hill < 0 rising) and keep the better optimum with top >= bottom (#13).
-    signs = (1, -1) if (not m.symmetric and free[3]) else (0,)
+    signs = (1, -1) if (m.compiled is not None and not m.symmetric and free[_layout.HILL]) else (0,)
     total = N * len(signs)
     finished = [0]
     lock = threading.Lock()
@@ -424,6 +424,7 @@ def fit(
 
     outs = [_engine.Outputs(N, p, q, progress=tick if progress is not None else None) for _ in signs]
     kernel = _engine.make_kernel(m, free, *_plateau_bounds(bounds_int))
+    conc_cols = np.flatnonzero([k == "conc" for k in m.kinds])
     fin = _Finished(m, N, q, outs[0])
 
     def run(rows: slice) -> None:
@@ -439,7 +440,7 @@ def fit(
         out = outs[0]
         for other in outs[1:]:
             _keep_better(out, other, rows)
-        out.P[rows, _layout.LOC] += prep.centre[rows]  # back from the solver's origin
+        out.P[rows, conc_cols] += prep.centre[rows, None]  # back from the solver's origin
         # curves that were not fitted still report the values of their fixed parameters
         for j in np.flatnonzero(~free):
             out.P[rows, j] = fixed_arr[rows, j]
@@ -529,7 +530,7 @@ class _Finished:
         self.rss = np.empty(N)
         self.pvalue = np.empty(N)
         self.runaway = np.empty(N, dtype=np.bool_)
-        self.is_log = np.array([name in _LOG_PARAMS for name in m.param_names])
+        self.is_log = np.array([name in m.log_params for name in m.param_names])
 
 
 def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fin: _Finished, rows: slice) -> None:
@@ -581,7 +582,7 @@ def _pool(
     weights; 0 = no data), all (n, k), and per curve ``stats`` (n, 7) = (points,
     within-replicate SS, SS about the weighted mean, ln of the smallest positive and of the
     largest concentration with data, response range, distinct concentrations with data,
-    counted up to 6).  Shared and per-curve designs, weighted or not, go through the same
+    counted up to 16).  Shared and per-curve designs, weighted or not, go through the same
     compiled pooling, so the same data give bitwise the same fit whichever way they come.
     """
     from . import _kernels
@@ -618,8 +619,7 @@ def _chunks(
 ) -> Iterator[_engine.Chunk]:
     """Pool, mask and bound rows ``start:stop`` block by block, recording per-curve facts in `prep`."""
     q = int(free.sum())
-    p = m.n_params
-    dec = _LOC_DECADES * math.log(10.0)
+    conc = np.array([k == "conc" for k in m.kinds])
     for b0 in range(start, stop, _BLOCK):
         b1 = min(b0 + _BLOCK, stop)
         sl = slice(b0, b1)
@@ -641,20 +641,13 @@ def _chunks(
         # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
         dof = np.maximum(npts - q, 1)
         flat_rss = rss0 / (1.0 + f_half[dof - 1] * max(q - 1, 1) / dof) - within
-        lo = np.full((b1 - b0, p), -np.inf)
-        hi = np.full((b1 - b0, p), np.inf)
-        with np.errstate(invalid="ignore"):
-            lo[:, 2] = lx_lo - dec
-            hi[:, 2] = lx_hi + dec
-        lo[:, 3], hi[:, 3] = -_HILL_MAX, _HILL_MAX
-        if m.has_s:
-            lo[:, 4], hi[:, 4] = -_LOG_S_MAX, _LOG_S_MAX
+        lo, hi = m.default_bounds(lx_lo, lx_hi)  # the family's defaults (centred)
         for name, (b_lo, b_hi) in bounds_int.items():
             i = m.param_names.index(name)
-            lo[:, i] = b_lo - centre if i == _layout.LOC else b_lo
-            hi[:, i] = b_hi - centre if i == _layout.LOC else b_hi
+            lo[:, i] = b_lo - centre if conc[i] else b_lo
+            hi[:, i] = b_hi - centre if conc[i] else b_hi
         P_fixed = fixed_arr[sl].copy()
-        P_fixed[:, _layout.LOC] -= centre
+        P_fixed[:, conc] -= centre[:, None]
         prep.n[sl] = npts
         prep.rss0[sl] = rss0
         prep.within[sl] = within
@@ -677,6 +670,7 @@ def _chunks(
                 lo=lo,
                 hi=hi,
                 flat_rss=flat_rss,
+                centre=centre,
             ),
         )
 
@@ -698,7 +692,7 @@ def _assemble(
     stderr: dict[str, FloatArray] = {}
     for i, name in enumerate(m.param_names):
         v = P[:, i]
-        if name in _LOG_PARAMS:
+        if name in m.log_params:
             with np.errstate(over="ignore"):
                 v = np.exp(v)
         params[name] = v.reshape(batch)

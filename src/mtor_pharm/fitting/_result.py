@@ -248,9 +248,10 @@ class FitResult(InformationCriteria):
     def _internal(self) -> FloatArray:
         """Internal parameters ``(bottom, top, ln loc, hill[, ln s])`` as (..., p)."""
         cols = []
+        log_params = self._model.log_params
         for name in self.param_names:
             v = np.asarray(self.params[name], dtype=np.float64)
-            if name in ("ic50", "xmid", "s"):
+            if name in log_params:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     v = np.log(v)
             cols.append(v)
@@ -259,7 +260,7 @@ class FitResult(InformationCriteria):
     def _internal_cov(self) -> FloatArray:
         scale = np.ones(self.shape + (len(self.param_names),))
         for i, name in enumerate(self.param_names):
-            if name in ("ic50", "xmid", "s"):
+            if name in self._model.log_params:
                 scale[..., i] = self.params[name]
         with np.errstate(divide="ignore", invalid="ignore"):
             out: FloatArray = self.covariance / (scale[..., :, None] * scale[..., None, :])
@@ -270,19 +271,10 @@ class FitResult(InformationCriteria):
         """ln ICx and its delta-method standard error (relative ICx, p in percent)."""
         q = _check_percent(p)
         P = self._internal().reshape(-1, len(self.param_names))
-        hill = P[:, 3]
-        # S at the target: hill > 0 moves from top (S = 1) towards bottom (S = 0)
-        S_target = np.where(hill > 0, 1.0 - q, q)
-        log_s = P[:, 4] if self._model.has_s else None
-        z = self._model.inverse_shape(S_target, log_s)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lx = P[:, 2] + z / hill
+        # the family's ICx (hill > 0 moves from top towards bottom) and d(target)/dP
+        lx, dt = self._model.log_icx(P, q)
         if not with_se:
             return lx.reshape(self.shape), None
-        # d(target)/dP for the implicit derivative
-        dt = np.zeros_like(P)
-        dt[:, 0] = np.where(hill > 0, q, 1.0 - q)
-        dt[:, 1] = np.where(hill > 0, 1.0 - q, q)
         se = self._implicit_se(lx, P, dt)
         return lx.reshape(self.shape), se.reshape(self.shape)
 
@@ -349,10 +341,8 @@ class FitResult(InformationCriteria):
         True
         """
         P = self._internal().reshape(-1, len(self.param_names))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            S = (float(response) - P[:, 0]) / (P[:, 1] - P[:, 0])
-            z = self._model.inverse_shape(S, P[:, 4] if self._model.has_s else None)
-            lx = P[:, 2] + z / P[:, 3]
+        lx = self._model.log_conc_at(P, float(response))
+        with np.errstate(over="ignore", invalid="ignore"):
             value = np.exp(lx).reshape(self.shape)
         return self._quantity(np.where(self._undetermined(), np.nan, value))
 
@@ -399,12 +389,12 @@ class FitResult(InformationCriteria):
             raise KeyError(f"`name` must be one of {known}; got {name!r}.")
         est = np.asarray(self.params[name])
         se = np.asarray(self.stderr[name])
-        if name in ("ic50", "xmid", "s"):
+        if name in self._model.log_params:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 se_log = se / est
                 low = est * np.exp(-t * se_log)
                 high = est * np.exp(t * se_log)
-            if name == "s":
+            if name not in self._model.conc_params:
                 return ConfidenceInterval(low, high)
             bad = self._undetermined()
             return ConfidenceInterval(
