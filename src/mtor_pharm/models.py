@@ -224,6 +224,23 @@ class Model:
             out: FloatArray = P[:, 2] + z / P[:, 3]
         return out
 
+    def canonical(self, P: FloatArray, free: BoolArray) -> FloatArray | None:
+        """Bring `P` (n, p), in place, to the reported form of the same curve; returns the
+        linear maps ``T`` (n, p, p) applied, or ``None``.  A symmetric family with both
+        plateaus and hill free is reported with ``top ≥ bottom`` (plateaus swapped, hill
+        negated); used by the generic solver (the compiled one does the same itself)."""
+        if not (self.symmetric and free[0] and free[1] and free[3]):
+            return None
+        n, p = P.shape
+        F = np.eye(p)
+        F[[0, 1]] = F[[1, 0]]
+        F[3, 3] = -1.0
+        flip = P[:, 1] < P[:, 0]
+        P[flip] = P[flip] @ F.T
+        T = np.broadcast_to(np.eye(p), (n, p, p)).copy()
+        T[flip] = F
+        return T
+
     # ---------------------------------------------------------------- internal API
     def shape(self, z: FloatArray, log_s: FloatArray | None) -> tuple[FloatArray, FloatArray]:
         """``S(z)`` and ``dS/dz``."""
@@ -384,6 +401,7 @@ class ModelFamily(Protocol):
     ) -> FloatArray: ...
     def log_icx(self, P: FloatArray, q: float) -> tuple[FloatArray, FloatArray]: ...
     def log_conc_at(self, P: FloatArray, response: float) -> FloatArray: ...
+    def canonical(self, P: FloatArray, free: BoolArray) -> FloatArray | None: ...
     def __call__(self, x: ArrayLike, **params: ArrayLike) -> FloatArray: ...
 
 

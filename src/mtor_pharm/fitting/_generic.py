@@ -204,9 +204,7 @@ def solve_block(
         P, rss_b, conv, its_tot = P[sel], rss.min(axis=0), conv[sel], its.reshape(keep, m).sum(axis=0)
 
         # the reported form of the same curve (e.g. biphasic sites in order), then JᵀWJ there
-        canonical = getattr(model, "canonical", None)
-        if canonical is not None:
-            canonical(P, free)
+        model.canonical(P, free)
         f, cols = model.evaluate(lxr, P, jacobian=True)
         fidx = np.flatnonzero(free)
         J = np.stack([cols[j] for j in fidx], axis=-1)

@@ -65,6 +65,7 @@ cdef int WEIBULL2 = _PY_WEIBULL2
 cdef int LOGNORMAL = _PY_LOGNORMAL
 cdef double _SQRT1_2 = 0.70710678118654752440  # 1 / sqrt(2)
 cdef double _INV_SQRT_2PI = 0.39894228040143267794  # 1 / sqrt(2 pi)
+cdef double _LOGNORMAL_HILL = 0.6266570686577501  # sqrt(pi / 8): same midpoint slope as the logistic
 cdef uint8_t _NOT_CONVERGED = int(FitStatus.NOT_CONVERGED)
 cdef uint8_t _AT_BOUND = int(FitStatus.AT_BOUND)
 cdef uint8_t _FLAT_RESPONSE = int(FitStatus.FLAT_RESPONSE)
@@ -374,7 +375,12 @@ cdef void _grid_start(
         loc = (lx_lo + grid_t[il] * (lx_hi - lx_lo)) if free[2] else P[2]
         loc = _clip(loc, lo[2], hi[2])
         for ih in range(n_hill):
-            hill = _clip(_grid_hill(free[3], sign, P[3], grid_hill, ih), lo[3], hi[3])
+            hill = _grid_hill(free[3], sign, P[3], grid_hill, ih)
+            if family == LOGNORMAL and free[3]:
+                # Phi(-z) is as steep at its midpoint as the logistic at 1.6 z (its tails are
+                # lighter): the same grid of shapes, on the log-normal's hill scale
+                hill *= _LOGNORMAL_HILL
+            hill = _clip(hill, lo[3], hi[3])
             # the plateaus for this cell in closed form (S is stored only where needed)
             bottom, top = P[0], P[1]
             rss = NAN
