@@ -53,9 +53,10 @@ def _logistic(z: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def _z(hill: FloatArray, d: FloatArray) -> FloatArray:
-    """``hill · (ln x − ln loc)``, with the zero-dose limit for x = 0 (d = −inf)."""
+    """``hill · (ln x − ln loc)``; at x = 0 (d = −inf) its limit, ``∓inf`` (0 for hill = 0)."""
     with np.errstate(invalid="ignore"):
-        out: FloatArray = np.where(np.isfinite(d), hill * d, np.where(hill >= 0, -np.inf, np.inf))
+        z = hill * d
+        out: FloatArray = np.where(np.isnan(z) & ~np.isnan(d), 0.0, z)
     return out
 
 

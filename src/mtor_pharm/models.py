@@ -46,10 +46,13 @@ from .errors import UnknownModelError
 
 __all__ = [
     "MODELS",
+    "PARAM_KINDS",
     "Model",
+    "ModelFamily",
     "five_pl",
     "four_pl",
     "get_model",
+    "linear_cells",
     "weibull1",
     "weibull2",
 ]
