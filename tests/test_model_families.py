@@ -45,7 +45,9 @@ def ln4(x: np.ndarray, b: float, c: float, d: float, e: float) -> np.ndarray:
         return c + (d - c) * special.ndtr(b * (np.log(x) - np.log(e)))
 
 
-def biphasic(x: np.ndarray, bottom: float, top: float, l1: float, h1: float, l2: float, h2: float, fr: float) -> np.ndarray:
+def biphasic(
+    x: np.ndarray, bottom: float, top: float, l1: float, h1: float, l2: float, h2: float, fr: float
+) -> np.ndarray:
     """Prism's biphasic: Bottom + Span [Frac / (1 + (x/IC50_1)^h1) + (1 - Frac) / (1 + (x/IC50_2)^h2)]."""
     with np.errstate(divide="ignore", over="ignore"):
         s1 = 1.0 / (1.0 + (x / np.exp(l1)) ** h1)
@@ -305,7 +307,10 @@ def test_vehicle_response_is_top_and_high_dose_response_is_bottom(
     bottom: float, top: float, ic50: float, hill: float, frac: float
 ) -> None:
     bi = mp.models.MODELS["biphasic"]
-    v = bi(np.array([0.0, np.inf]), bottom=bottom, top=top, ic50_1=ic50, hill_1=hill, ic50_2=10 * ic50, hill_2=hill, frac=frac)
+    v = bi(
+        np.array([0.0, np.inf]), bottom=bottom, top=top, ic50_1=ic50, hill_1=hill, ic50_2=10 * ic50, hill_2=hill,
+        frac=frac,
+    )
     np.testing.assert_allclose(v, [top, bottom], atol=1e-9 * (1 + abs(top) + abs(bottom)))
     for name in ("bc5", "crs5"):
         v0 = mp.models.MODELS[name](0.0, bottom=bottom, top=top, xmid=ic50, hill=hill, f=frac)

@@ -18,7 +18,13 @@ name            shape ``S(z)``                      drc equivalent
 ``"5pl"``       ``(1 + e^z)^(−s)``                  ``LL.5`` (``f = s``)
 ``"weibull1"``  ``exp(−e^z)``                       ``W1.4`` (``b = hill``)
 ``"weibull2"``  ``1 − exp(−e^(−z))``                ``W2.4`` (``b = −hill``)
+``"lognormal"`` ``Φ(−z)``                           ``LN.4`` (``b = −hill``)
 ==============  ==================================  ========================
+
+Families that are not of this form (fitted by the generic batched solver, see
+:class:`ModelFamily`): ``"bc5"``/``"bc4"`` (Brain–Cousens hormesis, drc ``BC.5``/``BC.4``),
+``"crs5"``/``"crs4"`` (Cedergreen–Ritz–Streibig, drc ``CRS.5a``/``CRS.4a``) and
+``"biphasic"`` (Prism's "Biphasic dose-response"); ``hill > 0`` is falling there too.
 
 Prism's ``HillSlope`` has the opposite sign to ``hill`` for inhibition curves.
 The location parameter ``x_c`` is called ``ic50`` in the 4PL family, where it
@@ -674,8 +680,9 @@ def get_model(name: str | Model) -> Model:
     Parameters
     ----------
     name : str or Model
-        One of ``"4pl"``, ``"3pl"``, ``"2pl"`` (alias ``"hill"``), ``"5pl"``,
-        ``"weibull1"``, ``"weibull2"`` (case-insensitive).
+        A key of :data:`MODELS` (case-insensitive): ``"4pl"``, ``"3pl"``, ``"2pl"``
+        (alias ``"hill"``), ``"5pl"``, ``"weibull1"``, ``"weibull2"``, ``"lognormal"``,
+        ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"``, ``"biphasic"``.
 
     Raises
     ------

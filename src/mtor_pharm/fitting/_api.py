@@ -192,8 +192,9 @@ def fit(
     response : array_like, shape (m,) or (..., m)
         Responses; NaN marks a missing point (masked, never dropped from the result).
     model : str, default "4pl"
-        ``"4pl"``, ``"3pl"``, ``"2pl"``/``"hill"``, ``"5pl"``, ``"weibull1"``, ``"weibull2"``
-        (see :mod:`mtor_pharm.models`).
+        ``"4pl"``, ``"3pl"``, ``"2pl"``/``"hill"``, ``"5pl"``, ``"weibull1"``, ``"weibull2"``,
+        ``"lognormal"``, ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"``, ``"biphasic"``, or a
+        :class:`~mtor_pharm.models.Model` (see :mod:`mtor_pharm.models`).
     conc_unit : str, optional
         Unit of a bare `conc` array, e.g. ``"uM"``.
     fixed : mapping, optional

@@ -53,9 +53,9 @@ def _rss(model: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P: FloatArr
 def _solve(A: FloatArray, b: FloatArray) -> FloatArray:
     """Solve the stacked systems ``A x = b`` (pseudo-inverse where one is singular)."""
     try:
-        out: FloatArray = np.linalg.solve(A, b[..., None])[..., 0]
+        out: FloatArray = np.asarray(np.linalg.solve(A, b[..., None])[..., 0], dtype=np.float64)
     except np.linalg.LinAlgError:
-        out = np.einsum("nij,nj->ni", np.linalg.pinv(A), b)
+        out = np.asarray(np.einsum("nij,nj->ni", np.linalg.pinv(A), b), dtype=np.float64)
     return out
 
 
@@ -163,7 +163,6 @@ def solve_block(
     Row ``i`` of the outputs belongs to row ``i`` of the inputs; ``out_A`` receives
     ``(JᵀWJ)⁻¹`` over the free parameters (NaN where singular); a row with ``fit[i]``
     False gets NaN, status 0 and 0 iterations."""
-    n, p = P_fixed.shape
     q = int(free.sum())
     out_P[...] = np.nan
     out_rss[...] = np.nan
@@ -194,7 +193,9 @@ def solve_block(
         keep = min(_KEEP, s)
         best = np.argsort(rss_c, axis=0, kind="stable")[:keep]  # (keep, m)
         P0 = np.concatenate([cand[best[j], np.arange(m)] for j in range(keep)])
-        rep = lambda a: np.concatenate([a] * keep)  # noqa: E731
+        def rep(a: FloatArray) -> FloatArray:
+            return np.concatenate([a] * keep)
+
         P, rss, conv, its = _lm(
             model, rep(lxr), rep(yr), rep(wr), P0, rep(lor), rep(hir), free, rep(floor), max_iter
         )
@@ -205,7 +206,7 @@ def solve_block(
 
         # the reported form of the same curve (e.g. biphasic sites in order), then JᵀWJ there
         model.canonical(P, free)
-        f, cols = model.evaluate(lxr, P, jacobian=True)
+        _, cols = model.evaluate(lxr, P, jacobian=True)
         fidx = np.flatnonzero(free)
         J = np.stack([cols[j] for j in fidx], axis=-1)
         A = np.einsum("mkq,mk,mkr->mqr", J, wr, J)
