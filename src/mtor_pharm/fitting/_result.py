@@ -564,7 +564,8 @@ class FitResult(InformationCriteria):
                 row_index = pd.Index(labels[0], name=names[0])
             else:
                 row_index = pd.MultiIndex.from_product(labels, names=names)
-        concentration = {*_CONC_VARIABLES, *(f"{p}_stderr" for p in ("ic50", "xmid"))}
+        conc_params = self._model.conc_params
+        concentration = {*_CONC_VARIABLES, *conc_params, *(f"{p}_stderr" for p in ("ic50", "xmid", *conc_params))}
         columns: dict[str, Any] = {}
         for name, values in self._output_columns(level=level).items():
             flat = np.asarray(values).reshape(-1)
@@ -771,7 +772,7 @@ def _html_single(res: FitResult) -> str:
     rows = []
     names = list(res.param_names) + ([] if "ic50" in res.param_names else ["ic50"])
     for p in names:
-        is_conc = p in _CONC_VARIABLES
+        is_conc = p in _CONC_VARIABLES or p in res._model.conc_params
         if p in res.fixed:
             se, interval = "fixed", "—"
         else:
@@ -814,7 +815,7 @@ def _html_batch(res: FitResult) -> str:
                 counts.append(f"{k} {flag.name}")
     n = codes.size
     more = f"<p>first {_HTML_ROWS} of {n} curves</p>" if n > _HTML_ROWS else ""
-    table = df[keep].head(_HTML_ROWS).to_html(float_format=_fmt, border=0, na_rep="NaN")
+    table = df[[c for c in keep if c in df.columns]].head(_HTML_ROWS).to_html(float_format=_fmt, border=0, na_rep="NaN")
     return (
         '<div class="mtor-pharm-fitresult">'
         f"<p><strong>FitResult</strong> · {html.escape(res.model)} · {n} curves, shape {res.shape} · "
