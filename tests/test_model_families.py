@@ -320,3 +320,25 @@ def test_vehicle_response_is_top_and_high_dose_response_is_bottom(
 def test_model_call_refuses_missing_parameters_with_their_names() -> None:
     with pytest.raises(TypeError, match="frac"):
         mp.models.MODELS["biphasic"](1.0, bottom=0, top=100, ic50_1=1, hill_1=1, ic50_2=10, hill_2=1)
+
+
+@given(
+    st.floats(0.5, 3.0), st.floats(0.02, 50.0), st.floats(0.0, 30.0), st.floats(5.0, 95.0),
+    st.sampled_from(["bc5", "crs5", "biphasic"]),
+)
+def test_icx_and_conc_at_invert_the_curve(hill: float, loc: float, f: float, p: float, model: str) -> None:
+    m = mp.models.MODELS[model]
+    if model == "biphasic":
+        P = np.array([[10.0, 100.0, np.log(loc), hill, np.log(loc) + 4.0, 1.0, min(f / 30.0, 1.0)]])
+    else:
+        P = np.array([[10.0, 100.0, np.log(loc), hill + 1.0, f]])  # hill > 1: the curve comes down to bottom
+    lx, dt = m.log_icx(P, p / 100)
+    target = 100.0 + p / 100 * (10.0 - 100.0)
+    assert np.isfinite(lx[0])
+    assert float(m.evaluate(lx[:, None], P, jacobian=False)[0][0, 0]) == pytest.approx(target, abs=1e-7)
+    assert dt[0, 0] == pytest.approx(p / 100) and dt[0, 1] == pytest.approx(1 - p / 100)
+    back = m.log_conc_at(P, target)
+    assert back[0] == pytest.approx(lx[0], abs=1e-9)
+    # nothing below the lowest crossing: the curve stays above the target before it
+    grid = np.linspace(lx[0] - 30, lx[0] - 1e-6, 500)[None, :]
+    assert np.all(m.evaluate(grid, P, jacobian=False)[0] > target - 1e-7)

@@ -234,3 +234,20 @@ def test_import_does_not_load_xarray_submodule_eagerly() -> None:
     code = "import sys, mtor_pharm; print([m for m in ('mtor_pharm.xarray', 'matplotlib') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_models_all_is_pinned() -> None:
+    assert mp.models.__all__ == [
+        "MODELS",
+        "PARAM_KINDS",
+        "Model",
+        "ModelFamily",
+        "five_pl",
+        "four_pl",
+        "get_model",
+        "linear_cells",
+        "weibull1",
+        "weibull2",
+    ]
+    for name in mp.models.__all__:
+        assert hasattr(mp.models, name), name
