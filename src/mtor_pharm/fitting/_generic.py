@@ -13,8 +13,9 @@ points) are those of the compiled path:
   points outward is frozen for that step), on the family's analytic Jacobian;
 * **convergence** as in the compiled solver: the Gauss–Newton decrement ``gᵀA⁻¹g`` is
   ``≤ 1e-14·RSS`` and the Gauss–Newton step is ``≤ 1e-9`` of each parameter's scale; a
-  curve whose damping blows up or whose RSS stalls for 10 iterations stops, converged
-  only if its decrement is ``≤ 1e-10·RSS``; otherwise ``NOT_CONVERGED`` after
+  curve whose damping blows up or whose RSS falls by less than 1e-10 (relative) over 10
+  iterations stops, converged only if its decrement is ``≤ 1e-10·RSS`` (a slow but
+  steady linear convergence is not a stall); otherwise ``NOT_CONVERGED`` after
   ``max_iter``.  ``AT_BOUND``: a free parameter within 1e-9 (relative) of a bound.
 
 The solver works on the caller's ``ln x`` (the block's centring is undone: a family such
@@ -38,7 +39,7 @@ _DEC_TOL = 1e-14
 _STEP_TOL = 1e-9
 _STALL_TOL = 1e-10
 _STALL_EVERY = 10
-_STALL_REL = 1e-6
+_STALL_REL = 1e-10  # RSS fell by less than this (relative) over _STALL_EVERY iterations: stalled
 _ZERO_RSS = 1e-28
 _BOUND_TOL = 1e-9
 
@@ -200,7 +201,9 @@ def solve_block(
             model, rep(lxr), rep(yr), rep(wr), P0, rep(lor), rep(hir), free, rep(floor), max_iter
         )
         rss = np.where(np.isfinite(rss), rss, np.inf).reshape(keep, m)
-        pick = np.argmin(rss, axis=0)
+        # the lowest RSS; a start that converged to the same optimum (RSS within 1e-8) is preferred
+        same = (rss <= rss.min(axis=0) * (1.0 + 1e-8)) & conv.reshape(keep, m)
+        pick = np.where(same.any(axis=0), np.argmax(same, axis=0), np.argmin(rss, axis=0))
         sel = pick * m + np.arange(m)
         P, rss_b, conv, its_tot = P[sel], rss.min(axis=0), conv[sel], its.reshape(keep, m).sum(axis=0)
 
