@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from ._layout import BOTTOM, HILL, TOP
 from ._typing import BoolArray, FloatArray
 from .models import (
     START_HILL,
@@ -168,8 +169,8 @@ class CurveFamily(Model):
         """``ln ICx``: the lowest concentration where the curve has moved the fraction `q` of
         the way from its zero-dose plateau to its high-dose plateau (for a hormesis curve:
         on the falling branch, after the peak), and d(target)/dP for the delta method."""
-        hill = P[:, 3]
-        bottom, top = P[:, 0], P[:, 1]
+        hill = P[:, HILL]  # the (first) slope: its sign gives the direction
+        bottom, top = P[:, BOTTOM], P[:, TOP]
         target = np.where(hill > 0, top + q * (bottom - top), bottom + q * (top - bottom))
         return self._solve_lx(P, target), _target_grad(P, hill, q)
 

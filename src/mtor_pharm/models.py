@@ -47,6 +47,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from ._layout import ASYM, BOTTOM, HILL, LOC, TOP
 from ._typing import BoolArray, FloatArray
 from .errors import UnknownModelError
 
@@ -218,19 +219,19 @@ class Model:
 
         ``hill > 0``: from ``top`` to ``bottom``; ``hill < 0``: from ``bottom`` to ``top``.
         """
-        hill = P[:, 3]
+        hill = P[:, HILL]
         S_target = np.where(hill > 0, 1.0 - q, q)
-        z = self.inverse_shape(S_target, P[:, 4] if self.has_s else None)
+        z = self.inverse_shape(S_target, P[:, ASYM] if self.has_s else None)
         with np.errstate(divide="ignore", invalid="ignore"):
-            lx = P[:, 2] + z / hill
+            lx = P[:, LOC] + z / hill
         return lx, _target_grad(P, hill, q)
 
     def log_conc_at(self, P: FloatArray, response: float) -> FloatArray:
         """``ln`` of the concentration where the curve equals `response` (NaN if never)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            S = (float(response) - P[:, 0]) / (P[:, 1] - P[:, 0])
-            z = self.inverse_shape(S, P[:, 4] if self.has_s else None)
-            out: FloatArray = P[:, 2] + z / P[:, 3]
+            S = (float(response) - P[:, BOTTOM]) / (P[:, TOP] - P[:, BOTTOM])
+            z = self.inverse_shape(S, P[:, ASYM] if self.has_s else None)
+            out: FloatArray = P[:, LOC] + z / P[:, HILL]
         return out
 
     def canonical(self, P: FloatArray, free: BoolArray) -> FloatArray | None:
@@ -238,13 +239,13 @@ class Model:
         linear maps ``T`` (n, p, p) applied, or ``None``.  A symmetric family with both
         plateaus and hill free is reported with ``top ≥ bottom`` (plateaus swapped, hill
         negated); used by the generic solver (the compiled one does the same itself)."""
-        if not (self.symmetric and free[0] and free[1] and free[3]):
+        if not (self.symmetric and free[BOTTOM] and free[TOP] and free[HILL]):
             return None
         n, p = P.shape
         F = np.eye(p)
-        F[[0, 1]] = F[[1, 0]]
-        F[3, 3] = -1.0
-        flip = P[:, 1] < P[:, 0]
+        F[[BOTTOM, TOP]] = F[[TOP, BOTTOM]]
+        F[HILL, HILL] = -1.0
+        flip = P[:, TOP] < P[:, BOTTOM]
         P[flip] = P[flip] @ F.T
         T = np.broadcast_to(np.eye(p), (n, p, p)).copy()
         T[flip] = F
@@ -436,8 +437,8 @@ def _default_bounds(kinds: tuple[str, ...], lx_lo: FloatArray, lx_hi: FloatArray
 def _target_grad(P: FloatArray, hill: FloatArray, q: float) -> FloatArray:
     """d(target response)/dP for ICx: the target moves `q` of the way between the plateaus."""
     dt = np.zeros_like(P)
-    dt[:, 0] = np.where(hill > 0, q, 1.0 - q)
-    dt[:, 1] = np.where(hill > 0, 1.0 - q, q)
+    dt[:, BOTTOM] = np.where(hill > 0, q, 1.0 - q)
+    dt[:, TOP] = np.where(hill > 0, 1.0 - q, q)
     return dt
 
 
@@ -510,9 +511,9 @@ def _plateau_cells(S: FloatArray, y: FloatArray, w: FloatArray, P_fixed: FloatAr
 def _shape_starts(m: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P_fixed: FloatArray,
                   free: BoolArray) -> FloatArray:
     lo_x, hi_x = _tested_range(lx, w)
-    locs = [lo_x + t * (hi_x - lo_x) for t in START_T] if free[2] else [P_fixed[:, 2]]
-    hills = [*START_HILL, *(-START_HILL)] if free[3] else [P_fixed[:, 3]]
-    log_s = (np.zeros(len(lx)) if free[4] else P_fixed[:, 4]) if m.has_s else None
+    locs = [lo_x + t * (hi_x - lo_x) for t in START_T] if free[LOC] else [P_fixed[:, LOC]]
+    hills = [*START_HILL, *(-START_HILL)] if free[HILL] else [P_fixed[:, HILL]]
+    log_s = (np.zeros(len(lx)) if free[ASYM] else P_fixed[:, ASYM]) if m.has_s else None
     out = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for loc in locs:
@@ -521,9 +522,9 @@ def _shape_starts(m: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P_fixe
                 S, _ = m.shape(h[:, None] * (lx - loc[:, None]), None if log_s is None else log_s[:, None])
                 P, _ = _plateau_cells(S[None], y, w, P_fixed, free)
                 P = P[0]
-                P[:, 2], P[:, 3] = loc, h
+                P[:, LOC], P[:, HILL] = loc, h
                 if log_s is not None:
-                    P[:, 4] = log_s
+                    P[:, ASYM] = log_s
                 out.append(P)
     return np.stack(out)
 
