@@ -342,3 +342,24 @@ def test_icx_and_conc_at_invert_the_curve(hill: float, loc: float, f: float, p: 
     # nothing below the lowest crossing: the curve stays above the target before it
     grid = np.linspace(lx[0] - 30, lx[0] - 1e-6, 500)[None, :]
     assert np.all(m.evaluate(grid, P, jacobian=False)[0] > target - 1e-7)
+
+
+def test_global_fits_refuse_a_generic_family_with_a_clear_message() -> None:
+    x = np.r_[0.0, 10.0 ** np.linspace(-4, 2, 12)]
+    y = bc(x, 1.2, 5.0, 100.0, 1.0, 3.0) + np.random.default_rng(11).normal(0, 2, (3, x.size))
+    with pytest.raises(UnknownModelError, match="`share=` fits only the compiled shape families.*'bc5'"):
+        mp.fit(x, y, model="bc5", conc_unit="uM", share=("hill",))
+
+
+def test_generic_fits_do_not_depend_on_the_batch_or_the_workers() -> None:
+    x = np.r_[0.0, 10.0 ** np.linspace(-4, 2, 12)]
+    rng = np.random.default_rng(12)
+    Y = bc(x, 1.5, 5.0, 100.0, 0.5, 20.0) + rng.normal(0, 2, (1200, x.size))
+    Y[3] = 50.0  # an exactly flat curve (singular steps) in the same block
+    res = mp.fit(x, Y, model="bc5", conc_unit="uM", workers=2)
+    for i in (0, 3, 700, 1199):
+        one = mp.fit(x, Y[i], model="bc5", conc_unit="uM")
+        assert int(one.status) == int(res.status[i])
+        np.testing.assert_array_equal(
+            [float(one.params[k]) for k in one.param_names], [float(res.params[k][i]) for k in res.param_names]
+        )

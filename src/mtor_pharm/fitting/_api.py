@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
-from ..errors import ShapeError, UnitError
+from ..errors import ShapeError, UnitError, UnknownModelError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration, molecular_weight_of
 from . import _engine, _layout
@@ -274,6 +274,12 @@ def fit(
     _check_options(max_iter, workers, share)
     if share is not None:
         from ..compare import fit_shared
+
+        if get_model(model).compiled is None:  # the global fits run on the compiled shapes only (#13)
+            raise UnknownModelError(
+                f"`share=` fits only the compiled shape families (4pl, 3pl, 2pl, 5pl, weibull1, weibull2, "
+                f"lognormal); got model {get_model(model).name!r}. Fit its curves separately (no `share`)."
+            )
 
         if inhibitor is not None or molecular_weight is not None or bounds is not None:
             raise ValueError("`share=` does not take `inhibitor`, `molecular_weight` or `bounds` yet; convert first.")

@@ -52,11 +52,17 @@ def _rss(model: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P: FloatArr
 
 
 def _solve(A: FloatArray, b: FloatArray) -> FloatArray:
-    """Solve the stacked systems ``A x = b`` (pseudo-inverse where one is singular)."""
+    """Solve the stacked systems ``A x = b``; a singular one (only) by its pseudo-inverse, so
+    a curve's steps never depend on the other curves of the block."""
     try:
         out: FloatArray = np.asarray(np.linalg.solve(A, b[..., None])[..., 0], dtype=np.float64)
     except np.linalg.LinAlgError:
-        out = np.asarray(np.einsum("nij,nj->ni", np.linalg.pinv(A), b), dtype=np.float64)
+        out = np.empty_like(b)
+        for i in range(A.shape[0]):
+            try:
+                out[i] = np.linalg.solve(A[i], b[i])
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.pinv(A[i]) @ b[i]
     return out
 
 
