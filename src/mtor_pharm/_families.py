@@ -359,6 +359,22 @@ FAMILIES: Mapping[str, Model] = {
         default_fixed={"bottom": 0.0},
         description="Cedergreen-Ritz-Streibig hormesis with alpha = 1 and bottom fixed at 0, drc CRS.4a",
     ),
+    **{
+        f"crs{n}{letter}": Hormesis(
+            name=f"crs{n}{letter}",
+            param_names=_PH,
+            param_kinds=_KH,
+            loc_name="xmid",
+            symmetric=False,
+            alpha=alpha,
+            default_fixed={"bottom": 0.0} if n == 4 else {},
+            description=f"Cedergreen-Ritz-Streibig hormesis with alpha = {alpha:g}"
+            + (" and bottom fixed at 0" if n == 4 else "")
+            + f", drc CRS.{n}{letter}",
+        )
+        for letter, alpha in (("b", 0.5), ("c", 0.25))
+        for n in (5, 4)
+    },
     "biphasic": Biphasic(
         name="biphasic",
         param_names=("bottom", "top", "ic50_1", "hill_1", "ic50_2", "hill_2", "frac"),

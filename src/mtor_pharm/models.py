@@ -683,7 +683,8 @@ def get_model(name: str | Model) -> Model:
     name : str or Model
         A key of :data:`MODELS` (case-insensitive): ``"4pl"``, ``"3pl"``, ``"2pl"``
         (alias ``"hill"``), ``"5pl"``, ``"weibull1"``, ``"weibull2"``, ``"lognormal"``,
-        ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"``, ``"biphasic"``.
+        ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"`` (and ``"crs5b"``, ``"crs4b"``, ``"crs5c"``,
+        ``"crs4c"``), ``"biphasic"``.
 
     Raises
     ------
