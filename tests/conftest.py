@@ -1,4 +1,12 @@
-"""Shared fixtures and hypothesis settings."""
+"""Shared fixtures and hypothesis settings.
+
+Hypothesis profiles (choose with ``HYPOTHESIS_PROFILE=<name>``):
+
+- ``ci`` (default): bounded and derandomized, so CI runs are reproducible and the
+  fuzz layer (``tests/fuzz/``) stays under a minute on two cores;
+- ``dev``: the same size, random seeds;
+- ``long``: 25× more examples, random seeds, for local fuzzing sessions.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,10 @@ settings.register_profile(
     "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 settings.register_profile("dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "long", max_examples=1000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -58,7 +58,7 @@ def test_fit_command_prints_and_writes_a_table(tmp_path: Path) -> None:
     assert list(table.index) == ["A", "B"]
     assert table.loc["A", "ic50 [nM]"] == pytest.approx(50, rel=0.05)
     assert table.loc["B", "ic50 [nM]"] == pytest.approx(500, rel=0.05)
-    assert (table["status"] == "OK").all()
+    assert (table["status_name"] == "OK").all()
 
 
 def test_fit_command_names_the_columns_when_one_is_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,3 +37,12 @@ def test_readme_quickstart_is_the_documented_quickstart() -> None:
     readme = python.findall((ROOT / "README.md").read_text(encoding="utf-8"))
     quick = python.findall((ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8"))
     assert readme[0] == quick[0]
+
+
+def test_plate_to_paper_walk_is_at_most_ten_lines() -> None:
+    """Issue #14: the MTT plate from raw export to table and figure in <= 10 lines (the first block of paper.md)."""
+    first = BLOCK.findall((ROOT / "docs" / "paper.md").read_text(encoding="utf-8"))[0][2]
+    lines = [ln for ln in first.splitlines() if ln.strip()]
+    assert len(lines) <= 10
+    assert any("read_plate_export" in ln for ln in lines) and any("paper_table" in ln for ln in lines)
+    assert any("dose_response" in ln for ln in lines)

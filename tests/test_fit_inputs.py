@@ -136,3 +136,21 @@ def test_shared_per_curve_weighted_and_permuted_designs_give_bitwise_the_same_fi
         for k in ref.params:
             np.testing.assert_array_equal(res.params[k], ref.params[k], err_msg=f"{name} {k}")
             np.testing.assert_array_equal(res.stderr[k], ref.stderr[k], err_msg=f"{name} {k}")
+
+
+def test_fit_refuses_quantities_as_responses_or_weights_instead_of_stripping_them() -> None:
+    with pytest.raises(TypeError, match=r"`response` must be plain numbers; got a Quantity"):
+        mp.fit(CONC, mp.Q_(Y, "percent"))
+    with pytest.raises(TypeError, match=r"`weights` must be plain numbers; got a Quantity"):
+        mp.fit(CONC, Y, weights=mp.Q_(np.ones(8), "dimensionless"))
+
+
+def test_fit_refuses_a_progress_that_is_not_callable_and_lets_the_callbacks_errors_through() -> None:
+    with pytest.raises(TypeError, match=r"`progress` must be a callable"):
+        mp.fit(CONC, Y, progress="yes")  # type: ignore[arg-type]
+
+    def broken(done: int, total: int) -> None:
+        raise RuntimeError("from the callback")
+
+    with pytest.raises(RuntimeError, match="from the callback"):
+        mp.fit(CONC, Y, progress=broken)

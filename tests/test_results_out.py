@@ -11,6 +11,7 @@ import xarray as xr
 
 import mtor_pharm as mp
 from mtor_pharm.errors import ShapeError
+from mtor_pharm.fitting._result import _unit_label as _lab
 
 CONC = 10.0 / 3.0 ** np.arange(10)  # µM, highest first
 COMPOUNDS = ["rapamycin", "Torin1"]
@@ -52,7 +53,7 @@ def test_to_dataframe_has_one_row_per_curve_under_a_multiindex() -> None:
 def test_to_dataframe_values_are_those_of_the_fit_result() -> None:
     res = mp.fit(CONC, _screen(), conc_unit="uM")
     df = res.to_dataframe(dims=("compound", "cell_line"))
-    u = res.conc_unit
+    u = _lab(res.conc_unit)
     low, high = res.ci("ic50")
     np.testing.assert_array_equal(df[f"ic50 [{u}]"], res.ic50.magnitude.ravel())
     np.testing.assert_array_equal(df[f"ic50_ci_low [{u}]"], low.magnitude.ravel())
@@ -73,7 +74,7 @@ def test_to_dataframe_names_statuses_and_keeps_failed_curves() -> None:
     flat = df.loc[("Torin1", "U87")]
     assert flat["status"] & mp.FitStatus.FLAT_RESPONSE
     assert "FLAT_RESPONSE" in flat["status_name"].split("|")
-    assert np.isnan(flat[f"ic50 [{res.conc_unit}]"])
+    assert np.isnan(flat[f"ic50 [{_lab(res.conc_unit)}]"])
     assert df.loc[("rapamycin", "MCF7"), "status_name"] == "OK"
     codes = [mp.FitStatus(int(c)) for c in df["status"]]
     assert [("OK" if c == 0 else "|".join(str(f.name) for f in mp.FitStatus if f and c & f)) for c in codes] == list(
@@ -87,7 +88,7 @@ def test_to_dataframe_puts_units_in_column_names_and_attrs() -> None:
     in_nm = res.to_dataframe(unit="nM")
     in_um = res.to_dataframe()
     for col in ("ic50", "ic50_ci_low", "ic50_ci_high", "ic50_stderr"):
-        np.testing.assert_allclose(in_nm[f"{col} [nM]"], 1000 * in_um[f"{col} [{res.conc_unit}]"], rtol=1e-12)
+        np.testing.assert_allclose(in_nm[f"{col} [nM]"], 1000 * in_um[f"{col} [{_lab(res.conc_unit)}]"], rtol=1e-12)
     assert in_nm.attrs == {"model": "4pl", "conc_unit": "nM", "confidence_level": 0.95, "fixed": ""}
     assert "hill" in in_nm.columns and "bottom" in in_nm.columns  # unitless: plain names
 
@@ -96,7 +97,7 @@ def test_to_dataframe_of_a_5pl_reports_location_and_derived_ic50() -> None:
     y = mp.models.get_model("5pl")(CONC, bottom=5, top=100, xmid=0.1, hill=1.2, s=0.5)
     res = mp.fit(CONC, np.stack([y, y * 0.9]), conc_unit="uM", model="5pl", fixed={"bottom": 5.0})
     df = res.to_dataframe(level=0.9)
-    u = res.conc_unit
+    u = _lab(res.conc_unit)
     assert {f"xmid [{u}]", f"xmid_stderr [{u}]", "s", "s_stderr", f"ic50 [{u}]"} <= set(df.columns)
     assert f"ic50_stderr [{u}]" not in df.columns
     np.testing.assert_allclose(df[f"ic50 [{u}]"], res.ic50.magnitude)

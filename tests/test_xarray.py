@@ -71,6 +71,7 @@ def _expected(res: mp.FitResult) -> dict[str, np.ndarray]:
         "n": res.n,
         "dof": res.dof,
         "response_pvalue": res.response_pvalue,
+        "r_squared": res.r_squared,
     }
     for name in res.param_names:
         out.setdefault(name, res.params[name])

@@ -11,13 +11,14 @@ Examples
 """
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from . import errors, models, units
+from ._api import fit
 from ._example import load_example, run_example
-from ._tables import fit_table, summary_table
-from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, fit, lmfit_model
+from ._tables import fit_table, paper_table, status_words, summary_table, write_table
+from ._version import __version__
+from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, lmfit_model
 from .units import Q_, dilution_series, from_pic50, pic50, ureg
 
 if TYPE_CHECKING:  # the subpackages below load on first use (import stays light)
@@ -33,10 +34,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-try:
-    __version__ = version("mtor_pharm")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
 
 __all__ = [
     "Q_",
@@ -56,13 +53,16 @@ __all__ = [
     "lmfit_model",
     "load_example",
     "models",
+    "paper_table",
     "pathway",
     "pic50",
     "plot",
     "registry",
     "run_example",
+    "status_words",
     "summary_table",
     "units",
     "ureg",
+    "write_table",
     "xarray",
 ]

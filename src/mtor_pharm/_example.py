@@ -40,7 +40,7 @@ def run_example() -> pd.DataFrame:
     Examples
     --------
     >>> table = mp.run_example()
-    >>> table.loc["sapanisertib", "status"]
+    >>> table.loc["sapanisertib", "status_name"]
     'OK'
     """
     df = load_example()

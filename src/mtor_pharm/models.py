@@ -39,17 +39,20 @@ and ``xarray.DataArray.curvefit`` can use them directly.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import pint
 from numpy.typing import ArrayLike
 from scipy import special
 
 from ._layout import ASYM, BOTTOM, HILL, LOC, TOP
 from ._typing import BoolArray, FloatArray
-from .errors import UnknownModelError
+from .errors import ShapeError, UnitError, UnknownModelError
+from .units import as_float_array
 
 __all__ = [
     "MODELS",
@@ -315,6 +318,9 @@ class Model:
     def __call__(self, x: ArrayLike, **params: ArrayLike) -> FloatArray:
         """Evaluate the model at concentrations `x` (any unit; location in the same unit).
 
+        `x` and the location may both be Quantities (converted to one unit); see
+        :func:`four_pl` for what is refused.
+
         Examples
         --------
         >>> m = mp.models.get_model("4pl")
@@ -328,17 +334,75 @@ class Model:
         return _kernel(self, x, values)
 
 
+def _plain(value: Any, name: str, model: Model) -> FloatArray:
+    """A float64 array of a model argument; strings, complex numbers and non-numbers refused."""
+    if isinstance(value, str | bytes):
+        hint = " Use mp.Q_(...) for a concentration with its unit." if name in ("x", model.loc_name) else ""
+        raise TypeError(f"`{name}` of {model.name} must be numbers; got the string {value!r}.{hint}")
+    if (isinstance(value, np.ndarray) and value.dtype.kind in "USO" and value.size
+            and any(isinstance(v, str | bytes) for v in value.ravel()[:1000])):
+        raise TypeError(f"`{name}` of {model.name} must be numbers; got an array of strings.")
+    return as_float_array(value, name=name)
+
+
+def _unitless(value: Any, name: str, model: Model) -> Any:
+    """The magnitude of a dimensionless Quantity; other Quantities refused."""
+    if isinstance(value, pint.Quantity):
+        if not value.dimensionless:
+            raise UnitError(
+                f"`{name}` of {model.name} must be a plain number (it has no unit); got a Quantity in "
+                f"{value.units!s}."
+            )
+        return value.to("dimensionless").magnitude
+    return value
+
+
+def _concentrations(model: Model, x: Any, loc: Any) -> tuple[Any, Any]:
+    """x and the location in one unit: both Quantities (converted), or both plain numbers."""
+    xq, lq = isinstance(x, pint.Quantity), isinstance(loc, pint.Quantity)
+    name = model.loc_name
+    if xq and lq:
+        try:
+            factor = float(loc.units._REGISTRY.Quantity(1.0, x.units).to(loc.units).magnitude)
+        except pint.errors.DimensionalityError:
+            raise UnitError(
+                f"`x` and `{name}` of {model.name} must have compatible units; got {x.units!s} and "
+                f"{loc.units!s}."
+            ) from None
+        return _plain(x.magnitude, "x", model) * factor, loc.magnitude
+    if xq or lq:
+        with_unit, without = ("x", name) if xq else (name, "x")
+        unit = x.units if xq else loc.units
+        raise UnitError(
+            f"`{with_unit}` of {model.name} is a Quantity in {unit!s} but `{without}` is a bare number; "
+            f"give both with units (they are converted to one unit) or both as plain numbers in the "
+            "same unit."
+        )
+    return x, loc
+
+
 def _kernel(model: Model, x: ArrayLike, values: Mapping[str, Any]) -> FloatArray:
-    xa = np.asarray(x, dtype=np.float64)
-    bottom = np.asarray(values["bottom"], dtype=np.float64)
-    top = np.asarray(values["top"], dtype=np.float64)
-    loc = np.asarray(values[model.loc_name], dtype=np.float64)
-    hill = np.asarray(values["hill"], dtype=np.float64)
+    x_in, loc_in = _concentrations(model, x, values[model.loc_name])
+    xa = _plain(x_in, "x", model)
+    loc = _plain(loc_in, model.loc_name, model)
+    bottom = _plain(_unitless(values["bottom"], "bottom", model), "bottom", model)
+    top = _plain(_unitless(values["top"], "top", model), "top", model)
+    hill = _plain(_unitless(values["hill"], "hill", model), "hill", model)
+    shaped = {"x": xa, "bottom": bottom, "top": top, model.loc_name: loc, "hill": hill}
+    if model.has_s:
+        shaped["s"] = _plain(_unitless(values["s"], "s", model), "s", model)
+    try:
+        np.broadcast_shapes(*(a.shape for a in shaped.values()))
+    except ValueError:
+        listed = ", ".join(f"`{k}` {a.shape}" for k, a in shaped.items())
+        raise ShapeError(
+            f"the arguments of {model.name} must broadcast against each other; got shapes {listed}."
+        ) from None
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = hill * (np.log(xa) - np.log(loc))
         # x = 0 (vehicle): the zero-dose plateau for either sign of hill
         z = np.where(xa == 0.0, -np.inf * np.sign(hill), z)
-        s = np.asarray(values["s"], dtype=np.float64) if model.has_s else None
+        s = shaped["s"] if model.has_s else None
         S, _ = model._shape(z, s)
         out: FloatArray = bottom + (top - bottom) * S
     return out
@@ -535,10 +599,21 @@ def four_pl(x: ArrayLike, bottom: ArrayLike, top: ArrayLike, ic50: ArrayLike, hi
     ``y = bottom + (top - bottom) / (1 + (x / ic50) ** hill)``; ``hill > 0``
     falls with dose (drc ``LL.4`` ``b``; the opposite sign of Prism's HillSlope).
 
+    `x` and `ic50` are plain numbers in one unit, or both pint Quantities (then
+    `x` is converted to the unit of `ic50`); a Quantity against a bare number is
+    refused (:class:`~mtor_pharm.errors.UnitError`), as are strings, complex
+    numbers and shapes that do not broadcast (:class:`~mtor_pharm.errors.ShapeError`).
+    Masked entries of `x` give NaN.  The same holds for every model function.
+
+    .. versionchanged:: 0.2.0
+       Quantities are converted (their units were stripped).
+
     Examples
     --------
     >>> mp.models.four_pl(np.array([0.0, 1.0, 1e9]), 0, 100, 1.0, 1.0).round(3).tolist()
     [100.0, 50.0, 0.0]
+    >>> mp.models.four_pl(mp.Q_([1000.0], "nM"), 0, 100, mp.Q_(1.0, "uM"), 1.0).tolist()
+    [50.0]
     """
     return _kernel(MODELS["4pl"], x, {"bottom": bottom, "top": top, "ic50": ic50, "hill": hill})
 
@@ -675,6 +750,61 @@ MODELS = {
 _ALIASES = {"hill": "2pl"}
 
 
+def _normalize_name(name: str) -> str:
+    """Lower case, letters and digits only, single spaces: Prism's menu names match however typed."""
+    text = name.lower().replace("–", "-").replace("—", "-")
+    text = re.sub(r"x is log\(?concentration\)?", " ", text)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+#: GraphPad Prism's (and drc's) names for the families, normalized by :func:`_normalize_name`.
+#: Prism's "log(inhibitor) vs. normalized response -- variable slope" fixes bottom 0 and top 100:
+#: that is ``2pl``.  Prism's "standard slope" / "three parameters" (Hill slope fixed at 1) has
+#: no family of its own here: fit ``4pl`` with ``fixed={"hill": 1}``.
+_PRISM_ALIASES: Mapping[str, str] = {
+    _normalize_name(k): v
+    for k, v in {
+        "variable slope": "4pl",
+        "variable slope (four parameters)": "4pl",
+        "four parameters": "4pl",
+        "four parameter logistic": "4pl",
+        "4 parameter logistic": "4pl",
+        "4-parameter logistic": "4pl",
+        "log(inhibitor) vs. response -- variable slope (four parameters)": "4pl",
+        "log(inhibitor) vs. response - variable slope": "4pl",
+        "log(agonist) vs. response -- variable slope (four parameters)": "4pl",
+        "log(agonist) vs. response - variable slope": "4pl",
+        "sigmoidal, 4PL, X is log(concentration)": "4pl",
+        "LL.4": "4pl",
+        "LL.3": "3pl",
+        "LL.2": "2pl",
+        "normalized response variable slope": "2pl",
+        "log(inhibitor) vs. normalized response -- variable slope": "2pl",
+        "log(agonist) vs. normalized response -- variable slope": "2pl",
+        "asymmetric sigmoidal": "5pl",
+        "asymmetric (five parameters)": "5pl",
+        "five parameters": "5pl",
+        "5 parameter logistic": "5pl",
+        "asymmetric sigmoidal, 5PL, X is log(concentration)": "5pl",
+        "LL.5": "5pl",
+        "W1.4": "weibull1",
+        "W2.4": "weibull2",
+    }.items()
+}
+#: Prism names that need a fixed parameter rather than another family.
+_FIXED_SLOPE_NAMES = frozenset(
+    _normalize_name(k)
+    for k in (
+        "standard slope",
+        "three parameters",
+        "log(inhibitor) vs. response (three parameters)",
+        "log(agonist) vs. response (three parameters)",
+        "log(inhibitor) vs. normalized response",
+    )
+)
+
+
 def get_model(name: str | Model) -> Model:
     """Look a model family up by name.
 
@@ -684,7 +814,14 @@ def get_model(name: str | Model) -> Model:
         A key of :data:`MODELS` (case-insensitive): ``"4pl"``, ``"3pl"``, ``"2pl"``
         (alias ``"hill"``), ``"5pl"``, ``"weibull1"``, ``"weibull2"``, ``"lognormal"``,
         ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"`` (and ``"crs5b"``, ``"crs4b"``, ``"crs5c"``,
-        ``"crs4c"``), ``"biphasic"``.
+        ``"crs4c"``), ``"biphasic"``; or a GraphPad Prism /
+        drc name: ``"variable slope"``, ``"log(inhibitor) vs. response -- variable
+        slope (four parameters)"``, ``"four parameters"``, ``"LL.4"`` → ``4pl``;
+        ``"log(inhibitor) vs. normalized response -- variable slope"`` → ``2pl``
+        (bottom 0, top 100); ``"asymmetric sigmoidal"``, ``"five parameters"``,
+        ``"LL.5"`` → ``5pl``; ``"LL.3"`` → ``3pl``; ``"W1.4"``/``"W2.4"`` → the
+        Weibull families.  Prism's "standard slope" (Hill slope fixed at 1) is
+        ``4pl`` with ``fixed={"hill": 1}``; its name is refused with that advice.
 
     Raises
     ------
@@ -695,6 +832,8 @@ def get_model(name: str | Model) -> Model:
     --------
     >>> mp.models.get_model("4PL").param_names
     ('bottom', 'top', 'ic50', 'hill')
+    >>> mp.models.get_model("log(inhibitor) vs. response -- Variable slope (four parameters)").name
+    '4pl'
     """
     if isinstance(name, Model):
         return name
@@ -702,7 +841,23 @@ def get_model(name: str | Model) -> Model:
         raise UnknownModelError(f"`model` must be a model name (str); got {name!r}.")
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in MODELS:
-        known = ", ".join(repr(k) for k in (*MODELS, *_ALIASES))
-        raise UnknownModelError(f"`model` must be one of {known}; got {name!r}.")
-    return MODELS[key]
+    if key in MODELS:
+        return MODELS[key]
+    prism = _normalize_name(name)
+    if prism in _PRISM_ALIASES:
+        return MODELS[_PRISM_ALIASES[prism]]
+    known = ", ".join(repr(k) for k in (*MODELS, *_ALIASES))
+    if prism in _FIXED_SLOPE_NAMES:
+        raise UnknownModelError(
+            f"`model` {name!r} is Prism's fixed-slope model (Hill slope 1; bottom 0 and top 100 if "
+            "normalized): use model='4pl' (or '2pl') with fixed={'hill': 1}."
+        )
+    import difflib
+
+    pool = {**{k: k for k in (*MODELS, *_ALIASES)}, **dict(_PRISM_ALIASES)}
+    close = difflib.get_close_matches(prism, list(pool), n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r} ({pool[close[0]]})?" if close else ""
+    raise UnknownModelError(
+        f"`model` must be one of {known}, or a GraphPad Prism name such as 'variable slope' or "
+        f"'log(inhibitor) vs. response -- variable slope (four parameters)'; got {name!r}.{hint}"
+    )

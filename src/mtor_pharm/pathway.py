@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from .errors import UnknownInhibitorError
 from .registry import Inhibitor, Registry, get
 from .registry._model import Mechanism, _normalize
 
@@ -195,7 +196,12 @@ def _inhibitor(inhibitor: Inhibitor | str, registry: Registry | None) -> Inhibit
         raise TypeError(
             f"`inhibitor` must be an Inhibitor or a compound name; got {type(inhibitor).__name__}."
         )
-    return get(inhibitor) if registry is None else registry.get(inhibitor)
+    if registry is not None and not isinstance(registry, Registry):
+        raise TypeError(f"`registry` must be a mtor_pharm Registry or None; got {type(registry).__name__}.")
+    try:
+        return get(inhibitor) if registry is None else registry.get(inhibitor)
+    except UnknownInhibitorError as exc:
+        raise UnknownInhibitorError(f"`inhibitor`: {exc}") from None
 
 
 def _site(target: str) -> str:

@@ -37,9 +37,13 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from ._typing import FloatArray, Quantity
+from ._validate import choice, integer, optional_number, real_number
 from .errors import PlateLayoutError, ShapeError, UnitError
 from .fitting import FitResult
-from .units import _registry, as_concentration
+from .units import _registry, as_concentration, as_float_array, parse_unit
+
+#: Most points :func:`curve` draws (a bigger grid only costs memory).
+_MAX_POINTS = 100_000
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,10 +58,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CurveArtists",
     "CurvesArtists",
+    "DoseResponseArtists",
     "HeatmapArtists",
     "ResidualArtists",
     "curve",
     "curves",
+    "dose_response",
     "plate_heatmap",
     "residuals",
 ]
@@ -177,7 +183,12 @@ def _check_index(res: FitResult, index: int | tuple[int, ...] | None) -> tuple[i
                 "Pass index=0 (or a tuple), or use curves() to draw them all."
             )
         return ()
-    idx = (index,) if isinstance(index, int | np.integer) else tuple(index)
+    if isinstance(index, int | np.integer):
+        idx: tuple[Any, ...] = (index,)
+    elif isinstance(index, tuple | list):
+        idx = tuple(index)
+    else:
+        raise TypeError(f"`index` must be an int or a tuple of ints; got {index!r:.80}.")
     if len(idx) != len(res.shape) or any(
         isinstance(i, bool) or not isinstance(i, int | np.integer) or not -n <= int(i) < n
         for i, n in zip(idx, res.shape, strict=False)
@@ -193,6 +204,8 @@ def _has_unit(conc: Any) -> bool:
 
 
 def _factor(from_unit: Any, to_unit: Any) -> float:
+    if isinstance(to_unit, str) or not isinstance(to_unit, pint.Unit):
+        to_unit = parse_unit(to_unit, name="unit")
     try:
         return float(_registry().Quantity(1.0, from_unit).to(to_unit).magnitude)
     except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, ValueError, TypeError):
@@ -214,7 +227,9 @@ def _data(
         conc_unit = res.conc_unit  # a bare array is read in the unit of the fit
     x, unit = as_concentration(conc, conc_unit=conc_unit)
     x = x * _factor(unit, res.conc_unit)
-    y = np.array(response, dtype=np.float64)
+    if isinstance(response, str | bytes):
+        raise TypeError(f"`response` must hold numbers; got the string {response!r}.")
+    y = as_float_array(response, name="response")
     if y.ndim > 1:
         y = y[idx] if y.shape[:-1] == res.shape else y
     if x.ndim > 1:
@@ -225,7 +240,8 @@ def _data(
             f"{res.shape} + (m,); got conc {np.shape(conc)} and response {np.shape(response)}."
         )
     if np.any(x < 0):
-        raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {res.conc_unit}.")
+        raise ValueError(f"`conc` must be non-negative (0 marks vehicle; "
+            f"log10 values: use mp.units.from_log10); got {x[x < 0][0]} {res.conc_unit}.")
     return x, y
 
 
@@ -322,7 +338,8 @@ def _set_ylabel(ax: Axes, text: str) -> None:
 
 
 def _unit_label(unit: Any) -> str:
-    return f"{_registry().Unit(unit):~P}"
+    u = parse_unit(unit, name="unit") if isinstance(unit, str) else _registry().Unit(unit)
+    return f"{u:~P}"
 
 
 # ----------------------------------------------------------------------------- public
@@ -343,6 +360,7 @@ def curve(
     vehicle: bool = True,
     color: Any = None,
     n_points: int = 200,
+    marker: str = "o",
 ) -> CurveArtists:
     """Draw one fitted dose-response curve with its data and confidence band.
 
@@ -385,6 +403,8 @@ def curve(
         Default: the next color of the Axes' cycle.
     n_points : int, default 200
         Points of the drawn curve.
+    marker : str, default "o"
+        matplotlib marker of the data points.
 
     Returns
     -------
@@ -437,12 +457,10 @@ def curve(
     idx = _check_index(res, index)
     if band is not True and band is not False and not callable(band):
         raise TypeError(f"`band` must be True, False or a callable; got {band!r}.")
-    if errorbar not in ("sd", "se", None):
-        raise ValueError(f"`errorbar` must be 'sd', 'se' or None; got {errorbar!r}.")
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < float(level) < 1.0:
-        raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
-    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 2:
-        raise ValueError(f"`n_points` must be an integer ≥ 2; got {n_points!r}.")
+    if errorbar is not None:
+        choice(errorbar, "errorbar", ("sd", "se"))
+    real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True, accepted="a number in (0, 1)")
+    integer(n_points, "n_points", low=2, high=_MAX_POINTS, accepted=f"an integer from 2 to {_MAX_POINTS:,}")
     show_unit = res.conc_unit if unit is None else unit
     scale = _factor(res.conc_unit, show_unit)  # raises for a unit that is not a concentration
     data = _data(res, idx, conc, response, conc_unit)
@@ -485,7 +503,7 @@ def curve(
         x, y = data
         px, py, err = _summarize(x[x > 0], y[x > 0], errorbar)
         if px.size:
-            points = ax.errorbar(px * scale, py, yerr=err, fmt="o", color=color, capsize=3, markersize=5)
+            points = ax.errorbar(px * scale, py, yerr=err, fmt=marker, color=color, capsize=3, markersize=5)
         vx, vy, verr = _summarize(x[x == 0], y[x == 0], errorbar)
         if vehicle and vx.size:
             target = ax
@@ -497,7 +515,7 @@ def curve(
                 vx = vx + offset
                 zero = _predict(res, idx, np.zeros(1))
                 (vehicle_line,) = vehicle_ax.plot([offset - 0.25, offset + 0.25], [zero[0], zero[0]], color=color)
-            vehicle_points = target.errorbar(vx, vy, yerr=verr, fmt="o", color=color, capsize=3, markersize=5)
+            vehicle_points = target.errorbar(vx, vy, yerr=verr, fmt=marker, color=color, capsize=3, markersize=5)
     elif log and ax in _STUBS:
         vehicle_ax = _STUBS[ax]
     return CurveArtists(
@@ -576,6 +594,10 @@ def curves(
         for idx in np.ndindex(*results.shape):
             items.append((results, tuple(int(i) for i in idx), conc, response))
     else:
+        if not isinstance(results, list | tuple):
+            raise TypeError(
+                f"`results` must be a FitResult or a non-empty list of FitResults; got {results!r:.80}."
+            )
         seq = list(results)
         if not seq or not all(isinstance(r, FitResult) for r in seq):
             raise TypeError("`results` must be a FitResult or a non-empty sequence of FitResults.")
@@ -592,7 +614,7 @@ def curves(
                 items.append((r, tuple(int(i) for i in idx), ck, rk))
     if labels is None:
         labels = [f"curve {k}" for k in range(len(items))]
-    elif isinstance(labels, str) or len(labels) != len(items):
+    elif isinstance(labels, str) or not isinstance(labels, Sequence) or len(labels) != len(items):
         raise ShapeError(f"`labels` must hold one label per curve ({len(items)}); got {labels!r}.")
     ax = _new_axes(ax)
     show_unit = items[0][0].conc_unit if unit is None else unit
@@ -696,7 +718,7 @@ def residuals(
 
 def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
     """Values as a (rows, columns) grid; NaN for wells not given."""
-    if plate_format is not None and plate_format not in _PLATES:
+    if plate_format is not None and (not isinstance(plate_format, int) or plate_format not in _PLATES):
         raise PlateLayoutError(f"`plate_format` must be 96 or 384; got {plate_format!r}.")
     items = None
     if isinstance(values, Mapping):
@@ -714,7 +736,12 @@ def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
             rc = (ord(m.group(1).upper()) - ord("A"), int(m.group(2)) - 1)
             if rc in cells:
                 raise PlateLayoutError(f"`values` must give each well once; got {well!r} twice.")
-            cells[rc] = float(value)
+            if isinstance(value, str | bytes | complex) or np.iscomplexobj(value):
+                raise TypeError(f"`values` must hold real numbers; got {value!r} for well {well!r}.")
+            try:
+                cells[rc] = float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise TypeError(f"`values` must hold real numbers; got {value!r} for well {well!r}.") from None
         fmt = plate_format or (96 if all(r < 8 and c < 12 for r, c in cells) else 384)
         nrow, ncol = _PLATES[fmt]
         outside = [f"{chr(ord('A') + r)}{c + 1}" for r, c in cells if r >= nrow or not 0 <= c < ncol]
@@ -724,8 +751,14 @@ def _plate_grid(values: Any, plate_format: int | None) -> FloatArray:
         for (r, c), v in cells.items():
             grid[r, c] = v
         return grid
+    if isinstance(values, pint.Quantity):
+        raise TypeError(f"`values` must be plain numbers; got a Quantity in {values.units!s}.")
+    if np.iscomplexobj(values):
+        raise TypeError("`values` must hold real numbers; got complex values.")
     try:
-        arr = np.array(values, dtype=np.float64)
+        if isinstance(values, str | bytes):
+            raise TypeError
+        arr = as_float_array(values, name="values")
     except (TypeError, ValueError):
         raise TypeError(
             f"`values` must be numbers: a plate grid, one value per well, or a mapping/Series by well name; "
@@ -792,23 +825,231 @@ def plate_heatmap(
     >>> art.image.get_array().shape, art.ax.get_yticklabels()[-1].get_text()
     ((8, 12), 'H')
     """
+    for nm, v in (("vmin", vmin), ("vmax", vmax)):
+        optional_number(v, nm, low=-1e300, high=1e300, accepted="a number of magnitude ≤ 1e300, or None")
     grid = _plate_grid(values, plate_format)
     nrow, ncol = grid.shape
     import matplotlib
 
     colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     ax = _new_axes(ax)
-    image = ax.imshow(
-        np.ma.masked_invalid(grid),
-        cmap=colormap.with_extremes(bad="0.85"),
-        vmin=vmin,
-        vmax=vmax,
-        interpolation="nearest",
-        aspect="equal",
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme vmin/vmax: matplotlib's own arithmetic
+        image = ax.imshow(
+            np.ma.masked_invalid(grid),
+            cmap=colormap.with_extremes(bad="0.85"),
+            vmin=vmin,
+            vmax=vmax,
+            interpolation="nearest",
+            aspect="equal",
+        )
     ax.set_xticks(np.arange(ncol), labels=[str(c + 1) for c in range(ncol)])
     ax.set_yticks(np.arange(nrow), labels=[chr(ord("A") + r) for r in range(nrow)])
     ax.xaxis.tick_top()
     ax.tick_params(length=0, labelsize=6 if ncol > 12 else None)
     bar = ax.figure.colorbar(image, ax=ax, label=label or "", shrink=0.8) if colorbar else None
     return HeatmapArtists(figure=ax.figure, ax=ax, image=image, colorbar=bar)
+
+
+# ----------------------------------------------------------------------------- journal style
+#: Marker shapes, one per series, distinct in greyscale.
+_MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+#: Okabe & Ito's colour-blind-safe palette (Nature Methods 2011 Points of view), black first.
+_OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class DoseResponseArtists:
+    """What :func:`dose_response` drew.
+
+    Attributes
+    ----------
+    figure, ax
+        The Figure and the concentration Axes.
+    curves : tuple of CurveArtists
+        One per series, in the order of the result's curves.
+    excluded : tuple of Line2D or None
+        The excluded points of each series (open symbols), None where there are none.
+    legend : Legend or None
+    note : Text or None
+        The "mean ± SD, n = …" note.
+    """
+
+    figure: Figure | SubFigure
+    ax: Axes
+    curves: tuple[CurveArtists, ...]
+    excluded: tuple[Line2D | None, ...]
+    legend: Legend | None
+    note: Any
+
+
+def _replicate_text(counts: list[int]) -> str:
+    k = sorted(set(c for c in counts if c > 0))
+    if not k:
+        return ""
+    return f"n = {k[0]}" if len(k) == 1 else f"n = {k[0]}–{k[-1]}"
+
+
+def dose_response(
+    res: FitResult,
+    data: Any = None,
+    *,
+    conc: str = "conc",
+    response: str = "response",
+    by: str | Sequence[str] | None = None,
+    ax: Axes | None = None,
+    unit: str | None = None,
+    ticks: Literal["decimal", "log"] = "decimal",
+    band: bool = False,
+    errorbar: ErrorBar = "sd",
+    note: bool = True,
+    legend: bool = True,
+    ylabel: str | None = None,
+) -> DoseResponseArtists:
+    """A journal-style dose-response figure of a labelled batch, with its data from a tidy table.
+
+    Each series has its own marker shape (distinct in greyscale) and colour
+    (Okabe–Ito, colour-blind safe); the legend shows marker and line; points
+    excluded from the fit are drawn as open symbols of the same shape; a note
+    says what the error bars are ("mean ± SD, n = 3"); the frame has no top and
+    right spines; tick labels are plain decimals (0.01, 0.1, 1, 10) or
+    ``log[inhibitor]`` in log10 molar (−9, −8, …).
+
+    Parameters
+    ----------
+    res : FitResult
+        A 1-D batch (or one curve); labelled results (``fit_table``, ``fit_plate``)
+        name the series.
+    data : pandas.DataFrame, optional
+        Tidy points (e.g. :func:`mtor_pharm.assays.plate_curves`' table) with the
+        `by` columns, `conc`, `response` and optionally a boolean ``excluded``
+        column; concentrations in ``res.conc_unit``.  Omit to draw the fits alone.
+    conc, response : str
+        Column names.
+    by : str or sequence of str, optional
+        Curve key columns; default ``data.attrs["by"]``, else ``res.label_names``.
+    ax : matplotlib.axes.Axes, optional
+    unit : str, optional
+        Concentration unit of the axis (decimal ticks); default the fit's.
+    ticks : {"decimal", "log"}, default "decimal"
+        ``"log"`` labels the axis ``log[inhibitor] (M)`` with log10 molar ticks.
+    band : bool, default False
+        Draw each curve's confidence band.
+    errorbar : {"sd", "se", None}, default "sd"
+    note : bool, default True
+        Add the "mean ± SD, n = …" note.
+    legend : bool, default True
+    ylabel : str, optional
+        Response axis label; default from ``data.attrs["response_unit"]``.
+
+    Returns
+    -------
+    DoseResponseArtists
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mtor_pharm.plot
+    >>> plate = mp.assays.load_example("mtt")
+    >>> curves = mp.assays.plate_curves(plate, signal="A570", reference="A650", exclude=["B5"])
+    >>> res, _ = mp.fit_table(curves, conc="conc", response="response", by="compound")
+    >>> art = mp.plot.dose_response(res, curves, unit="nM")
+    >>> [t.get_text() for t in art.legend.get_texts()], art.note.get_text()
+    (['SIM-TORKi', 'SIM-rapalog'], 'mean ± SD, n = 3–4')
+    """
+    from matplotlib.lines import Line2D as _Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if not isinstance(res, FitResult):
+        raise TypeError(f"`res` must be a FitResult; got {type(res).__name__}.")
+    if len(res.shape) > 1:
+        raise ShapeError(f"`res` must be one curve or a 1-D batch; got batch shape {res.shape}.")
+    if ticks not in ("decimal", "log"):
+        raise ValueError(f"`ticks` must be 'decimal' or 'log'; got {ticks!r}.")
+    n = res.shape[0] if res.shape else 1
+    labels = list(res.labels) if res.labels is not None else [f"curve {i}" for i in range(n)]
+    keys: list[str] = []
+    if data is not None:
+        import pandas as pd
+
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"`data` must be a pandas DataFrame of points; got {type(data).__name__}.")
+        if by is None:
+            by = data.attrs.get("by") or list(res.label_names)
+        keys = [by] if isinstance(by, str) else list(by)
+        missing = [c for c in (conc, response, *keys) if c not in data.columns]
+        if missing:
+            raise ShapeError(f"`data` must have the columns {missing}; it has {list(data.columns)}.")
+        if n > 1 and not keys:
+            raise ShapeError("`by` must name the columns that identify each curve of `res` in `data`.")
+    show_unit = unit or res.conc_unit
+    if ticks == "log":
+        show_unit = "M"
+    ax = _new_axes(ax)
+    drawn: list[CurveArtists] = []
+    excluded_art: list[Line2D | None] = []
+    handles = []
+    counts: list[int] = []
+    for i in range(n):
+        one = res[i] if res.shape else res
+        marker = _MARKERS[i % len(_MARKERS)]
+        color = _OKABE_ITO[i % len(_OKABE_ITO)]
+        x = y = None
+        ex_x = ex_y = None
+        if data is not None:
+            if keys:
+                key = labels[i] if isinstance(labels[i], tuple) else (labels[i],)
+                mask = np.ones(len(data), dtype=bool)
+                for col, val in zip(keys, key, strict=False):
+                    mask &= (data[col] == val).to_numpy()
+            else:
+                mask = np.ones(len(data), dtype=bool)
+            sub = data[mask]
+            x = sub[conc].to_numpy(dtype=np.float64)
+            y = sub[response].to_numpy(dtype=np.float64).copy()
+            if "excluded" in sub.columns:
+                ex = sub["excluded"].to_numpy(dtype=bool)
+                ex_x, ex_y = x[ex], y[ex]
+                y[ex] = np.nan
+            pos = np.isfinite(y) & (x > 0)
+            if pos.any():
+                _, per = np.unique(x[pos], return_counts=True)
+                counts.extend(int(c) for c in per)
+        art = curve(one, x, y, conc_unit=res.conc_unit if x is not None else None, ax=ax, band=band,
+                    label=str(labels[i]), unit=show_unit, errorbar=errorbar, color=color, marker=marker)
+        drawn.append(art)
+        exc = None
+        if ex_x is not None and ex_y is not None and ex_x.size:
+            scale = _factor(res.conc_unit, show_unit)
+            on_axis = ex_x > 0
+            target_x = ex_x[on_axis] * scale
+            (exc,) = ax.plot(target_x, ex_y[on_axis], linestyle="none", marker=marker, markersize=6,
+                             markerfacecolor="none", markeredgecolor=color, label="_excluded")
+        excluded_art.append(exc)
+        handles.append(_Line2D([], [], color=color, marker=marker, linestyle="-", markersize=5, label=str(labels[i])))
+    for axis in [ax, *([drawn[0].vehicle_ax] if drawn and drawn[0].vehicle_ax is not None else [])]:
+        axis.spines["top"].set_visible(False)
+        axis.spines["right"].set_visible(False)
+    if ticks == "decimal":
+        ax.xaxis.set_major_locator(LogLocator(base=10.0))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}" if v >= 1e-4 else f"{v:.0e}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.xaxis.set_major_locator(LogLocator(base=10.0))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{math.log10(v):.0f}" if v > 0 else ""))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("log[inhibitor] (M)")
+    if ylabel is None and data is not None:
+        ru = data.attrs.get("response_unit")
+        ylabel = "response (% of vehicle)" if ru == "percent" else (f"response ({ru})" if ru else None)
+    if ylabel is not None:
+        stub = _STUBS.get(ax)
+        (stub if stub is not None and stub.get_ylabel() else ax).set_ylabel(ylabel)
+    leg = ax.legend(handles=handles, frameon=False) if legend else None
+    note_artist = None
+    if note and data is not None and errorbar is not None and counts:
+        what = "SD" if errorbar == "sd" else "SEM"
+        text = f"mean ± {what}, {_replicate_text(counts)}"
+        note_artist = ax.text(0.02, 0.02, text, transform=ax.transAxes, ha="left", va="bottom", fontsize="small")
+    return DoseResponseArtists(figure=ax.figure, ax=ax, curves=tuple(drawn), excluded=tuple(excluded_art),
+                               legend=leg, note=note_artist)

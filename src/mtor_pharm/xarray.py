@@ -24,8 +24,9 @@ from numpy.typing import NDArray
 
 from ._typing import FloatArray, IntArray
 from .errors import ShapeError, UnitError
-from .fitting import STATUS_MESSAGES, FitResult, FitStatus
+from .fitting import FitResult
 from .fitting import fit as _fit_arrays
+from .fitting._schema import CI_LEVEL, status_attrs, variable_attrs
 from .models import Model, get_model
 
 __all__ = ["fit"]
@@ -36,19 +37,10 @@ _INT_AXIS: Final = "__mtor_pharm_int_outputs__"
 #: Integer outputs, in the order of the stacked integer axis.
 _INT_NAMES: Final = ("status", "n", "dof")
 #: Confidence level of ``ic50_ci_low`` / ``ic50_ci_high``.
-_CI_LEVEL: Final = 0.95
 
 _MOLAR: Final = "[substance] / [length] ** 3"
 _MASS_CONC: Final = "[mass] / [length] ** 3"
 
-_LONG_NAMES: Final[Mapping[str, str]] = {
-    "bottom": "bottom plateau (the high-dose response when hill > 0)",
-    "top": "top plateau (the zero-dose response when hill > 0)",
-    "ic50": "relative IC50 (half-way between the fitted plateaus)",
-    "xmid": "location parameter xmid",
-    "hill": "Hill slope (> 0: response falls with concentration)",
-    "s": "asymmetry s (5PL)",
-}
 
 
 # ----------------------------------------------------------------------------- schema
@@ -63,19 +55,20 @@ def _float_names(m: Model) -> tuple[str, ...]:
         names += [p, f"{p}_stderr"]
     if "ic50" not in m.param_names:
         names.append("ic50")
-    names += ["ic50_ci_low", "ic50_ci_high", "rss", "response_pvalue"]
+    names += ["ic50_ci_low", "ic50_ci_high", "rss", "response_pvalue", "r_squared"]
     return tuple(names)
 
 
 def _columns(res: FitResult, names: tuple[str, ...]) -> FloatArray:
     """Stack the per-curve float outputs of one block as ``(..., len(names))``."""
-    low, high = res.ci("ic50", level=_CI_LEVEL)
+    low, high = res.ci("ic50", level=CI_LEVEL)
     cols: dict[str, Any] = {
         "ic50": res.ic50.magnitude,  # NaN where the status marks the IC50 undetermined
         "ic50_ci_low": low.magnitude,
         "ic50_ci_high": high.magnitude,
         "rss": res.rss,
         "response_pvalue": res.response_pvalue,
+        "r_squared": res.r_squared,
     }
     for p in res.param_names:
         cols.setdefault(p, res.params[p])
@@ -203,44 +196,11 @@ def _check_concentrations(values: NDArray[Any], coord_name: Hashable, unit: str)
         raise ValueError(f"`{where}` must be finite; got {x[np.isinf(x)][0]} {unit}.")
     with np.errstate(invalid="ignore"):
         if (x < 0).any():
-            raise ValueError(f"`{where}` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit}.")
+            raise ValueError(f"`{where}` must be non-negative (0 marks vehicle; "
+                f"log10 values: use mp.units.from_log10); got {x[x < 0][0]} {unit}.")
 
 
 # ----------------------------------------------------------------------------- attributes
-def _status_attrs() -> dict[str, Any]:
-    flags = [f for f in FitStatus if f.value != 0]  # single-bit members only
-    return {
-        "long_name": "fit status (mtor_pharm.FitStatus bits; 0 = OK)",
-        "flag_masks": np.array([f.value for f in flags], dtype=np.uint8),
-        "flag_meanings": " ".join(str(f.name).lower() for f in flags),
-        "comment": " ".join(f"{str(f.name).lower()}: {STATUS_MESSAGES[f]}" for f in flags),
-    }
-
-
-def _variable_attrs(name: str, m: Model, conc_unit: str, response_unit: str | None) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    base = name.removesuffix("_stderr")
-    if name in ("ic50_ci_low", "ic50_ci_high"):
-        side = "lower" if name.endswith("low") else "upper"
-        attrs["long_name"] = f"{side} bound of the {_CI_LEVEL:.0%} Wald confidence interval of ic50"
-        attrs["confidence_level"] = _CI_LEVEL
-        attrs["units"] = conc_unit
-    elif name == "rss":
-        attrs["long_name"] = "residual sum of squares"
-    elif name == "response_pvalue":
-        attrs["long_name"] = "p-value of the extra-sum-of-squares F test against a flat line"
-    else:
-        long = _LONG_NAMES.get(base, base)
-        if base == "ic50" and "ic50" not in m.param_names:
-            long = f"{long}, derived from the {m.name} parameters"
-        attrs["long_name"] = f"standard error of {base}" if name != base else long
-        if base in ("ic50", "xmid") or base in getattr(m, "conc_params", ()):
-            attrs["units"] = conc_unit
-        elif base in ("bottom", "top") and response_unit is not None:
-            attrs["units"] = response_unit
-    return attrs
-
-
 # ----------------------------------------------------------------------------- public
 def fit(
     data: xr.DataArray,
@@ -466,18 +426,18 @@ def fit(
     variables: dict[Hashable, xr.DataArray] = {}
     for i, name in enumerate(names):
         var = floats.isel({_FLOAT_AXIS: i})
-        var.attrs = _variable_attrs(name, m, out_unit, response_unit)
+        var.attrs = variable_attrs(name, m, out_unit, response_unit)
         variables[name] = var
     status = ints.isel({_INT_AXIS: 0}).astype(np.uint8)
-    status.attrs = _status_attrs()
+    status.attrs = status_attrs()
     variables["status"] = status
     variables["n"] = ints.isel({_INT_AXIS: 1})
     variables["n"].attrs = {"long_name": "number of finite points"}
     variables["dof"] = ints.isel({_INT_AXIS: 2})
     variables["dof"].attrs = {"long_name": "residual degrees of freedom (n - free parameters)"}
-    order = [*names[:-2], "status", "rss", "n", "dof", "response_pvalue"]
+    order = [*names[:-3], "status", "rss", "n", "dof", "response_pvalue", "r_squared"]
 
-    from . import __version__
+    from ._version import __version__
 
     fixed_names = [p for p in m.param_names if p in m.default_fixed or (fixed is not None and p in fixed)]
     attrs: dict[str, Any] = {

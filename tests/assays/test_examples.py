@@ -124,7 +124,12 @@ def test_mtt_example_gr_metrics_recover_the_simulated_parameters(truth):
         assert float(m.gec50.magnitude[i]) == pytest.approx(p["gec50_uM"], rel=0.3), c
         assert float(m.hgr[i]) == pytest.approx(p["hgr"], rel=0.3), c
         if p["grinf"] < 0:
-            gr50 = p["gec50_uM"] * (-1 / p["grinf"]) ** (1 / p["hgr"])
+            gr0 = p["gec50_uM"] * (-1 / p["grinf"]) ** (1 / p["hgr"])
+            assert float(m.gr0.magnitude[i]) == pytest.approx(gr0, rel=0.2), c
+        else:
+            assert math.isinf(float(m.gr0.magnitude[i])), c
+        if p["grinf"] < 0.5:
+            gr50 = p["gec50_uM"] * ((1 - p["grinf"]) / (0.5 - p["grinf"]) - 1) ** (1 / p["hgr"])
             assert float(m.gr50.magnitude[i]) == pytest.approx(gr50, rel=0.2), c
         else:
             assert math.isinf(float(m.gr50.magnitude[i])), c

@@ -217,7 +217,9 @@ def test_gr_metrics_recover_the_simulated_parameters():
     assert float(m.grinf) == pytest.approx(grinf, abs=0.05)
     assert float(m.gec50.to("uM").magnitude) == pytest.approx(gec50, rel=0.15)
     assert float(m.hgr) == pytest.approx(h, rel=0.2)
-    gr50_true = gec50 * (-1 / grinf) ** (1 / h)  # solve grinf + (1-grinf)/(1+(c/g)^h) = 0
+    gr0_true = gec50 * (-1 / grinf) ** (1 / h)  # solve grinf + (1-grinf)/(1+(c/g)^h) = 0
+    assert float(m.gr0.magnitude) == pytest.approx(gr0_true, rel=0.1)
+    gr50_true = gec50 * ((1 - grinf) / (0.5 - grinf) - 1) ** (1 / h)  # ... = 0.5
     assert float(m.gr50.magnitude) == pytest.approx(gr50_true, rel=0.1)
     assert float(m.grmax) == pytest.approx(float(gr_curve(10.0, grinf, gec50, h)), abs=0.03)
     lo, hi = math.log10(conc[0]), math.log10(conc[-1])
@@ -230,7 +232,8 @@ def test_gr_metrics_report_infinite_gr50_for_cytostatic_drugs():
     conc = 10.0 / 3.0 ** np.arange(9)[::-1]
     m = gr_metrics(conc, gr_curve(conc, 0.3, 0.05, 1.0), conc_unit="uM")
     assert float(m.grinf) == pytest.approx(0.3, abs=1e-6)
-    assert math.isinf(float(m.gr50.magnitude))
+    assert math.isinf(float(m.gr0.magnitude))
+    assert float(m.gr50.magnitude) == pytest.approx(0.05 * (0.7 / 0.2 - 1), rel=1e-5)
 
 
 def test_gr_metrics_work_on_a_batch_and_make_a_table():
@@ -315,12 +318,12 @@ def test_auc_rejects_unknown_kind():
 
 
 def test_gr_metric_closed_form_gr50_matches_root_finding():
-    # independent check of GR50 = GEC50 (-1/GRinf)^(1/h) by numerical root finding
+    # independent check of GR0 = GEC50 (-1/GRinf)^(1/h) by numerical root finding
     grinf, gec50, h = -0.6, 0.4, 0.8
     root = optimize.brentq(lambda c: gr_curve(c, grinf, gec50, h), 1e-6, 1e3)
     conc = np.logspace(-2, 1.5, 12)
     m = gr_metrics(conc, gr_curve(conc, grinf, gec50, h), conc_unit="uM")
-    assert float(m.gr50.magnitude) == pytest.approx(root, rel=1e-5)
+    assert float(m.gr0.magnitude) == pytest.approx(root, rel=1e-5)
 
 
 def test_growth_percent_and_gr_values_on_dataarrays_match_numpy():

@@ -340,7 +340,7 @@ def test_documented_bad_arguments_get_named_errors() -> None:
         osi.selectivity("mTORC2", "mTORC1", assay_type=["cellular"])  # type: ignore[arg-type]
     with pytest.raises(UnitError, match=r"`unit` must be a unit string"):
         reg.get("rapamycin").to_molar("1 ug/mL", unit=5)  # type: ignore[arg-type]
-    with pytest.raises(UnitError, match=r"`conc` and `unit` must be a concentration and a unit"):
+    with pytest.raises(UnitError, match=r"`unit` must be a unit such as 'uM'.*got 'uM \*\* 0'"):
         reg.get("rapamycin").to_molar("1 ug/mL", unit="uM ** 0")
     with pytest.raises(UnknownInhibitorError):
         reg.get("no such compound")

@@ -20,10 +20,11 @@ Simulated example datasets for the three protocols are loaded with
 :func:`load_example` (see ``docs/assays.md``).
 """
 
-from . import kinase, normalize, plates, viability
+from . import curves, kinase, normalize, plates, viability
 from ._common import Normalized
 from ._errors import ControlError, PlateLayoutError
 from ._examples import example_file, load_example
+from .curves import fit_plate, plate_curves
 from .kinase import (
     KiEstimate,
     Mechanism,
@@ -90,8 +91,10 @@ __all__ = [
     "auc",
     "cheng_prusoff",
     "cross_blot_scale",
+    "curves",
     "example_file",
     "fit_morrison",
+    "fit_plate",
     "fold_change",
     "gr_metrics",
     "gr_values",
@@ -110,6 +113,7 @@ __all__ = [
     "percent_of_control",
     "percent_viability",
     "phospho_ratio",
+    "plate_curves",
     "plate_dataset",
     "plate_qc",
     "plates",

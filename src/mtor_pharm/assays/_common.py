@@ -7,18 +7,21 @@ per-curve grouping of replicate concentrations used by the log-dose metrics.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import functools
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import pint
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import is_dataarray
+from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, FloatArray
 from ..errors import ShapeError
-from ..units import Q_, as_concentration, molecular_weight_of
+from ..units import Q_, as_concentration, as_float_array
 
 __all__ = ["Normalized"]
 
@@ -76,10 +79,6 @@ class Normalized(Generic[ArrayT]):
 
 
 # ----------------------------------------------------------------------------- inputs
-def is_dataarray(obj: object) -> bool:
-    return isinstance(obj, xr.DataArray)
-
-
 def where_text(mask: NDArray[np.bool_]) -> str:
     """' at index (i, j)' for the first True entry, plus how many more."""
     idx = np.argwhere(mask)
@@ -99,30 +98,63 @@ def first_value(values: NDArray[Any], mask: NDArray[np.bool_]) -> Any:
     return sel.flat[0].item() if sel.size else None
 
 
+#: Largest magnitude accepted for a reading: squares (variances) of larger values overflow float64.
+MAX_READING = 1e150
+
+
 def as_float(values: Any, name: str) -> FloatArray:
-    """A float64 copy of `values`; ±inf is refused (NaN marks a missing well)."""
+    """A float64 copy of `values`: ±inf, complex, text and magnitudes above
+    :data:`MAX_READING` are refused; masked entries of a masked array become NaN
+    (NaN marks a missing well)."""
     if isinstance(values, pint.Quantity):
         raise TypeError(
             f"`{name}` must be plain numbers (signal, absorbance, counts); got a Quantity "
             f"in {values.units!s}. Pass its .magnitude."
         )
-    try:
-        arr = np.array(values, dtype=np.float64, copy=True)
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must hold numbers; got {values!r}.") from None
+    if isinstance(values, str | bytes):
+        raise TypeError(f"`{name}` must hold numbers; got the string {values!r}.")
+    arr = as_float_array(values, name=name)
     bad = np.isinf(arr)
     if bad.any():
         raise ValueError(
             f"`{name}` must be finite (NaN marks a missing well); got {first_value(arr, bad)!r}"
             f"{where_text(bad)}."
         )
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(arr) > MAX_READING
+    if bad.any():
+        raise ValueError(
+            f"`{name}` must have magnitudes ≤ {MAX_READING:g} (larger readings overflow float64 "
+            f"arithmetic); got {first_value(arr, bad)!r}{where_text(bad)}. Rescale the readings."
+        )
     return arr
 
 
 def as_float_da(values: xr.DataArray, name: str) -> xr.DataArray:
+    if np.iscomplexobj(values.values):
+        raise TypeError(f"`{name}` must hold real numbers; got complex values (dtype {values.dtype}).")
+    as_float(values.values, name)  # validates (text, inf, magnitude)
     out = values.astype(np.float64, copy=True)
-    as_float(out.values, name)  # validates
     return out
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def quiet(func: F) -> F:
+    """Run a public function with numpy's floating-point warnings off.
+
+    The functions check their inputs (finite, at most :data:`MAX_READING`) and
+    their outputs (:func:`finish` refuses ±inf), so numpy's RuntimeWarnings
+    would only repeat what the errors say.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return func(*args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 def as_signal(values: Any, name: str) -> Any:
@@ -155,7 +187,8 @@ class Stats:
     n_missing: int
 
 
-def replicate_stats(values: Any, *, name: str, signal: Any, dim: Hashable | None) -> Stats:
+def replicate_stats(values: Any, *, name: str, signal: Any, dim: Hashable | None,
+                    signal_name: str = "signal") -> Stats:
     """Mean and variance-of-the-mean of control replicates, NaN replicates left out and counted.
 
     NumPy: a 0-d control is an exact reference (variance 0); otherwise the
@@ -206,7 +239,7 @@ def replicate_stats(values: Any, *, name: str, signal: Any, dim: Hashable | None
     if not (a.ndim == sig_ndim or (a.ndim == 1 and sig_ndim <= 1)):
         raise ShapeError(
             f"`{name}` must be a scalar, or hold replicates along its last axis with the same "
-            f"number of dimensions as the signal; got shape {a.shape} for a signal of shape "
+            f"number of dimensions as `{signal_name}`; got shape {a.shape} for `{signal_name}` of shape "
             f"{np.shape(signal)}. Use {name}[..., np.newaxis] for one value per signal row, or "
             f"{name}[np.newaxis, :] for replicates shared by every row."
         )
@@ -236,8 +269,21 @@ def check_broadcast(**arrays: Any) -> tuple[int, ...]:
         ) from None
 
 
-def finish(value: Any, stderr: Any, *, n_control_missing: int) -> Normalized[Any]:
-    """Wrap value and stderr (broadcast to one shape) as :class:`Normalized`."""
+def check_no_overflow(value: Any, *, what: str = "normalized values", name: str = "signal") -> None:
+    """Refuse ±inf produced from finite inputs (a denominator tiny against the numerator)."""
+    arr = np.asarray(value.values if is_dataarray(value) else value, dtype=np.float64)
+    bad = np.isinf(arr)
+    if bad.any():
+        raise ValueError(
+            f"`{name}`: the {what} overflow float64 (got {first_value(arr, bad)!r}"
+            f"{where_text(bad)}); the readings are too large for their reference or control. "
+            "Rescale the readings."
+        )
+
+
+def finish(value: Any, stderr: Any, *, n_control_missing: int, name: str = "signal") -> Normalized[Any]:
+    """Wrap value and stderr (broadcast to one shape) as :class:`Normalized`; ±inf is refused."""
+    check_no_overflow(value, name=name)
     if is_dataarray(value) or is_dataarray(stderr):
         v, s = xr.broadcast(xr.DataArray(value) if not is_dataarray(value) else value,
                             xr.DataArray(stderr) if not is_dataarray(stderr) else stderr)

@@ -17,19 +17,24 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import pint
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
+from .._molecular_weight import molecular_weight_of
 from .._typing import ConcentrationLike, FloatArray, IntArray
-from ..errors import MtorPharmWarning, ShapeError
+from .._validate import choice, real_number
+from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
-from ..units import as_concentration, molecular_weight_of
-from ._common import as_float, first_value, quantity, unit_factor, where_text
+from ..units import as_concentration
+from ._common import as_float, first_value, quantity, quiet, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "KiEstimate",
@@ -57,7 +62,7 @@ def _readonly(values: ArrayLike, dtype: Any = np.float64) -> NDArray[Any]:
 
 def _molar(value: ConcentrationLike, name: str) -> FloatArray:
     """A concentration argument as float64 molar magnitudes, checked > 0."""
-    values, unit = as_concentration(value, name=name)
+    values, unit = as_concentration(value, name=name, accepts=frozenset())
     molar = values * unit_factor(unit, "M")
     bad = ~(molar > 0) & ~np.isnan(molar)
     if bad.any():
@@ -68,10 +73,7 @@ def _molar(value: ConcentrationLike, name: str) -> FloatArray:
 def _factor(mechanism: str, substrate: ConcentrationLike | None, km: ConcentrationLike | None
             ) -> FloatArray:
     """IC50 / Ki for the mechanism: 1 + [S]/Km, 1, or 1 + Km/[S]."""
-    if mechanism not in _MECHANISMS:
-        raise ValueError(
-            f"`mechanism` must be one of {', '.join(repr(m) for m in _MECHANISMS)}; got {mechanism!r}."
-        )
+    choice(mechanism, "mechanism", _MECHANISMS)
     if mechanism == "noncompetitive":
         return np.ones((), dtype=np.float64)
     missing = [n for n, v in (("substrate", substrate), ("km", km)) if v is None]
@@ -88,15 +90,20 @@ def _factor(mechanism: str, substrate: ConcentrationLike | None, km: Concentrati
 
 
 def _tight_binding_check(ic50_molar: FloatArray, enzyme: ConcentrationLike | None, ratio: float,
-                         stacklevel: int) -> None:
+                         stacklevel: int, labels: tuple[Any, ...] | None = None) -> None:
     if enzyme is None:
         return
     e = _molar(enzyme, "enzyme")
     with np.errstate(invalid="ignore", divide="ignore"):
         close = ic50_molar < ratio * e
     if np.any(close):
+        where = where_text(np.atleast_1d(close))
+        flat = np.atleast_1d(close).reshape(-1)
+        if labels is not None and np.shape(close) == np.shape(ic50_molar) and len(labels) == flat.size:
+            named = [str(lab) for lab, c in zip(labels, flat, strict=True) if c]
+            where = f" for {', '.join(named[:5])}{' …' if len(named) > 5 else ''}"
         warnings.warn(
-            f"IC50 is within {ratio:g}× of the enzyme concentration{where_text(np.atleast_1d(close))}"
+            f"IC50 is within {ratio:g}× of the enzyme concentration{where}"
             f" (IC50 {first_value(ic50_molar, close):.3g} M, enzyme "
             f"{float(np.max(e)):.3g} M): Cheng–Prusoff assumes free ≈ total inhibitor, which "
             "fails for tight binders (IC50 = Ki_app + [E]/2; Morrison 1969). Fit the Morrison "
@@ -123,6 +130,8 @@ class KiEstimate:
     factor : ndarray
         ``IC50 / Ki`` (``1 + [S]/Km`` for competitive inhibition).
     mechanism : {"competitive", "noncompetitive", "uncompetitive"}
+    labels : tuple, optional
+        Curve labels carried over from a labelled :class:`~mtor_pharm.FitResult`.
     """
 
     ki: pint.Quantity[Any]
@@ -132,15 +141,46 @@ class KiEstimate:
     stderr: pint.Quantity[Any]
     factor: FloatArray
     mechanism: Mechanism
+    labels: tuple[Any, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "factor", _readonly(self.factor))
+
+    def to_dataframe(self, *, unit: str | None = None) -> pd.DataFrame:
+        """One row per Ki: ``ki``, ``ki_ci_low``, ``ki_ci_high``, ``ki_stderr`` (unit in the
+        column names, as in :meth:`mtor_pharm.FitResult.to_dataframe`), ``factor``,
+        ``mechanism``; indexed by the labels of the fit when it had them.
+
+        Examples
+        --------
+        >>> k = mp.assays.cheng_prusoff("30 nM", substrate="10 uM", km="5 uM")
+        >>> k.to_dataframe()["ki [nM]"].round(2).tolist()
+        [10.0]
+        """
+        import pandas as pd
+
+        from ..fitting._result import _unit_label
+
+        u = str(unit) if unit is not None else str(self.ki.units)
+        cols: dict[str, Any] = {}
+        for name, q in (("ki", self.ki), ("ki_ci_low", self.ci_low), ("ki_ci_high", self.ci_high),
+                        ("ki_stderr", self.stderr)):
+            values = np.asarray(q.to(u).magnitude, dtype=np.float64)
+            cols[f"{name} [{_unit_label(u)}]"] = np.atleast_1d(values).reshape(-1)
+        n = len(next(iter(cols.values())))
+        cols["factor"] = np.broadcast_to(self.factor, np.shape(self.ki.magnitude)).reshape(-1) if n else []
+        cols["mechanism"] = [self.mechanism] * n
+        index = list(self.labels) if self.labels is not None and len(self.labels) == n else None
+        df = pd.DataFrame(cols, index=index)
+        df.attrs = {"confidence_level": self.level, "mechanism": self.mechanism}
+        return df
 
     def ci(self) -> ConfidenceInterval:
         """The interval ``(ci_low, ci_high)`` as a :class:`~mtor_pharm.ConfidenceInterval`."""
         return ConfidenceInterval(self.ci_low, self.ci_high)
 
 
+@quiet
 def cheng_prusoff(
     ic50: ConcentrationLike, *, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -217,21 +257,24 @@ def cheng_prusoff(
     """
     return _cheng_prusoff(ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
                           conc_unit=conc_unit, ci=ci, level=level, stderr=stderr,
-                          ratio=tight_binding_ratio, stacklevel=3)
+                          ratio=tight_binding_ratio, stacklevel=4)  # +1 for the @quiet wrapper
 
 
 def _cheng_prusoff(
     ic50: ConcentrationLike, *, mechanism: str, substrate: Any, km: Any, enzyme: Any,
     conc_unit: str | None, ci: Any, level: float | None, stderr: Any, ratio: float, stacklevel: int,
+    labels: tuple[Any, ...] | None = None,
 ) -> KiEstimate:
     values, unit = as_concentration(ic50, conc_unit=conc_unit, name="ic50")
     bad = ~(values > 0) & ~np.isnan(values)
     if bad.any():
         raise ValueError(f"`ic50` must be > 0; got {first_value(values, bad)!r}{where_text(bad)}.")
-    if not (np.isfinite(ratio) and ratio > 0):
-        raise ValueError(f"`tight_binding_ratio` must be a positive number; got {ratio!r}.")
+    ratio = real_number(ratio, "tight_binding_ratio", low=0.0, low_open=True, accepted="a positive number")
+    if level is not None:
+        level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
+                            accepted="a confidence level in (0, 1)")
     f = _factor(mechanism, substrate, km)
-    _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1)
+    _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1, labels)
     with np.errstate(invalid="ignore"):
         ki = values / f
     nan = np.full(np.shape(ki), np.nan)
@@ -257,6 +300,7 @@ def _cheng_prusoff(
         stderr=quantity(np.broadcast_to(se, shape), unit),
         factor=np.asarray(f, dtype=np.float64),
         mechanism=mechanism,  # type: ignore[arg-type]
+        labels=labels if labels is not None and len(labels) == int(np.prod(shape)) else None,
     )
 
 
@@ -264,6 +308,7 @@ def _has_unit(value: Any) -> bool:
     return isinstance(value, pint.Quantity | str)
 
 
+@quiet
 def ki_from_fit(
     res: FitResult, *, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -299,6 +344,10 @@ def ki_from_fit(
     >>> round(float(k.ki.magnitude), 2), k.ki.units
     (10.0, <Unit('nanomolar')>)
     """
+    if not isinstance(res, FitResult):
+        raise TypeError(f"`res` must be a FitResult (from mp.fit); got {type(res).__name__}.")
+    level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
+                        accepted="a confidence level in (0, 1)")
     if "ic50" not in res.params:
         raise ValueError(
             f"`res` must be a 4PL-family fit with an 'ic50' parameter; got model {res.model!r}. "
@@ -306,12 +355,15 @@ def ki_from_fit(
         )
     low, high = res.ci("ic50", level=level)
     se = quantity(np.asarray(res.stderr["ic50"]), res.ic50.units)
-    return _cheng_prusoff(res.ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
-                          conc_unit=None, ci=(low, high), level=level, stderr=se,
-                          ratio=tight_binding_ratio, stacklevel=3)
+    labels = res.labels if res.labels is not None and len(res.shape) <= 1 else None
+    out = _cheng_prusoff(res.ic50, mechanism=mechanism, substrate=substrate, km=km, enzyme=enzyme,
+                         conc_unit=None, ci=(low, high), level=level, stderr=se,
+                         ratio=tight_binding_ratio, stacklevel=4, labels=labels)  # +1 for the @quiet wrapper
+    return out
 
 
 # ----------------------------------------------------------------------------- Morrison
+@quiet
 def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike = 1.0) -> FloatArray:
     """Morrison's quadratic velocity equation for a tight-binding inhibitor.
 
@@ -352,16 +404,53 @@ def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike =
 
     (At ``I = 3``: ``1 − (5 − sqrt(25 − 12))/2 = 0.3028``; at ``I = K + E/2 = 1.5``: one half.)
     """
-    i = np.asarray(x, dtype=np.float64)
-    k = np.asarray(ki_app, dtype=np.float64)
-    e = np.asarray(enzyme, dtype=np.float64)
+    i, k, e, v = _morrison_args(x, ki_app, enzyme, v0)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = e + i + k
         d = np.sqrt((e - i) ** 2 + k**2 + 2.0 * k * (e + i))
-        out: FloatArray = np.asarray(v0, dtype=np.float64) * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
+        out: FloatArray = v * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
     return out
 
 
+def _morrison_args(x: Any, ki_app: Any, enzyme: Any, v0: Any) -> tuple[FloatArray, ...]:
+    """Concentrations in one unit (all Quantities, converted to the unit of `x`, or all bare)."""
+    conc = {"x": x, "ki_app": ki_app, "enzyme": enzyme}
+    with_units = [n for n, v in conc.items() if isinstance(v, pint.Quantity)]
+    if with_units and len(with_units) < 3:
+        bare = [n for n in conc if n not in with_units]
+        raise UnitError(
+            f"`{with_units[0]}` is a Quantity but `{bare[0]}` is a bare number; give `x`, `ki_app` "
+            "and `enzyme` all as Quantities (converted to one unit) or all as numbers in one unit."
+        )
+    arrays: dict[str, FloatArray] = {}
+    for n, v in conc.items():
+        if isinstance(v, pint.Quantity):
+            try:
+                factor = unit_factor(v.units, x.units)
+            except pint.errors.DimensionalityError:
+                raise UnitError(
+                    f"`{n}` must have the units of `x` ({x.units!s}); got {v.units!s}."
+                ) from None
+            arrays[n] = as_float(v.magnitude, n) * factor
+        else:
+            arrays[n] = as_float(v, n)
+    if isinstance(v0, pint.Quantity):
+        raise UnitError(f"`v0` must be a plain number (a velocity or signal); got a Quantity in {v0.units!s}.")
+    arrays["v0"] = as_float(v0, "v0")
+    for n, rule, bad in (("x", "≥ 0", arrays["x"] < 0), ("ki_app", "> 0", arrays["ki_app"] <= 0),
+                         ("enzyme", "≥ 0", arrays["enzyme"] < 0)):
+        if np.any(bad):
+            raise ValueError(f"`{n}` must be {rule}; got {first_value(arrays[n], np.asarray(bad))!r}"
+                             f"{where_text(np.asarray(bad))}.")
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        listed = ", ".join(f"`{n}` {a.shape}" for n, a in arrays.items())
+        raise ShapeError(f"the arguments of morrison must broadcast; got shapes {listed}.") from None
+    return arrays["x"], arrays["ki_app"], arrays["enzyme"], arrays["v0"]
+
+
+@quiet
 def morrison_ic50(
     ki: ConcentrationLike, *, enzyme: ConcentrationLike, mechanism: Mechanism = "competitive",
     substrate: ConcentrationLike | None = None, km: ConcentrationLike | None = None,
@@ -393,6 +482,7 @@ def morrison_ic50(
     <Quantity(4.0, 'nanomolar')>
     """
     values, unit = as_concentration(ki, name="ki")
+    choice(mechanism, "mechanism", _MECHANISMS)
     f = _factor(mechanism, substrate, km)
     e = _molar(enzyme, "enzyme") * unit_factor("M", unit)
     return quantity(values * f + e / 2.0, unit)
@@ -523,8 +613,9 @@ def _fit_one(i: FloatArray, y: FloatArray, e0: float, v0_fixed: float | None, fi
         theta0.append(float(v0_grid[best]))
 
     def unpack(th: FloatArray) -> tuple[float, float, float]:
-        k = float(np.exp(th[0]))
-        e = float(np.exp(th[1])) if fit_e else e0
+        # numpy scalars: a step to a huge K overflows to inf (a failed fit), not a Python OverflowError
+        k = np.float64(np.exp(th[0]))
+        e = np.float64(np.exp(th[1])) if fit_e else np.float64(e0)
         v0 = float(th[-1]) if v0_fixed is None else v0_fixed
         return k, e, v0
 
@@ -568,6 +659,7 @@ def _fit_one(i: FloatArray, y: FloatArray, e0: float, v0_fixed: float | None, fi
     return theta_full, se_full, rss, dof, bool(sol.success)
 
 
+@quiet
 def fit_morrison(
     conc: ConcentrationLike, response: ArrayLike, *, enzyme: ConcentrationLike,
     mechanism: Mechanism = "competitive", substrate: ConcentrationLike | None = None,
@@ -643,8 +735,8 @@ def fit_morrison(
     if e_val.ndim != 0 or not np.isfinite(e_val):
         raise ValueError(f"`enzyme` must be one positive finite concentration; got {enzyme!r}.")
     e0 = float(e_val) * unit_factor("M", unit)
-    if v0 is not None and not np.isfinite(v0):
-        raise ValueError(f"`v0` must be a finite number or None; got {v0!r}.")
+    if v0 is not None:
+        v0 = real_number(v0, "v0", accepted="a finite number or None")
     try:
         xb, yb = np.broadcast_arrays(x, y)
     except ValueError:

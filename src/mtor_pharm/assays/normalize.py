@@ -29,9 +29,11 @@ import pint
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from .._arrays import is_dataarray
+from .._molecular_weight import molecular_weight_of
 from .._typing import ConcentrationLike, FloatArray
 from ..errors import ShapeError
-from ..units import Q_, as_concentration, molecular_weight_of
+from ..units import Q_, as_concentration
 from ._common import (
     Normalized,
     Stats,
@@ -41,7 +43,7 @@ from ._common import (
     check_nonnegative,
     finish,
     first_value,
-    is_dataarray,
+    quiet,
     replicate_stats,
     signal_variance,
     where_text,
@@ -125,6 +127,7 @@ def subtract_blank(
 def subtract_blank(
     signal: ArrayLike, blank: ArrayLike, *, dim: None = None
 ) -> Normalized[FloatArray]: ...
+@quiet
 def subtract_blank(signal: Any, blank: Any, *, dim: Hashable | None = None) -> Normalized[Any]:
     """Subtract the mean of the blank (background) wells.
 
@@ -178,6 +181,7 @@ def percent_of_control(
     signal: ArrayLike, control: ArrayLike, blank: ArrayLike | None = None,
     *, dim: None = None, signal_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def percent_of_control(
     signal: Any, control: Any, blank: Any = None, *, dim: Hashable | None = None,
     signal_stderr: Any = None,
@@ -250,6 +254,7 @@ def percent_activity(
     signal: ArrayLike, *, no_inhibitor: ArrayLike, background: ArrayLike,
     dim: None = None, signal_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def percent_activity(
     signal: Any, *, no_inhibitor: Any, background: Any, dim: Hashable | None = None,
     signal_stderr: Any = None,
@@ -307,6 +312,7 @@ def percent_inhibition(
     signal: ArrayLike, *, no_inhibitor: ArrayLike, background: ArrayLike,
     dim: None = None, signal_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def percent_inhibition(
     signal: Any, *, no_inhibitor: Any, background: Any, dim: Hashable | None = None,
     signal_stderr: Any = None,
@@ -365,6 +371,7 @@ def phospho_ratio(
     phospho: ArrayLike, total: ArrayLike, *, background: ArrayLike | None = None,
     total_background: ArrayLike | None = None,
 ) -> FloatArray: ...
+@quiet
 def phospho_ratio(
     phospho: Any, total: Any, *, background: Any = None, total_background: Any = None
 ) -> Any:
@@ -418,6 +425,7 @@ def loading_normalize(
     signal: ArrayLike, loading: ArrayLike, *, background: ArrayLike | None = None,
     loading_background: ArrayLike | None = None,
 ) -> FloatArray: ...
+@quiet
 def loading_normalize(
     signal: Any, loading: Any, *, background: Any = None, loading_background: Any = None
 ) -> Any:
@@ -470,7 +478,7 @@ def _band_ratio(num: Any, den: Any, background: Any, den_background: Any, names:
 
 def _ratio(values: Any, reference: Any, *, dim: Hashable | None, values_stderr: Any) -> Normalized[Any]:
     v = as_signal(values, "values")
-    rs = replicate_stats(reference, name="reference", signal=v, dim=dim)
+    rs = replicate_stats(reference, name="reference", signal=v, dim=dim, signal_name="values")
     if not is_dataarray(v):
         check_broadcast(values=v, reference=rs.mean)
     r = np.asarray(rs.mean, dtype=np.float64)
@@ -498,6 +506,7 @@ def fold_change(
     values: ArrayLike, reference: ArrayLike, *, dim: None = None,
     values_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def fold_change(
     values: Any, reference: Any, *, dim: Hashable | None = None, values_stderr: Any = None
 ) -> Normalized[Any]:
@@ -554,6 +563,7 @@ def cross_blot_scale(
     values: ArrayLike, reference: ArrayLike, *, dim: None = None,
     values_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def cross_blot_scale(
     values: Any, reference: Any, *, dim: Hashable | None = None, values_stderr: Any = None
 ) -> Normalized[Any]:
@@ -602,6 +612,7 @@ def cross_blot_scale(
 
 
 # ----------------------------------------------------------------------------- vehicle as data
+@quiet
 def with_vehicle(
     conc: ConcentrationLike,
     response: ArrayLike,

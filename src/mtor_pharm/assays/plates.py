@@ -34,8 +34,10 @@ order within each (role, compound, conc) group.
 A **plate-reader export** is the usual grid CSV: a header row ``<label>,1,2,…,12``
 (or up to 24) followed by rows ``A``–``H`` (or ``A``–``P``).  Several grids in
 one file (e.g. 570 nm and 650 nm) are read as separate readouts named by the
-header's first cell; a ``Plate: <id>`` or ``Barcode: <id>`` line gives the plate
-id.  Cells reading ``OVER``/``OVRFLW``/``Overflow`` become NaN and are flagged;
+header's first cell or, where that is a placeholder (Tecan's ``<>``), by the
+wavelength line before the grid (Gen5 ``Read 1:570``, Tecan ``Wavelength: 570
+nm`` → ``A570``); a ``Plate: <id>``, ``Plate Number``, ``Plate ID`` or
+``Barcode`` line gives the plate id.  Cells reading ``OVER``/``OVRFLW``/``Overflow`` become NaN and are flagged;
 empty, ``NaN`` or ``NA`` cells are NaN (missing wells, counted, never dropped).
 """
 
@@ -59,10 +61,11 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from .._typing import BoolArray, FloatArray
+from .._validate import choice, optional_number
 from ..errors import ShapeError, UnitError
 from ..fitting import FitStatus
-from ..units import Q_
-from ._common import unit_factor
+from ..units import Q_, parse_unit
+from ._common import as_float, unit_factor
 from ._errors import PlateLayoutError
 
 __all__ = [
@@ -101,7 +104,14 @@ def _read_text(source: Any) -> tuple[str, str]:
         name = str(getattr(source, "name", "<stream>"))
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
-        text = path.read_text(encoding="utf-8-sig")
+        if not path.exists():
+            raise PlateLayoutError(f"`source` must be an existing file; got {str(path)!r}, which does not exist.")
+        if path.is_dir():
+            raise PlateLayoutError(f"`source` must be a file; got the folder {str(path)!r}.")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PlateLayoutError(f"`source` must be a UTF-8 text file; {path}: {exc}.") from None
         name = str(path)
     elif hasattr(source, "read_text"):
         text = source.read_text(encoding="utf-8-sig")
@@ -131,8 +141,10 @@ def well_names(plate_format: int = 96) -> list[str]:
 
 def _shape_of(plate_format: Any, name: str) -> tuple[int, int]:
     try:
+        if isinstance(plate_format, bool) or not isinstance(plate_format, int | np.integer | float | str):
+            raise TypeError
         return PLATE_SHAPES[int(plate_format)]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise PlateLayoutError(
             f"`{name}` must be 96 or 384; got {plate_format!r}."
         ) from None
@@ -146,24 +158,44 @@ def _parse_well(well: Any) -> tuple[int, int] | None:
 
 
 # ----------------------------------------------------------------------------- layouts
-def _toml_rows(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+_TOML_META = ("plate", "plate_format", "conc_unit", "description")
+
+
+def _toml_rows(data: Mapping[str, Any], name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     meta = {k: v for k, v in data.items() if k != "wells"}
-    wells = data.get("wells", [])
+    tables = [k for k, v in meta.items() if isinstance(v, dict | list)]
+    if tables:
+        raise PlateLayoutError(
+            f"`source` {name} has tables or arrays the layout format does not know: "
+            f"{', '.join(repr(t) for t in tables)}; wells go in a [[wells]] array of tables, and the "
+            f"other top-level keys are {', '.join(_TOML_META)}."
+        )
+    if "wells" not in data:
+        found = f"keys {sorted(data)}" if data else "nothing (an empty file)"
+        raise PlateLayoutError(
+            f"`source` {name} must hold a [[wells]] array of tables; found {found}."
+        )
+    wells = data["wells"]
     if not isinstance(wells, list):
-        raise PlateLayoutError(f"`layout` must hold a [[wells]] array of tables; got {type(wells).__name__}.")
+        raise PlateLayoutError(f"`source` must hold a [[wells]] array of tables; got {type(wells).__name__}.")
     rows: list[dict[str, Any]] = []
     for entry in wells:
         if not isinstance(entry, dict):
-            raise PlateLayoutError(f"`layout` [[wells]] entries must be tables; got {entry!r}.")
+            raise PlateLayoutError(f"`source` [[wells]] entries must be tables; got {entry!r}.")
         names = entry.get("well")
         for w in names if isinstance(names, list) else [names]:
             rows.append({**entry, "well": w})
     return rows, meta
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False,
-                        skipinitialspace=True)
+def _csv_rows(text: str, name: str = "<text>") -> list[dict[str, Any]]:
+    if not [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]:
+        return []
+    try:
+        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False,
+                            skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise PlateLayoutError(f"`source` must be a layout CSV; {name}: {exc}.") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
     return records
@@ -218,6 +250,12 @@ def read_layout(
     >>> lay.attrs["plate_format"], lay.loc[lay.well == "A2", "conc"].item()
     (96, 1.0)
     """
+    if kind is not None:
+        choice(kind, "kind", ("csv", "toml"))
+    if conc_unit is not None:
+        parse_unit(conc_unit, name="conc_unit")
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     text, name = _read_text(source)
     if kind is None:
         stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -225,13 +263,19 @@ def read_layout(
         kind = "toml" if name.endswith(".toml") or first.startswith("[") or "=" in first else "csv"
     if kind == "toml":
         try:
-            rows, meta = _toml_rows(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
             raise PlateLayoutError(f"`source` must be valid TOML; {name}: {exc}.") from None
+        rows, meta = _toml_rows(data, name)
     elif kind == "csv":
-        rows, meta = _csv_rows(text), {}
+        rows, meta = _csv_rows(text, name), {}
     else:
         raise ValueError(f"`kind` must be 'csv', 'toml' or None; got {kind!r}.")
+    if not rows:
+        raise PlateLayoutError(
+            f"`source` {name} lists no wells; a layout must describe at least one well "
+            "(unlisted wells are then 'empty')."
+        )
     return _build_layout(rows, meta, plate_format=plate_format, conc_unit=conc_unit, name=name)
 
 
@@ -239,6 +283,10 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
                   conc_unit: str | None, name: str) -> pd.DataFrame:
     problems: list[str] = []
     file_format = meta.get("plate_format")
+    if file_format is not None:
+        _shape_of(file_format, f"source` {name}: `plate_format")
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     if plate_format is not None and file_format is not None and int(file_format) != int(plate_format):
         raise PlateLayoutError(
             f"`plate_format` must agree with the layout file; got {plate_format} but {name} says "
@@ -249,7 +297,7 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
         _shape_of(fmt, "plate_format")
     plate_id = meta.get("plate")
     if rows and "well" not in rows[0]:
-        raise PlateLayoutError(f"`layout` must have a 'well' column; {name} has {sorted(rows[0])}.")
+        raise PlateLayoutError(f"`source` must have a 'well' column; {name} has {sorted(rows[0])}.")
     default_unit = conc_unit or meta.get("conc_unit")
     parsed: list[dict[str, Any]] = []
     seen: dict[tuple[int, int], str] = {}
@@ -295,7 +343,7 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise PlateLayoutError(
-            f"`layout` {name} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}: "
+            f"`source` {name} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}: "
             + "; ".join(problems[:10]) + more + "."
         )
     if fmt is None:
@@ -304,12 +352,12 @@ def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_
     outside = [seen[p] for p in seen if p[0] >= nrow or p[1] >= ncol]
     if outside:
         raise PlateLayoutError(
-            f"`layout` names wells that are not on a {fmt}-well plate: {', '.join(outside)}."
+            f"`source` names wells that are not on a {fmt}-well plate: {', '.join(outside)}."
         )
     plates = {p["plate"] for p in parsed if p["plate"] is not None}
     if len(plates) > 1 or (plates and plate_id is not None and plates != {str(plate_id)}):
         ids = sorted(plates | ({str(plate_id)} if plate_id else set()))
-        raise PlateLayoutError(f"`layout` must describe one plate; got plate ids {ids}.")
+        raise PlateLayoutError(f"`source` must describe one plate; got plate ids {ids}.")
     plate_id = str(plate_id) if plate_id is not None else (plates.pop() if plates else "")
     units = [p["unit"] for p in parsed if p["unit"] is not None]
     target = default_unit or (units[0] if units else "uM")
@@ -371,9 +419,11 @@ def _parse_conc(value: Any, unit: Any, default_unit: Any) -> tuple[float, str | 
                 return np.nan, None, f"conc must be a number or e.g. '10 uM'; got {value!r}"
             number, text_unit = float(q.magnitude), str(q.units)
     else:
+        if isinstance(value, bool) or np.iscomplexobj(value):
+            return np.nan, None, f"conc must be a number; got {value!r}"
         try:
             number, text_unit = float(value), None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return np.nan, None, f"conc must be a number; got {value!r}"
     u = text_unit or (None if _blank(unit) else str(unit).strip()) or default_unit
     if not np.isfinite(number) or number < 0:
@@ -384,7 +434,7 @@ def _parse_conc(value: Any, unit: Any, default_unit: Any) -> tuple[float, str | 
         q1 = Q_(1.0, str(u).replace("µ", "u").replace("μ", "u"))
         q1.to("M")
     except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, AttributeError,
-            ValueError):
+            ValueError, TypeError):
         return np.nan, None, f"conc_unit must be a molar unit such as 'uM'; got {u!r}"
     return number, str(q1.units), ""
 
@@ -426,6 +476,47 @@ class PlateExport:
                            MappingProxyType({k: ro(v, bool) for k, v in self.overflow.items()}))
         object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
 
+    def __repr__(self) -> str:
+        n_over = sum(int(np.count_nonzero(v)) for v in self.overflow.values())
+        plate = f" {self.plate_id!r}" if self.plate_id else ""
+        over = f", {n_over} overflow wells" if n_over else ""
+        return f"<PlateExport{plate} {self.plate_format}-well: {', '.join(self.readouts)}{over}>"
+
+
+#: Placeholder first cells of a grid header (no readout name in them): Tecan writes ``<>``.
+_PLACEHOLDERS = {"", "<>", "read", "well", "wells", "data", "value", "values", "results", "raw data"}
+#: Keys of lines that give the plate id (Gen5: "Plate Number", Tecan: "Plate", others: "Barcode").
+_PLATE_KEYS = ("plate", "barcode", "plate id", "plate_id", "plate number", "plate name", "plate barcode")
+_WAVELENGTH = re.compile(r"(?<![\d.])(\d{3,4})(?:\s*nm)?(?:\s*/\s*(\d{3,4})(?:\s*nm)?)?(?![\d.])", re.I)
+
+
+def _name_from_context(text: str) -> str | None:
+    """A readout name from a line such as ``Read 1:570``, ``Wavelength: 570 nm``, ``Absorbance @ 650``,
+    ``485/528`` (fluorescence excitation/emission) or ``Luminescence``."""
+    low = text.lower()
+    if "lumin" in low:
+        return "lum"
+    body = re.sub(r"^\s*read\s*\d+\s*[:,;]?", "", text, flags=re.I)  # Gen5 "Read 1:" prefix
+    m = _WAVELENGTH.search(body)
+    if m is None:
+        return None
+    if m.group(2):
+        return f"F{m.group(1)}_{m.group(2)}"
+    if "fluor" in low or "ex" in low.split():
+        return f"F{m.group(1)}"
+    return f"A{m.group(1)}"
+
+
+def _header_name(cell: str) -> str | None:
+    """The readout name written in a grid header's first cell, or None for a placeholder."""
+    text = cell.strip()
+    if text.lower() in _PLACEHOLDERS:
+        return None
+    if _is_number(text) and 200 <= float(text) <= 1000:
+        return f"A{int(float(text))}"  # a bare wavelength, as Gen5 writes "570"
+    named = _name_from_context(text) if re.match(r"^\s*read\s*\d", text, re.I) else None
+    return named or text
+
 
 def _split(line: str, sep: str) -> list[str]:
     return [c.strip().strip('"') for c in line.split(sep)]
@@ -439,7 +530,9 @@ def _is_header(cells: list[str]) -> int:
     return 0
 
 
-def read_plate_export(source: Source, *, plate_format: int | None = None) -> PlateExport:
+def read_plate_export(
+    source: Source, *, plate_format: int | None = None, names: Iterable[str] | Mapping[str, str] | None = None
+) -> PlateExport:
     """Read a plate-reader grid export (8×12 or 16×24, one or several readouts).
 
     Parameters
@@ -449,10 +542,25 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
         grid of numbers without labels is also accepted (readout ``"signal"``).
     plate_format : {96, 384}, optional
         Expected plate size; a grid of another size raises.
+    names : sequence of str or mapping, optional
+        Readout names overriding those read from the file: one per grid in file
+        order, or a mapping from the name read to the name wanted.
 
     Returns
     -------
     PlateExport
+        Readout names come from the file: the header's first cell when it names
+        the readout (``A570``, or a bare wavelength ``570`` → ``"A570"``), else
+        the wavelength line before the grid (Gen5 ``Read 1:570``, Tecan
+        ``Wavelength: 570 nm`` → ``"A570"``; ``485/528`` → ``"F485_528"``;
+        luminescence → ``"lum"``).  The plate id comes from a ``Plate:``,
+        ``Plate Number``, ``Barcode`` or ``Plate ID`` line.
+
+    Warns
+    -----
+    MtorPharmWarning
+        A readout name that could not be read from the file (named ``read1``, …)
+        or that repeats (suffixed ``_2``): pass ``names=``.
 
     Raises
     ------
@@ -470,6 +578,8 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
     >>> ex.plate_id, ex.readouts["A570"].shape
     ('P1', (8, 12))
     """
+    if plate_format is not None:
+        _shape_of(plate_format, "plate_format")
     text, name = _read_text(source)
     lines = [ln.rstrip("\r\n") for ln in text.splitlines()]
     content = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
@@ -479,27 +589,45 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
     readouts: dict[str, FloatArray] = {}
     overflow: dict[str, BoolArray] = {}
     i = 0
-    last_label = ""
+    context: str | None = None  # readout name from the line(s) before a grid
+    problems: list[str] = []
     while i < len(content):
         cells = _split(content[i], sep)
         ncol = _is_header(cells)
         if not ncol:
-            key, _, value = content[i].partition(":")
-            if value.strip() and not any(ch.isdigit() for ch in key):
+            line = content[i]
+            key, colon, value = line.partition(":")
+            first = cells[0] if cells else ""
+            rest = next((c for c in cells[1:] if c), "")
+            if first.strip().lower() in _PLATE_KEYS and rest:  # "Plate Number<sep>Plate 1"
+                plate_id = rest
+                metadata[first.strip()] = rest
+            elif colon and value.strip() and not any(ch.isdigit() for ch in key):
                 metadata[key.strip()] = value.strip().strip(sep).strip()
-                if key.strip().lower() in ("plate", "barcode", "plate id", "plate_id"):
+                if key.strip().lower() in _PLATE_KEYS:
                     plate_id = value.strip().strip(sep).strip()
-            elif cells and cells[0] and not _is_number(cells[0]):
-                last_label = cells[0]
+                found = _name_from_context(line) if "wave" in key.lower() or "read" in key.lower() else None
+                context = found or context
+            else:
+                found = _name_from_context(" ".join(c for c in cells if c))
+                if found is not None:
+                    context = found
+                elif first and not _is_number(first) and first.lower() not in _PLACEHOLDERS:
+                    context = first
             i += 1
             continue
         nrow = PLATE_SHAPES[96 if ncol == 12 else 384][0]
-        label = cells[0] or last_label or f"read{len(readouts) + 1}"
+        label = _header_name(cells[0]) or context
+        if label is None:
+            label = f"read{len(readouts) + 1}"
+            problems.append(f"grid {len(readouts) + 1} has no readout name (header {cells[0]!r}); named {label!r}")
         if label in readouts:
-            label = f"{label}_{len(readouts) + 1}"
+            new_label = f"{label}_{len(readouts) + 1}"
+            problems.append(f"readout name {label!r} repeats; the later grid is named {new_label!r}")
+            label = new_label
         grid, over = _read_grid(content[i + 1:i + 1 + nrow], sep, nrow, ncol, label, name)
         readouts[label], overflow[label] = grid, over
-        last_label = ""
+        context = None
         i += 1 + nrow
     if not readouts:
         grid, over = _bare_grid(content, sep, name)
@@ -514,8 +642,42 @@ def read_plate_export(source: Source, *, plate_format: int | None = None) -> Pla
             f"`plate_format` is {plate_format} but `source` holds a {shape[0]}×{shape[1]} grid "
             f"({fmt}-well) in {name}."
         )
+    if names is not None:
+        readouts, overflow = _rename(readouts, overflow, names, name)
+    elif problems:
+        import warnings
+
+        from ..errors import MtorPharmWarning
+
+        warnings.warn(
+            f"{name}: {'; '.join(problems)}. Pass names=[...] to read_plate_export to name the readouts.",
+            MtorPharmWarning,
+            stacklevel=2,
+        )
     return PlateExport(readouts=readouts, overflow=overflow, plate_id=plate_id, plate_format=fmt,
                        metadata=metadata)
+
+
+def _rename(readouts: dict[str, FloatArray], overflow: dict[str, BoolArray], names: Any, source: str
+            ) -> tuple[dict[str, FloatArray], dict[str, BoolArray]]:
+    read = list(readouts)
+    if isinstance(names, Mapping):
+        unknown = [k for k in names if k not in readouts]
+        if unknown:
+            raise PlateLayoutError(f"`names` renames readouts {unknown} that {source} does not have; it has {read}.")
+        new = [str(names.get(k, k)) for k in read]
+    else:
+        if isinstance(names, str):
+            raise TypeError(f"`names` must be a sequence of readout names or a mapping; got {names!r}.")
+        new = [str(n) for n in names]
+        if len(new) != len(read):
+            raise PlateLayoutError(
+                f"`names` must give one name per grid of {source} ({len(read)}: {read}); got {len(new)}."
+            )
+    if len(set(new)) != len(new) or any(not n.strip() for n in new):
+        raise PlateLayoutError(f"`names` must be distinct, non-empty readout names; got {new}.")
+    return ({n: readouts[k] for n, k in zip(new, read, strict=True)},
+            {n: overflow[k] for n, k in zip(new, read, strict=True)})
 
 
 def _is_number(text: str) -> bool:
@@ -813,9 +975,7 @@ class PlateQC:
 
 
 def _finite_stats(values: ArrayLike, name: str) -> tuple[float, float, int, int]:
-    arr = np.asarray(values, dtype=np.float64).ravel()
-    if np.isinf(arr).any():
-        raise ValueError(f"`{name}` must be finite (NaN marks a missing well); got inf.")
+    arr = as_float(values, name).ravel()
     ok = arr[~np.isnan(arr)]
     n_missing = int(arr.size - ok.size)
     mean = float(ok.mean()) if ok.size else float("nan")
@@ -875,10 +1035,11 @@ def plate_qc(
     """
     for nm, v in (("z_prime_min", z_prime_min), ("cv_max", cv_max), ("cv_low_max", cv_low_max),
                   ("ssmd_min", ssmd_min), ("sb_min", sb_min)):
-        if v is not None and not np.isfinite(v):
-            raise ValueError(f"`{nm}` must be a finite number or None; got {v!r}.")
-    if isinstance(min_wells, bool) or not isinstance(min_wells, int) or min_wells < 2:
-        raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r}.")
+        optional_number(v, nm, accepted="a finite number or None")
+    if isinstance(min_wells, bool) or not isinstance(min_wells, int) or not 2 <= min_wells <= 10**6:
+        raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r:.40} (at most 1,000,000).")
+    if not isinstance(plate, str):
+        raise TypeError(f"`plate` must be a plate id (str); got {plate!r}.")
     mh, sh, nh, mh_missing = _finite_stats(high, "high")
     ml, sl, nl, ml_missing = _finite_stats(low, "low")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -965,7 +1126,13 @@ def qc_table(qc: Mapping[str, PlateQC] | Iterable[PlateQC]) -> pd.DataFrame:
     >>> mp.assays.qc_table([qc])[["plate", "passed"]].to_dict("records")
     [{'plate': 'P2', 'passed': False}]
     """
-    items = list(qc.values()) if isinstance(qc, Mapping) else list(qc)
+    try:
+        items = list(qc.values()) if isinstance(qc, Mapping) else list(qc)
+    except TypeError:
+        raise TypeError(f"`qc` must be PlateQC results (a mapping or an iterable); got {type(qc).__name__}.") from None
+    bad = [q for q in items if not isinstance(q, PlateQC)]
+    if bad:
+        raise TypeError(f"`qc` must hold PlateQC results (from plate_qc); got {type(bad[0]).__name__}.")
     return pd.DataFrame([q.to_dict() for q in items])
 
 
@@ -998,6 +1165,11 @@ def qc_flags(qc: PlateQC | Mapping[str, PlateQC], plate: ArrayLike | None = None
     [0, 32, 32]
     """
     bit = np.uint8(FitStatus.PLATE_QC_FAILED)
+    if not isinstance(qc, PlateQC | Mapping) or (
+            isinstance(qc, Mapping) and not all(isinstance(q, PlateQC) for q in qc.values())):
+        raise TypeError(f"`qc` must be a PlateQC or a mapping of plate id to PlateQC; got {type(qc).__name__}.")
+    if isinstance(plate, pint.Quantity) or (plate is not None and np.iscomplexobj(plate)):
+        raise TypeError(f"`plate` must be plate ids (str); got {plate!r:.80}.")
     if isinstance(qc, PlateQC):
         if plate is None:
             return np.asarray(np.uint8(0) if qc.passed else bit, dtype=np.uint8)

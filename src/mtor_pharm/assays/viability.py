@@ -8,6 +8,7 @@ wells only: vehicle wells have no place on a log axis and are refused there.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias, overload
@@ -18,7 +19,9 @@ import pint
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import is_dataarray
 from .._typing import ConcentrationLike, FloatArray, IntArray, ModelName
+from .._validate import choice, real_number
 from ..fitting import FitResult, fit
 from ..models import get_model
 from ..units import as_concentration
@@ -30,8 +33,8 @@ from ._common import (
     finish,
     first_value,
     group_replicates,
-    is_dataarray,
     quantity,
+    quiet,
     replicate_stats,
     signal_variance,
     trapezoid_log,
@@ -70,6 +73,7 @@ def _readonly(values: ArrayLike, dtype: Any = np.float64) -> NDArray[Any]:
 def mtt_absorbance(a570: xr.DataArray, a_ref: xr.DataArray | float | None = None) -> xr.DataArray: ...
 @overload
 def mtt_absorbance(a570: ArrayLike, a_ref: ArrayLike | None = None) -> FloatArray: ...
+@quiet
 def mtt_absorbance(a570: Any, a_ref: Any = None) -> Any:
     """MTT absorbance corrected at a reference wavelength: ``A570 − A_ref`` per well.
 
@@ -123,6 +127,7 @@ def percent_viability(
     signal: ArrayLike, control: ArrayLike, blank: ArrayLike | None = None,
     *, dim: None = None, signal_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def percent_viability(
     signal: Any, control: Any, blank: Any = None, *, dim: Hashable | None = None,
     signal_stderr: Any = None,
@@ -186,6 +191,7 @@ def growth_percent(
     signal: ArrayLike, *, t0: ArrayLike, control: ArrayLike,
     dim: None = None, signal_stderr: ArrayLike | None = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def growth_percent(
     signal: Any, *, t0: Any, control: Any, dim: Hashable | None = None, signal_stderr: Any = None
 ) -> Normalized[Any]:
@@ -354,6 +360,7 @@ def _crossing(g_x: FloatArray, g_y: FloatArray, valid: NDArray[np.bool_], level:
     return value, qual.astype("<U1")
 
 
+@quiet
 def nci60_metrics(
     conc: ConcentrationLike, growth: ArrayLike, *, conc_unit: str | None = None,
     method: GrowthMethod = "interpolate", inhibitor: Any = None,
@@ -407,6 +414,7 @@ def nci60_metrics(
     >>> round(float(m.tgi.magnitude), 2), str(m.lc50_qualifier)   # 10**(1 + 5/35), interpolated
     (13.89, '=')
     """
+    choice(method, "method", ("interpolate", "fit"))
     if method not in ("interpolate", "fit"):
         raise ValueError(f"`method` must be 'interpolate' or 'fit'; got {method!r}.")
     cv = as_curves(conc, growth, conc_unit=conc_unit, name="growth", inhibitor=inhibitor)
@@ -455,16 +463,20 @@ def _predict_at(res: FitResult, x: FloatArray) -> FloatArray:
 # ----------------------------------------------------------------------------- GR
 @overload
 def gr_values(
-    signal: xr.DataArray, *, t0: xr.DataArray | float, control: xr.DataArray | float,
+    signal: xr.DataArray, *, t0: xr.DataArray | float | None = None, control: xr.DataArray | float,
     dim: Hashable | None = None, signal_stderr: xr.DataArray | float | None = None,
+    division_time: Any = None, duration: Any = None,
 ) -> Normalized[xr.DataArray]: ...
 @overload
 def gr_values(
-    signal: ArrayLike, *, t0: ArrayLike, control: ArrayLike,
+    signal: ArrayLike, *, t0: ArrayLike | None = None, control: ArrayLike,
     dim: None = None, signal_stderr: ArrayLike | None = None,
+    division_time: Any = None, duration: Any = None,
 ) -> Normalized[FloatArray]: ...
+@quiet
 def gr_values(
-    signal: Any, *, t0: Any, control: Any, dim: Hashable | None = None, signal_stderr: Any = None
+    signal: Any, *, t0: Any = None, control: Any, dim: Hashable | None = None,
+    signal_stderr: Any = None, division_time: Any = None, duration: Any = None,
 ) -> Normalized[Any]:
     """Normalized growth rate inhibition (GR) values (Hafner et al. 2016).
 
@@ -473,27 +485,37 @@ def gr_values(
     signal : array_like or xarray.DataArray
         Blank-corrected cell count (or a reading proportional to it) of treated
         wells at the end of the assay, ``x(c)``; must be ≥ 0.
-    t0 : array_like or xarray.DataArray
-        Time-zero wells ``x0``, replicates along the last axis (NumPy) or `dim`.
+    t0 : array_like or xarray.DataArray, optional
+        Time-zero wells ``x0``, replicates along the last axis (NumPy) or `dim`
+        (GRmetrics' case A).  Give either `t0`, or `division_time` with `duration`.
     control : array_like or xarray.DataArray
         Vehicle wells at the end of the assay ``x_ctrl``, replicates.
     dim : hashable, optional
         Replicate dimension of DataArray `t0` and `control`.
     signal_stderr : array_like, optional
         Standard errors of `signal`, included when given.
+    division_time : float, str or Quantity, optional
+        Doubling time of the untreated cells, used instead of `t0` ("case C" of
+        Hafner et al. 2016), e.g. ``"24 h"``; a bare number is in the unit of
+        `duration`.
+    duration : float, str or Quantity, optional
+        Assay duration (time from drug addition to the reading), with `division_time`.
 
     Returns
     -------
     Normalized
         GR values: 1 = no effect, 0 = complete cytostasis, negative = cell death
-        (−1 = every cell killed).  Standard errors by the delta method.
+        (−1 = every cell killed).  Standard errors by the delta method (the
+        division time is taken as exact).
 
     Raises
     ------
     ValueError
-        Negative `signal`.
+        Negative `signal`; both or neither of `t0` and `division_time`; a
+        division time or duration that is not a positive finite time.
     ControlError
-        ``x0 ≤ 0`` or controls that did not grow (``x_ctrl ≤ x0``).
+        ``x0 ≤ 0`` or controls that did not grow (``x_ctrl ≤ x0``); with a
+        division time, a control mean ≤ 0.
 
     Notes
     -----
@@ -501,6 +523,10 @@ def gr_values(
     it does not depend on how many divisions the controls went through.  With
     ``a = log2(x/x0)``, ``b = log2(x_ctrl/x0)``:
     ``∂GR/∂x0 = (GR + 1)(a/b − 1)/(x0 b)``, ``∂GR/∂x_ctrl = −(GR + 1) a/(b² x_ctrl)``.
+
+    Case C (no time-zero plate): with ``N = duration/division_time`` control
+    doublings, ``GR(c) = 2^(1 + log2(x(c)/x_ctrl)/N) − 1``, which equals case A
+    when ``x0 = x_ctrl/2^N``.
 
     References
     ----------
@@ -513,7 +539,23 @@ def gr_values(
     >>> out = mp.assays.gr_values([400.0, 200.0, 100.0], t0=[100.0], control=[400.0])
     >>> out.value.round(3).tolist()   # 2**(2/2) - 1, 2**(1/2) - 1, 2**(0/2) - 1
     [1.0, 0.414, 0.0]
+    >>> out = mp.assays.gr_values([400.0, 200.0, 100.0], control=[400.0],
+    ...                           division_time="24 h", duration="48 h")
+    >>> out.value.round(3).tolist()   # case C: 2**(1 + log2(x/400)/2) - 1
+    [1.0, 0.414, 0.0]
     """
+    if division_time is not None or duration is not None:
+        if t0 is not None:
+            raise ValueError(
+                "`t0` and `division_time` must not both be given; got both. Pass the time-zero "
+                "wells (case A) or the division time with `duration` (case C), not both."
+            )
+        return _gr_values_case_c(signal, control, dim, signal_stderr, division_time, duration)
+    if t0 is None:
+        raise ValueError(
+            "`t0` must be given (time-zero wells), or else `division_time` and `duration`; "
+            "got neither."
+        )
     s, ts, cs = _t0_control_stats(signal, t0, control, dim)
     sv = np.asarray(s, dtype=np.float64)
     bad = sv < 0
@@ -537,6 +579,92 @@ def gr_values(
     return finish(gr, se, n_control_missing=ts.n_missing + cs.n_missing)
 
 
+def _time_hours(value: Any, *, name: str, other_unit: Any = None) -> tuple[float, Any]:
+    """A positive finite time as (magnitude in hours, or in `other_unit` for a bare number)."""
+    from ..units import Q_
+
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"`{name}` must be a positive time (e.g. '24 h' or 24.0); got {value!r}.")
+    if isinstance(value, (str, pint.Quantity)):
+        try:
+            q = Q_(value) if isinstance(value, str) else value
+            hours = float(np.asarray(q.to("hour").magnitude, dtype=np.float64))
+        except Exception:  # any parser or dimension failure is a bad argument
+            raise ValueError(
+                f"`{name}` must be a positive time (e.g. '24 h' or 24.0); got {value!r}."
+            ) from None
+        unit: Any = "hour"
+        mag = hours
+    else:
+        try:
+            arr = np.asarray(value)
+            if arr.ndim != 0 or arr.dtype.kind not in "iuf":
+                raise TypeError
+            mag = float(arr)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(
+                f"`{name}` must be a positive time (e.g. '24 h' or 24.0); got {value!r}."
+            ) from None
+        unit = other_unit
+    if not (math.isfinite(mag) and mag > 0):
+        raise ValueError(f"`{name}` must be a positive finite time; got {value!r}.")
+    return mag, unit
+
+
+def _gr_values_case_c(
+    signal: Any, control: Any, dim: Hashable | None, signal_stderr: Any,
+    division_time: Any, duration: Any,
+) -> Normalized[Any]:
+    if division_time is None or duration is None:
+        missing = "duration" if duration is None else "division_time"
+        raise ValueError(
+            f"`{missing}` must be given with "
+            f"`{'division_time' if missing == 'duration' else 'duration'}` (case C, no time-zero "
+            f"wells); got {missing}=None."
+        )
+    dur, dur_unit = _time_hours(duration, name="duration")
+    td, td_unit = _time_hours(division_time, name="division_time")
+    if dur_unit is None and td_unit == "hour":
+        dur_unit = "hour"
+    if td_unit is None and dur_unit == "hour":
+        td_unit = "hour"
+    n_div = dur / td
+    if not (math.isfinite(n_div) and n_div > 0):
+        raise ValueError(
+            f"`duration`/`division_time` must be a positive finite number of doublings; got "
+            f"{duration!r}/{division_time!r}."
+        )
+    s = as_signal(signal, "signal")
+    cs = replicate_stats(control, name="control", signal=s, dim=dim)
+    if not is_dataarray(s):
+        check_broadcast(signal=s, control=cs.mean)
+    c = np.asarray(cs.mean, dtype=np.float64)
+    bad = ~(c > 0)
+    if bad.any():
+        raise ControlError(
+            f"`control` must have a positive mean (blank-corrected reading); got "
+            f"{first_value(c, bad)!r}{where_text(bad)}."
+        )
+    sv = np.asarray(s, dtype=np.float64)
+    bad = sv < 0
+    if bad.any():
+        raise ValueError(
+            f"`signal` must be ≥ 0 (a cell count or a reading proportional to it); got "
+            f"{first_value(sv, bad)!r}{where_text(bad)}. Check the blank subtraction."
+        )
+    var_s = signal_variance(signal_stderr, s)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        a = np.log2(s / cs.mean)
+        gr = 2.0 ** (1.0 + a / n_div) - 1.0
+        d_x = (gr + 1.0) / (n_div * s)
+        d_xc = -(gr + 1.0) / (n_div * cs.mean)
+        var = d_xc**2 * cs.var
+        if signal_stderr is not None:
+            var = var + d_x**2 * var_s
+        se = np.sqrt(var)
+    return finish(gr, se, n_control_missing=cs.n_missing)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class GRMetrics:
     """GR metrics per curve (Hafner et al. 2016).
@@ -544,8 +672,12 @@ class GRMetrics:
     Attributes
     ----------
     gr50 : pint.Quantity[Any]
-        Concentration where the fitted GR curve crosses 0; ``inf`` where ``GRinf ≥ 0``
-        (never reached, as in GRmetrics); NaN where the fit is undetermined (see `fit`).
+        Concentration where the fitted GR curve crosses 0.5 (Hafner et al. 2016;
+        GRmetrics): ``GEC50 · ((1 − GRinf)/(0.5 − GRinf) − 1)^(1/hGR)``; ``inf`` where
+        ``GRinf ≥ 0.5`` (never reached); NaN where the fit is undetermined (see `fit`).
+    gr0 : pint.Quantity[Any]
+        Concentration where the fitted GR curve crosses 0 (the cytostatic dose):
+        ``GEC50 · (−1/GRinf)^(1/hGR)``; ``inf`` where ``GRinf ≥ 0``; NaN where undetermined.
     gec50 : pint.Quantity[Any]
         Midpoint concentration of the fitted sigmoid (half-way between 1 and GRinf).
     grinf : ndarray
@@ -553,7 +685,8 @@ class GRMetrics:
     hgr : ndarray
         Fitted Hill coefficient (> 0 for a falling curve).
     grmax : ndarray
-        Observed GR at the highest tested concentration (mean of its replicates).
+        Observed GR at the highest tested concentration (mean of its replicates;
+        GRmetrics takes the lower of the two highest concentrations).
     gr_aoc : ndarray
         Area over the observed GR curve, ``∫ (1 − GR) d log10 c`` by the trapezoid
         rule over the tested range, divided by its width.
@@ -562,6 +695,7 @@ class GRMetrics:
     """
 
     gr50: pint.Quantity[Any]
+    gr0: pint.Quantity[Any]
     gec50: pint.Quantity[Any]
     grinf: FloatArray
     hgr: FloatArray
@@ -579,18 +713,19 @@ class GRMetrics:
         return self.fit.status
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per curve: GR50, GEC50 (in the caller's unit), GRinf, hGR, GRmax, GR_AOC, status.
+        """One row per curve: GR50, GR0, GEC50 (in the caller's unit), GRinf, hGR, GRmax, GR_AOC, status.
 
         Examples
         --------
         >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
         >>> gr = mp.models.four_pl(conc.magnitude, bottom=-0.4, top=1.0, ic50=0.3, hill=1.5)
         >>> list(mp.assays.gr_metrics(conc, gr).to_frame().columns)[:3]
-        ['gr50', 'gec50', 'conc_unit']
+        ['gr50', 'gr0', 'gec50']
         """
         unit = f"{self.gr50.units:~P}"
         return pd.DataFrame({
             "gr50": np.ravel(self.gr50.magnitude),
+            "gr0": np.ravel(self.gr0.magnitude),
             "gec50": np.ravel(self.gec50.magnitude),
             "conc_unit": unit,
             "grinf": np.ravel(self.grinf),
@@ -601,6 +736,7 @@ class GRMetrics:
         })
 
 
+@quiet
 def gr_metrics(
     conc: ConcentrationLike, gr: ArrayLike, *, conc_unit: str | None = None,
     bounds: Mapping[str, tuple[Any, Any]] | None = None, inhibitor: Any = None,
@@ -629,10 +765,19 @@ def gr_metrics(
     -----
     Fit ``GR(c) = GRinf + (1 − GRinf) / (1 + (c/GEC50)^hGR)``: the library's 4PL
     with ``top`` fixed at 1 (``bottom = GRinf``, ``ic50 = GEC50``, ``hill = hGR``).
-    ``GR50 = GEC50 · (−1/GRinf)^(1/hGR)`` for ``GRinf < 0``.  A curve that the
-    engine finds flat (F test against a constant) keeps its row with
-    ``FLAT_RESPONSE`` in ``status`` and NaN concentrations (GRmetrics instead
-    reports a flat fit with GEC50 = 0).
+    GR50 is where the fitted curve crosses GR = 0.5,
+    ``GR50 = GEC50 · ((1 − GRinf)/(0.5 − GRinf) − 1)^(1/hGR)``, ``inf`` when
+    ``GRinf ≥ 0.5`` (the definition of Hafner et al. 2016 and GRmetrics); GR0 is
+    where it crosses 0, ``GEC50 · (−1/GRinf)^(1/hGR)``, ``inf`` when ``GRinf ≥ 0``.
+    A curve that the engine finds flat (F test against a constant) keeps its row
+    with ``FLAT_RESPONSE`` in ``status`` and NaN concentrations (GRmetrics instead
+    reports a flat fit with GEC50 = 0 and GR50 = ±inf).  GRmetrics fits with the
+    bounds ``{"bottom": (-1, 1), "hill": (0.1, 5)}`` and GEC50 within 1/100 of the
+    lowest to 100 times the highest concentration; pass them as `bounds` to
+    reproduce its numbers.
+
+    .. versionchanged:: 0.2.0
+       ``gr50`` is the GR = 0.5 crossing (it was the GR = 0 crossing, now ``gr0``).
 
     References
     ----------
@@ -645,7 +790,9 @@ def gr_metrics(
     >>> m = mp.assays.gr_metrics(conc, gr)
     >>> round(float(m.grinf), 3), round(float(m.gec50.magnitude), 3)
     (-0.4, 0.3)
-    >>> round(float(m.gr50.magnitude), 3)   # 0.3 * 2.5**(1/1.5)
+    >>> round(float(m.gr50.magnitude), 4)   # 0.3 * (1.4/0.9 - 1)**(1/1.5)
+    0.2027
+    >>> round(float(m.gr0.magnitude), 3)    # 0.3 * 2.5**(1/1.5)
     0.553
     """
     cv = as_curves(conc, gr, conc_unit=conc_unit, name="gr", inhibitor=inhibitor)
@@ -654,9 +801,9 @@ def gr_metrics(
     grinf = np.asarray(res.params["bottom"], dtype=np.float64)
     hgr = np.asarray(res.params["hill"], dtype=np.float64)
     gec50 = res.ic50.to(cv.unit)
-    crossing = np.asarray(res.conc_at(0.0).to(cv.unit).magnitude, dtype=np.float64)
-    determined = np.isfinite(np.asarray(gec50.magnitude))
-    gr50 = np.where(determined & (grinf >= 0) & (hgr > 0), np.inf, crossing)
+    g50 = np.asarray(gec50.magnitude, dtype=np.float64)
+    gr50 = _gr_crossing(g50, grinf, hgr, 0.5)
+    gr0 = _gr_crossing(g50, grinf, hgr, 0.0)
     g = group_replicates(cv.conc, cv.response)
     n_groups = g.valid.sum(axis=-1)
     last = np.take_along_axis(g.y, np.clip(n_groups - 1, 0, None)[..., None], axis=-1)[..., 0]
@@ -665,8 +812,23 @@ def gr_metrics(
         inv = type(g)(x=g.x, y=1.0 - g.y, valid=g.valid, n_points=g.n_points)
         area, lo, hi = trapezoid_log(inv, log_base=10.0)
         aoc = area / (hi - lo)
-    return GRMetrics(gr50=quantity(gr50, cv.unit), gec50=gec50, grinf=grinf, hgr=hgr, grmax=grmax,
-                     gr_aoc=aoc, fit=res)
+    return GRMetrics(gr50=quantity(gr50, cv.unit), gr0=quantity(gr0, cv.unit), gec50=gec50,
+                     grinf=grinf, hgr=hgr, grmax=grmax, gr_aoc=aoc, fit=res)
+
+
+def _gr_crossing(gec50: FloatArray, grinf: FloatArray, hgr: FloatArray, level: float) -> FloatArray:
+    """Concentration where ``GRinf + (1 − GRinf)/(1 + (c/GEC50)^h)`` equals `level` (< 1).
+
+    ``inf`` where the curve never reaches `level` (``GRinf ≥ level``); NaN where
+    the parameters are undetermined.
+    """
+    determined = np.isfinite(gec50) & np.isfinite(grinf) & np.isfinite(hgr) & (hgr != 0)
+    reached = grinf < level
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        ratio = (1.0 - grinf) / (level - grinf) - 1.0
+        c = gec50 * ratio ** (1.0 / hgr)
+    out: FloatArray = np.where(determined, np.where(reached, c, np.inf), np.nan)
+    return out
 
 
 # ----------------------------------------------------------------------------- AUC
@@ -735,6 +897,7 @@ class AreaUnderCurve:
         return f"{what} / {self.response_scale:g}), {how}, {base} dose, {norm}"
 
 
+@quiet
 def auc(
     conc: ConcentrationLike, response: ArrayLike, *, conc_unit: str | None = None,
     kind: AreaKind = "auc", method: AreaMethod = "trapezoid", response_scale: float = 100.0,
@@ -803,14 +966,15 @@ def auc(
     >>> a.kind, a.method
     ('auc', 'trapezoid')
     """
-    if kind not in ("auc", "activity_area"):
+    if not isinstance(kind, str) or kind not in ("auc", "activity_area"):
         raise ValueError(f"`kind` must be 'auc' or 'activity_area'; got {kind!r}.")
-    if method not in ("trapezoid", "fit"):
-        raise ValueError(f"`method` must be 'trapezoid' or 'fit'; got {method!r}.")
-    if not (np.isfinite(response_scale) and response_scale != 0):
+    choice(method, "method", ("trapezoid", "fit"))
+    response_scale = real_number(response_scale, "response_scale", accepted="a finite non-zero number")
+    if response_scale == 0:
         raise ValueError(f"`response_scale` must be a finite non-zero number; got {response_scale!r}.")
-    if not (np.isfinite(log_base) and log_base > 1):
-        raise ValueError(f"`log_base` must be a number > 1; got {log_base!r}.")
+    log_base = real_number(log_base, "log_base", low=1.0, low_open=True, accepted="a number > 1")
+    if fit_result is not None and not isinstance(fit_result, FitResult):
+        raise TypeError(f"`fit_result` must be a FitResult or None; got {type(fit_result).__name__}.")
     cv = as_curves(conc, response, conc_unit=conc_unit, inhibitor=inhibitor)
     y = cv.response / response_scale
     if kind == "activity_area":

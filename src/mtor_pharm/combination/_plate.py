@@ -68,7 +68,7 @@ def read_layout(
         import tomllib
 
         try:
-            rows, meta = _plates._toml_rows(tomllib.loads(text))
+            rows, meta = _plates._toml_rows(tomllib.loads(text), name)
         except tomllib.TOMLDecodeError as exc:
             raise PlateLayoutError(f"`source` must be valid TOML; {name}: {exc}.") from None
     elif kind == "csv":

@@ -14,6 +14,8 @@ which model?                   :func:`f_test` (nested), :func:`select` (AIC/AICc
 shared parameters              :func:`fit_shared` → :class:`SharedFit`;
                                :func:`f_test` of shared vs separate ``ic50``
 potency / selectivity ratios   :func:`potency_ratio` → :class:`Ratio` (delta, Fieller)
+do A and B differ in potency?  :func:`compare_potency` → :class:`PotencyComparison`
+                               (F test + the profile interval that agrees with it)
 honest intervals, bands        :func:`profile_ci`, :func:`bands`
 robust fits, outliers          :func:`fit_robust`, :func:`find_outliers` (ROUT-style)
 =============================  =======================================================
@@ -30,6 +32,7 @@ Examples
 """
 
 from ._models import Criterion, FTest, LackOfFit, Selection, f_test, lack_of_fit, select
+from ._potency import PotencyComparison, compare_potency
 from ._profile import Band, BandKind, ProfileInterval, bands, profile_ci
 from ._ratio import IntervalMethod, Ratio, potency_ratio
 from ._response import ResponseTest, response_test
@@ -45,6 +48,7 @@ __all__ = [
     "LackOfFit",
     "Loss",
     "Outliers",
+    "PotencyComparison",
     "ProfileInterval",
     "Ratio",
     "ResponseTest",
@@ -52,6 +56,7 @@ __all__ = [
     "Selection",
     "SharedFit",
     "bands",
+    "compare_potency",
     "f_test",
     "find_outliers",
     "fit_robust",

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from .._typing import BoolArray, FloatArray
@@ -47,15 +47,6 @@ def t_quantile(level: float, df: ArrayLike) -> FloatArray:
     return out
 
 
-def readonly(a: ArrayLike) -> NDArray[Any]:
-    """A read-only copy (a read-only array is shared, not copied)."""
-    if isinstance(a, np.ndarray) and not a.flags.writeable:
-        return a
-    arr = np.array(a, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
 def as_fit_result(obj: Any, name: str) -> FitResult:
     if not isinstance(obj, FitResult):
         raise TypeError(f"`{name}` must be a FitResult from mp.fit; got {type(obj).__name__}.")
@@ -79,7 +70,8 @@ def conc_in(conc: Any, unit: str, *, conc_unit: str | None, name: str = "conc") 
         raise ValueError(f"`{name}` must be finite; got {out[np.isinf(out)][0]} {unit}.")
     with np.errstate(invalid="ignore"):
         if (out < 0).any():
-            raise ValueError(f"`{name}` must be non-negative (0 marks vehicle); got {out[out < 0][0]} {unit}.")
+            raise ValueError(f"`{name}` must be non-negative (0 marks vehicle; "
+                f"log10 values: use mp.units.from_log10); got {out[out < 0][0]} {unit}.")
     return out
 
 
@@ -208,10 +200,6 @@ def log_icx_grad(model: Model, P: FloatArray, q: float) -> tuple[FloatArray, Flo
 
 def free_mask(model: Model, fixed: tuple[str, ...]) -> BoolArray:
     return np.array([name not in fixed for name in model.param_names])
-
-
-def is_dataarray(obj: Any) -> bool:
-    return type(obj).__name__ == "DataArray" and type(obj).__module__.startswith("xarray")
 
 
 def dataarray_data(data: Any, dim: Any, *, first: tuple[Any, ...] = ()) -> tuple[Any, FloatArray]:

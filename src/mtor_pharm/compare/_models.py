@@ -10,11 +10,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from .._arrays import readonly
 from .._typing import FloatArray, IntArray
 from ..fitting import FitResult
 from ..fitting._result import InformationCriteria
 from ..models import get_model
-from ._common import as_fit_result, check_same_data, curve_data, readonly
+from ._common import as_fit_result, check_same_data, curve_data
 from ._shared import SharedFit
 
 __all__ = ["Criterion", "FTest", "LackOfFit", "Selection", "f_test", "lack_of_fit", "select"]

@@ -10,10 +10,11 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._arrays import readonly
 from .._typing import BoolArray, FloatArray
 from ..fitting import ConfidenceInterval, FitResult, FitStatus, fit
 from ..units import _registry
-from ._common import LOG_PARAMS, as_fit_result, check_level, check_same_data, conc_in, curve_data, readonly, t_quantile
+from ._common import LOG_PARAMS, as_fit_result, check_level, check_same_data, conc_in, curve_data, t_quantile
 from ._shared import SharedFit
 
 __all__ = ["Band", "BandKind", "ProfileInterval", "bands", "profile_ci"]

@@ -9,10 +9,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from .._arrays import readonly
 from .._typing import FloatArray, Quantity
 from ..fitting import ConfidenceInterval, FitResult, FitStatus
 from ..units import _registry
-from ._common import check_level, check_percent, log_icx_grad, readonly, t_quantile
+from ._common import check_level, check_percent, log_icx_grad, t_quantile
 from ._shared import SharedFit
 
 __all__ = ["IntervalMethod", "Ratio", "potency_ratio"]
@@ -89,7 +90,10 @@ class Ratio:
             ``"fieller"``: Fieller's interval from the concentration-scale
             estimates and covariance (drc ``EDcomp(interval="fieller")``);
             ``(-inf, inf)`` where it is unbounded, i.e. where ``g = t² v_b / b² ≥ 1``
-            (the denominator is not significantly different from zero).
+            (the denominator is not significantly different from zero), and also
+            where the Fieller set would reach zero or below (the numerator is not
+            significantly different from zero): a ratio of concentrations is
+            never given a finite interval that crosses zero.
 
         Returns
         -------
@@ -98,6 +102,11 @@ class Ratio:
 
         Notes
         -----
+        :attr:`pvalue` is the t test of ``ln R = 0``; it agrees with the
+        ``"delta"`` interval (p < 1 − level exactly when that interval excludes
+        1).  The Fieller interval is a different construction and may disagree
+        with it near the boundary; report the delta interval with the p-value.
+
         Fieller: the limits are the roots in ρ of
         ``(a − ρ b)² = t² (v_a − 2ρ v_ab + ρ² v_b)``, i.e.
         ``ρ = [a b − t² v_ab ± sqrt((a b − t² v_ab)² − (b² − t² v_b)(a² − t² v_a))] / (b² − t² v_b)``.
@@ -132,10 +141,56 @@ class Ratio:
             disc = mid * mid - den * (a * a - t2 * va)
             bounded = (den > 0) & (disc >= 0)
             root = np.sqrt(np.where(bounded, disc, 0.0))
-            low = np.where(bounded, (mid - root) / den, -np.inf)
-            high = np.where(bounded, (mid + root) / den, np.inf)
+            low = (mid - root) / den
+            high = (mid + root) / den
+            # a ratio of two concentrations is positive: a set reaching 0 or below means the
+            # numerator is not distinguishable from 0, so the interval is reported unbounded
+            bounded &= low > 0
+            low = np.where(bounded, low, -np.inf)
+            high = np.where(bounded, high, np.inf)
         nan = ~np.isfinite(self.estimate) | ~np.isfinite(t)
         return ConfidenceInterval(np.where(nan, np.nan, low), np.where(nan, np.nan, high))
+
+    def to_dataframe(self, *, level: float = 0.95, index: Any = None) -> Any:
+        """One row per ratio: ``ratio``, ``ratio_ci_low``/``ratio_ci_high`` (delta
+        method, the interval that agrees with ``pvalue``), ``fieller_ci_low``/
+        ``fieller_ci_high`` (infinite where unbounded), ``log_se``, ``df``,
+        ``statistic``, ``pvalue``, and the two ICx (``numerator [<unit>]``,
+        ``denominator [<unit>]``).
+
+        Examples
+        --------
+        >>> from mtor_pharm import compare as cmp
+        >>> x = 10.0 / 3.0 ** np.arange(10)
+        >>> y = mp.models.four_pl(x, 0, 100, np.array([[0.02], [0.2]]), 1.0)
+        >>> y = y + np.random.default_rng(1).normal(0, 1, y.shape)
+        >>> cmp.potency_ratio(0, 1, fit=mp.fit(x, y, conc_unit="uM")).to_dataframe()["ratio"].round(1).tolist()
+        [0.1]
+        """
+        import pandas as pd
+
+        from ..fitting._result import _unit_label
+
+        low, high = self.ci(level=level)
+        flow, fhigh = self.ci(level=level, method="fieller")
+        cols = {
+            "ratio": self.estimate,
+            "ratio_ci_low": low,
+            "ratio_ci_high": high,
+            "fieller_ci_low": flow,
+            "fieller_ci_high": fhigh,
+            "log_se": self.log_se,
+            "df": self.df,
+            "statistic": self.statistic,
+            "pvalue": self.pvalue,
+            f"numerator [{_unit_label(self.conc_unit)}]": self.numerator,
+            f"denominator [{_unit_label(self.conc_unit)}]": self.denominator,
+        }
+        df = pd.DataFrame({k: np.atleast_1d(np.asarray(v, dtype=np.float64)).reshape(-1) for k, v in cols.items()},
+                          index=index)
+        df.attrs = {"confidence_level": level, "percent": self.percent, "conc_unit": self.conc_unit,
+                    "pvalue": "two-sided t test of ln(ratio) = 0; agrees with the delta interval"}
+        return df
 
     def quantities(self) -> tuple[Quantity, Quantity]:
         """``(ICx_a, ICx_b)`` as pint Quantities."""
@@ -243,6 +298,24 @@ def _indices(sel: Any, name: str, n: int) -> Any:
     return arr
 
 
+def _fit_indices(fit: FitResult, sel: Any, name: str, ax: int) -> Any:
+    """Positions of the curves `sel` (labels or integer positions) along axis `ax` of `fit`."""
+    items = list(sel) if isinstance(sel, list | np.ndarray) else [sel]
+    by_label = any(not (isinstance(s, int | np.integer) and not isinstance(s, bool)) for s in items)
+    if not by_label:
+        return _indices(sel, name, fit.shape[ax])
+    if fit.labels is None or len(fit.shape) != 1:
+        raise TypeError(
+            f"`{name}` must be an integer index of the FitResult's batch (it has no labels); got {sel!r}. "
+            "Label the curves with fit.with_labels(...) or fit them with mp.fit_table(..., by=...)."
+        )
+    try:
+        pos = [fit.index(s) for s in items]
+    except LookupError as err:
+        raise LookupError(f"`{name}`: {err}") from None
+    return np.array(pos if isinstance(sel, list | np.ndarray) else pos[0], dtype=np.int64)
+
+
 def potency_ratio(
     a: Any,
     b: Any,
@@ -259,8 +332,9 @@ def potency_ratio(
         Without `fit`: two fits made separately (independent), e.g. the same
         inhibitors on two readouts; their batch shapes broadcast, so a whole
         screen of ratios is one call.  With `fit`: which curves of `fit` to
-        compare — integer indices (or 1-D sequences of them, pairwise) along
-        `axis` of a FitResult; labels or indices on the curve axis of a
+        compare — curve labels or integer indices (or 1-D sequences of them,
+        pairwise) along `axis` of a FitResult (labels need a labelled 1-D
+        batch, e.g. from :func:`mtor_pharm.fit_table`); labels or indices on the curve axis of a
         SharedFit; labels along dimension `axis` of a Dataset.
     fit : FitResult, SharedFit or xarray.Dataset, optional
         The fit holding both curves.  Curves of a :func:`fit_shared` global fit
@@ -372,8 +446,8 @@ def potency_ratio(
         if not -nd <= int(axis) < nd:
             raise ValueError(f"`axis` must be an axis of the batch shape {fit.shape}; got {axis!r}.")
         ax = int(axis) % nd
-        ia = _indices(a, "a", fit.shape[ax])
-        ib = _indices(b, "b", fit.shape[ax])
+        ia = _fit_indices(fit, a, "a", ax)
+        ib = _fit_indices(fit, b, "b", ax)
         lx, var = _fit_log_icx(fit, q)
         lxa, lxb = np.take(lx, ia, axis=ax), np.take(lx, ib, axis=ax)
         va, vb = np.take(var, ia, axis=ax), np.take(var, ib, axis=ax)

@@ -9,9 +9,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from .._arrays import readonly
 from .._typing import FloatArray, IntArray
 from ..fitting import FitResult, fit
-from ._common import as_fit_result, check_same_data, curve_data, readonly, rng_from
+from ._common import as_fit_result, check_same_data, curve_data, rng_from
 
 __all__ = ["ResponseTest", "response_test"]
 

@@ -11,20 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from .._arrays import is_dataarray, readonly
 from .._typing import BoolArray, FloatArray, IntArray
 from ..errors import ShapeError
 from ..fitting import FitResult, fit
 from ..models import Model
-from ._common import (
-    check_level,
-    conc_in,
-    dataarray_data,
-    internal_params,
-    is_dataarray,
-    model_values,
-    readonly,
-    response_array,
-)
+from ._common import check_level, conc_in, dataarray_data, internal_params, model_values, response_array
 
 __all__ = ["Loss", "Outliers", "RobustFit", "find_outliers", "fit_robust"]
 

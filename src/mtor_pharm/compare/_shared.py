@@ -14,23 +14,15 @@ import numpy as np
 import pint
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import is_dataarray, readonly
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, fit
-from ..fitting._result import InformationCriteria
+from ..fitting._quality import ambiguous
+from ..fitting._result import _UNDETERMINED, InformationCriteria
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
-from ._common import (
-    LOG_PARAMS,
-    check_level,
-    check_percent,
-    dataarray_data,
-    is_dataarray,
-    log_icx_grad,
-    readonly,
-    response_array,
-    t_quantile,
-)
+from ._common import LOG_PARAMS, check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
 
 __all__ = ["SharedFit", "fit_shared"]
 
@@ -652,7 +644,8 @@ def _fit_shared_arrays(
         raise ValueError("`conc` must be finite.")
     with np.errstate(invalid="ignore"):
         if (X < 0).any():
-            raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {X[X < 0][0]} {unit!s}.")
+            raise ValueError(f"`conc` must be non-negative (0 marks vehicle; "
+                f"log10 values: use mp.units.from_log10); got {X[X < 0][0]} {unit!s}.")
     k, n_pts = Y.shape[-2], Y.shape[-1]
     if X.shape[-1] != n_pts:
         raise ShapeError(f"`conc` and `response` must have the same last axis; got {X.shape[-1]} and {n_pts}.")
@@ -878,6 +871,14 @@ def _fit_shared_arrays(
     params = {name: report[:, :, a].reshape(*batch, k) for a, name in enumerate(names)}
     idx_diag = np.arange(k)
     var = cov[:, idx_diag, :, idx_diag, :]  # (k, B, p, p)
+    # the ambiguity rule of mp.fit (#14), per curve on its marginal covariance
+    free_mask = np.isin(np.arange(p), free_a)
+    for i in range(k):
+        with np.errstate(invalid="ignore"):
+            se_i = np.sqrt(np.einsum("baa->ba", var[i]))
+        determined = (status[:, i] & _UNDETERMINED) == 0
+        vague = ambiguous(names, free_mask, report[:, i, :], se_i, var[i], dof, determined)
+        status[:, i] |= np.where(vague, FitStatus.AMBIGUOUS, 0).astype(np.uint8)
     stderr = {
         name: np.sqrt(np.maximum(np.moveaxis(var[:, :, a, a], 0, 1), 0.0)).reshape(*batch, k)
         for a, name in enumerate(names)

@@ -16,11 +16,13 @@ import pint
 from numpy.typing import ArrayLike
 from scipy import special
 
+from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
-from ..errors import ShapeError, UnitError, UnknownModelError
+from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
-from ..units import _registry, as_concentration, molecular_weight_of
+from ..units import _registry, as_concentration
 from . import _engine, _layout
+from ._quality import ambiguous
 from ._result import _UNDETERMINED, FitResult, FitStatus
 
 __all__ = ["fit"]
@@ -44,6 +46,11 @@ def _real(value: Any, name: str) -> FloatArray:
     A masked array reads as NaN where masked; complex, boolean, text and object input is
     refused with an error naming the argument (never converted: the imaginary part would
     be lost, text would fail deep inside numpy)."""
+    if isinstance(value, pint.Quantity):
+        raise TypeError(
+            f"`{name}` must be plain numbers; got a Quantity in {value.units!s}. Pass its magnitude "
+            "(`.magnitude`) after converting it to the unit you mean."
+        )
     if isinstance(value, np.ma.MaskedArray):
         value = np.ma.filled(value.astype(np.float64) if value.dtype.kind in "iuf" else value, np.nan)
     arr = value if isinstance(value, np.ndarray) else None
@@ -81,7 +88,7 @@ def _check_finite_response(y: FloatArray) -> None:
         raise ValueError(f"`response` must be finite or NaN (missing); got {y[where]} at index {where}.")
 
 
-def _check_options(max_iter: Any, workers: Any, share: Any) -> None:
+def check_options(max_iter: Any, workers: Any, share: Any, progress: Any = None) -> None:
     """The plain options of :func:`fit` (checked before any data are touched)."""
     for name, v, hi in (("max_iter", max_iter, 1_000_000), ("workers", workers, 1024)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= hi:
@@ -89,6 +96,8 @@ def _check_options(max_iter: Any, workers: Any, share: Any) -> None:
     if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset)
                               or not all(isinstance(n, str) for n in share)):
         raise TypeError(f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'); got {share!r}.")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"`progress` must be a callable progress(done, total) or None; got {progress!r}.")
 
 
 #: Bytes of working memory per curve point and per curve (inputs pooled, outputs, results).
@@ -99,6 +108,8 @@ _BYTES_PER_CURVE = 8 * 60
 def _check_memory(N: int, m: int, p: int) -> None:
     """Refuse, before any work, a batch whose working memory exceeds the machine's."""
     need = N * (m * _BYTES_PER_POINT + (p * p + 10) * _BYTES_PER_CURVE // 10)
+    if need < 2**30:  # under a GiB: no need to ask the system
+        return
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # pragma: no cover - not on this platform
@@ -163,7 +174,7 @@ def _check_names(mapping: Mapping[str, Any] | None, model: Model, what: str) -> 
 
 def fit(
     conc: ConcentrationLike,
-    response: ArrayLike | None = None,
+    response: ArrayLike,
     *,
     model: str | Model = "4pl",
     conc_unit: str | None = None,
@@ -172,148 +183,24 @@ def fit(
     weights: ArrayLike | None = None,
     molecular_weight: Any = None,
     inhibitor: Any = None,
-    dim: str | None = None,
-    conc_coord: str | None = None,
-    share: Sequence[str] | None = None,
-    along: int | str = -2,
     workers: int = 1,
     max_iter: int = 200,
     progress: Callable[[int, int], None] | None = None,
-) -> Any:
-    """Fit a dose-response model to one curve or to a whole batch of curves.
+) -> FitResult:
+    """Fit one curve or a batch of curves given as arrays (the engine behind :func:`mtor_pharm.fit`).
 
-    Parameters
-    ----------
-    conc : Quantity, str sequence, array_like or xarray.DataArray, shape (m,) or (..., m)
-        Concentrations ([substance]/[volume]); 0 marks vehicle controls; NaN marks
-        padding in ragged designs (the response there must be NaN too).  An
-        ``xarray.DataArray`` of responses may be passed instead, with `dim` naming
-        its concentration dimension (see :func:`mtor_pharm.xarray.fit`).
-    response : array_like, shape (m,) or (..., m)
-        Responses; NaN marks a missing point (masked, never dropped from the result).
-    model : str, default "4pl"
-        ``"4pl"``, ``"3pl"``, ``"2pl"``/``"hill"``, ``"5pl"``, ``"weibull1"``, ``"weibull2"``,
-        ``"lognormal"``, ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"``, ``"biphasic"``, or a
-        :class:`~mtor_pharm.models.Model` (see :mod:`mtor_pharm.models`).
-    conc_unit : str, optional
-        Unit of a bare `conc` array, e.g. ``"uM"``.
-    fixed : mapping, optional
-        Parameters held fixed, e.g. ``{"bottom": 0}``; values may be arrays of the batch shape.
-        Concentration parameters accept Quantities.
-    bounds : mapping of name to (low, high), optional
-        Box bounds overriding the defaults (location within 10⁶× of the tested range,
-        ``|hill| ≤ 50``, ``1e-3 ≤ s ≤ 1e3``; plateaus unbounded).
-    weights : array_like, optional
-        Per-point weights ``w`` (RSS = Σ w·r²), broadcastable to `response`.
-    molecular_weight, inhibitor : optional
-        Convert mass concentrations (µg/mL) to molar through this molar mass, or the
-        molecular weight of this registry inhibitor (name or ``Inhibitor``).
-    dim : str, optional
-        Concentration dimension when `conc` is an ``xarray.DataArray``.
-    conc_coord : str, optional
-        With a DataArray: the coordinate holding the concentrations, when it is not
-        `dim` itself (e.g. a 2-D coordinate of a ragged design).
-    share : sequence of str, optional
-        A global fit: these parameters are common to all curves along `along`, the
-        others estimated per curve (e.g. ``share=("hill", "top", "bottom")``).  Returns a
-        :class:`mtor_pharm.compare.SharedFit`; see :func:`mtor_pharm.compare.fit_shared`.
-    along : int or str, default -2
-        With `share`: the axis of `response` (int), or the dimension of a DataArray (str),
-        along which the parameters are shared.
-    workers : int, default 1
-        Threads over blocks of curves (the compiled solver releases the GIL: two
-        workers fit a large batch nearly twice as fast on two cores).  The result
-        does not depend on it.
-    max_iter : int, default 200
-        Solver iterations per curve.
-    progress : callable, optional
-        Called as ``progress(done, total)`` as curves finish (``done`` counts curve fits,
-        which is twice the batch for the asymmetric families: ``total`` says so).
-
-    Returns
-    -------
-    FitResult
-        Arrays have the batch shape ``(...)`` (``()`` for one curve).  An
-        ``xarray.Dataset`` when `conc` is a DataArray.
-
-    Raises
-    ------
-    UnitError
-        `conc` has no unit or not a concentration unit.
-    ShapeError
-        `conc` and `response` do not broadcast.
-    ValueError
-        Negative or infinite concentrations, unknown model or parameter names.
-
-    Notes
-    -----
-    4PL: ``y = bottom + (top - bottom) / (1 + (x/ic50)**hill)``.  ``hill > 0`` is a
-    falling curve, the sign of drc's ``LL.4`` ``b`` and the opposite of Prism's
-    HillSlope.  For the symmetric 4PL family the result is reported with
-    ``top ≥ bottom`` so that the sign of ``hill`` gives the direction.
-
-    The engine is a compiled Levenberg–Marquardt on ``(bottom, top, ln ic50, hill)``
-    with variable projection for free plateaus, started from the best cell of a grid
-    with closed-form plateaus, run per curve (a curve's result does not depend on the
-    rest of the batch); replicate points at the same concentration are pooled exactly
-    (same optimum, RSS and covariance as the unpooled problem).  It is compiled when the
-    package is installed: nothing is compiled at run time.  Standard errors use the
-    Gauss–Newton covariance ``s² (JᵀWJ)⁻¹`` with ``s² = RSS/dof``.  A curve is fitted
-    only when it has more points (of positive weight) than free parameters and at least
-    as many distinct concentrations; otherwise it gets ``TOO_FEW_POINTS`` and NaN.
+    Takes the parameters of :func:`mtor_pharm.fit` except the DataArray and global-fit
+    ones, which the façade dispatches to :mod:`mtor_pharm.xarray` and
+    :func:`mtor_pharm.compare.fit_shared`.
 
     Examples
     --------
-    >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
-    >>> res = mp.fit(conc, [99, 97, 88, 67, 36, 15, 5])
-    >>> bool(res.converged), res.ic50.units
-    (True, <Unit('micromolar')>)
-    >>> round(float(res.params["hill"]), 2)
-    1.09
+    >>> from mtor_pharm.fitting import fit
+    >>> res = fit(mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM"), [99, 97, 88, 67, 36, 15, 5])
+    >>> bool(res.converged)
+    True
     """
-    _check_options(max_iter, workers, share)
-    if share is not None:
-        from ..compare import fit_shared
-
-        if get_model(model).compiled is None:  # the global fits run on the compiled shapes only (#13)
-            raise UnknownModelError(
-                f"`share=` fits only the compiled shape families (4pl, 3pl, 2pl, 5pl, weibull1, weibull2, "
-                f"lognormal); got model {get_model(model).name!r}. Fit its curves separately (no `share`)."
-            )
-
-        if inhibitor is not None or molecular_weight is not None or bounds is not None:
-            raise ValueError("`share=` does not take `inhibitor`, `molecular_weight` or `bounds` yet; convert first.")
-        by_dim = isinstance(along, str)
-        return fit_shared(
-            conc,
-            response,
-            share=tuple(share),
-            axis=-2 if by_dim else int(along),
-            dim=dim,
-            over=along if by_dim else None,
-            model=model if isinstance(model, str) else model.name,
-            conc_unit=conc_unit,
-            fixed=fixed,
-            weights=weights,
-            max_iter=max_iter,
-        )
-    if _is_dataarray(conc):
-        from .. import xarray as mpx
-
-        if response is not None:
-            raise TypeError("`response` must be None when `conc` is an xarray.DataArray of responses.")
-        return mpx.fit(
-            conc,
-            dim=dim,
-            model=model,
-            fixed=fixed,
-            bounds=bounds,
-            molecular_weight=molecular_weight,
-            inhibitor=inhibitor,
-            workers=workers,
-            max_iter=max_iter,
-            conc_coord=conc_coord,
-        )
+    check_options(max_iter, workers, None, progress)
     if response is None:
         raise TypeError("fit() missing `response`: pass fit(conc, response) or fit(data_array, dim=...).")
     m = get_model(model)
@@ -410,7 +297,7 @@ def fit(
     n_parts = min(workers, max(1, N // _MIN_PART))
     edges = [N * i // n_parts for i in range(n_parts + 1)]
     parts = [slice(a, b) for a, b in itertools.pairwise(edges)]
-    design = _SharedDesign(x) if shared else None
+    design = _shared_design(x) if shared else None
     # median of F(q - 1, dof) for every possible dof (fdtri costs ~2 us a call)
     f_half = _f_medians(max(q - 1, 1), max(m_pts, 1))
     # An asymmetric family keeps its own shape only with top >= bottom (the sign of hill
@@ -430,7 +317,7 @@ def fit(
             progress(done, total)
 
     outs = [_engine.Outputs(N, p, q, progress=tick if progress is not None else None) for _ in signs]
-    kernel = _engine.make_kernel(m, free, *_plateau_bounds(bounds_int))
+    kernel = _engine.make_kernel(m, free, bounded_plateau=bool({"bottom", "top"} & bounds_int.keys()))
     conc_cols = np.flatnonzero([k == "conc" for k in m.kinds])
     fin = _Finished(m, N, q, outs[0])
 
@@ -492,16 +379,6 @@ def _unit_name(unit: Unit) -> str:
     return str(unit)
 
 
-def _plateau_bounds(bounds_int: Mapping[str, tuple[Any, Any]]) -> tuple[FloatArray, FloatArray]:
-    lo = np.full((1, 2), -np.inf)
-    hi = np.full((1, 2), np.inf)
-    for i, name in enumerate(("bottom", "top")):
-        if name in bounds_int:
-            lo[0, i] = np.min(bounds_int[name][0])
-            hi[0, i] = np.max(bounds_int[name][1])
-    return lo, hi
-
-
 class _Prepared:
     """Per-curve quantities computed while preparing the chunks (every row is written)."""
 
@@ -516,12 +393,26 @@ class _Prepared:
         self.yrange = np.empty(N)  # range of the finite responses
 
 
+def _shared_design(x: FloatArray) -> _SharedDesign:
+    """The pooling order of a shared design, remembered for small designs (a screen of single
+    fits on one dilution series sorts it once)."""
+    if x.size > 256:
+        return _SharedDesign(x)
+    return _cached_design(x.tobytes())
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_design(raw: bytes) -> _SharedDesign:
+    return _SharedDesign(np.frombuffer(raw, dtype=np.float64))
+
+
 class _SharedDesign:
     """A concentration design shared by every curve: the stable order of its points by
     concentration (NaN last) and its number of distinct concentrations, for pooling."""
 
     def __init__(self, x: FloatArray) -> None:
         self.order = np.argsort(x, kind="stable").astype(np.int64)
+        self.order.flags.writeable = False
         finite = x[~np.isnan(x)]
         self.k = int(np.count_nonzero(np.diff(np.sort(finite)))) + 1 if finite.size else 0
 
@@ -724,9 +615,14 @@ def _assemble(
         conc_min=conc_min,
         conc_max=conc_max,
         iterations=out.iterations.reshape(batch),
+        tss=prep.rss0.reshape(batch),  # (weighted) SS about the mean, for R² (#14)
     )
     for v in (*params.values(), *stderr.values(), *(f for f in fields.values() if isinstance(f, np.ndarray))):
         v.flags.writeable = False  # built here and owned by the result: no defensive copies
+    # the ambiguity rule (#14, fitting/_quality.py) on the reported-scale estimates
+    P_rep = np.stack([params[k].reshape(-1) for k in m.param_names], axis=-1)
+    vague = ambiguous(m.param_names, free, P_rep, se, cov, dof, (status & _UNDETERMINED) == 0)
+    status_arr = np.where(vague, status | FitStatus.AMBIGUOUS, status).astype(np.uint8).reshape(batch)
     result = FitResult(
         model=m.name,
         param_names=m.param_names,
@@ -743,7 +639,3 @@ def _assemble(
     if np.any(outside):
         result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0).reshape(batch))
     return result
-
-
-def _is_dataarray(obj: Any) -> bool:
-    return type(obj).__name__ == "DataArray" and type(obj).__module__.startswith("xarray")

@@ -98,9 +98,8 @@ class Outputs:
         self.progress = progress
 
 
-def make_kernel(model: Model, free: BoolArray, lo: FloatArray, hi: FloatArray) -> Kernel:
+def make_kernel(model: Model, free: BoolArray, *, bounded_plateau: bool) -> Kernel:
     """Variable projection where the plateaus are free of bounds, plain LM otherwise."""
-    bounded_plateau = bool(np.isfinite(lo[:, :2]).any() or np.isfinite(hi[:, :2]).any())
     varpro = not bounded_plateau and bool(free[0] or free[1]) and bool(free[2:].any())
     family = family_id(model)
     if family == GENERIC:

@@ -103,5 +103,17 @@ def finish_flat(
     cov: FloatArray,
     stderr: FloatArray,
 ) -> None: ...
+def ambiguity(
+    P: FloatArray,
+    stderr: FloatArray,
+    cov: FloatArray,
+    dof: _I64,
+    t975: FloatArray,
+    free: _Bool,
+    loc: int,
+    loc_log: bool,
+    hill: int,
+    status: _U8,
+) -> None: ...
 def _geometric(lx: FloatArray, w: FloatArray) -> tuple[bool, int, float]: ...
 def _exp_series(a: float, b: float, lx: FloatArray, geo: bool, mid: int, step: float, out: FloatArray) -> None: ...

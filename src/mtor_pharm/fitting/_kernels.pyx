@@ -49,6 +49,7 @@ from ._layout import LOGNORMAL as _PY_LOGNORMAL
 from ._layout import RICHARDS as _PY_RICHARDS
 from ._layout import WEIBULL1 as _PY_WEIBULL1
 from ._layout import WEIBULL2 as _PY_WEIBULL2
+from ._quality import MAX_CI_DECADES, MAX_DEPENDENCY
 from ._result import FitStatus
 
 ctypedef double[::1] vec_t
@@ -70,6 +71,8 @@ cdef uint8_t _NOT_CONVERGED = int(FitStatus.NOT_CONVERGED)
 cdef uint8_t _AT_BOUND = int(FitStatus.AT_BOUND)
 cdef uint8_t _FLAT_RESPONSE = int(FitStatus.FLAT_RESPONSE)
 cdef uint8_t _TOO_FEW_POINTS = int(FitStatus.TOO_FEW_POINTS)
+cdef uint8_t _AMBIGUOUS = int(FitStatus.AMBIGUOUS)
+cdef uint8_t _UNDETERMINED = _FLAT_RESPONSE | _TOO_FEW_POINTS | _NOT_CONVERGED
 
 cdef double _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
 cdef double _LINEAR_RATE_MAX = 0.95  # successive GN steps shrinking faster than this: still converging
@@ -86,6 +89,8 @@ cdef double _LAM0 = 0.1  # initial damping (the grid start is coarse)
 cdef double _NEWTON_DEC = 1e-2  # Newton steps once a GN step would gain less than this fraction of the RSS
 cdef int _MAXP = 5  # parameters of the largest compiled family
 cdef int _MAX_DISTINCT = 15  # distinct concentrations counted per curve (seen[16] in _curve_stats)
+cdef double _MAX_DEPENDENCY = MAX_DEPENDENCY
+cdef double _MAX_CI_LN = MAX_CI_DECADES * log(10.0)  # widest IC50 interval, on the ln scale
 
 #: the family numbers :func:`solve_block` accepts (any other is refused, never fitted as another)
 SHAPE_FAMILIES = frozenset((_PY_LOGISTIC, _PY_RICHARDS, _PY_WEIBULL1, _PY_WEIBULL2, _PY_LOGNORMAL))
@@ -1663,6 +1668,108 @@ def finish_flat(
                 for a in range(cov.shape[1]):
                     for b in range(cov.shape[2]):
                         cov[i, a, b] = NAN
+
+
+cdef inline bint _too_dependent(double[:, ::1] C, const int64_t[::1] fidx, mat_t R, vec_t d) noexcept nogil:
+    """Whether some free parameter's dependency ``1 - 1 / (C_ii (C⁻¹)_ii)`` exceeds
+    ``MAX_DEPENDENCY``, from the Cholesky factor of the correlation matrix (as
+    :func:`._quality.ambiguous`: a pivot below 1e-12 is a dependency of 1)."""
+    cdef Py_ssize_t q = fidx.shape[0]
+    cdef Py_ssize_t i, j, k
+    cdef double acc, dj, dep
+    for i in range(q):
+        d[i] = sqrt(C[fidx[i], fidx[i]])
+    for i in range(q):
+        for j in range(q):
+            R[i, j] = C[fidx[i], fidx[j]] / (d[i] * d[j])
+            if not fabs(R[i, j]) < INFINITY:
+                return True
+    for j in range(q):  # R = L Lᵀ, L in the lower triangle of R
+        dj = R[j, j]
+        for k in range(j):
+            dj -= R[j, k] * R[j, k]
+        if not dj > 1e-12 * fabs(R[j, j]):
+            return True
+        R[j, j] = sqrt(dj)
+        for i in range(j + 1, q):
+            acc = R[i, j]
+            for k in range(j):
+                acc -= R[i, k] * R[j, k]
+            R[i, j] = acc / R[j, j]
+    for i in range(q):  # L⁻¹ in the upper triangle (transposed), then (R⁻¹)_jj = Σ_k (L⁻¹)_kj²
+        R[i, i] = 1.0 / R[i, i]
+        for j in range(i):
+            acc = R[i, j] * R[j, j]
+            for k in range(j + 1, i):
+                acc += R[i, k] * R[k, j]
+            R[j, i] = -acc * R[i, i]
+    for j in range(q):
+        acc = R[j, j] * R[j, j]
+        for k in range(j + 1, q):
+            acc += R[j, k] * R[j, k]
+        dep = 1.0 - 1.0 / acc
+        if not dep <= _MAX_DEPENDENCY:
+            return True
+    return False
+
+
+def ambiguity(
+    cmat_t P,
+    cmat_t stderr,
+    double[:, :, ::1] cov,
+    const int64_t[::1] dof,
+    cvec_t t975,
+    free,
+    Py_ssize_t loc,
+    bint loc_log,
+    Py_ssize_t hill,
+    uint8_t[::1] status,
+):
+    """Add ``AMBIGUOUS`` to the determined curves whose data do not pin every parameter down:
+    a free standard error that is not finite, a dependency above ``MAX_DEPENDENCY``, a
+    95 % interval of hill that contains 0, or one of the location wider than
+    ``MAX_CI_DECADES`` decades (the compiled form of :func:`._quality.ambiguous`, which
+    states the rule; `loc`/`hill` are -1 where not free; ``t975[dof]`` is Student's
+    0.975 quantile, NaN for dof <= 0).  Runs without the GIL."""
+    cdef const uint8_t[::1] free_c = _flags(free)
+    fidx_a = np.flatnonzero(np.asarray(free_c)).astype(np.int64)
+    cdef const int64_t[::1] fidx = fidx_a
+    cdef Py_ssize_t q = fidx.shape[0]
+    cdef Py_ssize_t N = P.shape[0]
+    cdef mat_t R = np.empty((max(q, 1), max(q, 1)))
+    cdef vec_t d = np.empty(max(q, 1))
+    cdef Py_ssize_t i, a, nt = t975.shape[0]
+    cdef bint finite, perfect, positive, vague
+    cdef double se, t, value, half
+    if q == 0:
+        return
+    with nogil:
+        for i in range(N):
+            if status[i] & _UNDETERMINED:
+                continue
+            finite = perfect = positive = True
+            for a in range(q):
+                se = stderr[i, fidx[a]]
+                if not fabs(se) < INFINITY:
+                    finite = False
+                if se != 0.0:
+                    perfect = False
+                if not se > 0.0:
+                    positive = False
+            vague = not finite
+            if finite and not perfect:
+                if positive and _too_dependent(cov[i], fidx, R, d):
+                    vague = True
+                t = t975[dof[i]] if 0 <= dof[i] < nt else NAN
+                if hill >= 0 and fabs(P[i, hill]) <= t * stderr[i, hill]:
+                    vague = True
+                if loc >= 0:
+                    value = exp(P[i, loc]) if loc_log else P[i, loc]
+                    half = t * stderr[i, loc] / value  # ln-scale half width
+                    if not 2.0 * half <= _MAX_CI_LN:
+                        vague = True
+            if vague:
+                status[i] |= _AMBIGUOUS
 
 
 # ------------------------------------------------------------------ for the tests

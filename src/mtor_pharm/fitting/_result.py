@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from pint.errors import DimensionalityError
 from scipy import special
 
+from .._arrays import readonly as _readonly
 from .._typing import FloatArray, IntArray, Quantity
-from ..errors import ShapeError
+from ..errors import ShapeError, UnitError
 from ..models import Model
-from ..units import _registry, as_concentration
+from ..units import _registry, as_concentration, parse_unit
+from ._quality import AMBIGUITY_RULE
 
 if TYPE_CHECKING:  # loaded on use: the module stays light to import
     import pandas as pd
@@ -43,6 +46,7 @@ class FitStatus(enum.IntFlag):
     IC50_OUTSIDE_RANGE = 8
     TOO_FEW_POINTS = 16
     PLATE_QC_FAILED = 32
+    AMBIGUOUS = 64
 
 
 #: One sentence per status bit.
@@ -58,6 +62,8 @@ STATUS_MESSAGES: Mapping[FitStatus, str] = MappingProxyType(
         "points with positive weight than free parameters, or fewer distinct concentrations than free "
         "parameters); the curve was not fitted.",
         FitStatus.PLATE_QC_FAILED: "The plate this curve comes from failed quality control.",
+        FitStatus.AMBIGUOUS: "The data do not determine every parameter (ambiguous fit, as GraphPad Prism "
+        f"calls it): {AMBIGUITY_RULE}; the estimates are reported but should not be trusted.",
     }
 )
 
@@ -127,16 +133,6 @@ class ConfidenceInterval(NamedTuple):
     high: Any
 
 
-def _readonly(a: ArrayLike) -> NDArray[Any]:
-    """A read-only array; an array that is already read-only is shared, not copied
-    (so ``with_flags`` and ``dataclasses.replace`` do not duplicate a large batch)."""
-    if isinstance(a, np.ndarray) and not a.flags.writeable:
-        return a
-    arr = np.array(a, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class FitResult(InformationCriteria):
     """The fit of one curve (batch shape ``()``) or of a batch of curves.
@@ -172,6 +168,17 @@ class FitResult(InformationCriteria):
         Smallest positive and largest tested concentration per curve.
     iterations : ndarray
         Solver iterations per curve.
+    tss : ndarray
+        Total sum of squares of the responses about their (weighted) mean, per
+        curve; the denominator of :attr:`r_squared`.  NaN where not recorded.
+    labels : tuple, optional
+        One label per curve of a one-dimensional batch (e.g. compound names,
+        or tuples such as ``("Torin1", "MCF-7")`` for several keys), or one label
+        for a single curve selected from a labelled batch.  ``res["Torin1"]``
+        selects by label; see :meth:`__getitem__` and :meth:`with_labels`.
+    label_names : tuple of str
+        Names of the label keys (e.g. ``("compound",)``); the index names of
+        :meth:`to_dataframe`.
     """
 
     model: str
@@ -190,6 +197,9 @@ class FitResult(InformationCriteria):
     conc_max: FloatArray
     iterations: FloatArray
     _model: Model = field(repr=False)
+    tss: FloatArray | None = None
+    labels: tuple[Any, ...] | None = None
+    label_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("params", "stderr"):
@@ -207,6 +217,14 @@ class FitResult(InformationCriteria):
             "iterations",
         ):
             object.__setattr__(self, name, _readonly(getattr(self, name)))
+        tss = np.full(self.rss.shape, np.nan) if self.tss is None else np.broadcast_to(self.tss, self.rss.shape)
+        object.__setattr__(self, "tss", _readonly(tss))
+        if self.labels is not None:
+            labels, names = _check_labels(self.labels, self.label_names, self.rss.shape)
+            object.__setattr__(self, "labels", labels)
+            object.__setattr__(self, "label_names", names)
+        elif self.label_names:
+            raise TypeError(f"`label_names` needs `labels`; got label_names={self.label_names!r} without labels.")
 
     # ------------------------------------------------------------------ basics
     @property
@@ -340,6 +358,10 @@ class FitResult(InformationCriteria):
         >>> bool(np.isnan(res.conc_at(200).magnitude))
         True
         """
+        if isinstance(response, bool) or not isinstance(response, int | float | np.integer | np.floating):
+            raise TypeError(f"`response` must be a real number (a response level); got {response!r}.")
+        if (isinstance(response, int) and abs(response) > 2**1000) or not math.isfinite(float(response)):
+            raise ValueError(f"`response` must be a finite number; got {response!r:.40}.")
         P = self._internal().reshape(-1, len(self.param_names))
         lx = self._model.log_conc_at(P, float(response))
         with np.errstate(over="ignore", invalid="ignore"):
@@ -370,8 +392,9 @@ class FitResult(InformationCriteria):
         >>> bool(low < res.ic50 < high)
         True
         """
-        if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
-            raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
+        level = _check_level(level)
+        if not isinstance(name, str):
+            raise TypeError(f"`name` must be a parameter name or 'ic<p>' (str); got {name!r}.")
         with np.errstate(divide="ignore", invalid="ignore"):
             t = special.stdtrit(np.where(self.dof > 0, self.dof, np.nan), 0.5 + float(level) / 2.0)  # t quantile
         m = _ICX.match(name)
@@ -435,13 +458,229 @@ class FitResult(InformationCriteria):
         >>> bool(res.status & mp.FitStatus.PLATE_QC_FAILED)
         True
         """
-        extra = np.broadcast_to(np.asarray(flags, dtype=np.uint8), self.shape)
+        arr = np.asarray(flags) if not hasattr(flags, "units") else np.asarray("not bits")
+        if arr.dtype.kind not in "iu":
+            raise TypeError(
+                f"`flags` must be FitStatus bits (integers 0-255), one or one per curve; got {flags!r:.80}."
+            )
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError(f"`flags` must be FitStatus bits in 0-255; got {flags!r:.80}.")
+        try:
+            extra = np.broadcast_to(arr.astype(np.uint8), self.shape)
+        except ValueError:
+            raise ShapeError(
+                f"`flags` must be one value or broadcast to the batch shape {self.shape}; got shape {arr.shape}."
+            ) from None
         return replace(self, status=(self.status | extra).astype(np.uint8))
 
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a single-curve FitResult (batch shape ())")
         return int(self.shape[0])
+
+    # ------------------------------------------------------------------ labels and selection
+    @property
+    def r_squared(self) -> FloatArray:
+        """Coefficient of determination ``R² = 1 − RSS / TSS`` per curve.
+
+        ``TSS`` is the (weighted) sum of squares of the responses about their
+        mean, over every replicate point (GraphPad Prism's R² of a nonlinear
+        fit).  It can be negative for a fit worse than a flat line, and is NaN
+        where the curve was not fitted or all responses are equal.
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
+        >>> res = mp.fit(conc, [99, 97, 88, 67, 36, 15, 5])
+        >>> bool(0.99 < res.r_squared <= 1.0)
+        True
+        """
+        tss = np.asarray(self.tss, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = 1.0 - self.rss / np.where(tss > 0, tss, np.nan)
+        out: FloatArray = np.where(np.isfinite(self.rss), r2, np.nan)
+        return out
+
+    @property
+    def label(self) -> Any:
+        """The label of a single curve selected from a labelled batch (None if unlabelled)."""
+        if self.shape or self.labels is None:
+            return None
+        return self.labels[0]
+
+    def with_labels(self, labels: Any, *, names: Sequence[str] | str | None = None) -> FitResult:
+        """A copy whose curves are named by `labels` (one per curve of a 1-D batch).
+
+        Parameters
+        ----------
+        labels : sequence or pandas.Index
+            Distinct labels, in the order of the batch.  Tuples label curves by
+            several keys (e.g. compound and cell line).
+        names : str or sequence of str, optional
+            Names of the keys, e.g. ``"compound"``; default the names of a
+            pandas Index, else none.
+
+        Raises
+        ------
+        ShapeError
+            The batch is not one-dimensional or the number of labels differs.
+        ValueError
+            Repeated labels.
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0.01, 0.1, 1, 10], "uM")
+        >>> res = mp.fit(conc, [[99, 80, 30, 5], [100, 95, 70, 20]]).with_labels(["A", "B"], names="drug")
+        >>> res["B"].label, res.labels
+        ('B', ('A', 'B'))
+        """
+        if names is None:
+            index_names = getattr(labels, "names", None)
+            names = tuple(str(n) for n in index_names if n is not None) if index_names is not None else ()
+        elif isinstance(names, str):
+            names = (names,)
+        if isinstance(labels, str) or not hasattr(labels, "__len__"):
+            raise TypeError(f"`labels` must be a sequence with one label per curve; got {labels!r}.")
+        return replace(self, labels=tuple(labels), label_names=tuple(names))
+
+    def index(self, label: Any) -> int:
+        """Position of the curve `label` on the (one) batch axis.
+
+        An integer that is not a label is read as a position (negative counts
+        from the end), as in :meth:`mtor_pharm.compare.SharedFit.index`.
+
+        Raises
+        ------
+        LookupError
+            `label` is neither a label nor a valid position; the message lists
+            the labels and the closest matches.
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0.01, 0.1, 1, 10], "uM")
+        >>> res = mp.fit(conc, [[99, 80, 30, 5], [100, 95, 70, 20]]).with_labels(["A", "B"])
+        >>> res.index("B"), res.index(-2)
+        (1, 0)
+        """
+        if len(self.shape) != 1:
+            raise TypeError(f"curves are addressed by label only in a 1-D batch; this batch has shape {self.shape}.")
+        n = self.shape[0]
+        labels = self.labels or ()
+        for i, lab in enumerate(labels):
+            if _same_label(lab, label):
+                return i
+        if isinstance(label, int | np.integer) and not isinstance(label, bool):
+            if -n <= int(label) < n:
+                return int(label) % n
+            raise LookupError(f"curve position must be in [{-n}, {n}) for a batch of {n} curves; got {label!r}.")
+        if not labels:
+            raise LookupError(
+                f"this FitResult has no labels, so curves are chosen by position (0 to {n - 1}); got {label!r}. "
+                "Name them with with_labels(...) or fit them with mp.fit_table(..., by=...)."
+            )
+        raise LookupError(f"curve label must be one of {list(labels)}; got {label!r}.{_did_you_mean(label, labels)}")
+
+    def __getitem__(self, key: Any) -> FitResult:
+        """The curves selected by `key`: a label, a position, a slice, a list of
+        labels or positions, or a boolean mask (1-D batches); integers and slices
+        on the batch axes of a multi-dimensional batch.
+
+        A single label or position gives a one-curve result (batch shape ``()``)
+        that keeps its :attr:`label`; the other keys keep the labels of the
+        selected curves.
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0.01, 0.1, 1, 10], "uM")
+        >>> y = [[99, 80, 30, 5], [100, 95, 70, 20], [98, 60, 20, 4]]
+        >>> res = mp.fit(conc, y).with_labels(["A", "B", "C"], names="drug")
+        >>> res["B"].shape, res[["C", "A"]].labels, res[1:].labels, res[0].label
+        ((), ('C', 'A'), ('B', 'C'), 'A')
+        """
+        if not self.shape:
+            raise TypeError("a single-curve FitResult (batch shape ()) cannot be indexed.")
+        idx = self._resolve(key)
+        return self._take(idx)
+
+    def _resolve(self, key: Any) -> Any:
+        """A numpy index for the leading batch axes."""
+        nd = len(self.shape)
+        if nd != 1:
+            parts = key if isinstance(key, tuple) else (key,)
+            ok = len(parts) <= nd and all(
+                isinstance(k, slice) or (isinstance(k, int | np.integer) and not isinstance(k, bool)) for k in parts
+            )
+            if not ok:
+                raise TypeError(
+                    f"a FitResult of batch shape {self.shape} takes integers and slices, one per batch axis; "
+                    f"got {key!r}."
+                )
+            for axis, k in enumerate(parts):
+                if not isinstance(k, slice) and not -self.shape[axis] <= int(k) < self.shape[axis]:
+                    raise LookupError(f"position {int(k)} is outside batch axis {axis} of length {self.shape[axis]}.")
+            return parts
+        if isinstance(key, slice):
+            return key
+        if isinstance(key, list | np.ndarray) or (
+            isinstance(key, tuple) and not any(_same_label(lab, key) for lab in (self.labels or ()))
+        ):
+            arr = np.asarray(key) if not isinstance(key, tuple) else None
+            if arr is not None and arr.dtype == np.bool_:
+                if arr.shape != self.shape:
+                    raise ShapeError(f"a boolean mask must have the batch shape {self.shape}; got {arr.shape}.")
+                return np.flatnonzero(arr)
+            lookup: dict[Any, int] = {}
+            if self.labels is not None:
+                try:
+                    lookup = {lab: i for i, lab in enumerate(self.labels)}
+                except TypeError:  # unhashable labels: one scan per key
+                    lookup = {}
+
+            def position(k: Any) -> int:
+                try:
+                    i = lookup.get(k)
+                except TypeError:
+                    i = None
+                if i is not None and self.labels is not None and _same_label(self.labels[i], k):
+                    return i
+                return self.index(k)
+
+            pos = np.array([position(k) for k in key], dtype=np.int64)
+            if self.labels is not None and np.unique(pos).size != pos.size:
+                raise ValueError(f"each curve of a labelled FitResult can be selected once; got {key!r}.")
+            return pos
+        return self.index(key)
+
+    def _take(self, idx: Any) -> FitResult:
+        def sub(a: ArrayLike) -> NDArray[Any]:
+            return np.array(np.broadcast_to(np.asarray(a), self.shape)[idx])
+
+        labels: tuple[Any, ...] | None = None
+        if self.labels is not None:
+            arr = np.empty(len(self.labels), dtype=object)
+            for i, lab in enumerate(self.labels):
+                arr[i] = lab
+            if isinstance(idx, int | np.integer):
+                labels = (arr[idx],)
+            else:
+                labels = tuple(arr[idx].tolist())
+        return replace(
+            self,
+            params={k: sub(v) for k, v in self.params.items()},
+            stderr={k: sub(v) for k, v in self.stderr.items()},
+            covariance=np.array(np.asarray(self.covariance)[idx]),
+            rss=sub(self.rss),
+            n=sub(self.n),
+            dof=sub(self.dof),
+            status=sub(self.status),
+            response_pvalue=sub(self.response_pvalue),
+            conc_min=sub(self.conc_min),
+            conc_max=sub(self.conc_max),
+            iterations=sub(self.iterations),
+            tss=sub(np.asarray(self.tss)),
+            labels=labels,
+            label_names=self.label_names if labels is not None else (),
+        )
 
     def __repr__(self) -> str:
         n_curves = int(np.prod(self.shape)) if self.shape else 1
@@ -450,9 +689,19 @@ class FitResult(InformationCriteria):
                 f"{k}={float(v):.4g}" + (f"±{float(self.stderr[k]):.2g}" if k not in self.fixed else "")
                 for k, v in self.params.items()
             )
-            return f"<FitResult {self.model}: {parts} ({self.conc_unit}); status={FitStatus(int(self.status))!s}>"
+            name = "" if self.label is None else f" {self.label!r}"
+            return (
+                f"<FitResult {self.model}{name}: {parts} ({self.conc_unit}); "
+                f"status={FitStatus(int(self.status))!s}>"
+            )
         ok = int(np.count_nonzero(self.status == 0))
-        return f"<FitResult {self.model}: {n_curves} curves, shape {self.shape}, {ok} OK; unit {self.conc_unit}>"
+        shown = ""
+        if self.labels is not None:
+            first = ", ".join(str(lab) for lab in self.labels[:5]) + (", …" if len(self.labels) > 5 else "")
+            shown = f" [{first}]"
+        return (
+            f"<FitResult {self.model}: {n_curves} curves{shown}, shape {self.shape}, {ok} OK; unit {self.conc_unit}>"
+        )
 
     # ------------------------------------------------------------------ results out (tables, xarray, notebooks)
     def _output_columns(self, *, level: float) -> dict[str, NDArray[Any]]:
@@ -472,6 +721,7 @@ class FitResult(InformationCriteria):
         out["n"] = self.n.astype(np.int64)
         out["dof"] = self.dof.astype(np.int64)
         out["response_pvalue"] = self.response_pvalue
+        out["r_squared"] = np.broadcast_to(self.r_squared, self.shape)
         return out
 
     def to_dataframe(
@@ -513,8 +763,11 @@ class FitResult(InformationCriteria):
             outside the 4PL family); ``ic50_ci_low``, ``ic50_ci_high``;
             ``status`` (:class:`FitStatus` code), ``status_name`` (``"OK"`` or
             the flag names joined by ``|``); ``rss``, ``n``, ``dof``,
-            ``response_pvalue``.  Concentration-valued columns carry their unit in
-            the name, e.g. ``"ic50 [uM]"``; ``DataFrame.attrs`` records ``model``,
+            ``response_pvalue``, ``r_squared``.  A labelled result (see
+            :meth:`with_labels`) is indexed by its labels unless `index`,
+            `dims` or `coords` is given.  Concentration-valued columns carry their unit in
+            the name as its short ASCII symbol (``"ic50 [uM]"`` for ``"micromolar"``,
+            ``"µM"`` or ``"uM"``: one scheme for every table); ``DataFrame.attrs`` records ``model``,
             ``conc_unit``, ``confidence_level`` and the ``fixed`` parameters.
 
         Raises
@@ -536,7 +789,7 @@ class FitResult(InformationCriteria):
         >>> conc = mp.Q_([0.01, 0.03, 0.1, 0.3, 1, 3, 10], "uM")
         >>> res = mp.fit(conc, [[99, 97, 88, 67, 36, 15, 5], [100, 99, 97, 90, 70, 40, 20]])
         >>> df = res.to_dataframe(coords={"compound": ["A", "B"]})
-        >>> df.index.name, df["ic50 [micromolar]"].round(2).tolist(), df["status_name"].tolist()
+        >>> df.index.name, df["ic50 [uM]"].round(2).tolist(), df["status_name"].tolist()
         ('compound', [0.57, 1.7], ['OK', 'OK'])
         >>> res.to_dataframe(unit="nM")["ic50 [nM]"].round(-1).tolist()
         [570.0, 1700.0]
@@ -546,16 +799,24 @@ class FitResult(InformationCriteria):
         level = _check_level(level)
         if index is not None and (dims is not None or coords is not None):
             raise TypeError("`index` must not be given together with `dims` or `coords`; pass one of them.")
-        u = self.conc_unit if unit is None else str(unit)
-        factor = float(_registry().Quantity(1.0, self.conc_unit).to(u).magnitude)
+        u = self.conc_unit if unit is None else unit
+        try:
+            factor = float(_registry().Quantity(1.0, self.conc_unit).to(parse_unit(u, name="unit")).magnitude)
+        except DimensionalityError:
+            raise UnitError(f"`unit` must be a concentration unit such as 'nM'; got {unit!r}.") from None
         if index is not None:
             n_rows = math.prod(self.shape)
+            if (isinstance(index, str) or not hasattr(index, "__len__") or hasattr(index, "units")
+                    or np.ndim(index) != 1):
+                raise TypeError(f"`index` must be a pandas.Index or a sequence of row labels; got {index!r:.80}.")
             if len(self.shape) > 1 or len(index) != n_rows:
                 raise ShapeError(
                     f"`index` must have one label per curve of a batch of shape {self.shape} ({n_rows} curves); "
                     f"got {len(index)} labels. Use dims=/coords= for several batch dimensions."
                 )
             row_index: pd.Index = index if isinstance(index, pd.Index) else pd.Index(index)
+        elif dims is None and coords is None and self.labels is not None:
+            row_index = _label_index(self.labels, self.label_names)
         else:
             names, labels = _batch_labels(self.shape, dims, coords)
             if not names:
@@ -570,7 +831,7 @@ class FitResult(InformationCriteria):
         for name, values in self._output_columns(level=level).items():
             flat = np.asarray(values).reshape(-1)
             if name in concentration:
-                columns[f"{name} [{u}]"] = flat * factor
+                columns[f"{name} [{_unit_label(u)}]"] = flat * factor
             else:
                 columns[name] = flat
             if name == "status":  # name each distinct code once
@@ -610,7 +871,7 @@ class FitResult(InformationCriteria):
             The variables, dtypes and attributes of :func:`mtor_pharm.xarray.fit`:
             parameters and ``<name>_stderr``, ``ic50``, ``ic50_ci_low``,
             ``ic50_ci_high``, ``status`` (uint8 with CF ``flag_masks`` /
-            ``flag_meanings``), ``rss``, ``n``, ``dof``, ``response_pvalue``;
+            ``flag_meanings``), ``rss``, ``n``, ``dof``, ``response_pvalue``, ``r_squared``;
             concentration variables carry ``attrs["units"]``; Dataset attributes
             ``model``, ``conc_unit``, ``fixed``, ``mtor_pharm_version``.  There is
             no ``conc_dim`` attribute (the concentrations are not a dimension here).
@@ -643,19 +904,30 @@ class FitResult(InformationCriteria):
         """
         import xarray as xr
 
-        from .. import __version__
-        from ..xarray import _status_attrs, _variable_attrs
+        from .._version import __version__
+        from ._schema import status_attrs, variable_attrs
 
         level = _check_level(level)
+        if (
+            dims is None
+            and coords is None
+            and self.labels is not None
+            and len(self.shape) == 1
+            and len(self.label_names) <= 1
+            and not any(isinstance(lab, tuple) for lab in self.labels)
+        ):  # a labelled batch names its dimension and labels it
+            coords = {(self.label_names[0] if self.label_names else "curve"): list(self.labels)}
         names, labels = _batch_labels(self.shape, dims, coords)
         variables: dict[str, xr.DataArray] = {}
         for name, values in self._output_columns(level=level).items():
             if name == "status":
-                attrs = _status_attrs()
+                attrs = status_attrs()
             elif name in ("n", "dof"):
                 attrs = dict(_INT_ATTRS[name])
+            elif name == "r_squared":
+                attrs = {"long_name": "coefficient of determination, 1 - RSS/TSS"}
             else:
-                attrs = _variable_attrs(name, self._model, self.conc_unit, response_unit)
+                attrs = variable_attrs(name, self._model, self.conc_unit, response_unit)
             if name in ("ic50_ci_low", "ic50_ci_high"):
                 side = "lower" if name.endswith("low") else "upper"
                 attrs["long_name"] = f"{side} bound of the {100 * level:g}% Wald confidence interval of ic50"
@@ -677,9 +949,77 @@ class FitResult(InformationCriteria):
         return _html_single(self) if not self.shape else _html_batch(self)
 
 
+def _unit_label(unit: str) -> str:
+    """The short ASCII symbol used in column names: ``"nM"``, ``"uM"``, ``"ug/ml"`` (one scheme for
+    every table, whatever spelling the caller used)."""
+    try:
+        text = f"{_registry().Unit(unit):~}"
+    except Exception:  # an unknown spelling is shown as given
+        return str(unit)
+    return text.replace("µ", "u").replace("μ", "u").replace(" ", "")
+
+
+def _same_label(a: Any, b: Any) -> bool:
+    """Label equality that never raises nor broadcasts (labels may be tuples or numpy scalars)."""
+    if type(a) is not type(b) and not (
+        isinstance(a, str | np.str_) and isinstance(b, str | np.str_)
+    ) and not (isinstance(a, int | float | np.number) and isinstance(b, int | float | np.number)):
+        return False
+    if isinstance(a, bool | np.bool_) != isinstance(b, bool | np.bool_):
+        return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _did_you_mean(value: Any, options: Sequence[Any]) -> str:
+    """`` Did you mean 'x'?`` for the closest option(s) to `value` (case-insensitive), or ``""``."""
+    import difflib
+
+    text = str(value)
+    by_lower = {str(o).lower(): str(o) for o in options}
+    close = difflib.get_close_matches(text.lower(), list(by_lower), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(by_lower[c]) for c in close) + "?"
+
+
+def _check_labels(
+    labels: Any, names: Any, shape: tuple[int, ...]
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    labels = tuple(labels)
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"`label_names` must be a tuple of str; got {names!r}.")
+    expected = shape[0] if len(shape) == 1 else (1 if not shape else -1)
+    if expected < 0 or len(labels) != expected:
+        raise ShapeError(
+            f"`labels` must hold one label per curve of a one-dimensional batch (batch shape {shape}); "
+            f"got {len(labels)} labels."
+        )
+    for lab in labels:
+        if lab is None or (isinstance(lab, float | np.floating) and math.isnan(lab)) or (
+            isinstance(lab, str) and not lab.strip()
+        ):
+            shown = list(labels[:10])
+            raise ValueError(f"`labels` must not hold missing or empty labels; got {lab!r} in {shown}.")
+    try:
+        counts: dict[Any, int] = {}
+        for lab in labels:
+            counts[lab] = counts.get(lab, 0) + 1
+        repeated = [lab for lab, k in counts.items() if k > 1]
+    except TypeError:
+        raise TypeError("`labels` must be hashable (str, numbers or tuples of them).") from None
+    if repeated:
+        raise ValueError(f"`labels` must be distinct; {repeated[:5]} appear more than once.")
+    return labels, tuple(names)
+
+
 def _check_percent(p: float) -> float:
     if isinstance(p, bool) or not isinstance(p, int | float | np.floating | np.integer):
         raise TypeError(f"`p` must be a percentage (number) in (0, 100); got {p!r}.")
+    if isinstance(p, int) and abs(p) > 1000:  # also keeps float() from overflowing
+        raise ValueError(f"`p` must be a percentage strictly between 0 and 100; got {p!r:.40}.")
     if not (0.0 < float(p) < 100.0) or not math.isfinite(float(p)):
         raise ValueError(f"`p` must be a percentage strictly between 0 and 100; got {p!r}.")
     return float(p) / 100.0
@@ -700,7 +1040,8 @@ _HTML_ROWS = 10
 
 
 def _check_level(level: Any) -> float:
-    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or not 0.0 < float(level) < 1.0:
+    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or (
+            isinstance(level, int) and level != 0) or not 0.0 < float(level) < 1.0:
         raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
     return float(level)
 
@@ -731,7 +1072,7 @@ def _batch_labels(
         else:
             names = tuple(f"curve_{i}" for i in range(len(shape)))
     else:
-        if isinstance(dims, str) or not all(isinstance(d, str) for d in dims):
+        if isinstance(dims, str) or not isinstance(dims, Sequence) or not all(isinstance(d, str) for d in dims):
             raise TypeError(f"`dims` must be a sequence of str, one per batch dimension; got {dims!r}.")
         names = tuple(dims)
         if len(names) != len(shape) or len(set(names)) != len(names):
@@ -755,6 +1096,17 @@ def _batch_labels(
             )
         labels.append(lab)
     return names, labels
+
+
+def _label_index(labels: tuple[Any, ...], names: tuple[str, ...]) -> pd.Index:
+    import pandas as pd
+
+    if len(names) > 1 and all(isinstance(lab, tuple) and len(lab) == len(names) for lab in labels):
+        return pd.MultiIndex.from_tuples(list(labels), names=list(names))
+    values = np.empty(len(labels), dtype=object)
+    for i, lab in enumerate(labels):
+        values[i] = lab
+    return pd.Index(values, name=names[0] if len(names) == 1 else None, tupleize_cols=False)
 
 
 def _given(names: tuple[str, ...], coords: Mapping[str, ArrayLike] | None) -> list[bool]:
@@ -805,6 +1157,7 @@ def _html_single(res: FitResult) -> str:
 def _html_batch(res: FitResult) -> str:
     df = res.to_dataframe()
     u = res.conc_unit
+    u = _unit_label(res.conc_unit)
     keep = [f"ic50 [{u}]", f"ic50_ci_low [{u}]", f"ic50_ci_high [{u}]", "hill", "status_name"]
     codes = np.asarray(res.status).reshape(-1)
     counts = [f"{int(np.count_nonzero(codes == 0))} OK"]

@@ -1,0 +1,102 @@
+"""Error messages that send the user somewhere (#14): did-you-mean for units, columns, labels and models;
+explicit log10 input; Prism model names; messages suggest only options the raising function has."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mtor_pharm as mp
+from mtor_pharm import assays
+from mtor_pharm.errors import UnitError, UnknownModelError
+
+
+@pytest.mark.parametrize(("text", "suggestion"), [("50 um", "uM"), ("50 nm", "nM"), ("2 mm", "mM")])
+def test_case_slip_in_a_unit_gets_did_you_mean(text: str, suggestion: str) -> None:
+    with pytest.raises(UnitError, match=f"Did you mean '{suggestion}'"):
+        mp.fit(text, [1.0])
+
+
+def test_misspelt_unit_gets_did_you_mean() -> None:
+    with pytest.raises(UnitError, match="Did you mean 'micromolar'"):
+        mp.fit([1, 10, 100, 1000], [90, 70, 30, 10], conc_unit="micromolr")
+
+
+def test_bare_km_is_not_told_to_pass_conc_unit() -> None:
+    with pytest.raises(UnitError, match="`km` has no unit") as err:
+        assays.cheng_prusoff("30 nM", substrate="10 uM", km=50)
+    assert "conc_unit" not in str(err.value)
+
+
+def test_mass_substrate_is_not_told_to_pass_options_cheng_prusoff_lacks() -> None:
+    with pytest.raises(UnitError, match="mass concentration") as err:
+        assays.cheng_prusoff("30 nM", substrate="50 ug/mL", km="5 uM")
+    assert "inhibitor=" not in str(err.value) and "molecular_weight=" not in str(err.value)
+    assert "mass_to_molar" in str(err.value)
+
+
+def test_fit_still_offers_its_own_options_for_mass_units() -> None:
+    with pytest.raises(UnitError, match="inhibitor=") as err:
+        mp.fit(mp.Q_([1, 10, 100], "ug/mL"), [90, 50, 10])
+    assert "conc_unit" not in str(err.value) or "conc_unit" in mp.fit.__doc__  # fit has conc_unit
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["variable slope", "Log(inhibitor) vs. response -- Variable slope (four parameters)", "four parameters", "LL.4"],
+)
+def test_prism_and_drc_names_are_aliases_of_4pl(name: str) -> None:
+    assert mp.models.get_model(name).name == "4pl"
+
+
+def test_prism_normalized_and_asymmetric_names() -> None:
+    assert mp.models.get_model("log(inhibitor) vs. normalized response -- Variable slope").name == "2pl"
+    assert mp.models.get_model("Asymmetric Sigmoidal").name == "5pl"
+    with pytest.raises(UnknownModelError, match=r"fixed=\{'hill': 1\}"):
+        mp.models.get_model("standard slope")
+    with pytest.raises(UnknownModelError, match="Did you mean 'variable slope'"):
+        mp.models.get_model("varible slope")
+
+
+def test_fit_accepts_a_prism_model_name() -> None:
+    x = mp.Q_(1000.0 / 3.0 ** np.arange(8), "nM")
+    y = mp.models.four_pl(x.magnitude, 0, 100, 20.0, 1.0)
+    assert mp.fit(x, y, model="variable slope").model == "4pl"
+
+
+def test_log10_molar_input_is_explicit_never_guessed() -> None:
+    x_log = np.array([-9.0, -8.5, -8.0, -7.5, -7.0, -6.5, -6.0])  # Prism's X column
+    y = mp.models.four_pl(10.0**x_log, 0, 100, 3e-8, 1.0)
+    df = pd.DataFrame({"logM": x_log, "v": y})
+    with pytest.raises(ValueError, match="conc_log10=True"):
+        mp.fit_table(df, conc="logM", response="v", conc_unit="M")
+    res, _ = mp.fit_table(df, conc="logM", response="v", conc_unit="M", conc_log10=True)
+    np.testing.assert_allclose(res.ic50.to("nM").magnitude, 30.0, rtol=1e-6)
+    q = mp.units.from_log10(x_log, unit="nM")
+    np.testing.assert_allclose(q.magnitude, 10.0 ** (x_log + 9), rtol=1e-12)
+    np.testing.assert_allclose(mp.fit(q, y).ic50.to("nM").magnitude, 30.0, rtol=1e-6)
+    assert mp.units.from_log10([-np.inf], unit="nM").magnitude[0] == 0.0  # -inf: a vehicle well
+
+
+def test_fit_table_suggests_the_closest_column() -> None:
+    df = pd.DataFrame({"compound": ["a"] * 4, "conc": [1, 10, 100, 1000], "viability": [90, 70, 30, 10]})
+    with pytest.raises(LookupError, match="Did you mean 'viability'"):
+        mp.fit_table(df, conc="conc", response="viabilty", conc_unit="nM")
+    with pytest.raises(TypeError, match="label column"):
+        mp.fit_table(df, conc="compound", response="viability", conc_unit="nM")
+
+
+def test_fit_table_refuses_nan_and_empty_group_keys_issue_17() -> None:
+    df = pd.DataFrame({"compound": ["a"] * 4 + [None] * 4 + [""] * 4, "conc": [1, 10, 100, 1000] * 3,
+                       "v": [90, 70, 30, 10] * 3})
+    with pytest.raises(ValueError, match="missing or empty key"):
+        mp.fit_table(df, conc="conc", response="v", by="compound", conc_unit="nM")
+
+
+def test_fit_table_refuses_none_and_fits_a_one_curve_table_issue_17() -> None:
+    with pytest.raises(TypeError, match="DataFrame"):
+        mp.fit_table(None, conc="c", response="v", conc_unit="nM")  # type: ignore[arg-type]
+    df = pd.DataFrame({"c": [1, 10, 100, 1000, 3, 30], "v": [90, 70, 30, 10, 80, 50]})
+    res, index = mp.fit_table(df, conc="c", response="v", conc_unit="nM")
+    assert res.shape == (1,) and len(index) == 1
