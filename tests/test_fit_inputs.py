@@ -154,3 +154,26 @@ def test_fit_refuses_a_progress_that_is_not_callable_and_lets_the_callbacks_erro
 
     with pytest.raises(RuntimeError, match="from the callback"):
         mp.fit(CONC, Y, progress=broken)
+
+
+@pytest.mark.parametrize("model", ["4pl", "5pl", "3pl", "weibull2"])
+def test_the_compiled_ambiguity_pass_follows_the_stated_rule(model: str) -> None:
+    # the rule is written once in numpy (fitting/_quality.ambiguous) and compiled into the
+    # engine's results pass; both must flag exactly the same curves
+    from mtor_pharm.fitting._quality import ambiguous
+    from mtor_pharm.fitting._result import _UNDETERMINED
+
+    from .helpers import CONC, simulate_screen
+
+    y, _ = simulate_screen(400, seed=21)
+    y = y[:, ::3] + np.random.default_rng(5).normal(0, 12, (400, 10))  # single points, noisy: many vague
+    res = mp.fit(mp.Q_(CONC, "uM"), y, model=model)
+    names = res.param_names
+    free = np.array([n not in res.fixed for n in names])
+    P = np.stack([np.asarray(res.params[k]) for k in names], axis=-1)
+    se = np.stack([np.asarray(res.stderr[k]) for k in names], axis=-1)
+    determined = (res.status & _UNDETERMINED) == 0
+    want = ambiguous(names, free, P, se, np.asarray(res.covariance), np.asarray(res.dof), determined)
+    got = (res.status & mp.FitStatus.AMBIGUOUS) != 0
+    assert 5 < want.sum() < 395
+    np.testing.assert_array_equal(got, want)

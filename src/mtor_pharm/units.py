@@ -238,12 +238,36 @@ def _parse_unit(unit: Any, *, name: str) -> Unit:
     return parse_unit(unit, name=name)
 
 
+_KIND_CACHE: dict[tuple[int, Any], str] = {}
+
+
+def _unit_kind(unit: Unit) -> str:
+    """``"molar"``, ``"mass"`` (mass per volume) or ``"other"``; remembered per registry
+    and unit (pint's dimensionality look-ups cost ~20 µs a call)."""
+    registry = _registry()
+    inner = registry.get() if hasattr(registry, "get") else registry
+    key = (id(inner), unit)
+    kind = _KIND_CACHE.get(key)
+    if kind is None:
+        dim = unit.dimensionality
+        if dim == registry.get_dimensionality(_MOLAR):
+            kind = "molar"
+        elif dim == registry.get_dimensionality(_MASS_CONC):
+            kind = "mass"
+        else:
+            kind = "other"
+        if len(_KIND_CACHE) >= 512:
+            _KIND_CACHE.clear()
+        _KIND_CACHE[key] = kind
+    return kind
+
+
 def _is_molar(unit: Unit) -> bool:
-    return bool(unit.dimensionality == _registry().get_dimensionality(_MOLAR))
+    return _unit_kind(unit) == "molar"
 
 
 def _is_mass_conc(unit: Unit) -> bool:
-    return bool(unit.dimensionality == _registry().get_dimensionality(_MASS_CONC))
+    return _unit_kind(unit) == "mass"
 
 
 def _to_quantity(

@@ -22,7 +22,6 @@ from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from . import _engine, _layout
-from ._quality import ambiguous
 from ._result import _UNDETERMINED, FitResult, FitStatus
 
 __all__ = ["fit"]
@@ -366,6 +365,16 @@ def _keep_better(out: _engine.Outputs, other: _engine.Outputs, rows: slice) -> N
 
 
 @functools.lru_cache(maxsize=64)
+def _t975(m: int) -> FloatArray:
+    """Student's 0.975 quantile for dof = 0 … m (NaN at 0; read-only)."""
+    dof = np.arange(m + 1, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.asarray(special.stdtrit(np.where(dof > 0, dof, np.nan), 0.975), dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=64)
 def _f_medians(df1: int, m: int) -> FloatArray:
     """Median of F(df1, dof) for dof = 1 … m (read-only; ``fdtri`` costs ~2 µs a call)."""
     out: FloatArray = np.asarray(special.fdtri(df1, np.arange(1, m + 1), 0.5), dtype=np.float64)
@@ -464,6 +473,12 @@ def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fi
     with np.errstate(invalid="ignore"):
         special.fdtrc(max(q - 1, 1), np.maximum(n - q, 1), pval, out=pval)
     _kernels.finish_flat(pval, fit, n, q, rss0, _F_ALPHA, status, fin.runaway[rows], free_c, P, cov, se)
+    # the ambiguity rule (fitting/_quality.py states it; compiled here, part by part)
+    names = m.param_names
+    loc = next((names.index(k) for k in ("ic50", "xmid") if k in names and free[names.index(k)]), -1)
+    hill = names.index("hill") if "hill" in names and free[names.index("hill")] else -1
+    _kernels.ambiguity(P, se, cov, n - q, _t975(P.shape[1] + n.max(initial=0)), free_c, loc,
+                       loc >= 0 and names[loc] in m.log_params, hill, status)
 
 
 _NO_ORDER = np.empty(0, dtype=np.int64)
@@ -516,43 +531,46 @@ def _chunks(
     stop: int,
 ) -> Iterator[_engine.Chunk]:
     """Pool, mask and bound rows ``start:stop`` block by block, recording per-curve facts in `prep`."""
+    from . import _kernels
+
     q = int(free.sum())
+    p = m.n_params
+    lo_user, hi_user = np.full(p, np.nan), np.full(p, np.nan)
+    for name, (b_lo, b_hi) in bounds_int.items():
+        lo_user[m.param_names.index(name)] = b_lo
+        hi_user[m.param_names.index(name)] = b_hi
     conc = np.array([k == "conc" for k in m.kinds])
     for b0 in range(start, stop, _BLOCK):
         b1 = min(b0 + _BLOCK, stop)
         sl = slice(b0, b1)
+        n = b1 - b0
         xb = x if design is not None else x[sl]
         lx, ybar, w, stats = _pool(xb, y[sl], None if w_user is None else w_user[sl], design)
-        npts = stats[:, 0].astype(np.int64)
-        within, rss0, lx_lo, lx_hi = stats[:, 1], stats[:, 2], stats[:, 3], stats[:, 4]
-        # a curve is fitted only where its data can determine the free parameters and leave a
-        # residual degree of freedom for their errors (#17): more points than free parameters,
-        # and at least as many distinct concentrations (vehicle counts as one)
-        fittable = (npts > q) & (stats[:, 6] >= q) & np.isfinite(lx_lo)
-        # The solver works on ln x relative to the middle of each curve's tested range, so
-        # the same data in nM or µM (ln x shifted by a constant) are the same problem to
-        # within rounding: same steps, same convergence decisions, same statuses (#17).
-        with np.errstate(invalid="ignore"):  # a curve with no data: inf - inf, not fitted
-            centre = np.where(fittable, 0.5 * (lx_lo + lx_hi), 0.0)
-        lx = np.where(w > 0.0, lx - centre[:, None], lx)
-        lx_lo, lx_hi = lx_lo - centre, lx_hi - centre
-        # pooled RSS above which the F test against a flat line has p > 0.5 (clearly flat)
-        dof = np.maximum(npts - q, 1)
-        flat_rss = rss0 / (1.0 + f_half[dof - 1] * max(q - 1, 1) / dof) - within
-        lo, hi = m.default_bounds(lx_lo, lx_hi)  # the family's defaults (centred)
-        for name, (b_lo, b_hi) in bounds_int.items():
-            i = m.param_names.index(name)
-            lo[:, i] = b_lo - centre if conc[i] else b_lo
-            hi[:, i] = b_hi - centre if conc[i] else b_hi
-        P_fixed = fixed_arr[sl].copy()
-        P_fixed[:, conc] -= centre[:, None]
-        prep.n[sl] = npts
-        prep.rss0[sl] = rss0
-        prep.within[sl] = within
-        prep.lx_lo[sl] = lx_lo + centre
-        prep.lx_hi[sl] = lx_hi + centre
-        prep.centre[sl] = centre
-        prep.fittable[sl] = fittable
+        # which curves are fitted (#17: more points than free parameters and as many distinct
+        # concentrations), the solver's origin in the middle of each curve's tested range (a
+        # change of unit leaves the problem the same, #17), the flat-curve threshold, bounds
+        lx_lo, lx_hi, flat_rss = np.empty(n), np.empty(n), np.empty(n)
+        lo, hi, P_fixed = np.empty((n, p)), np.empty((n, p)), np.empty((n, p))
+        fittable = prep.fittable[sl]
+        _kernels.prepare(
+            stats, lx, w, q, f_half, fixed_arr[sl], lo_user, hi_user, _LOC_DECADES * math.log(10.0), _HILL_MAX,
+            _LOG_S_MAX, prep.n[sl], fittable, prep.centre[sl], lx_lo, lx_hi, flat_rss, lo, hi, P_fixed,
+        )
+        prep.rss0[sl] = stats[:, 2]
+        prep.within[sl] = stats[:, 1]
+        prep.lx_lo[sl] = stats[:, 3]
+        prep.lx_hi[sl] = stats[:, 4]
+        if m.compiled is None:
+            # a family without a compiled shape declares its own columns: its default bounds
+            # by parameter kind, and every concentration column moved to the solver's origin
+            centre = prep.centre[sl]
+            lo, hi = m.default_bounds(lx_lo, lx_hi)
+            for name, (b_lo, b_hi) in bounds_int.items():
+                i = m.param_names.index(name)
+                lo[:, i] = b_lo - centre if conc[i] else b_lo
+                hi[:, i] = b_hi - centre if conc[i] else b_hi
+            P_fixed = fixed_arr[sl].copy()
+            P_fixed[:, conc] -= centre[:, None]
         prep.yrange[sl] = stats[:, 5]
         yield _engine.Chunk(
             start=b0,
@@ -568,7 +586,7 @@ def _chunks(
                 lo=lo,
                 hi=hi,
                 flat_rss=flat_rss,
-                centre=centre,
+                centre=prep.centre[sl],
             ),
         )
 
@@ -619,10 +637,6 @@ def _assemble(
     )
     for v in (*params.values(), *stderr.values(), *(f for f in fields.values() if isinstance(f, np.ndarray))):
         v.flags.writeable = False  # built here and owned by the result: no defensive copies
-    # the ambiguity rule (#14, fitting/_quality.py) on the reported-scale estimates
-    P_rep = np.stack([params[k].reshape(-1) for k in m.param_names], axis=-1)
-    vague = ambiguous(m.param_names, free, P_rep, se, cov, dof, (status & _UNDETERMINED) == 0)
-    status_arr = np.where(vague, status | FitStatus.AMBIGUOUS, status).astype(np.uint8).reshape(batch)
     result = FitResult(
         model=m.name,
         param_names=m.param_names,

@@ -69,6 +69,28 @@ def pool(
     stats: FloatArray,
 ) -> int: ...
 def count_columns(x: FloatArray, y: FloatArray, w_user: FloatArray, weighted: bool) -> int: ...
+def prepare(
+    stats: FloatArray,
+    lx: FloatArray,
+    w: FloatArray,
+    q: int,
+    f_half: FloatArray,
+    fixed: FloatArray,
+    lo_user: FloatArray,
+    hi_user: FloatArray,
+    loc_span: float,
+    hill_max: float,
+    log_s_max: float,
+    npts: _I64,
+    fittable: _Bool,
+    centre: FloatArray,
+    lx_lo: FloatArray,
+    lx_hi: FloatArray,
+    flat_rss: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    P_fixed: FloatArray,
+) -> None: ...
 def finish(
     P: FloatArray,
     A: FloatArray,

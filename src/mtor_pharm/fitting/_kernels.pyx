@@ -1530,6 +1530,88 @@ def count_columns(const double[:, :] x, const double[:, :] y, const double[:, :]
     return most
 
 
+def prepare(
+    cmat_t stats,
+    mat_t lx,
+    cmat_t w,
+    int q,
+    cvec_t f_half,
+    cmat_t fixed,
+    cvec_t lo_user,
+    cvec_t hi_user,
+    double loc_span,
+    double hill_max,
+    double log_s_max,
+    int64_t[::1] npts,
+    fittable,
+    vec_t centre,
+    vec_t lx_lo,
+    vec_t lx_hi,
+    vec_t flat_rss,
+    mat_t lo,
+    mat_t hi,
+    mat_t P_fixed,
+):
+    """Everything the solver needs beyond the pooled data, one pass per curve.
+
+    From :func:`pool`'s ``stats``: the points ``npts``; whether the curve is fitted
+    (``fittable``: more points than the `q` free parameters, at least `q` distinct
+    concentrations, a positive one among them); ``centre``, the middle of its tested ln
+    range, which becomes the solver's origin (``lx`` is shifted in place where it has
+    data, and so are ``lx_lo``/``lx_hi``, the location bounds and a fixed location), so
+    that a change of concentration unit leaves the problem the same; ``flat_rss``, the
+    pooled RSS above which the F test against a flat line has p > 0.5 (``f_half[dof - 1]``
+    is the median of F(q - 1, dof)); the bounds: the location within `loc_span` (ln) of
+    the tested range, ``|hill| <= hill_max``, ``|ln s| <= log_s_max``, the plateaus free,
+    each replaced by ``lo_user``/``hi_user`` where those are not NaN (the location in ln
+    concentration).  Runs without the GIL.
+    """
+    cdef uint8_t[::1] fit_c = np.asarray(fittable).view(np.uint8)
+    cdef Py_ssize_t n = stats.shape[0]
+    cdef Py_ssize_t k = lx.shape[1]
+    cdef Py_ssize_t p = lo.shape[1]
+    cdef Py_ssize_t i, j, c
+    cdef int64_t m, dof
+    cdef int df1 = q - 1 if q > 1 else 1
+    cdef double ctr, lo_j, hi_j
+    cdef bint ok
+    with nogil:
+        for i in range(n):
+            m = <int64_t>stats[i, 0]
+            npts[i] = m
+            ok = m > q and stats[i, 6] >= q and fabs(stats[i, 3]) < INFINITY
+            fit_c[i] = ok
+            ctr = 0.5 * (stats[i, 3] + stats[i, 4]) if ok else 0.0
+            centre[i] = ctr
+            for c in range(k):
+                if w[i, c] > 0.0:
+                    lx[i, c] = lx[i, c] - ctr
+            lx_lo[i] = stats[i, 3] - ctr
+            lx_hi[i] = stats[i, 4] - ctr
+            dof = m - q if m - q > 1 else 1
+            flat_rss[i] = stats[i, 2] / (1.0 + f_half[dof - 1] * df1 / dof) - stats[i, 1]
+            for j in range(p):
+                P_fixed[i, j] = fixed[i, j] - ctr if j == 2 else fixed[i, j]
+                if j == 2:
+                    lo_j = lx_lo[i] - loc_span
+                    hi_j = lx_hi[i] + loc_span
+                elif j == 3:
+                    lo_j = -hill_max
+                    hi_j = hill_max
+                elif j == 4:
+                    lo_j = -log_s_max
+                    hi_j = log_s_max
+                else:
+                    lo_j = -INFINITY
+                    hi_j = INFINITY
+                if lo_user[j] == lo_user[j]:
+                    lo_j = lo_user[j] - ctr if j == 2 else lo_user[j]
+                if hi_user[j] == hi_user[j]:
+                    hi_j = hi_user[j] - ctr if j == 2 else hi_user[j]
+                lo[i, j] = lo_j
+                hi[i, j] = hi_j
+
+
 # ------------------------------------------------------------------ assembly
 def finish(
     cmat_t P,
