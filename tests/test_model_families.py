@@ -398,3 +398,15 @@ def test_generic_fits_do_not_depend_on_the_batch_or_the_workers() -> None:
         np.testing.assert_array_equal(
             [float(one.params[k]) for k in one.param_names], [float(res.params[k][i]) for k in res.param_names]
         )
+
+
+def test_potency_ratio_of_two_hormesis_curves_is_the_ratio_of_their_ic50s() -> None:
+    from mtor_pharm import compare as cmp
+
+    x = np.r_[0.0, 10.0 ** np.linspace(-3, 2, 12)]
+    y = bc(x, 1.5, 5.0, 100.0, np.array([[0.3], [3.0]]), 30.0) + np.random.default_rng(13).normal(0, 2, (2, x.size))
+    res = mp.fit(x, y, model="bc5", conc_unit="uM")
+    ratio = cmp.potency_ratio(0, 1, fit=res)
+    ic50 = res.ic50.magnitude
+    assert float(np.asarray(ratio.estimate)) == pytest.approx(ic50[0] / ic50[1], rel=1e-9)
+    assert np.isfinite(float(np.asarray(ratio.log_se))) and float(np.asarray(ratio.log_se)) > 0
