@@ -154,13 +154,18 @@ def test_shared_ic50_f_test_holds_its_level_and_detects_a_potency_shift() -> Non
     assert np.mean(power.pvalue < 0.05) > 0.95
 
 
-def test_fit_shared_flags_a_global_fit_with_an_empty_curve_and_keeps_the_others() -> None:
+def test_fit_shared_flags_an_empty_curve_and_fits_the_others() -> None:
     ys = np.stack([_data(1), _data(2)])
     ys[1, 2] = np.nan
     sf = cmp.fit_shared(CONC, ys, conc_unit="uM")
     assert np.all(sf.status[0] == 0)
-    assert np.all(sf.status[1] & mp.FitStatus.TOO_FEW_POINTS)
-    assert np.all(np.isnan(sf.params["ic50"][1]))
+    # one empty curve is flagged on that curve only; the others are fitted (#13)
+    assert sf.status[1].tolist() == [0, 0, mp.FitStatus.TOO_FEW_POINTS]
+    assert np.isnan(sf.params["ic50"][1, 2]) and np.all(np.isfinite(sf.params["ic50"][1, :2]))
+    alone = cmp.fit_shared(CONC, ys[1, :2], conc_unit="uM")
+    np.testing.assert_allclose(sf.params["ic50"][1, :2], alone.params["ic50"], rtol=1e-7)
+    np.testing.assert_allclose(sf.rss[1], alone.rss, rtol=1e-9)
+    assert int(sf.dof[1]) == int(alone.dof)
 
 
 def test_fit_shared_intervals_and_icx_are_consistent() -> None:

@@ -177,3 +177,17 @@ def test_the_compiled_ambiguity_pass_follows_the_stated_rule(model: str) -> None
     got = (res.status & mp.FitStatus.AMBIGUOUS) != 0
     assert 5 < want.sum() < 395
     np.testing.assert_array_equal(got, want)
+
+
+def test_mp_fit_passes_partial_sharing_to_the_global_fit() -> None:
+    # mp.fit(share={parameter: groups}) is fit_shared's partial sharing (drc's pmodels)
+    from mtor_pharm import compare as cmp
+
+    x = 10 / 3.0 ** np.arange(8)
+    y = np.stack([mp.models.four_pl(x, 0, 100, ic, 1.2) for ic in (0.1, 0.3, 1.0, 3.0)])
+    y = y + np.random.default_rng(0).normal(0, 2, (4, 8))
+    groups = ["a", "a", "b", "b"]
+    via_fit = mp.fit(mp.Q_(x, "uM"), y, share={"hill": groups})
+    direct = cmp.fit_shared(mp.Q_(x, "uM"), y, share={"hill": groups})
+    np.testing.assert_array_equal(via_fit.params["hill"], direct.params["hill"])
+    assert via_fit.params["hill"][0] == via_fit.params["hill"][1] != via_fit.params["hill"][2]

@@ -61,7 +61,7 @@ def fit(
     inhibitor: Any = ...,
     dim: str | None = ...,
     conc_coord: str | None = ...,
-    share: Sequence[str],
+    share: Sequence[str] | Mapping[str, Any],
     along: int | str = ...,
     workers: int = ...,
     max_iter: int = ...,
@@ -100,7 +100,7 @@ def fit(
     inhibitor: Any = None,
     dim: str | None = None,
     conc_coord: str | None = None,
-    share: Sequence[str] | None = None,
+    share: Sequence[str] | Mapping[str, Any] | None = None,
     along: int | str = -2,
     workers: int = 1,
     max_iter: int = 200,
@@ -139,10 +139,12 @@ def fit(
     conc_coord : str, optional
         With a DataArray: the coordinate holding the concentrations, when it is not
         `dim` itself (e.g. a 2-D coordinate of a ragged design).
-    share : sequence of str, optional
+    share : sequence of str or mapping, optional
         A global fit: these parameters are common to all curves along `along`, the
-        others estimated per curve (e.g. ``share=("hill", "top", "bottom")``).  Returns a
-        :class:`mtor_pharm.compare.SharedFit`; see :func:`mtor_pharm.compare.fit_shared`.
+        others estimated per curve (e.g. ``share=("hill", "top", "bottom")``); a mapping
+        shares a parameter within groups of curves (e.g. ``{"hill": compound_per_curve}``,
+        drc's ``pmodels``).  Returns a :class:`mtor_pharm.compare.SharedFit`; see
+        :func:`mtor_pharm.compare.fit_shared`.
     along : int or str, default -2
         With `share`: the axis of `response` (int), or the dimension of a DataArray (str),
         along which the parameters are shared.
@@ -215,7 +217,7 @@ def fit(
         return fit_shared(
             conc,
             response,
-            share=tuple(share),
+            share=share if isinstance(share, Mapping) else tuple(share),
             axis=-2 if by_dim else int(along),
             dim=dim,
             over=along if by_dim else None,

@@ -499,8 +499,7 @@ def bands(
     if isinstance(fit, SharedFit):
         k_c = fit.n_curves
         P = fit._internal().reshape(-1, p)
-        C_full = fit._internal_cov()
-        C = np.stack([C_full[..., j, :, j, :] for j in range(k_c)], axis=-3).reshape(-1, p, p)
+        C = fit._internal_cov_diag().reshape(-1, p, p)
         dof = np.repeat(np.asarray(fit.dof).reshape(-1), k_c)
         s2 = np.repeat(np.asarray(fit.sigma).reshape(-1) ** 2, k_c)
         shape = (*fit.shape, k_c)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -16,8 +17,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._arrays import is_dataarray, readonly
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
-from ..errors import ShapeError, UnitError
-from ..fitting import ConfidenceInterval, FitStatus, fit
+from ..errors import MtorPharmWarning, ShapeError, UnitError
+from ..fitting import ConfidenceInterval, FitStatus, _global, _status, fit
+from ..fitting._api import _HILL_MAX, _LOC_DECADES, _LOG_S_MAX
 from ..fitting._quality import ambiguous
 from ..fitting._result import _UNDETERMINED, InformationCriteria
 from ..models import Model, get_model
@@ -25,13 +27,6 @@ from ..units import _registry, as_concentration
 from ._common import LOG_PARAMS, check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
 
 __all__ = ["SharedFit", "fit_shared"]
-
-_LOC_DECADES = 6.0
-_HILL_MAX = 50.0
-_LOG_S_MAX = math.log(1e3)
-_DEC_TOL = 1e-15
-_STALL_TOL = 1e-10
-_LAM_MAX = 1e16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -48,7 +43,12 @@ class SharedFit(InformationCriteria):
     param_names : tuple of str
         Reported parameter names, in model order.
     share : tuple of str
-        Parameters common to all ``k`` curves of a global fit.
+        Parameters shared by curves (by all of them, or by the groups of
+        `share_groups`).
+    share_groups : mapping of str to ndarray of int, shape (k,)
+        For every shared parameter, the group of each curve along the curve
+        axis: curves with the same group number share one value (all zeros when
+        the parameter is common to all ``k`` curves).
     fixed : tuple of str
         Parameters held fixed.
     labels : tuple
@@ -61,14 +61,26 @@ class SharedFit(InformationCriteria):
         Joint covariance ``s² (JᵀWJ)⁻¹`` of every curve's parameters (reported
         scale): ``covariance[..., i, a, j, b]`` is ``Cov(param a of curve i,
         param b of curve j)``.  ``s² = RSS / dof`` is the pooled residual
-        variance of the global fit (drc's convention).
+        variance of the global fit (drc's convention).  Built on access from a
+        block form that takes ``O(k)`` memory (:meth:`covariance_block` reads one
+        pair of curves without building it); refused for more than 2²⁷ entries.
     rss : ndarray, shape (...)
         Residual sum of squares over all curves.
     n, dof : ndarray of int, shape (...)
         Points, and points minus free parameters, of each global fit.
     status : ndarray of uint8, shape (..., k)
-        :class:`~mtor_pharm.FitStatus` bits per curve (convergence, bounds and
-        too-few-points bits concern the whole global fit).
+        :class:`~mtor_pharm.FitStatus` bits per curve, decided by the rules of
+        the per-curve fits (``mtor_pharm.fitting._status``): ``NOT_CONVERGED``
+        when the global fit did not converge or the curve's plateaus run away
+        (more than 10³ response ranges apart); ``AT_BOUND`` when a parameter the
+        curve uses is on a bound; ``FLAT_RESPONSE`` from the F test of the
+        curve's own residuals against a flat line (alpha 0.05);
+        ``IC50_OUTSIDE_RANGE``; ``TOO_FEW_POINTS`` for a curve whose data cannot
+        determine its own parameters (it is left out; the others are fitted) or
+        for every curve of a global fit with no residual degree of freedom.
+    attached_to : ndarray of int, shape (..., k)
+        For a control-only curve (every well at concentration 0): the curve
+        whose fit its wells joined (drc's rule), else -1.
     conc_unit : str
         Unit of concentration parameters.
     conc_min, conc_max : ndarray, shape (..., k)
@@ -84,7 +96,6 @@ class SharedFit(InformationCriteria):
     labels: tuple[Any, ...]
     params: Mapping[str, FloatArray]
     stderr: Mapping[str, FloatArray]
-    covariance: FloatArray
     rss: FloatArray
     n: IntArray
     dof: IntArray
@@ -93,13 +104,20 @@ class SharedFit(InformationCriteria):
     conc_min: FloatArray
     conc_max: FloatArray
     iterations: IntArray
+    share_groups: Mapping[str, IntArray] = field(default_factory=dict)
+    attached_to: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     _model: Model = field(repr=False)
+    # (JᵀWJ)⁻¹ in block form, internal scale: Cov(i, j) = [i == j] X_i + Y_i Sinv[g_i, g_j] Y_jᵀ
+    _X: FloatArray = field(repr=False)  # (..., k, p, p)
+    _Y: FloatArray = field(repr=False)  # (..., k, p, pg)
+    _gcol: IntArray = field(repr=False)  # (..., k, pg)
+    _Sinv: FloatArray = field(repr=False)  # (..., G, G)
 
     def __post_init__(self) -> None:
-        for name in ("params", "stderr"):
+        for name in ("params", "stderr", "share_groups"):
             value = getattr(self, name)
             object.__setattr__(self, name, MappingProxyType({k: readonly(v) for k, v in value.items()}))
-        for name in ("covariance", "rss", "n", "dof", "status", "conc_min", "conc_max", "iterations"):
+        for name in ("rss", "n", "dof", "status", "conc_min", "conc_max", "iterations", "attached_to"):
             object.__setattr__(self, name, readonly(getattr(self, name)))
 
     # ------------------------------------------------------------------ basics
@@ -115,10 +133,11 @@ class SharedFit(InformationCriteria):
 
     @property
     def n_free(self) -> int:
-        """Free parameters of one global fit."""
+        """Free parameters of one global fit (every curve fitted; one per group of a shared one)."""
         per_curve = [p for p in self.param_names if p not in self.fixed and p not in self.share]
         shared = [p for p in self.param_names if p not in self.fixed and p in self.share]
-        return len(shared) + self.n_curves * len(per_curve)
+        n_shared = sum(int(np.unique(self.share_groups[p]).size) if p in self.share_groups else 1 for p in shared)
+        return n_shared + self.n_curves * len(per_curve)
 
     @property
     def converged(self) -> NDArray[np.bool_]:
@@ -171,12 +190,81 @@ class SharedFit(InformationCriteria):
                 scale[..., i] = self.params[name]
         return scale
 
-    def _internal_cov(self) -> FloatArray:
-        """Joint covariance of the internal parameters, shape (..., k, p, k, p)."""
-        s = self._scale()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out: FloatArray = self.covariance / (s[..., :, :, None, None] * s[..., None, None, :, :])
+    def _internal_cov_pair(self, ia: ArrayLike, ib: ArrayLike) -> FloatArray:
+        """Covariance of the internal parameters of curves `ia` and `ib` (integer arrays of one
+        shape ``S``), shape (..., *S, p, p), from the block form (never the dense matrix)."""
+        ia_a, ib_a = np.broadcast_arrays(np.asarray(ia, dtype=np.int64), np.asarray(ib, dtype=np.int64))
+        S = ia_a.shape
+        p = len(self.param_names)
+        k = self.n_curves
+        Bf = int(np.prod(self.shape, dtype=np.int64))
+        X = self._X.reshape(Bf, k, p, p)
+        Y = self._Y.reshape(Bf, k, p, -1)
+        g = self._gcol.reshape(Bf, k, -1)
+        Sinv = self._Sinv.reshape(Bf, *self._Sinv.shape[-2:])
+        a, b = ia_a.reshape(-1), ib_a.reshape(-1)
+        same = (a == b)[None, :, None, None]
+        with np.errstate(invalid="ignore"):
+            out = np.where(same, X[:, a], 0.0)
+            if Y.shape[-1]:
+                rows = np.arange(Bf)[:, None, None, None]
+                sel = Sinv[rows, g[:, a][:, :, :, None], g[:, b][:, :, None, :]]  # (Bf, s, pg, pg)
+                out = out + np.einsum("nsap,nspq,nsbq->nsab", Y[:, a], sel, Y[:, b])
+        return (
+            np.asarray(out.reshape(*self.shape, *S, p, p), dtype=np.float64)
+            * self._s2()[(...,) + (None,) * (len(S) + 2)]
+        )
+
+    def _s2(self) -> FloatArray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: FloatArray = np.where(self.dof > 0, self.rss / np.maximum(self.dof, 1), np.nan)
         return out
+
+    def _internal_cov_diag(self) -> FloatArray:
+        """Covariance of each curve's own internal parameters, shape (..., k, p, p)."""
+        k = np.arange(self.n_curves)
+        return self._internal_cov_pair(k, k)
+
+    def _internal_cov(self) -> FloatArray:
+        """Joint covariance of the internal parameters, shape (..., k, p, k, p) (dense: O(k²))."""
+        k, p = self.n_curves, len(self.param_names)
+        size = int(np.prod(self.shape, dtype=np.int64)) * (k * p) ** 2
+        if size > 2**27:
+            raise ShapeError(
+                f"The joint covariance of {k:,} curves would hold {size:,} numbers; read the covariance of "
+                "the curves you need with `covariance_block(i, j)` instead."
+            )
+        i = np.arange(k)
+        C = self._internal_cov_pair(i[:, None], i[None, :])  # (..., k, k, p, p)
+        return np.asarray(np.swapaxes(C, -3, -2), dtype=np.float64)
+
+    @property
+    def covariance(self) -> FloatArray:
+        """Joint covariance on the reported scale, shape (..., k, p, k, p) (see the class docs)."""
+        s = self._scale()
+        with np.errstate(invalid="ignore"):
+            out = self._internal_cov() * (s[..., :, :, None, None] * s[..., None, None, :, :])
+        return readonly(out)
+
+    def covariance_block(self, i: Any, j: Any) -> FloatArray:
+        """Covariance of the parameters of curve `i` with those of curve `j` (labels or
+        indices), reported scale, shape (..., p, p); ``O(k)`` work, whatever ``k``.
+
+        Examples
+        --------
+        >>> from mtor_pharm import compare as cmp
+        >>> x = 10.0 / 3.0 ** np.arange(8)
+        >>> rng = np.random.default_rng(0)
+        >>> y = mp.models.four_pl(x, 0, 100, np.array([[0.1], [1.0]]), 1.0) + rng.normal(0, 2, (2, 8))
+        >>> sf = cmp.fit_shared(x, y, conc_unit="uM", share=("hill",))
+        >>> bool(np.allclose(sf.covariance_block(0, 1), sf.covariance[0, :, 1, :]))
+        True
+        """
+        a, b = self.index(i), self.index(j)
+        s = self._scale()
+        C = self._internal_cov_pair(a, b)
+        with np.errstate(invalid="ignore"):
+            return readonly(C * s[..., a, :, None] * s[..., b, None, :])
 
     def _log_icx(self, q: float) -> tuple[FloatArray, FloatArray]:
         """ln ICx (shape (..., k)) and its gradient on the internal parameters (..., k, p)."""
@@ -200,10 +288,11 @@ class SharedFit(InformationCriteria):
     def icx(self, p: float) -> Quantity:
         """Relative ICx of every curve (``p`` percent), shape (..., k).
 
-        NaN where the global fit did not converge or had too few points.
+        NaN where the curve's IC50 is undetermined (``NOT_CONVERGED``,
+        ``FLAT_RESPONSE`` or ``TOO_FEW_POINTS``), as for :class:`FitResult`.
         """
         lx, _ = self._log_icx(check_percent(p))
-        bad = (self.status & (FitStatus.NOT_CONVERGED | FitStatus.TOO_FEW_POINTS)) != 0
+        bad = (self.status & _UNDETERMINED) != 0
         with np.errstate(over="ignore"):
             return self._quantity(np.where(bad, np.nan, np.exp(lx)))
 
@@ -225,7 +314,7 @@ class SharedFit(InformationCriteria):
         """
         level = check_level(level)
         t = t_quantile(level, self.dof)[..., None]
-        bad = (self.status & (FitStatus.NOT_CONVERGED | FitStatus.TOO_FEW_POINTS)) != 0
+        bad = (self.status & _UNDETERMINED) != 0
         if name.startswith("ic") and name not in self.params:
             try:
                 q = check_percent(float(name[2:]), "name")
@@ -233,9 +322,7 @@ class SharedFit(InformationCriteria):
                 q = math.nan
             if not math.isnan(q):
                 lx, grad = self._log_icx(q)
-                C = self._internal_cov()
-                k = self.n_curves
-                diag = np.stack([C[..., j, :, j, :] for j in range(k)], axis=-3)
+                diag = self._internal_cov_diag()
                 se = np.sqrt(np.einsum("...i,...ij,...j->...", grad, diag, grad))
                 with np.errstate(over="ignore", invalid="ignore"):
                     low = np.where(bad, np.nan, np.exp(lx - t * se))
@@ -278,7 +365,7 @@ def _from_dataarray(data: Any, dim: Any, over: Any) -> tuple[Any, FloatArray, tu
 
 def _from_groups(
     conc: Any, response: Any, groups: Any, weights: Any, conc_unit: str | None
-) -> tuple[FloatArray, Any, FloatArray, FloatArray | None, tuple[Any, ...]]:
+) -> tuple[FloatArray, Any, FloatArray, FloatArray | None, tuple[Any, ...], IntArray]:
     x, unit = as_concentration(conc, conc_unit=conc_unit)
     y = response_array(response)
     g = np.asarray(groups)
@@ -309,10 +396,9 @@ def _from_groups(
         W = np.zeros((k, m))
         W[cid, pos] = w
     labels = tuple(uniq[order].tolist())
-    return X, unit, Y, W, labels
+    return X, unit, Y, W, labels, np.asarray(cid, dtype=np.int64)
 
 
-# ============================================================================ the solver
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence the all-NaN warnings of nan-reductions over curves without data."""
@@ -321,157 +407,89 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _solve(M: FloatArray, v: FloatArray) -> FloatArray:
-    try:
-        return np.asarray(np.linalg.solve(M, v[..., None])[..., 0], dtype=np.float64)
-    except np.linalg.LinAlgError:
-        res = np.full(v.shape, np.nan)
-        for i in range(M.shape[0]):
-            try:
-                res[i] = np.linalg.solve(M[i], v[i])
-            except np.linalg.LinAlgError:
-                res[i] = np.linalg.lstsq(M[i], v[i], rcond=None)[0]
-        return res
+# ============================================================================ sharing
+def _group_ids(values: Any, name: str, k: int, point_curve: IntArray | None) -> IntArray:
+    """Group numbers (0 … G-1, in order of first appearance) of the `k` curves from a
+    per-curve label array (or, for tidy data, a per-point one constant within each curve)."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ShapeError(f"`share[{name!r}]` must be a 1-D array of group labels; got shape {arr.shape}.")
+    if point_curve is not None and arr.size == point_curve.size and arr.size != k:
+        _, inv = np.unique(arr, return_inverse=True)
+        inv = inv.reshape(-1)
+        first = np.full(k, -1, dtype=np.int64)
+        first[point_curve[::-1]] = inv[::-1]
+        if np.any(first[point_curve] != inv):
+            bad = int(point_curve[np.flatnonzero(first[point_curve] != inv)[0]])
+            raise ValueError(
+                f"`share[{name!r}]` gives different groups to the points of one curve (curve {bad}); "
+                "a shared parameter's group must be constant within a curve."
+            )
+        arr = first
+    if arr.size != k:
+        raise ShapeError(
+            f"`share[{name!r}]` must hold one group label per curve ({k} curves"
+            + (" or one per point" if point_curve is not None else "")
+            + f"); got {arr.size} labels."
+        )
+    _, first_idx, inv = np.unique(arr, return_index=True, return_inverse=True)
+    order = np.argsort(first_idx)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return np.asarray(rank[inv.reshape(-1)], dtype=np.int64)
 
 
-def _inverse(A: FloatArray) -> FloatArray:
-    out = np.full(A.shape, np.nan)
-    for i in range(A.shape[0]):
-        d = np.sqrt(np.abs(np.diag(A[i])))
-        if not np.all(np.isfinite(A[i])) or np.any(d == 0):
+def _share_spec(
+    share: Any, names: tuple[str, ...], model_name: str, k: int, point_curve: IntArray | None, coords: Any
+) -> dict[str, IntArray]:
+    """``{parameter: group of every curve}`` from `share` (a sequence of names, or a mapping)."""
+    if isinstance(share, str) or not isinstance(share, Sequence | Mapping | set | frozenset):
+        raise TypeError(
+            "`share` must be a sequence of parameter names, e.g. ('hill',), or a mapping of parameter "
+            f"name to groups, e.g. {{'hill': compound}}; got {share!r}."
+        )
+    items: list[tuple[Any, Any]] = list(share.items()) if isinstance(share, Mapping) else [(s, True) for s in share]
+    unknown = [s for s, _ in items if s not in names]
+    if unknown:
+        raise ValueError(
+            f"`share` names unknown parameter(s) {unknown} for model {model_name!r}; known: {list(names)}."
+        )
+    out: dict[str, IntArray] = {}
+    for name, spec in items:
+        if spec is True:
+            out[name] = np.zeros(k, dtype=np.int64)
+        elif spec is False or spec is None:
             continue
-        S = A[i] / d[:, None] / d[None, :]  # equilibrated
-        if np.linalg.cond(S) > 1e14:
-            continue
-        out[i] = np.linalg.inv(S) / d[:, None] / d[None, :]
+        elif isinstance(spec, str):
+            if coords is None or spec not in coords:
+                known = [] if coords is None else list(coords)
+                raise ValueError(
+                    f"`share[{name!r}]` = {spec!r} names a coordinate along the curve dimension, which only a "
+                    f"DataArray has (its coordinates along `over`: {known}); with arrays pass one group label "
+                    "per curve."
+                )
+            out[name] = _group_ids(coords[spec], name, k, None)
+        else:
+            out[name] = _group_ids(spec, name, k, point_curve)
     return out
 
 
-class _Problem:
-    """The stacked least-squares problem of a batch of global fits."""
-
-    def __init__(
-        self, model: Model, lx: FloatArray, y: FloatArray, sw: FloatArray, P_fixed: FloatArray, idx: IntArray
-    ) -> None:
-        self.model = model
-        self.lx, self.y, self.sw = lx, y, sw  # (B, k, m)
-        self.P_fixed = P_fixed  # (B, k, p)
-        self.idx = idx  # (k, p): column of theta, -1 when fixed
-        self.free = [a for a in range(idx.shape[1]) if idx[0, a] >= 0]
-        self.Q = int(idx.max()) + 1 if idx.size and idx.max() >= 0 else 0
-
-    def unpack(self, theta: FloatArray, rows: IntArray) -> FloatArray:
-        P = self.P_fixed[rows].copy()
-        for a in self.free:
-            P[:, :, a] = theta[:, self.idx[:, a]]
-        return P
-
-    def residuals(self, theta: FloatArray, rows: IntArray, jac: bool) -> tuple[FloatArray, FloatArray | None]:
-        P = self.unpack(theta, rows)
-        b, k, m = self.y[rows].shape
-        p = P.shape[-1]
-        f, cols = self.model.evaluate(self.lx[rows].reshape(b * k, m), P.reshape(b * k, p), jacobian=jac)
-        sw = self.sw[rows]
-        with np.errstate(invalid="ignore", over="ignore"):
-            r = np.where(sw > 0, sw * (self.y[rows] - f.reshape(b, k, m)), 0.0)
-        if not jac:
-            return r, None
-        G = np.stack([cols[a].reshape(b, k, m) for a in self.free], axis=-1)
-        with np.errstate(invalid="ignore", over="ignore"):
-            G = np.where(sw[..., None] > 0, G * sw[..., None], 0.0)
-        return r, G
-
-    def normal(self, G: FloatArray, r: FloatArray) -> tuple[FloatArray, FloatArray]:
-        b = G.shape[0]
-        Nm = np.einsum("bkmi,bkmj->bkij", G, G)
-        gv = np.einsum("bkmi,bkm->bki", G, r)
-        Q = self.Q
-        A = np.zeros((b, Q, Q))
-        g = np.zeros((b, Q))
-        base = np.arange(b)[:, None]
-        A_flat = A.reshape(-1)  # views: np.add.at accumulates repeated (shared) columns
-        g_flat = g.reshape(-1)
-        for ii, a in enumerate(self.free):
-            ia = self.idx[:, a][None, :]
-            np.add.at(g_flat, (base * Q + ia).ravel(), gv[:, :, ii].ravel())
-            for jj, c in enumerate(self.free):
-                flat = base * (Q * Q) + ia * Q + self.idx[:, c][None, :]
-                np.add.at(A_flat, flat.ravel(), Nm[:, :, ii, jj].ravel())
-        return A, g
-
-
-def _lm(
-    prob: _Problem, theta: FloatArray, lo: FloatArray, hi: FloatArray, active: BoolArray, max_iter: int
-) -> tuple[FloatArray, FloatArray, BoolArray, IntArray, FloatArray]:
-    """Batched Levenberg–Marquardt with projection on box bounds; returns
-    ``(theta, rss, converged, iterations, A)``."""
-    B, Q = theta.shape
-    theta = np.clip(theta, lo, hi)
-    rows_all = np.arange(B)
-    r, G = prob.residuals(theta, rows_all, True)
-    assert G is not None
-    cost = (r**2).sum(axis=(1, 2))
-    A, g = prob.normal(G, r)
-    scale = (prob.sw**2 * np.where(prob.sw > 0, prob.y, 0.0) ** 2).sum(axis=(1, 2)) + 1.0
-    lam = np.full(B, 1e-3)
-    nu = np.full(B, 2.0)
-    done = ~active | ~np.isfinite(cost)
-    converged = np.zeros(B, dtype=bool)
-    iterations = np.zeros(B, dtype=np.int64)
-    eye = np.eye(Q)
-    for _ in range(max_iter):
-        rows = np.flatnonzero(~done)
-        if rows.size == 0:
-            break
-        iterations[rows] += 1
-        th, Ar, gr = theta[rows], A[rows], g[rows]
-        tol_b = 1e-12 * np.maximum(np.abs(th), 1.0)
-        frozen = ((th >= hi[rows] - tol_b) & (gr > 0)) | ((th <= lo[rows] + tol_b) & (gr < 0))
-        keep = ~frozen
-        Am = np.where(keep[:, :, None] & keep[:, None, :], Ar, 0.0) + np.where(frozen, 1.0, 0.0)[:, :, None] * eye
-        gm = np.where(keep, gr, 0.0)
-        D = np.diagonal(Am, axis1=1, axis2=2).copy()
-        D = np.maximum(D, 1e-12 * D.max(axis=1, keepdims=True) + 1e-300)
-        # convergence: Gauss-Newton decrement on the parameters not held at a bound
-        step_gn = _solve(Am + 1e-12 * D[:, :, None] * eye, gm)
-        dec = np.einsum("bi,bi->b", gm, step_gn)
-        floor = 1e-28 * scale[rows]
-        ok = np.isfinite(dec) & (dec <= _DEC_TOL * cost[rows] + floor)
-        if ok.any():
-            done[rows[ok]] = True
-            converged[rows[ok]] = True
-        rows, th, Am, gm, D = rows[~ok], th[~ok], Am[~ok], gm[~ok], D[~ok]
-        if rows.size == 0:
-            break
-        step = _solve(Am + lam[rows][:, None, None] * D[:, :, None] * eye, gm)
-        trial = np.clip(th + step, lo[rows], hi[rows])
-        step = trial - th
-        r_t, _ = prob.residuals(trial, rows, False)
-        cost_t = (r_t**2).sum(axis=(1, 2))
-        pred = 2.0 * np.einsum("bi,bi->b", step, gm) - np.einsum("bi,bij,bj->b", step, Am, step)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rho = (cost[rows] - cost_t) / pred
-        accept = np.isfinite(cost_t) & (cost_t < cost[rows])
-        acc = rows[accept]
-        if acc.size:
-            theta[acc] = trial[accept]
-            cost[acc] = cost_t[accept]
-            r_a, G_a = prob.residuals(theta[acc], acc, True)
-            assert G_a is not None
-            A[acc], g[acc] = prob.normal(G_a, r_a)
-            rho_a = np.where(np.isfinite(rho[accept]), rho[accept], 0.0)
-            lam[acc] *= np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho_a - 1.0) ** 3)
-            nu[acc] = 2.0
-        rej = rows[~accept]
-        if rej.size:
-            lam[rej] *= nu[rej]
-            nu[rej] *= 2.0
-            stalled = rej[lam[rej] > _LAM_MAX]
-            if stalled.size:
-                done[stalled] = True
-                dec_s = dec[~ok][~accept][lam[rej] > _LAM_MAX]
-                converged[stalled] = dec_s <= _STALL_TOL * cost[stalled] + 1e-28 * scale[stalled]
-    return theta, cost, converged, iterations, A
+def _group_median(values: FloatArray, key: IntArray, n_keys: int) -> FloatArray:
+    """Median of `values` by integer `key` (NaN ignored; NaN for a key with no value)."""
+    ok = np.isfinite(values) & (key >= 0)
+    v, kk = values[ok], key[ok]
+    out = np.full(n_keys, np.nan)
+    if v.size == 0:
+        return out
+    order = np.lexsort((v, kk))
+    v, kk = v[order], kk[order]
+    counts = np.bincount(kk, minlength=n_keys)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    lo_i = starts[has] + (counts[has] - 1) // 2
+    hi_i = starts[has] + counts[has] // 2
+    out[has] = 0.5 * (v[lo_i] + v[hi_i])
+    return out
 
 
 # ============================================================================ public function
@@ -479,7 +497,7 @@ def fit_shared(
     conc: Any,
     response: ArrayLike | None = None,
     *,
-    share: Sequence[str] = ("hill", "top", "bottom"),
+    share: Sequence[str] | Mapping[str, Any] = ("hill", "top", "bottom"),
     axis: int = -2,
     groups: ArrayLike | None = None,
     dim: Any = None,
@@ -509,10 +527,15 @@ def fit_shared(
         designs); or a DataArray of responses (with `dim` and `over`).
     response : array_like, optional
         Responses; NaN marks a missing point.
-    share : sequence of str, default ("hill", "top", "bottom")
+    share : sequence of str or mapping, default ("hill", "top", "bottom")
         Parameters common to the curves of a global fit; the others are
         estimated per curve.  ``()`` fits the curves separately (with a pooled
-        variance); adding ``"ic50"`` gives the model of equal potency.
+        variance); adding ``"ic50"`` gives the model of equal potency.  A
+        mapping shares a parameter within groups of curves (drc's ``pmodels``):
+        ``{"hill": compound, "top": cell_line}`` with one group label per curve
+        along the curve axis (with `groups=`, one per point, constant within
+        each curve; with a DataArray, the name of a coordinate along `over`);
+        ``True`` shares it among all curves.
     axis : int, default -2
         Axis of `response` along which curves share parameters (not the last).
     groups : array_like, optional
@@ -543,19 +566,32 @@ def fit_shared(
         Concentrations without a unit.
     ValueError
         Unknown parameter names in `share` or `fixed`; a shared parameter fixed
-        to different values on different curves.
+        to different values on different curves; group labels that change
+        within a curve.
 
     Notes
     -----
     The stacked problem (all curves of a global fit, parameters on the internal
     scale ``(bottom, top, ln ic50, hill[, ln s])``) is solved by a batched
-    Levenberg–Marquardt written over the block structure of the Jacobian, from
-    starts given by separate fits (shared parameters start at the median).
-    Dense normal equations of size ``n_free × n_free`` per global fit make it
-    fast for many small global fits (thousands of pairs or triples in one call)
-    and fine up to a few hundred curves per global fit.  Standard errors use the
-    pooled residual variance ``RSS / (n − n_free)`` of the global fit, as drc's
-    ``drm`` with ``curveid``.
+    Levenberg–Marquardt that eliminates each curve's parameter block by a Schur
+    complement (``mtor_pharm.fitting._global``), so ``k`` curves cost ``O(k)``
+    time and memory, with the per-curve engine's damping, convergence tests and
+    default bounds; it starts from the separate fits (a shared parameter at the
+    median of its group) and from the pooled fit, and keeps the best optimum.
+    With nothing free shared, the curves are fitted by the per-curve engine
+    (same estimates and statuses as :func:`mtor_pharm.fit`).  Standard errors
+    use the pooled residual variance ``RSS / (n − n_free)`` of the global fit,
+    as drc's ``drm`` with ``curveid``.
+
+    A curve whose data cannot determine its own parameters is flagged
+    ``TOO_FEW_POINTS`` and left out; the others are fitted.  A vehicle-only
+    curve (every well at concentration 0) joins the first curve that shares its
+    ``top``, as drc attaches control groups (``attached_to``); without a shared
+    ``top`` it is left out with a :class:`~mtor_pharm.errors.MtorPharmWarning`.
+    Statuses follow the per-curve rules (``mtor_pharm.fitting._status``); a
+    curve whose own parameters drift while its data look flat (or whose
+    plateaus run away) is set aside with no estimates, as :func:`mtor_pharm.fit`
+    reports it, and the others are fitted without it.
 
     Examples
     --------
@@ -570,19 +606,22 @@ def fit_shared(
     """
     labels: tuple[Any, ...]
     W_in: Any = weights
+    point_curve: IntArray | None = None
+    coords: dict[str, Any] | None = None
     if is_dataarray(conc):
         if response is not None:
             raise TypeError("`response` must be None when `conc` is an xarray.DataArray of responses.")
         if groups is not None:
             raise TypeError("`groups` cannot be combined with a DataArray; the curves lie along `over`.")
         q, Y, labels = _from_dataarray(conc, dim, over)
+        coords = {name: np.asarray(c.values) for name, c in conc.coords.items() if c.dims == (over,) and name != over}
         X, unit = as_concentration(q)
         if weights is not None:
             raise TypeError("`weights` are not supported with a DataArray yet; pass numpy arrays.")
     elif groups is not None:
         if response is None:
             raise TypeError("fit_shared() missing `response`.")
-        X, unit, Y, W_in, labels = _from_groups(conc, response, groups, weights, conc_unit)
+        X, unit, Y, W_in, labels, point_curve = _from_groups(conc, response, groups, weights, conc_unit)
     else:
         if response is None:
             raise TypeError("fit_shared() missing `response`: pass fit_shared(conc, response) or a DataArray.")
@@ -610,7 +649,9 @@ def fit_shared(
             except ValueError:
                 raise ShapeError(f"`weights` of shape {w_arr.shape} must broadcast to `response` {Y0.shape}.") from None
         labels = tuple(range(Y.shape[-2]))
-    return _fit_shared_arrays(X, unit, Y, W_in, labels, share, model, fixed, max_iter)
+    return _fit_shared_arrays(
+        X, unit, Y, W_in, labels, share, model, fixed, max_iter, point_curve=point_curve, coords=coords
+    )
 
 
 def _fit_shared_arrays(
@@ -619,19 +660,18 @@ def _fit_shared_arrays(
     Y: FloatArray,
     W_in: Any,
     labels: tuple[Any, ...],
-    share: Sequence[str],
+    share: Any,
     model: str | Model,
     fixed: Mapping[str, Any] | None,
     max_iter: int,
+    point_curve: IntArray | None = None,
+    coords: Any = None,
 ) -> SharedFit:
     m = get_model(model)
     names = m.param_names
     p = len(names)
-    if isinstance(share, str) or not isinstance(share, Sequence):
-        raise TypeError(f"`share` must be a sequence of parameter names, e.g. ('hill',); got {share!r}.")
-    unknown = [s for s in share if s not in names]
-    if unknown:
-        raise ValueError(f"`share` names unknown parameter(s) {unknown} for model {m.name!r}; known: {list(names)}.")
+    k, n_pts = Y.shape[-2], Y.shape[-1]
+    groups = _share_spec(share, names, m.name, k, point_curve, coords)
     if fixed is not None and not isinstance(fixed, Mapping):
         raise TypeError(f"`fixed` must be a mapping of parameter name to value; got {type(fixed).__name__}.")
     fixed_d = {**m.default_fixed, **(dict(fixed) if fixed else {})}
@@ -646,7 +686,6 @@ def _fit_shared_arrays(
         if (X < 0).any():
             raise ValueError(f"`conc` must be non-negative (0 marks vehicle; "
                 f"log10 values: use mp.units.from_log10); got {X[X < 0][0]} {unit!s}.")
-    k, n_pts = Y.shape[-2], Y.shape[-1]
     if X.shape[-1] != n_pts:
         raise ShapeError(f"`conc` and `response` must have the same last axis; got {X.shape[-1]} and {n_pts}.")
     try:
@@ -666,7 +705,7 @@ def _fit_shared_arrays(
     nan_x = np.isnan(Xb) & ~np.isnan(Yb)
     if nan_x.any():
         raise ValueError("`conc` is NaN where `response` is measured; NaN concentrations may only pad ragged designs.")
-    valid = ~np.isnan(Yb) & ~np.isnan(Xb)
+    valid = ~np.isnan(Yb) & ~np.isnan(Xb) & (Wb > 0)
     unit_str = str(unit)
 
     # fixed values on the internal scale, shape (B, k)
@@ -691,54 +730,154 @@ def _fit_shared_arrays(
             if (arr_b <= 0).any():
                 raise ValueError(f"`fixed[{name!r}]` must be positive; got {value!r}.")
             arr_b = np.log(arr_b)
-        if name in share and not np.all(arr_b == arr_b[:, :1]):
-            raise ValueError(f"`share` names {name!r}, which `fixed` sets to different values on different curves.")
+        if name in groups:
+            gid = groups[name]
+            first = np.zeros((B, int(gid.max()) + 1))
+            first[:, gid[::-1]] = arr_b[:, ::-1]
+            if not np.all(first[:, gid] == arr_b):
+                raise ValueError(
+                    f"`share` names {name!r}, which `fixed` sets to different values on different curves that share it."
+                )
         fixed_int[name] = arr_b
-    share_t = tuple(s for s in names if s in share)
     fixed_t = tuple(s for s in names if s in fixed_d)
-
-    # parameter layout: shared free parameters first, then per-curve blocks
-    idx = np.full((k, p), -1, dtype=np.int64)
-    col = 0
+    # a parameter shared by groups of one curve each is a per-curve parameter
+    groups = {n: g for n, g in groups.items() if int(g.max()) + 1 < k}
+    share_t = tuple(s for s in names if s in groups)
+    local = tuple(a for a, n in enumerate(names) if n not in fixed_d and n not in groups)
+    glob = tuple(a for a, n in enumerate(names) if n not in fixed_d and n in groups)
+    P_fixed = np.zeros((B, k, p))
     for a, name in enumerate(names):
-        if name in share_t and name not in fixed_d:
-            idx[:, a] = col
-            col += 1
-    per_curve = [a for a, name in enumerate(names) if name not in share_t and name not in fixed_d]
-    for j in range(k):
-        for a in per_curve:
-            idx[j, a] = col
-            col += 1
-    Q = col
+        if name in fixed_int:
+            P_fixed[:, :, a] = fixed_int[name]
 
-    # tested ranges
+    # per-curve facts
     with np.errstate(divide="ignore"):
         lxv = np.where(valid & (Xb > 0), np.log(np.where(valid & (Xb > 0), Xb, 1.0)), np.nan)
     with _quiet():
         lx_lo = np.nanmin(lxv, axis=2)
         lx_hi = np.nanmax(lxv, axis=2)
+        yv = np.where(valid, Yb, np.nan)
+        yrange = np.nanmax(yv, axis=2) - np.nanmin(yv, axis=2)
     n_curve = valid.sum(axis=2)
-    n_total = n_curve.sum(axis=1)
-    fittable = (n_total > Q) & np.all((n_curve >= len(per_curve)) & np.isfinite(lx_lo), axis=1)
+    xs = np.sort(np.where(valid, Xb, np.inf), axis=2)
+    with np.errstate(invalid="ignore"):
+        steps = (np.diff(xs, axis=2) > 0) & np.isfinite(xs[:, :, 1:])
+    distinct = np.where(n_curve > 0, 1 + np.sum(steps, axis=2), 0)
+    control = (n_curve > 0) & ~np.isfinite(lx_lo)  # every well at concentration 0
+    with np.errstate(over="ignore"):
+        conc_min, conc_max = np.exp(lx_lo), np.exp(lx_hi)
 
-    # starts from separate fits (one batched call)
+    # separate fits: starts, and the whole answer when nothing free is shared
     sep = fit(
         np.where(valid, Xb, np.nan).reshape(B * k, n_pts),
         np.where(valid, Yb, np.nan).reshape(B * k, n_pts),
         model=m,
         conc_unit=unit_str,
         fixed={name: (np.exp(v) if name in LOG_PARAMS else v).reshape(B * k) for name, v in fixed_int.items()} or None,
-        weights=None if W_in is None else Wb.reshape(B * k, n_pts),
+        weights=None if W_in is None else np.where(valid, Wb, 0.0).reshape(B * k, n_pts),
     )
-    P_sep = np.stack(
-        [
-            np.log(np.asarray(sep.params[name])) if name in LOG_PARAMS else np.asarray(sep.params[name])
-            for name in names
-        ],
-        axis=-1,
-    ).reshape(B, k, p)
+    common = dict(
+        model=m.name,
+        param_names=names,
+        share=share_t,
+        fixed=fixed_t,
+        labels=labels,
+        conc_unit=str(sep.conc_unit),
+        conc_min=conc_min.reshape(*batch, k),
+        conc_max=conc_max.reshape(*batch, k),
+        _model=m,
+        share_groups={n: groups[n] for n in share_t},
+    )
+    if not glob:
+        return _from_separate(sep, B, k, batch, common, control)
+
+    # ------------------------------------------------------------------ the global fit proper
+    ql, pg = len(local), len(glob)
+    n_g = [int(groups[names[a]].max()) + 1 for a in glob]
+    offsets = np.concatenate([[0], np.cumsum(n_g)[:-1]]).astype(np.int64)
+    G = int(sum(n_g))
+    gcol_c = np.stack([offsets[i] + groups[names[a]] for i, a in enumerate(glob)], axis=-1)  # (k, pg)
+    usable = (n_curve >= ql) & (distinct >= ql) & np.isfinite(lx_lo) & (n_curve > 0)
+    # control-only curves join the first usable curve that shares their vehicle plateau (drc)
+    attached = np.full((B, k), -1, dtype=np.int64)
+    top_shared = 1 in glob and names[1] == "top"
+    if control.any():
+        refused = []
+        for b, c in zip(*np.nonzero(control), strict=True):
+            j = -1
+            if top_shared:
+                same = np.flatnonzero(usable[b] & (groups["top"] == groups["top"][c]))
+                j = int(same[0]) if same.size else -1
+            if j >= 0:
+                attached[b, c] = j
+            else:
+                refused.append(labels[c])
+        if refused:
+            warnings.warn(
+                f"Curve(s) {sorted(set(map(str, refused)))} hold only vehicle wells (concentration 0): they have "
+                "no dose-response of their own and were left out (TOO_FEW_POINTS). To let vehicle wells inform "
+                "the plateau, share 'top' with the curves they control (share=('top', ...), or a group in "
+                "share={'top': ...}), or give them the label of the curve they belong to.",
+                MtorPharmWarning,
+                stacklevel=4,
+            )
+    in_fit = usable | (attached >= 0)
+    # the whole global fit needs more points than free parameters
+    cols_used = np.zeros((B, G), dtype=bool)
+    bb, jj = np.nonzero(usable)
+    cols_used[bb[:, None], gcol_c[jj]] = True
+    n_total = np.where(in_fit, n_curve, 0).sum(axis=1)
+    q_total = usable.sum(axis=1) * ql + cols_used.sum(axis=1)
+    fit_ok = n_total > q_total
+    usable &= fit_ok[:, None]
+    attached = np.where(fit_ok[:, None], attached, -1)
+    in_fit = usable | (attached >= 0)
+
+    # units (usable curves) and rows (their data and attached controls), over all B fits
+    unit_id = np.full((B, k), -1, dtype=np.int64)
+    unit_id[usable] = np.arange(int(usable.sum()))
+    U = int(usable.sum())
+    ub, uj = np.nonzero(usable)
+    rb, rj = np.nonzero(in_fit)
+    row_unit = np.where(usable[rb, rj], unit_id[rb, rj], unit_id[rb, np.maximum(attached[rb, rj], 0)])
+    dec = _LOC_DECADES * math.log(10.0)
+    lo_c = np.full((B, k, p), -np.inf)
+    hi_c = np.full((B, k, p), np.inf)
+    lo_c[:, :, 2], hi_c[:, :, 2] = lx_lo - dec, lx_hi + dec
+    lo_c[:, :, 3], hi_c[:, :, 3] = -_HILL_MAX, _HILL_MAX
+    if m.has_s:
+        lo_c[:, :, 4], hi_c[:, :, 4] = -_LOG_S_MAX, _LOG_S_MAX
+    lo_g = np.full((B, G), np.inf)
+    hi_g = np.full((B, G), -np.inf)
+    for i, a in enumerate(glob):
+        np.minimum.at(lo_g, (ub, gcol_c[uj, i]), lo_c[ub, uj, a])
+        np.maximum.at(hi_g, (ub, gcol_c[uj, i]), hi_c[ub, uj, a])
+    lo_g = np.where(cols_used & fit_ok[:, None], lo_g, -np.inf)
+    hi_g = np.where(cols_used & fit_ok[:, None], hi_g, np.inf)
+    with np.errstate(divide="ignore"):
+        lx_rows = np.where(valid[rb, rj], np.log(np.where(valid[rb, rj], Xb[rb, rj], 1.0)), 0.0)
+    prob = _global.Problem(
+        model=m,
+        lx=lx_rows,
+        y=np.where(valid[rb, rj], Yb[rb, rj], 0.0),
+        sw=np.sqrt(np.where(valid[rb, rj], Wb[rb, rj], 0.0)),
+        unit_of=row_unit,
+        fit_u=ub,
+        local=local,
+        glob=glob,
+        gcol=gcol_c[uj],
+        G=G,
+        P_fixed=P_fixed[rb, rj],
+        lo_l=lo_c[ub, uj][:, list(local)],
+        hi_l=hi_c[ub, uj][:, list(local)],
+        lo_g=lo_g,
+        hi_g=hi_g,
+        unused_g=~cols_used,
+    )
+
+    # starts: separate fits (shared columns at the median of their group), and the pooled fit
+    P_sep = _internal(sep, names).reshape(B, k, p)
     with _quiet():
-        yv = np.where(valid, Yb, np.nan)
         defaults = np.stack(
             [
                 np.nanmin(yv, axis=2),
@@ -751,157 +890,387 @@ def _fit_shared_arrays(
         )
     P0 = np.where(np.isfinite(P_sep), P_sep, defaults)
     P0 = np.where(np.isfinite(P0), P0, 0.0)
-    P_fixed = np.zeros((B, k, p))
-    for a, name in enumerate(names):
-        if name in fixed_int:
-            P_fixed[:, :, a] = fixed_int[name]
-    lo = np.full((B, Q), -np.inf)
-    hi = np.full((B, Q), np.inf)
-    with _quiet():
-        dec = _LOC_DECADES * math.log(10.0)
-        for a, name in enumerate(names):
-            if name in fixed_d:
-                continue
-            if a == 2:
-                lo_a, hi_a = lx_lo - dec, lx_hi + dec
-            elif a == 3:
-                lo_a, hi_a = np.full((B, k), -_HILL_MAX), np.full((B, k), _HILL_MAX)
-            elif a == 4:
-                lo_a, hi_a = np.full((B, k), -_LOG_S_MAX), np.full((B, k), _LOG_S_MAX)
-            else:
-                lo_a, hi_a = np.full((B, k), -np.inf), np.full((B, k), np.inf)
-            if name in share_t:
-                lo[:, idx[0, a]] = np.nanmin(lo_a, axis=1)
-                hi[:, idx[0, a]] = np.nanmax(hi_a, axis=1)
-            else:
-                lo[:, idx[:, a]] = lo_a
-                hi[:, idx[:, a]] = hi_a
-    lo = np.where(np.isnan(lo), -np.inf, lo)
-    hi = np.where(np.isnan(hi), np.inf, hi)
-
-    def start(shared_values: FloatArray, per_curve: FloatArray) -> FloatArray:
-        """theta from shared values (B, p) and per-curve values (B, k, p)."""
-        theta = np.zeros((B, Q))
-        for a, name in enumerate(names):
-            if name in fixed_d:
-                continue
-            if name in share_t:
-                theta[:, idx[0, a]] = shared_values[:, a]
-            else:
-                theta[:, idx[:, a]] = per_curve[:, :, a]
-        return np.where(np.isfinite(theta), theta, 0.0)
-
-    with _quiet():
-        median = np.nanmedian(P0, axis=1)
-    starts = [start(median, P0)]
-    # the pooled fit (every parameter shared) is a coherent second start, alone and under the separate fits
-    pooled_fixed: dict[str, FloatArray] = {}
-    constant = True
-    for name, v in fixed_int.items():
-        constant &= bool(np.all(v == v[:, :1]))
-        pooled_fixed[name] = np.exp(v[:, 0]) if name in LOG_PARAMS else v[:, 0]
+    tl0 = P0[ub, uj][:, list(local)]
+    tg_med = np.zeros((B, G))
+    for i, a in enumerate(glob):
+        key = ub * G + gcol_c[uj, i]
+        med = _group_median(P_sep[ub, uj, a], key, B * G).reshape(B, G)
+        fallback = _group_median(P0[ub, uj, a], key, B * G).reshape(B, G)
+        cols = np.zeros((B, G), dtype=bool)
+        cols[:, offsets[i] : offsets[i] + n_g[i]] = True
+        tg_med = np.where(cols, np.where(np.isfinite(med), med, fallback), tg_med)
+    tg_med = np.where(np.isfinite(tg_med), tg_med, 0.0)
+    starts = [(tl0, tg_med)]
+    constant = all(bool(np.all(v == v[:, :1])) for v in fixed_int.values())
     if constant and k > 1:
+        Xp, Yp, Wp = _pool_by_conc(Xb, Yb, np.where(in_fit[:, :, None] & valid, Wb, 0.0))
         pooled = fit(
-            np.where(valid, Xb, np.nan).reshape(B, k * n_pts),
-            np.where(valid, Yb, np.nan).reshape(B, k * n_pts),
+            Xp,
+            Yp,
             model=m,
             conc_unit=unit_str,
-            fixed=pooled_fixed or None,
-            weights=None if W_in is None else Wb.reshape(B, k * n_pts),
+            fixed={n: (np.exp(v[:, 0]) if n in LOG_PARAMS else v[:, 0]) for n, v in fixed_int.items()} or None,
+            weights=Wp,
         )
-        P_pool = np.stack(
-            [
-                np.log(np.asarray(pooled.params[name])) if name in LOG_PARAMS else np.asarray(pooled.params[name])
-                for name in names
-            ],
-            axis=-1,
-        ).reshape(B, p)
-        P_pool = np.where(np.isfinite(P_pool), P_pool, median)
-        starts += [start(P_pool, np.broadcast_to(P_pool[:, None, :], (B, k, p))), start(P_pool, P0)]
+        P_pool = _internal(pooled, names).reshape(B, p)
+        tg_pool = np.zeros((B, G))
+        for i, a in enumerate(glob):
+            tg_pool[:, offsets[i] : offsets[i] + n_g[i]] = P_pool[:, a : a + 1]
+        tg_pool = np.where(np.isfinite(tg_pool), tg_pool, tg_med)
+        tl_pool = np.where(np.isfinite(P_pool[ub][:, list(local)]), P_pool[ub][:, list(local)], tl0)
+        starts += [(tl_pool, tg_pool), (tl0, tg_pool)]
+    n_s = len(starts)
+    stacked = _stack(prob, n_s)
+    sol = _global.solve(
+        stacked,
+        np.concatenate([s[0] for s in starts]),
+        np.concatenate([s[1] for s in starts]),
+        np.tile(fit_ok, n_s),
+        max_iter,
+    )
+    tl, tg = starts[0][0].copy(), starts[0][1].copy()
+    rss = np.full(B, np.inf)
+    converged = np.zeros(B, dtype=bool)
+    unit_conv = np.zeros(U, dtype=bool)
+    iterations = np.zeros(B, dtype=np.int64)
+    for s in range(n_s):
+        rss_s = sol.rss[s * B : (s + 1) * B]
+        better = np.isfinite(rss_s) & ~(rss_s >= rss * (1.0 - 1e-12))
+        tg[better] = sol.tg[s * B : (s + 1) * B][better]
+        tl[better[ub]] = sol.tl[s * U : (s + 1) * U][better[ub]]
+        unit_conv[better[ub]] = sol.unit_converged[s * U : (s + 1) * U][better[ub]]
+        rss[better], converged[better] = rss_s[better], sol.converged[s * B : (s + 1) * B][better]
+        iterations += sol.iterations[s * B : (s + 1) * B]
 
-    with np.errstate(divide="ignore"):
-        lx = np.where(valid, np.log(np.where(valid, Xb, 1.0)), 0.0)
-    prob = _Problem(m, lx, np.where(valid, Yb, 0.0), np.sqrt(np.where(valid, Wb, 0.0)), P_fixed, idx)
-    theta, rss, converged, iterations, A = _lm(prob, starts[0], lo, hi, fittable, max_iter)
-    for theta0 in starts[1:]:
-        th2, rss2, conv2, it2, A2 = _lm(prob, theta0, lo, hi, fittable, max_iter)
-        better = np.isfinite(rss2) & ~(rss2 >= rss * (1.0 - 1e-12))
-        theta[better], rss[better], converged[better], A[better] = th2[better], rss2[better], conv2[better], A2[better]
-        iterations += it2
-
-    # covariance s^2 A^-1 on theta, expanded to (B, k, p, k, p) on the reported scale
-    dof = n_total - Q
+    w_v = np.where(valid, Wb, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = np.where(dof > 0, rss / np.maximum(dof, 1), np.nan)
-    C = _inverse(A) * s2[:, None, None] if Q else np.zeros((B, 0, 0))
-    P = prob.unpack(theta, np.arange(B))
+        ybar = (w_v * np.where(valid, Yb, 0.0)).sum(axis=2) / w_v.sum(axis=2)
+        rss0 = (w_v * (np.where(valid, Yb, 0.0) - ybar[:, :, None]) ** 2).sum(axis=2)
+    # A curve whose data look flat (or whose plateaus run away) while its own parameters
+    # drift keeps its whole global fit from converging: the Gauss-Newton step of every
+    # other curve follows it through the shared columns.  Such a curve is set aside (no
+    # estimates, NOT_CONVERGED, as the per-curve engine reports it) and its global fit is
+    # solved again without it, from where it stopped.
+    dead = np.zeros((B, k), dtype=bool)
+    dead_p = np.full((B, k), np.nan)
+    dead_run = np.zeros((B, k), dtype=bool)
+    own = usable[rb, rj]
+    for _ in range(2):
+        if ql == 0 or converged[fit_ok].all():
+            break
+        r_rows, _ = prob.rss(tl, tg)
+        P_rows = prob.params(tl, tg)
+        u_own = unit_id[rb[own], rj[own]]
+        rss_u = np.zeros(U)
+        rss_u[u_own] = r_rows[own]
+        bot_u, top_u = np.zeros(U), np.zeros(U)
+        bot_u[u_own], top_u[u_own] = P_rows[own, 0], P_rows[own, 1]
+        p_u = _status.flat_pvalue(rss_u, rss0[ub, uj], n_curve[ub, uj], ql + pg)
+        run_u = _status.runaway(bot_u, top_u, yrange[ub, uj])
+        cand = ~converged[ub] & ~unit_conv & (_status.flat(p_u) | run_u) & ~dead[ub, uj] & fit_ok[ub]
+        if not cand.any():
+            break
+        dead[ub[cand], uj[cand]] = True
+        dead_p[ub[cand], uj[cand]] = p_u[cand]
+        dead_run[ub[cand], uj[cand]] = run_u[cand]
+        dead_u = dead[ub, uj]
+        alive_cols = np.zeros((B, G), dtype=bool)
+        alive_cols[ub[~dead_u][:, None], gcol_c[uj[~dead_u]]] = True
+        prob = dataclasses.replace(
+            prob,
+            sw=np.where(dead_u[prob.unit_of][:, None], 0.0, prob.sw),
+            dead_u=dead_u,
+            unused_g=~alive_cols,
+        )
+        redo = np.zeros(B, dtype=bool)
+        redo[ub[cand]] = True
+        sol = _global.solve(prob, tl, tg, redo & fit_ok, max_iter)
+        tl[redo[ub]] = sol.tl[redo[ub]]
+        tg[redo] = sol.tg[redo]
+        unit_conv[redo[ub]] = sol.unit_converged[redo[ub]]
+        rss[redo], converged[redo] = sol.rss[redo], sol.converged[redo]
+        iterations += sol.iterations
+    if dead.any():
+        usable_all = usable
+        alive = usable & ~dead
+        in_alive = alive | ((attached >= 0) & np.take_along_axis(alive, np.maximum(attached, 0), axis=1))
+        n_total = np.where(in_alive, n_curve, 0).sum(axis=1)
+        alive_cols = np.zeros((B, G), dtype=bool)
+        ab, aj = np.nonzero(alive)
+        alive_cols[ab[:, None], gcol_c[aj]] = True
+        q_total = alive.sum(axis=1) * ql + alive_cols.sum(axis=1)
+    else:
+        usable_all = usable
+        alive = usable
+
+    # a symmetric family with the plateaus and hill per curve: reported with top >= bottom
+    if m.symmetric and {0, 1, 3} <= set(local):
+        i0, i1, i3 = local.index(0), local.index(1), local.index(3)
+        flip = (tl[:, i1] < tl[:, i0]) & (-tl[:, i3] >= prob.lo_l[:, i3]) & (-tl[:, i3] <= prob.hi_l[:, i3])
+        tl[flip, i0], tl[flip, i1] = tl[flip, i1], tl[flip, i0].copy()
+        tl[flip, i3] = -tl[flip, i3]
+
+    jc = _global.joint_covariance(prob, tl, tg)
+    # per-curve internal parameters and block covariance factors
+    P = P_fixed.copy()
+    free_idx = [a for a in range(p) if names[a] not in fixed_d]
+    P[:, :, free_idx] = np.nan
+    X_c = np.zeros((B, k, p, p))
+    Y_c = np.zeros((B, k, p, pg))
+    g_c = np.zeros((B, k, pg), dtype=np.int64)
+    for i, a in enumerate(local):
+        P[ub, uj, a] = tl[:, i]
+        for i2, a2 in enumerate(local):
+            X_c[ub, uj, a, a2] = jc.X[:, i, i2]
+        Y_c[ub, uj, a] = jc.Y[:, i]
+    for i, a in enumerate(glob):
+        Y_c[ub, uj, a] = jc.Y[:, ql + i]
+    g_c[:, :] = gcol_c[None, :, :]
+    att_b, att_c = np.nonzero(attached >= 0)
+    for i, a in enumerate(glob):
+        P[ub, uj, a] = tg[ub, gcol_c[uj, i]]
+        tgt = attached[att_b, att_c]
+        P[att_b, att_c, a] = tg[att_b, gcol_c[tgt, i]]
+        Y_c[att_b, att_c, a] = Y_c[att_b, tgt, a]
+        g_c[att_b, att_c] = gcol_c[tgt]
+    for a in free_idx:  # no estimate: NaN covariance on its rows
+        nan_rows = ~np.isfinite(P[:, :, a])
+        X_c[:, :, a, :] = np.where(nan_rows[:, :, None], np.nan, X_c[:, :, a, :])
+        X_c[:, :, :, a] = np.where(nan_rows[:, :, None], np.nan, X_c[:, :, :, a])
+        Y_c[:, :, a, :] = np.where(nan_rows[:, :, None], np.nan, Y_c[:, :, a, :])
+
+    # per-curve RSS on the curve's own points, for the F test against a flat line
+    row_rss = np.zeros((B, k))
+    r_rows, _ = prob.rss(tl, tg)
+    row_rss[rb, rj] = r_rows
+    rss_fit = np.where(fit_ok, np.bincount(rb, weights=r_rows, minlength=B), np.nan)
+    if ql:  # each curve's own data against a flat line, as a separate fit of the curve is tested
+        pval = _status.flat_pvalue(row_rss, rss0, n_curve, np.full((B, k), ql + pg))
+    else:  # no parameter of its own: the pooled data of the global fit are tested, for every curve
+        w_in = np.where(in_fit[:, :, None], w_v, 0.0)
+        yy = np.where(valid, Yb, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ybar_fit = (w_in * yy).sum(axis=(1, 2)) / w_in.sum(axis=(1, 2))
+            rss0_fit = (w_in * (yy - ybar_fit[:, None, None]) ** 2).sum(axis=(1, 2))
+        pval = np.broadcast_to(_status.flat_pvalue(rss_fit, rss0_fit, n_total, q_total)[:, None], (B, k))
+    lo_P = np.where(np.isfinite(lo_c), lo_c, -np.inf)
+    hi_P = np.where(np.isfinite(hi_c), hi_c, np.inf)
+    for i, a in enumerate(glob):  # a shared column's bounds are its group's
+        lo_P[:, :, a] = lo_g[np.arange(B)[:, None], g_c[:, :, i]]
+        hi_P[:, :, a] = hi_g[np.arange(B)[:, None], g_c[:, :, i]]
+    bound = np.zeros((B, k), dtype=bool)
+    for a in free_idx:
+        bound |= _status.at_bound(P[:, :, a], lo_P[:, :, a], hi_P[:, :, a])
+    # converged: the whole global fit, or else this curve's own parameters and the shared
+    # columns settled (a curve whose own parameters drift is flagged alone)
+    curve_conv = np.zeros((B, k), dtype=bool)
+    curve_conv[ub, uj] = unit_conv
+    att_t = np.maximum(attached, 0)
+    curve_conv = np.where(attached >= 0, np.take_along_axis(curve_conv, att_t, axis=1), curve_conv)
+    plateaus_free = "bottom" not in fixed_d or "top" not in fixed_d
+    run = _status.runaway(P[:, :, 0], P[:, :, 1], yrange) & alive if plateaus_free else np.zeros((B, k), bool)
+    run |= dead_run
+    pval = np.where(dead, dead_p, pval)
+    status = _status.combine(
+        fitted=usable_all,
+        converged=curve_conv & ~dead,
+        bound=bound & alive,
+        is_runaway=run,
+        pvalue=np.where(usable_all, pval, np.nan),
+    )
+    status = np.where(attached >= 0, np.uint8(FitStatus.TOO_FEW_POINTS), status).astype(np.uint8)
+    drop = (_status.undetermined_estimates(status, run) & usable) | dead
+    for a in free_idx:
+        P[:, :, a] = np.where(drop, np.nan, P[:, :, a])
+    X_c[drop] = np.nan
+    Y_c[drop] = np.nan
+    lx50, _ = log_icx_grad(m, np.where(np.isfinite(P), P, np.nan).reshape(B * k, p), 0.5)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ic50 = np.exp(lx50.reshape(B, k))
+    status |= np.where(_status.outside_range(ic50, conc_min, conc_max, status), FitStatus.IC50_OUTSIDE_RANGE, 0).astype(
+        np.uint8
+    )
+    n_fit = np.where(fit_ok, n_total, 0)
+    dof = np.where(fit_ok, n_total - q_total, 0)
+    return _assemble_shared(
+        P, X_c, Y_c, g_c, jc.Sinv, rss_fit, n_fit, dof, status, attached, iterations, B, k, batch, common
+    )
+
+
+def _pool_by_conc(X: FloatArray, Y: FloatArray, W: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """All the curves of each fit as one curve, replicates at equal concentrations pooled
+    (weighted means, summed weights: the same least-squares optimum), shape (B, c)."""
+    B = X.shape[0]
+    ok = W > 0
+    b_idx = np.broadcast_to(np.arange(B)[:, None, None], X.shape)[ok]
+    x, y, w = X[ok], Y[ok], W[ok]
+    keys = np.stack([b_idx.astype(np.float64), x], axis=1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    sw = np.bincount(inv, weights=w, minlength=uniq.shape[0])
+    swy = np.bincount(inv, weights=w * y, minlength=uniq.shape[0])
+    ub = uniq[:, 0].astype(np.int64)
+    counts = np.bincount(ub, minlength=B)
+    c = max(int(counts.max()) if counts.size else 1, 1)
+    pos = np.arange(ub.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[ub]
+    Xp, Yp, Wp = np.full((B, c), np.nan), np.full((B, c), np.nan), np.zeros((B, c))
+    Xp[ub, pos], Yp[ub, pos], Wp[ub, pos] = uniq[:, 1], swy / sw, sw
+    return Xp, Yp, Wp
+
+
+def _internal(res: Any, names: tuple[str, ...]) -> FloatArray:
+    """Internal-scale parameters (N, p) of a FitResult."""
+    cols = []
+    for name in names:
+        v = np.asarray(res.params[name], dtype=np.float64).reshape(-1)
+        if name in LOG_PARAMS:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                v = np.log(v)
+        cols.append(v)
+    return np.stack(cols, axis=-1)
+
+
+def _stack(prob: _global.Problem, n: int) -> _global.Problem:
+    """`n` copies of the problem as one (for several starts solved together)."""
+    if n == 1:
+        return prob
+    B, U = prob.B, prob.U
+    return _global.Problem(
+        model=prob.model,
+        lx=np.tile(prob.lx, (n, 1)),
+        y=np.tile(prob.y, (n, 1)),
+        sw=np.tile(prob.sw, (n, 1)),
+        unit_of=np.concatenate([prob.unit_of + s * U for s in range(n)]),
+        fit_u=np.concatenate([prob.fit_u + s * B for s in range(n)]),
+        local=prob.local,
+        glob=prob.glob,
+        gcol=np.tile(prob.gcol, (n, 1)),
+        G=prob.G,
+        P_fixed=np.tile(prob.P_fixed, (n, 1)),
+        lo_l=np.tile(prob.lo_l, (n, 1)),
+        hi_l=np.tile(prob.hi_l, (n, 1)),
+        lo_g=np.tile(prob.lo_g, (n, 1)),
+        hi_g=np.tile(prob.hi_g, (n, 1)),
+        unused_g=np.tile(prob.unused_g, (n, 1)),
+    )
+
+
+def _from_separate(
+    sep: Any, B: int, k: int, batch: tuple[int, ...], common: dict[str, Any], control: BoolArray
+) -> SharedFit:
+    """Nothing free is shared: the separate fits of the compiled engine, with the pooled
+    residual variance of the global fit (same estimates and statuses as ``mp.fit``)."""
+    names = common["param_names"]
+    p = len(names)
+    status = np.asarray(sep.status).reshape(B, k)
+    fitted = (status & FitStatus.TOO_FEW_POINTS) == 0
+    rss_c = np.asarray(sep.rss).reshape(B, k)
+    dof_c = np.asarray(sep.dof).reshape(B, k)
+    n_c = np.asarray(sep.n).reshape(B, k)
+    rss = np.where(fitted, rss_c, 0.0).sum(axis=1)
+    dof = np.where(fitted, dof_c, 0).sum(axis=1)
+    n = np.where(fitted, n_c, 0).sum(axis=1)
+    rss = np.where(fitted.any(axis=1), rss, np.nan)
+    P = _internal(sep, names).reshape(B, k, p)
+    # (JᵀWJ)⁻¹ of each curve: its covariance without the curve's own s², on the internal scale
+    C = np.asarray(sep.covariance, dtype=np.float64).reshape(B, k, p, p)
+    scale = np.ones((B, k, p))
+    for a, name in enumerate(names):
+        if name in LOG_PARAMS:
+            scale[:, :, a] = np.exp(P[:, :, a])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = rss_c / np.where(dof_c > 1, dof_c, 1)
+        X = C / (scale[..., :, None] * scale[..., None, :]) / np.where(s2 > 0, s2, 1.0)[..., None, None]
+    attached = np.full((B, k), -1, dtype=np.int64)
+    if control.any() and k > 1:
+        warnings.warn(
+            "A curve holding only vehicle wells (concentration 0) has no dose-response of its own and was "
+            "left out (TOO_FEW_POINTS); share 'top' with the curves it controls so that its wells inform "
+            "their plateau, or give them the label of the curve they belong to.",
+            MtorPharmWarning,
+            stacklevel=4,
+        )
+    return _assemble_shared(
+        P,
+        X,
+        np.zeros((B, k, p, 0)),
+        np.zeros((B, k, 0), dtype=np.int64),
+        np.zeros((B, 0, 0)),
+        rss,
+        n,
+        dof,
+        status,
+        attached,
+        np.asarray(sep.iterations).reshape(B, k).sum(axis=1).astype(np.int64),
+        B,
+        k,
+        batch,
+        common,
+    )
+
+
+def _assemble_shared(
+    P: FloatArray,
+    X: FloatArray,
+    Yf: FloatArray,
+    gcol: IntArray,
+    Sinv: FloatArray,
+    rss: FloatArray,
+    n: IntArray,
+    dof: IntArray,
+    status: NDArray[np.uint8],
+    attached: IntArray,
+    iterations: IntArray,
+    B: int,
+    k: int,
+    batch: tuple[int, ...],
+    common: dict[str, Any],
+) -> SharedFit:
+    names = common["param_names"]
+    fixed_t = common["fixed"]
+    p = len(names)
     report = P.copy()
-    dscale = np.ones((B, k, p))
     for a, name in enumerate(names):
         if name in LOG_PARAMS:
             with np.errstate(over="ignore"):
                 report[:, :, a] = np.exp(P[:, :, a])
-            dscale[:, :, a] = report[:, :, a]
-    cov = np.zeros((B, k, p, k, p))
-    free_a = [a for a in range(p) if idx[0, a] >= 0]
-    for a in free_a:
-        for b in free_a:
-            cov[:, :, a, :, b] = C[:, idx[:, a][:, None], idx[:, b][None, :]]
-    cov *= dscale[:, :, :, None, None] * dscale[:, None, None, :, :]
-
-    # statuses
-    status = np.zeros((B, k), dtype=np.uint8)
-    status |= np.where(~fittable, FitStatus.TOO_FEW_POINTS, 0).astype(np.uint8)[:, None]
-    status |= np.where(fittable & ~converged, FitStatus.NOT_CONVERGED, 0).astype(np.uint8)[:, None]
-    tol_b = 1e-9 * np.maximum(np.abs(theta), 1.0)
-    at_bound = ((theta <= lo + tol_b) | (theta >= hi - tol_b)).any(axis=1) if Q else np.zeros(B, dtype=bool)
-    status |= np.where(fittable & at_bound, FitStatus.AT_BOUND, 0).astype(np.uint8)[:, None]
-    bad = ~fittable
-    report[bad] = np.where(np.isin(np.arange(p), free_a)[None, :], np.nan, report[bad])
-    cov[bad] = np.nan
-    rss = np.where(fittable, rss, np.nan)
-    with np.errstate(over="ignore"):
-        conc_min, conc_max = np.exp(lx_lo), np.exp(lx_hi)
-    lx50, _ = log_icx_grad(m, np.where(np.isfinite(P), P, np.nan).reshape(B * k, p), 0.5)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ic50 = np.exp(lx50.reshape(B, k))
-        outside = fittable[:, None] & np.isfinite(ic50) & ((ic50 < conc_min) | (ic50 > conc_max))
-    status |= np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0).astype(np.uint8)
-
-    params = {name: report[:, :, a].reshape(*batch, k) for a, name in enumerate(names)}
-    idx_diag = np.arange(k)
-    var = cov[:, idx_diag, :, idx_diag, :]  # (k, B, p, p)
-    # the ambiguity rule of mp.fit (#14), per curve on its marginal covariance
-    free_mask = np.isin(np.arange(p), free_a)
-    for i in range(k):
-        with np.errstate(invalid="ignore"):
-            se_i = np.sqrt(np.einsum("baa->ba", var[i]))
-        determined = (status[:, i] & _UNDETERMINED) == 0
-        vague = ambiguous(names, free_mask, report[:, i, :], se_i, var[i], dof, determined)
-        status[:, i] |= np.where(vague, FitStatus.AMBIGUOUS, 0).astype(np.uint8)
-    stderr = {
-        name: np.sqrt(np.maximum(np.moveaxis(var[:, :, a, a], 0, 1), 0.0)).reshape(*batch, k)
-        for a, name in enumerate(names)
-    }
-    for name in names:
-        if name in fixed_d:
-            stderr[name] = np.broadcast_to(np.where(bad, np.nan, 0.0)[:, None], (B, k)).reshape(*batch, k)
-    return SharedFit(
-        model=m.name,
-        param_names=names,
-        share=share_t,
-        fixed=fixed_t,
-        labels=labels,
-        params=params,
-        stderr=stderr,
-        covariance=cov.reshape(*batch, k, p, k, p),
-        rss=rss.reshape(batch),
-        n=n_total.reshape(batch),
-        dof=dof.reshape(batch),
-        status=status.reshape(*batch, k),
-        conc_unit=str(sep.conc_unit),
-        conc_min=conc_min.reshape(*batch, k),
-        conc_max=conc_max.reshape(*batch, k),
-        iterations=iterations.reshape(batch),
-        _model=m,
+    G = Sinv.shape[-1]
+    sf = SharedFit(
+        params={name: report[:, :, a].reshape(*batch, k) for a, name in enumerate(names)},
+        stderr={},
+        rss=np.asarray(rss, dtype=np.float64).reshape(batch),
+        n=np.asarray(n, dtype=np.int64).reshape(batch),
+        dof=np.asarray(dof, dtype=np.int64).reshape(batch),
+        status=np.asarray(status, dtype=np.uint8).reshape(*batch, k),
+        iterations=np.asarray(iterations, dtype=np.int64).reshape(batch),
+        attached_to=attached.reshape(*batch, k),
+        _X=X.reshape(*batch, k, p, p),
+        _Y=Yf.reshape(*batch, k, p, Yf.shape[-1]),
+        _gcol=gcol.reshape(*batch, k, gcol.shape[-1]),
+        _Sinv=Sinv.reshape(*batch, G, G),
+        **common,
     )
+    diag = sf._internal_cov_diag().reshape(B, k, p, p)
+    scale = sf._scale().reshape(B, k, p)
+    bad = (np.asarray(status).reshape(B, k) & FitStatus.TOO_FEW_POINTS) != 0
+    stderr: dict[str, FloatArray] = {}
+    for a, name in enumerate(names):
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(np.maximum(diag[:, :, a, a], 0.0)) * scale[:, :, a]
+        se = np.where(np.isnan(diag[:, :, a, a]), np.nan, se)
+        if name in fixed_t:
+            se = np.where(bad, np.nan, 0.0)
+        stderr[name] = se.reshape(*batch, k)
+    object.__setattr__(sf, "stderr", MappingProxyType({k_: readonly(v) for k_, v in stderr.items()}))
+    # the ambiguity rule of mp.fit (#14), per curve on its marginal covariance
+    status_bk = np.asarray(status, dtype=np.uint8).reshape(B, k).copy()
+    free_mask = np.array([name not in fixed_t for name in names])
+    cov_rep = diag * scale[:, :, :, None] * scale[:, :, None, :]
+    se_all = np.stack([np.asarray(stderr[name]).reshape(B, k) for name in names], axis=-1)
+    dof_b = np.asarray(dof, dtype=np.int64).reshape(B)
+    for i in range(k):
+        determined = (status_bk[:, i] & _UNDETERMINED) == 0
+        vague = ambiguous(names, free_mask, report[:, i, :], se_all[:, i, :], cov_rep[:, i], dof_b, determined)
+        status_bk[:, i] |= np.where(vague, FitStatus.AMBIGUOUS, 0).astype(np.uint8)
+    object.__setattr__(sf, "status", readonly(status_bk.reshape(*batch, k)))
+    return sf

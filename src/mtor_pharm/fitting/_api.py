@@ -22,7 +22,7 @@ from ..errors import ShapeError, UnitError
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from . import _engine, _layout
-from ._result import _UNDETERMINED, FitResult, FitStatus
+from ._result import FitResult, FitStatus
 
 __all__ = ["fit"]
 
@@ -92,9 +92,12 @@ def check_options(max_iter: Any, workers: Any, share: Any, progress: Any = None)
     for name, v, hi in (("max_iter", max_iter, 1_000_000), ("workers", workers, 1024)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= hi:
             raise ValueError(f"`{name}` must be an integer from 1 to {hi:,}; got {v!r}.")
-    if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset)
+    if share is not None and (isinstance(share, str) or not isinstance(share, Sequence | set | frozenset | Mapping)
                               or not all(isinstance(n, str) for n in share)):
-        raise TypeError(f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'); got {share!r}.")
+        raise TypeError(
+            f"`share` must be a sequence of parameter names, e.g. ('hill', 'top'), or a mapping of parameter "
+            f"name to groups (partial sharing); got {share!r}."
+        )
     if progress is not None and not callable(progress):
         raise TypeError(f"`progress` must be a callable progress(done, total) or None; got {progress!r}.")
 
@@ -436,49 +439,25 @@ class _Finished:
         self.stderr = np.empty((N, p))
         self.rss = np.empty(N)
         self.pvalue = np.empty(N)
-        self.runaway = np.empty(N, dtype=np.bool_)
         self.is_log = np.array([name in m.log_params for name in m.param_names])
 
 
 def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fin: _Finished, rows: slice) -> None:
-    """Covariance, standard errors, flags and the F test for rows `rows` (compiled passes
-    and scipy's F distribution: all release the GIL, so parts finish in parallel)."""
+    """Covariance, standard errors, the F test and every status bit for rows `rows`, in one
+    compiled pass (it releases the GIL, so parts finish in parallel)."""
     from . import _kernels
 
-    q = int(free.sum())
-    free_c = np.ascontiguousarray(free, dtype=np.bool_)
-    P, status, n, fit, rss0 = out.P[rows], out.status[rows], prep.n[rows], prep.fittable[rows], prep.rss0[rows]
-    cov, se, pval = fin.cov[rows], fin.stderr[rows], fin.pvalue[rows]
-    _kernels.finish(
-        P,
-        out.A[rows],
-        out.rss[rows],
-        prep.within[rows],
-        n,
-        fit,
-        free_c,
-        fin.is_log,
-        prep.yrange[rows],
-        rss0,
-        _DEGENERATE_SPAN,
-        _TINY_RANGE,
-        cov,
-        se,
-        fin.rss[rows],
-        pval,  # the F statistic, replaced by its p-value below
-        status,
-        fin.runaway[rows],
-    )
-    # extra-sum-of-squares F test against a flat line (1 parameter): F's survival function
-    with np.errstate(invalid="ignore"):
-        special.fdtrc(max(q - 1, 1), np.maximum(n - q, 1), pval, out=pval)
-    _kernels.finish_flat(pval, fit, n, q, rss0, _F_ALPHA, status, fin.runaway[rows], free_c, P, cov, se)
-    # the ambiguity rule (fitting/_quality.py states it; compiled here, part by part)
     names = m.param_names
     loc = next((names.index(k) for k in ("ic50", "xmid") if k in names and free[names.index(k)]), -1)
     hill = names.index("hill") if "hill" in names and free[names.index("hill")] else -1
-    _kernels.ambiguity(P, se, cov, n - q, _t975(P.shape[1] + n.max(initial=0)), free_c, loc,
-                       loc >= 0 and names[loc] in m.log_params, hill, status)
+    n, P = prep.n[rows], out.P[rows]
+    _kernels.finish(
+        P, out.A[rows], out.rss[rows], prep.within[rows], n, prep.fittable[rows], free, fin.is_log,
+        prep.yrange[rows], prep.rss0[rows], _DEGENERATE_SPAN, _TINY_RANGE, _F_ALPHA,
+        _t975(m.n_params + int(n.max(initial=0))), loc, loc >= 0 and names[loc] in m.log_params, hill,
+        m.loc_name == "ic50", prep.lx_lo[rows], prep.lx_hi[rows],
+        P, fin.cov[rows], fin.stderr[rows], fin.rss[rows], fin.pvalue[rows], out.status[rows],
+    )
 
 
 _NO_ORDER = np.empty(0, dtype=np.int64)
@@ -617,11 +596,6 @@ def _assemble(
         xmin, xmax = np.exp(prep.lx_lo), np.exp(prep.lx_hi)
     status_arr = status.reshape(batch)
     conc_min, conc_max = xmin.reshape(batch), xmax.reshape(batch)
-    # IC50 outside the tested range (only where the IC50 is determined)
-    if m.loc_name == "ic50":
-        ic50 = np.where((status & _UNDETERMINED) != 0, np.nan, params["ic50"].reshape(-1))
-    else:
-        ic50 = None
     fields: dict[str, Any] = dict(
         params=params,
         stderr=stderr,
@@ -646,10 +620,10 @@ def _assemble(
         _model=m,
         **fields,
     )
-    if ic50 is None:
+    if m.loc_name != "ic50":  # IC50 outside the tested range, where it is determined
         ic50 = np.asarray(result.ic50.magnitude).reshape(-1)
-    with np.errstate(invalid="ignore"):
-        outside = np.isfinite(ic50) & ((ic50 < xmin) | (ic50 > xmax))
-    if np.any(outside):
-        result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0).reshape(batch))
+        with np.errstate(invalid="ignore"):
+            outside = np.isfinite(ic50) & ((ic50 < xmin) | (ic50 > xmax))
+        if np.any(outside):
+            result = result.with_flags(np.where(outside, FitStatus.IC50_OUTSIDE_RANGE, 0).reshape(batch))
     return result

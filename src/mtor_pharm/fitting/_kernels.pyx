@@ -41,6 +41,7 @@ if ``b > a``), so NaN propagates exactly as in the reference implementation.
 
 from libc.math cimport INFINITY, NAN, erfc, exp, expm1, fabs, log, log1p, sqrt
 from libc.stdint cimport int64_t, uint8_t
+from scipy.special.cython_special cimport fdtrc
 
 import numpy as np
 
@@ -72,6 +73,7 @@ cdef uint8_t _AT_BOUND = int(FitStatus.AT_BOUND)
 cdef uint8_t _FLAT_RESPONSE = int(FitStatus.FLAT_RESPONSE)
 cdef uint8_t _TOO_FEW_POINTS = int(FitStatus.TOO_FEW_POINTS)
 cdef uint8_t _AMBIGUOUS = int(FitStatus.AMBIGUOUS)
+cdef uint8_t _IC50_OUTSIDE_RANGE = int(FitStatus.IC50_OUTSIDE_RANGE)
 cdef uint8_t _UNDETERMINED = _FLAT_RESPONSE | _TOO_FEW_POINTS | _NOT_CONVERGED
 
 cdef double _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
@@ -1613,145 +1615,6 @@ def prepare(
 
 
 # ------------------------------------------------------------------ assembly
-def finish(
-    cmat_t P,
-    double[:, :, ::1] A,
-    cvec_t rss,
-    cvec_t within,
-    const int64_t[::1] npts,
-    fit,
-    free,
-    is_log,
-    cvec_t yrange,
-    cvec_t rss0,
-    double span,
-    double tiny_range,
-    double[:, :, ::1] cov,
-    mat_t stderr,
-    vec_t rss_tot,
-    vec_t F,
-    uint8_t[::1] status,
-    runaway,
-):
-    """Per-curve results from the solver's, in one pass (``cov`` may be ``A`` itself).
-
-    * ``rss_tot`` (with the within-replicate SS), the covariance ``s² (JᵀWJ)⁻¹`` mapped
-      from internal to reported parameters (``exp`` of the `is_log` ones: the delta
-      method) and zero for fixed ones, ``stderr`` (N, p) its root diagonal;
-    * ``F`` against a flat line; ``status`` (the solver's flags) gains ``NOT_CONVERGED``
-      for a ``runaway`` fit: plateaus more than `span` response ranges apart (its
-      least-squares infimum lies at infinity).
-
-    A curve that was not fitted gets NaN everywhere and ``TOO_FEW_POINTS``.  Runs without
-    the GIL.
-    """
-    cdef const uint8_t[::1] fit_c = _flags(fit)
-    cdef const uint8_t[::1] free_c = _flags(free)
-    cdef const uint8_t[::1] is_log_c = _flags(is_log)
-    cdef uint8_t[::1] run_c = np.asarray(runaway).view(np.uint8)  # a bool_ output, written as 0/1
-    cdef Py_ssize_t N = P.shape[0]
-    cdef Py_ssize_t p = P.shape[1]
-    cdef Py_ssize_t q = A.shape[1]
-    fidx_a = np.flatnonzero(np.asarray(free_c))
-    cdef int64_t[::1] pos = np.full(p, -1, dtype=np.int64)
-    cdef Py_ssize_t a, b, i, j, ja, jb, j1, j2
-    for a in range(q):
-        pos[fidx_a[a]] = a
-    cdef int64_t df1 = q - 1 if q - 1 > 1 else 1
-    cdef mat_t T = np.empty((max(q, 1), max(q, 1)))
-    cdef vec_t dl = np.ones(p)
-    cdef bint run
-    cdef double r, s2, v
-    cdef int64_t dof
-    with nogil:
-        for i in range(N):
-            if not fit_c[i]:
-                for a in range(p):
-                    for b in range(p):
-                        cov[i, a, b] = NAN
-                    stderr[i, a] = NAN
-                rss_tot[i] = NAN
-                F[i] = NAN
-                status[i] = _TOO_FEW_POINTS
-                run_c[i] = 0
-                continue
-            run = (free_c[0] or free_c[1]) and fabs(P[i, 1] - P[i, 0]) > span * _max(yrange[i], tiny_range)
-            if run:
-                status[i] |= _NOT_CONVERGED
-            run_c[i] = run
-            r = rss[i] + within[i]
-            rss_tot[i] = r
-            dof = npts[i] - q
-            s2 = r / (<double>dof if dof > 1 else 1.0) if dof > 0 else NAN
-            F[i] = ((rss0[i] - r) / df1) / (r / dof)
-            for j in range(p):
-                dl[j] = exp(P[i, j]) if is_log_c[j] else 1.0
-            for a in range(q):
-                for b in range(q):
-                    T[a, b] = A[i, a, b]
-            for ja in range(p):
-                for jb in range(p):
-                    a = pos[ja]
-                    b = pos[jb]
-                    if a < 0 or b < 0:
-                        cov[i, ja, jb] = 0.0
-                        continue
-                    v = T[a, b] * s2
-                    j1 = ja if ja < jb else jb  # the factors in the order of the parameters
-                    j2 = jb if ja < jb else ja
-                    if is_log_c[j1]:
-                        v *= dl[j1]
-                    if is_log_c[j2]:
-                        v *= dl[j2]
-                    cov[i, ja, jb] = v
-                stderr[i, ja] = sqrt(cov[i, ja, ja])
-
-
-def finish_flat(
-    vec_t pval,
-    fit,
-    const int64_t[::1] npts,
-    int64_t q,
-    cvec_t rss0,
-    double alpha,
-    uint8_t[::1] status,
-    runaway,
-    free,
-    mat_t P,
-    double[:, :, ::1] cov,
-    mat_t stderr,
-):
-    """After the F test's p-values: NaN where the test does not apply, 1 for a constant
-    response, ``FLAT_RESPONSE`` above `alpha`; a flat curve that did not converge (or a
-    runaway fit) has no estimates: NaN free parameters and covariance.  Runs without the
-    GIL."""
-    cdef const uint8_t[::1] fit_c = _flags(fit)
-    cdef const uint8_t[::1] free_c = _flags(free)
-    cdef const uint8_t[::1] run_c = _flags(runaway)
-    cdef Py_ssize_t N = P.shape[0]
-    cdef Py_ssize_t p = P.shape[1]
-    cdef Py_ssize_t i, j, a, b
-    cdef bint flat_nc
-    with nogil:
-        for i in range(N):
-            if not (fit_c[i] and npts[i] - q > 0 and q > 1):
-                pval[i] = NAN
-            else:
-                if pval[i] != pval[i] or rss0[i] <= 1e-300:
-                    pval[i] = 1.0
-                if pval[i] > alpha:
-                    status[i] |= _FLAT_RESPONSE
-            flat_nc = (status[i] & _NOT_CONVERGED) != 0 and (status[i] & _FLAT_RESPONSE) != 0
-            if flat_nc or run_c[i]:
-                for j in range(p):
-                    if free_c[j]:
-                        P[i, j] = NAN
-                    stderr[i, j] = NAN
-                for a in range(cov.shape[1]):
-                    for b in range(cov.shape[2]):
-                        cov[i, a, b] = NAN
-
-
 cdef inline bint _too_dependent(double[:, ::1] C, const int64_t[::1] fidx, mat_t R, vec_t d) noexcept nogil:
     """Whether some free parameter's dependency ``1 - 1 / (C_ii (C⁻¹)_ii)`` exceeds
     ``MAX_DEPENDENCY``, from the Cholesky factor of the correlation matrix (as
@@ -1795,40 +1658,146 @@ cdef inline bint _too_dependent(double[:, ::1] C, const int64_t[::1] fidx, mat_t
     return False
 
 
-def ambiguity(
+def finish(
     cmat_t P,
-    cmat_t stderr,
-    double[:, :, ::1] cov,
-    const int64_t[::1] dof,
-    cvec_t t975,
+    double[:, :, ::1] A,
+    cvec_t rss,
+    cvec_t within,
+    const int64_t[::1] npts,
+    fit,
     free,
+    is_log,
+    cvec_t yrange,
+    cvec_t rss0,
+    double span,
+    double tiny_range,
+    double alpha,
+    cvec_t t975,
     Py_ssize_t loc,
     bint loc_log,
     Py_ssize_t hill,
+    bint ic50_range,
+    cvec_t lx_lo,
+    cvec_t lx_hi,
+    mat_t P_out,
+    double[:, :, ::1] cov,
+    mat_t stderr,
+    vec_t rss_tot,
+    vec_t pval,
     uint8_t[::1] status,
 ):
-    """Add ``AMBIGUOUS`` to the determined curves whose data do not pin every parameter down:
-    a free standard error that is not finite, a dependency above ``MAX_DEPENDENCY``, a
-    95 % interval of hill that contains 0, or one of the location wider than
-    ``MAX_CI_DECADES`` decades (the compiled form of :func:`._quality.ambiguous`, which
-    states the rule; `loc`/`hill` are -1 where not free; ``t975[dof]`` is Student's
-    0.975 quantile, NaN for dof <= 0).  Runs without the GIL."""
+    """Per-curve results from the solver's, in one pass (``cov`` may be ``A`` itself,
+    ``P_out`` may be ``P``).
+
+    * ``rss_tot`` (with the within-replicate SS), the covariance ``s² (JᵀWJ)⁻¹`` mapped
+      from internal to reported parameters (``exp`` of the `is_log` ones: the delta
+      method) and zero for fixed ones, ``stderr`` (N, p) its root diagonal;
+    * ``NOT_CONVERGED`` for a runaway fit: plateaus more than `span` response ranges apart
+      (its least-squares infimum lies at infinity);
+    * ``pval``, the extra-sum-of-squares F test against a flat line (NaN where it does not
+      apply, 1 for a constant response), and ``FLAT_RESPONSE`` above `alpha`; a flat
+      curve that did not converge, or a runaway fit, has no estimates: NaN free parameters,
+      standard errors and covariance;
+    * ``AMBIGUOUS`` for a determined curve its data do not pin down (the rule of
+      :func:`._quality.ambiguous`: a free standard error that is not finite, a dependency
+      above ``MAX_DEPENDENCY``, a 95 % interval of hill (column `hill`) containing 0 or
+      one of the location (column `loc`) wider than ``MAX_CI_DECADES`` decades; -1: not
+      free; ``t975[dof]`` is Student's 0.975 quantile, NaN at dof 0);
+    * with `ic50_range` (the 4PL family), ``IC50_OUTSIDE_RANGE`` where a determined IC50
+      lies outside ``exp(lx_lo) … exp(lx_hi)``.
+
+    A curve that was not fitted gets NaN everywhere and ``TOO_FEW_POINTS``.  Runs without
+    the GIL.
+    """
+    cdef const uint8_t[::1] fit_c = _flags(fit)
     cdef const uint8_t[::1] free_c = _flags(free)
+    cdef const uint8_t[::1] is_log_c = _flags(is_log)
+    cdef Py_ssize_t N = P.shape[0]
+    cdef Py_ssize_t p = P.shape[1]
+    cdef Py_ssize_t q = A.shape[1]
     fidx_a = np.flatnonzero(np.asarray(free_c)).astype(np.int64)
     cdef const int64_t[::1] fidx = fidx_a
-    cdef Py_ssize_t q = fidx.shape[0]
-    cdef Py_ssize_t N = P.shape[0]
+    cdef int64_t[::1] pos = np.full(p, -1, dtype=np.int64)
+    cdef Py_ssize_t a, b, i, j, ja, jb, j1, j2, nt = t975.shape[0]
+    for a in range(q):
+        pos[fidx_a[a]] = a
+    cdef int64_t df1 = q - 1 if q - 1 > 1 else 1
+    cdef mat_t T = np.empty((max(q, 1), max(q, 1)))
     cdef mat_t R = np.empty((max(q, 1), max(q, 1)))
     cdef vec_t d = np.empty(max(q, 1))
-    cdef Py_ssize_t i, a, nt = t975.shape[0]
-    cdef bint finite, perfect, positive, vague
-    cdef double se, t, value, half
-    if q == 0:
-        return
+    cdef vec_t dl = np.ones(p)
+    cdef bint run, finite, perfect, positive, vague
+    cdef double r, s2, v, F, pv, se, t, value, half, ic50
+    cdef int64_t dof
     with nogil:
         for i in range(N):
+            for j in range(p):
+                P_out[i, j] = P[i, j]
+            if not fit_c[i]:
+                for a in range(p):
+                    for b in range(p):
+                        cov[i, a, b] = NAN
+                    stderr[i, a] = NAN
+                rss_tot[i] = NAN
+                pval[i] = NAN
+                status[i] = _TOO_FEW_POINTS
+                continue
+            run = (free_c[0] or free_c[1]) and fabs(P[i, 1] - P[i, 0]) > span * _max(yrange[i], tiny_range)
+            if run:
+                status[i] |= _NOT_CONVERGED
+            r = rss[i] + within[i]
+            rss_tot[i] = r
+            dof = npts[i] - q
+            s2 = r / (<double>dof if dof > 1 else 1.0) if dof > 0 else NAN
+            F = ((rss0[i] - r) / df1) / (r / dof)
+            for j in range(p):
+                dl[j] = exp(P[i, j]) if is_log_c[j] else 1.0
+            for a in range(q):
+                for b in range(q):
+                    T[a, b] = A[i, a, b]
+            for ja in range(p):
+                for jb in range(p):
+                    a = pos[ja]
+                    b = pos[jb]
+                    if a < 0 or b < 0:
+                        cov[i, ja, jb] = 0.0
+                        continue
+                    v = T[a, b] * s2
+                    j1 = ja if ja < jb else jb  # the factors in the order of the parameters
+                    j2 = jb if ja < jb else ja
+                    if is_log_c[j1]:
+                        v *= dl[j1]
+                    if is_log_c[j2]:
+                        v *= dl[j2]
+                    cov[i, ja, jb] = v
+                stderr[i, ja] = sqrt(cov[i, ja, ja])
+            # extra-sum-of-squares F test against a flat line (1 parameter)
+            pv = fdtrc(<double>df1, <double>(dof if dof > 1 else 1), F)
+            if not (dof > 0 and q > 1):
+                pv = NAN
+            else:
+                if pv != pv or rss0[i] <= 1e-300:
+                    pv = 1.0
+                if pv > alpha:
+                    status[i] |= _FLAT_RESPONSE
+            pval[i] = pv
+            if ((status[i] & _NOT_CONVERGED) != 0 and (status[i] & _FLAT_RESPONSE) != 0) or run:
+                for j in range(p):
+                    if free_c[j]:
+                        P_out[i, j] = NAN
+                    stderr[i, j] = NAN
+                for a in range(p):
+                    for b in range(p):
+                        cov[i, a, b] = NAN
             if status[i] & _UNDETERMINED:
                 continue
+            if ic50_range:
+                ic50 = exp(P_out[i, 2])  # the 4PL's location, ln ic50 (free or fixed)
+                if fabs(ic50) < INFINITY and (ic50 < exp(lx_lo[i]) or ic50 > exp(lx_hi[i])):
+                    status[i] |= _IC50_OUTSIDE_RANGE
+            if q == 0:
+                continue
+            # the ambiguity rule
             finite = perfect = positive = True
             for a in range(q):
                 se = stderr[i, fidx[a]]
@@ -1842,11 +1811,11 @@ def ambiguity(
             if finite and not perfect:
                 if positive and _too_dependent(cov[i], fidx, R, d):
                     vague = True
-                t = t975[dof[i]] if 0 <= dof[i] < nt else NAN
-                if hill >= 0 and fabs(P[i, hill]) <= t * stderr[i, hill]:
+                t = t975[dof] if 0 <= dof < nt else NAN
+                if hill >= 0 and fabs(P_out[i, hill]) <= t * stderr[i, hill]:
                     vague = True
                 if loc >= 0:
-                    value = exp(P[i, loc]) if loc_log else P[i, loc]
+                    value = exp(P_out[i, loc]) if loc_log else P_out[i, loc]
                     half = t * stderr[i, loc] / value  # ln-scale half width
                     if not 2.0 * half <= _MAX_CI_LN:
                         vague = True
