@@ -245,8 +245,8 @@ def fit(
     with np.errstate(invalid="ignore"):
         if (x < 0).any():
             raise ValueError(f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}.")
-    xb = np.broadcast_to(x, (*batch, x.shape[-1]))
-    yb = np.broadcast_to(y, (*batch, y.shape[-1]))
+    xb = x if x.shape[:-1] == batch else np.broadcast_to(x, (*batch, x.shape[-1]))
+    yb = y if y.shape[:-1] == batch else np.broadcast_to(y, (*batch, y.shape[-1]))
     nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(x).any() else np.zeros(0, dtype=bool)
     if nan_x.any():
         where = tuple(int(i) for i in np.argwhere(nan_x)[0])
@@ -481,9 +481,9 @@ def _pool(
 
     n = y.shape[0]
     weighted = w_user is not None
-    wu = w_user if w_user is not None else np.broadcast_to(_ONE, y.shape)
+    wu = w_user if w_user is not None else _ONE  # read only when weighted
     if design is not None:
-        xx = np.broadcast_to(x, y.shape)
+        xx = x.reshape(1, -1)
         order, k = design.order, design.k
     else:
         xx, order = x, _NO_ORDER

@@ -1389,12 +1389,13 @@ cdef inline void _curve_stats(
 
 
 cdef inline bint _after(
-    const double[:, :] x, const double[:, :] y, const double[:, :] w, bint weighted, Py_ssize_t i, int64_t a, int64_t b
+    const double[:, :] x, const double[:, :] y, const double[:, :] w, bint weighted, Py_ssize_t xi, Py_ssize_t i,
+    int64_t a, int64_t b
 ) noexcept nogil:
-    """Whether point `a` of row `i` sorts after point `b`: by concentration, then response,
-    then weight."""
-    if x[i, a] != x[i, b]:
-        return x[i, a] > x[i, b]
+    """Whether point `a` of row `i` sorts after point `b`: by concentration (row `xi` of
+    `x`), then response, then weight (`w` is read only when `weighted`)."""
+    if x[xi, a] != x[xi, b]:
+        return x[xi, a] > x[xi, b]
     if y[i, a] != y[i, b]:
         return y[i, a] > y[i, b]
     return weighted and w[i, a] > w[i, b]
@@ -1420,7 +1421,7 @@ def pool(
     sum of squares ``Σw(y - ȳ)²``, summed in the order of (concentration, response,
     weight), so the result depends neither on the order of the points nor on the form of
     the design.  `order` is the order by concentration of a design shared by every row
-    (`x` then has stride 0 over rows; it saves most of the sorting); empty: each row is
+    (`x` is then its one row, shape (1, m); the order saves most of the sorting); empty: each row is
     sorted here.  Fills ``lx`` (ln concentration,
     ``-inf`` for vehicle, 0 in unused columns), ``ybar``, ``wsum`` (0 in unused columns) and
     the per-curve ``stats`` of :func:`_curve_stats`.  One code path for shared, per-curve,
@@ -1431,6 +1432,7 @@ def pool(
     cdef Py_ssize_t m = y.shape[1]
     cdef Py_ssize_t k = lx.shape[1]
     cdef bint shared = order.shape[0] == m
+    cdef Py_ssize_t xi
     cdef int64_t[::1] idx = np.empty(max(m, 1), dtype=np.int64)
     cdef Py_ssize_t i, j, a, b, c, cnt, used = 0
     cdef int64_t t
@@ -1438,18 +1440,19 @@ def pool(
     cdef double xv, v, wt, prev, ymin, ymax, within, dv
     with nogil:
         for i in range(n):
+            xi = 0 if shared else i  # a shared design is one row of x
             # the usable points of row i, sorted by (x, y, w): a canonical order, so that
             # neither the order of the points nor the design's form changes the sums
             cnt = 0
             for a in range(m):
                 t = order[a] if shared else a
-                xv = x[i, t]
+                xv = x[xi, t]
                 v = y[i, t]
                 wt = w_user[i, t] if weighted else 1.0
                 if xv != xv or v != v or not wt > 0.0:
                     continue
                 b = cnt  # insertion sort (a shared design arrives sorted by x: only ties move)
-                while b > 0 and _after(x, y, w_user, weighted, i, idx[b - 1], t):
+                while b > 0 and _after(x, y, w_user, weighted, xi, i, idx[b - 1], t):
                     idx[b] = idx[b - 1]
                     b -= 1
                 idx[b] = t
@@ -1469,7 +1472,7 @@ def pool(
                 wt = w_user[i, t] if weighted else 1.0
                 if v != v or not wt > 0.0:
                     continue
-                xv = x[i, t]
+                xv = x[xi, t]
                 if c < 0 or xv != prev:
                     c += 1
                     lx[i, c] = log(xv)
@@ -1489,7 +1492,7 @@ def pool(
                 wt = w_user[i, t] if weighted else 1.0
                 if v != v or not wt > 0.0:
                     continue
-                xv = x[i, t]
+                xv = x[xi, t]
                 if c < 0 or xv != prev:
                     c += 1
                     prev = xv

@@ -217,7 +217,12 @@ class FitResult(InformationCriteria):
             "iterations",
         ):
             object.__setattr__(self, name, _readonly(getattr(self, name)))
-        tss = np.full(self.rss.shape, np.nan) if self.tss is None else np.broadcast_to(self.tss, self.rss.shape)
+        if self.tss is None:
+            tss: Any = np.full(self.rss.shape, np.nan)
+        elif np.shape(self.tss) == self.rss.shape:
+            tss = self.tss
+        else:
+            tss = np.broadcast_to(self.tss, self.rss.shape)
         object.__setattr__(self, "tss", _readonly(tss))
         if self.labels is not None:
             labels, names = _check_labels(self.labels, self.label_names, self.rss.shape)
