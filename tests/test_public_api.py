@@ -257,3 +257,20 @@ def test_import_loads_neither_pint_nor_pandas_until_they_are_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_models_all_is_pinned() -> None:
+    assert mp.models.__all__ == [
+        "MODELS",
+        "PARAM_KINDS",
+        "Model",
+        "ModelFamily",
+        "five_pl",
+        "four_pl",
+        "get_model",
+        "linear_cells",
+        "weibull1",
+        "weibull2",
+    ]
+    for name in mp.models.__all__:
+        assert hasattr(mp.models, name), name

@@ -118,8 +118,9 @@ def fit(
     response : array_like, shape (m,) or (..., m)
         Responses; NaN marks a missing point (masked, never dropped from the result).
     model : str, default "4pl"
-        ``"4pl"``, ``"3pl"``, ``"2pl"``/``"hill"``, ``"5pl"``, ``"weibull1"``, ``"weibull2"``
-        (see :mod:`mtor_pharm.models`).
+        ``"4pl"``, ``"3pl"``, ``"2pl"``/``"hill"``, ``"5pl"``, ``"weibull1"``, ``"weibull2"``,
+        ``"lognormal"``, ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"``, ``"biphasic"``, or a
+        :class:`~mtor_pharm.models.Model` (see :mod:`mtor_pharm.models` and the families page).
     conc_unit : str, optional
         Unit of a bare `conc` array, e.g. ``"uM"``.
     fixed : mapping, optional
@@ -202,7 +203,14 @@ def fit(
     check_options(max_iter, workers, share, progress)
     if share is not None:
         from .compare import fit_shared
+        from .errors import UnknownModelError
+        from .models import get_model
 
+        if get_model(model).compiled is None:  # the global fits run on the compiled shapes only (#13)
+            raise UnknownModelError(
+                f"`share=` fits only the compiled shape families (4pl, 3pl, 2pl, 5pl, weibull1, weibull2, "
+                f"lognormal); got model {get_model(model).name!r}. Fit its curves separately (no `share`)."
+            )
         if inhibitor is not None or molecular_weight is not None or bounds is not None:
             raise ValueError("`share=` does not take `inhibitor`, `molecular_weight` or `bounds` yet; convert first.")
         by_dim = isinstance(along, str)

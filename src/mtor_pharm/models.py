@@ -18,7 +18,13 @@ name            shape ``S(z)``                      drc equivalent
 ``"5pl"``       ``(1 + e^z)^(−s)``                  ``LL.5`` (``f = s``)
 ``"weibull1"``  ``exp(−e^z)``                       ``W1.4`` (``b = hill``)
 ``"weibull2"``  ``1 − exp(−e^(−z))``                ``W2.4`` (``b = −hill``)
+``"lognormal"`` ``Φ(−z)``                           ``LN.4`` (``b = −hill``)
 ==============  ==================================  ========================
+
+Families that are not of this form (fitted by the generic batched solver, see
+:class:`ModelFamily`): ``"bc5"``/``"bc4"`` (Brain–Cousens hormesis, drc ``BC.5``/``BC.4``),
+``"crs5"``/``"crs4"`` (Cedergreen–Ritz–Streibig, drc ``CRS.5a``/``CRS.4a``) and
+``"biphasic"`` (Prism's "Biphasic dose-response"); ``hill > 0`` is falling there too.
 
 Prism's ``HillSlope`` has the opposite sign to ``hill`` for inhibition curves.
 The location parameter ``x_c`` is called ``ic50`` in the 4PL family, where it
@@ -32,25 +38,30 @@ and ``xarray.DataArray.curvefit`` can use them directly.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from ._typing import FloatArray
+from ._layout import ASYM, BOTTOM, HILL, LOC, TOP
+from ._typing import BoolArray, FloatArray
 from .errors import ShapeError, UnitError, UnknownModelError
 from .units import _pint, as_float_array, is_quantity
 
 __all__ = [
     "MODELS",
+    "PARAM_KINDS",
     "Model",
+    "ModelFamily",
     "five_pl",
     "four_pl",
     "get_model",
+    "linear_cells",
     "weibull1",
     "weibull2",
 ]
@@ -111,6 +122,17 @@ def _inv_weibull2(S: FloatArray, s: FloatArray | None) -> FloatArray:
     return out
 
 
+def _shape_lognormal(z: FloatArray, s: FloatArray | None) -> tuple[FloatArray, FloatArray]:
+    # S = Phi(-z) (drc LN.4 with b = -hill); dS/dz = -phi(z), exactly 0 at z = +-inf
+    out: FloatArray = special.ndtr(-z)
+    return out, -np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+
+def _inv_lognormal(S: FloatArray, s: FloatArray | None) -> FloatArray:
+    out: FloatArray = -special.ndtri(S)
+    return out
+
+
 _ShapeFn = Callable[[FloatArray, FloatArray | None], tuple[FloatArray, FloatArray]]
 _InvFn = Callable[[FloatArray, FloatArray | None], FloatArray]
 
@@ -157,6 +179,79 @@ class Model:
     def n_params(self) -> int:
         """Number of parameters, fixed ones included."""
         return len(self.param_names)
+
+    # ---------------------------------------------------------------- family contract
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """What each parameter is, in internal order (see :data:`PARAM_KINDS`)."""
+        by_name = {"bottom": "plateau", "top": "plateau", "hill": "slope", "s": "log"}
+        return tuple(by_name.get(n, "conc") for n in self.param_names)
+
+    @property
+    def log_params(self) -> tuple[str, ...]:
+        """Parameters fitted on the natural-log scale (concentrations and ``s``)."""
+        return tuple(n for n, k in zip(self.param_names, self.kinds, strict=True) if k in ("conc", "log"))
+
+    @property
+    def conc_params(self) -> tuple[str, ...]:
+        """Parameters that are concentrations (in the caller's unit; log scale inside)."""
+        return tuple(n for n, k in zip(self.param_names, self.kinds, strict=True) if k == "conc")
+
+    @property
+    def compiled(self) -> str | None:
+        """Name of the compiled shape the engine dispatches on, or ``None`` (generic path)."""
+        return _COMPILED_SHAPES.get(self._shape)
+
+    def default_bounds(self, lx_lo: FloatArray, lx_hi: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Internal (low, high) bounds per curve, shape ``(n, p)`` each, from the ln of the
+        smallest positive and the largest tested concentration (see :data:`PARAM_KINDS`)."""
+        return _default_bounds(self.kinds, lx_lo, lx_hi)
+
+    def start(
+        self, lx: FloatArray, y: FloatArray, w: FloatArray, P_fixed: FloatArray, free: BoolArray
+    ) -> FloatArray:
+        """Start candidates for the generic solver, shape ``(c, n, p)``: a (location × hill)
+        grid with the plateaus solved by weighted linear least squares in every cell."""
+        return _shape_starts(self, lx, y, w, P_fixed, free)
+
+    def log_icx(self, P: FloatArray, q: float) -> tuple[FloatArray, FloatArray]:
+        """``ln`` of the concentration where the curve has moved the fraction `q` of the way
+        from its zero-dose plateau to its high-dose plateau, and the derivative of that
+        target response with respect to the internal parameters (for the delta method).
+
+        ``hill > 0``: from ``top`` to ``bottom``; ``hill < 0``: from ``bottom`` to ``top``.
+        """
+        hill = P[:, HILL]
+        S_target = np.where(hill > 0, 1.0 - q, q)
+        z = self.inverse_shape(S_target, P[:, ASYM] if self.has_s else None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lx = P[:, LOC] + z / hill
+        return lx, _target_grad(P, hill, q)
+
+    def log_conc_at(self, P: FloatArray, response: float) -> FloatArray:
+        """``ln`` of the concentration where the curve equals `response` (NaN if never)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            S = (float(response) - P[:, BOTTOM]) / (P[:, TOP] - P[:, BOTTOM])
+            z = self.inverse_shape(S, P[:, ASYM] if self.has_s else None)
+            out: FloatArray = P[:, LOC] + z / P[:, HILL]
+        return out
+
+    def canonical(self, P: FloatArray, free: BoolArray) -> FloatArray | None:
+        """Bring `P` (n, p), in place, to the reported form of the same curve; returns the
+        linear maps ``T`` (n, p, p) applied, or ``None``.  A symmetric family with both
+        plateaus and hill free is reported with ``top ≥ bottom`` (plateaus swapped, hill
+        negated); used by the generic solver (the compiled one does the same itself)."""
+        if not (self.symmetric and free[BOTTOM] and free[TOP] and free[HILL]):
+            return None
+        n, p = P.shape
+        F = np.eye(p)
+        F[[BOTTOM, TOP]] = F[[TOP, BOTTOM]]
+        F[HILL, HILL] = -1.0
+        flip = P[:, TOP] < P[:, BOTTOM]
+        P[flip] = P[flip] @ F.T
+        T = np.broadcast_to(np.eye(p), (n, p, p)).copy()
+        T[flip] = F
+        return T
 
     # ---------------------------------------------------------------- internal API
     def shape(self, z: FloatArray, log_s: FloatArray | None) -> tuple[FloatArray, FloatArray]:
@@ -312,6 +407,191 @@ def _kernel(model: Model, x: ArrayLike, values: Mapping[str, Any]) -> FloatArray
     return out
 
 
+# --------------------------------------------------------------------------------------
+# The family contract: what the engine, the results and the docs need of a family.
+# --------------------------------------------------------------------------------------
+
+#: What a parameter can be (:attr:`ModelFamily.kinds`), and its default bounds:
+#: ``"plateau"`` a response level, enters linearly, unbounded;
+#: ``"conc"`` a concentration, fitted as ``ln``, within 10⁶× of the tested range on either side;
+#: ``"slope"`` a Hill-type slope, ``|hill| ≤ 50``;
+#: ``"log"`` a positive shape parameter fitted as ``ln``, between 1e-3 and 1e3;
+#: ``"linear"`` a coefficient entering linearly, unbounded;
+#: ``"fraction"`` a fraction in [0, 1].
+PARAM_KINDS: tuple[str, ...] = ("plateau", "conc", "slope", "log", "linear", "fraction")
+
+_LOC_DECADES = 6.0  # location within 10^6 of the tested range on either side
+_HILL_MAX = 50.0
+_LOG_S_MAX = math.log(1e3)
+
+
+@runtime_checkable
+class ModelFamily(Protocol):
+    """The contract of a dose-response model family (every entry of :data:`MODELS`).
+
+    One declaration per family says what the engine, the results and the plots need:
+
+    * ``name``, ``description`` (naming the drc / Prism counterpart), ``param_names``
+      (reported order = internal column order; ``bottom`` and ``top`` are columns 0 and 1
+      in every family) and ``kinds`` (one of :data:`PARAM_KINDS` per parameter: which are
+      concentrations fitted as ``ln``, which enter linearly);
+    * ``default_fixed`` and :meth:`default_bounds` (internal scale);
+    * the curve and its derivatives on internal parameters (:meth:`evaluate`,
+      :meth:`dlogx`) and on reported ones (``__call__``);
+    * ``compiled``: the name of the compiled shape in
+      :data:`mtor_pharm.fitting._layout.COMPILED` that the engine dispatches on, or
+      ``None`` for the generic batched solver, which uses :meth:`start` (start candidates)
+      and :meth:`evaluate`;
+    * ICx and its inverse (:meth:`log_icx`, :meth:`log_conc_at`);
+    * the direction convention: ``hill > 0`` is a curve falling from ``top`` (zero dose)
+      to ``bottom`` (high dose); ``symmetric`` families are reported with ``top ≥ bottom``.
+
+    Examples
+    --------
+    >>> isinstance(mp.models.MODELS["biphasic"], mp.models.ModelFamily)
+    True
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def param_names(self) -> tuple[str, ...]: ...
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
+    @property
+    def default_fixed(self) -> Mapping[str, float]: ...
+    @property
+    def symmetric(self) -> bool: ...
+    @property
+    def compiled(self) -> str | None: ...
+    def default_bounds(self, lx_lo: FloatArray, lx_hi: FloatArray) -> tuple[FloatArray, FloatArray]: ...
+    def evaluate(self, lx: FloatArray, P: FloatArray, *, jacobian: bool) -> tuple[FloatArray, list[FloatArray]]: ...
+    def dlogx(self, lx: FloatArray, P: FloatArray) -> FloatArray: ...
+    def start(
+        self, lx: FloatArray, y: FloatArray, w: FloatArray, P_fixed: FloatArray, free: BoolArray
+    ) -> FloatArray: ...
+    def log_icx(self, P: FloatArray, q: float) -> tuple[FloatArray, FloatArray]: ...
+    def log_conc_at(self, P: FloatArray, response: float) -> FloatArray: ...
+    def canonical(self, P: FloatArray, free: BoolArray) -> FloatArray | None: ...
+    def __call__(self, x: ArrayLike, **params: ArrayLike) -> FloatArray: ...
+
+
+def _default_bounds(kinds: tuple[str, ...], lx_lo: FloatArray, lx_hi: FloatArray) -> tuple[FloatArray, FloatArray]:
+    n = np.shape(lx_lo)[0]
+    lo = np.full((n, len(kinds)), -np.inf)
+    hi = np.full((n, len(kinds)), np.inf)
+    dec = _LOC_DECADES * math.log(10.0)
+    for j, kind in enumerate(kinds):
+        if kind == "conc":
+            with np.errstate(invalid="ignore"):
+                lo[:, j] = lx_lo - dec
+                hi[:, j] = lx_hi + dec
+        elif kind == "slope":
+            lo[:, j], hi[:, j] = -_HILL_MAX, _HILL_MAX
+        elif kind == "log":
+            lo[:, j], hi[:, j] = -_LOG_S_MAX, _LOG_S_MAX
+        elif kind == "fraction":
+            lo[:, j], hi[:, j] = 0.0, 1.0
+    return lo, hi
+
+
+def _target_grad(P: FloatArray, hill: FloatArray, q: float) -> FloatArray:
+    """d(target response)/dP for ICx: the target moves `q` of the way between the plateaus."""
+    dt = np.zeros_like(P)
+    dt[:, BOTTOM] = np.where(hill > 0, q, 1.0 - q)
+    dt[:, TOP] = np.where(hill > 0, 1.0 - q, q)
+    return dt
+
+
+def linear_cells(design: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Weighted linear least squares in every start cell at once (for start strategies).
+
+    Parameters
+    ----------
+    design : ndarray, shape (c, n, k, m)
+        Columns of the linear coefficients per cell ``c`` and curve ``n``.
+    y : ndarray, shape (c, n, k)
+        Responses (minus the contribution of fixed coefficients).
+    w : ndarray, shape (n, k)
+        Weights (0: no data).
+
+    Returns
+    -------
+    coef : ndarray, shape (c, n, m)
+    rss : ndarray, shape (c, n)
+    """
+    A = np.einsum("cnkm,nk,cnkl->cnml", design, w, design)
+    b = np.einsum("cnkm,nk,cnk->cnm", design, w, y)
+    coef = np.einsum("cnml,cnl->cnm", np.linalg.pinv(A), b)
+    r = y - np.einsum("cnkm,cnm->cnk", design, coef)
+    rss = np.einsum("nk,cnk->cn", w, r * r)
+    return coef, np.where(np.isfinite(rss), rss, np.inf)
+
+
+#: start grid of the generic path: fractions of the tested log range, and |hill|
+START_T = np.linspace(-0.1, 1.1, 6)
+START_HILL = np.array([0.7, 1.6, 4.0])
+
+
+def _tested_range(lx: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """ln of the smallest positive and of the largest concentration with data, per curve."""
+    ok = (w > 0) & np.isfinite(lx)
+    lo = np.where(ok, lx, np.inf).min(axis=1)
+    hi = np.where(ok, lx, -np.inf).max(axis=1)
+    return np.where(np.isfinite(lo), lo, 0.0), np.where(np.isfinite(hi), hi, 0.0)
+
+
+def _plateau_cells(S: FloatArray, y: FloatArray, w: FloatArray, P_fixed: FloatArray, free: BoolArray,
+                   extra: FloatArray | None = None, extra_col: int = -1) -> tuple[FloatArray, FloatArray]:
+    """Linear least squares for the free ones of (bottom, top[, an extra linear column])
+    given ``S`` (c, n, k); fixed ones go into the offset.  Returns P (c, n, p) and RSS (c, n)."""
+    cols = [1.0 - S, S]
+    idx = [0, 1]
+    if extra is not None:
+        cols.append(extra)
+        idx.append(extra_col)
+    offset = np.zeros_like(S)
+    use = []
+    for col, j in zip(cols, idx, strict=True):
+        if free[j]:
+            use.append((col, j))
+        else:
+            offset = offset + P_fixed[None, :, j, None] * col
+    P = np.broadcast_to(P_fixed, (S.shape[0], *P_fixed.shape)).copy()
+    if use:
+        D = np.stack([c for c, _ in use], axis=-1)
+        coef, rss = linear_cells(D, y[None] - offset, w)
+        for a, (_, j) in enumerate(use):
+            P[..., j] = coef[..., a]
+    else:
+        r = y[None] - offset
+        rss = np.einsum("nk,cnk->cn", w, r * r)
+    return P, rss
+
+
+def _shape_starts(m: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P_fixed: FloatArray,
+                  free: BoolArray) -> FloatArray:
+    lo_x, hi_x = _tested_range(lx, w)
+    locs = [lo_x + t * (hi_x - lo_x) for t in START_T] if free[LOC] else [P_fixed[:, LOC]]
+    hills = [*START_HILL, *(-START_HILL)] if free[HILL] else [P_fixed[:, HILL]]
+    log_s = (np.zeros(len(lx)) if free[ASYM] else P_fixed[:, ASYM]) if m.has_s else None
+    out = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for loc in locs:
+            for hill in hills:
+                h = np.broadcast_to(hill, lo_x.shape)
+                S, _ = m.shape(h[:, None] * (lx - loc[:, None]), None if log_s is None else log_s[:, None])
+                P, _ = _plateau_cells(S[None], y, w, P_fixed, free)
+                P = P[0]
+                P[:, LOC], P[:, HILL] = loc, h
+                if log_s is not None:
+                    P[:, ASYM] = log_s
+                out.append(P)
+    return np.stack(out)
+
+
 def four_pl(x: ArrayLike, bottom: ArrayLike, top: ArrayLike, ic50: ArrayLike, hill: ArrayLike) -> FloatArray:
     """Four-parameter log-logistic (Hill) curve.
 
@@ -441,6 +721,31 @@ MODELS: Mapping[str, Model] = {
         _inverse=_inv_weibull2,
     ),
 }
+
+#: The compiled shapes (:data:`mtor_pharm.fitting._layout.COMPILED`) by shape function.
+_COMPILED_SHAPES: Mapping[_ShapeFn, str] = {
+    _shape_logistic: "logistic",
+    _shape_richards: "richards",
+    _shape_weibull1: "weibull1",
+    _shape_weibull2: "weibull2",
+    _shape_lognormal: "lognormal",
+}
+
+from . import _families  # noqa: E402  (the generic families build on Model, defined above)
+
+MODELS = {
+    **MODELS,
+    "lognormal": Model(
+        name="lognormal",
+        param_names=_P4,
+        loc_name="ic50",
+        symmetric=True,
+        description="4-parameter log-normal, drc LN.4 (hill = -b): bottom + (top - bottom) Phi(-hill ln(x/ic50))",
+        _shape=_shape_lognormal,
+        _inverse=_inv_lognormal,
+    ),
+    **_families.FAMILIES,
+}
 _ALIASES = {"hill": "2pl"}
 
 
@@ -505,8 +810,10 @@ def get_model(name: str | Model) -> Model:
     Parameters
     ----------
     name : str or Model
-        One of ``"4pl"``, ``"3pl"``, ``"2pl"`` (alias ``"hill"``), ``"5pl"``,
-        ``"weibull1"``, ``"weibull2"`` (case-insensitive), or a GraphPad Prism /
+        A key of :data:`MODELS` (case-insensitive): ``"4pl"``, ``"3pl"``, ``"2pl"``
+        (alias ``"hill"``), ``"5pl"``, ``"weibull1"``, ``"weibull2"``, ``"lognormal"``,
+        ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"`` (and ``"crs5b"``, ``"crs4b"``, ``"crs5c"``,
+        ``"crs4c"``), ``"biphasic"``; or a GraphPad Prism /
         drc name: ``"variable slope"``, ``"log(inhibitor) vs. response -- variable
         slope (four parameters)"``, ``"four parameters"``, ``"LL.4"`` → ``4pl``;
         ``"log(inhibitor) vs. normalized response -- variable slope"`` → ``2pl``

@@ -275,7 +275,7 @@ def _delta_band(res: FitResult, idx: tuple[int, ...], x: FloatArray, level: floa
     """Pointwise Wald-t band of the fitted mean: ``f ± t·sqrt(gᵀ C g)``, g the model Jacobian."""
     names = res.param_names
     values = np.array([float(np.asarray(res.params[n])[idx]) for n in names])
-    logged = np.array([n in ("ic50", "xmid", "s") for n in names])
+    logged = np.array([n in res._model.log_params for n in names])  # the family's log-scale parameters
     with np.errstate(divide="ignore", invalid="ignore"):
         P = np.where(logged, np.log(values), values)
         scale = np.where(logged, values, 1.0)

@@ -161,11 +161,12 @@ def check_same_data(res: FitResult, x: FloatArray, y: FloatArray, w: FloatArray,
 
 
 def internal_params(model: Model, params: dict[str, FloatArray]) -> FloatArray:
-    """Internal ``(bottom, top, ln loc, hill[, ln s])`` from reported values, stacked on the last axis."""
+    """Internal parameters (``(bottom, top, ln loc, hill[, ln s])`` for the shape families)
+    from reported values, stacked on the last axis."""
     cols = []
     for name in model.param_names:
         v = np.asarray(params[name], dtype=np.float64)
-        if name in LOG_PARAMS:
+        if name in model.log_params:  # the family's log-scale parameters (#13)
             with np.errstate(divide="ignore", invalid="ignore"):
                 v = np.log(v)
         cols.append(v)
@@ -178,19 +179,12 @@ def log_icx_grad(model: Model, P: FloatArray, q: float) -> tuple[FloatArray, Flo
     ``P`` is ``(N, p)``.  The gradient comes from the implicit function
     ``f(ln x, P) = target(P)`` (the plateau terms cancel for a relative ICx).
     """
-    hill = P[:, 3]
-    S_target = np.where(hill > 0, 1.0 - q, q)
-    log_s = P[:, 4] if model.has_s else None
-    z = model.inverse_shape(S_target, log_s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lx = P[:, 2] + z / hill
+    lx, dtarget = model.log_icx(P, q)  # the family's ICx and d(target)/dP (#13)
     finite = np.isfinite(lx) & np.all(np.isfinite(P), axis=1)
     lx0 = np.where(finite, lx, 0.0)[:, None]
     P0 = np.where(finite[:, None], P, 1.0)
     _, cols = model.evaluate(lx0, P0, jacobian=True)
-    J = np.stack([c[:, 0] for c in cols], axis=1)
-    J[:, 0] -= np.where(hill > 0, q, 1.0 - q)
-    J[:, 1] -= np.where(hill > 0, 1.0 - q, q)
+    J = np.stack([c[:, 0] for c in cols], axis=1) - np.where(finite[:, None], dtarget, 0.0)
     dfdx = model.dlogx(lx0, P0)[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         grad = -J / dfdx[:, None]

@@ -123,10 +123,10 @@ def _check_memory(N: int, m: int, p: int) -> None:
         )
 
 
-def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
+def _scalar_param(name: str, value: Any, unit: Unit, what: str, m: Model) -> Any:
     """Convert a fixed value / bound given for parameter `name` to the internal scale."""
-    if name in ("ic50", "xmid"):
-        if (isinstance(value, str) or is_quantity(value)):
+    if name in m.conc_params:
+        if isinstance(value, str) or is_quantity(value):
             mag, u = as_concentration(value, name=f"{what}[{name!r}]")
             mag = mag * _registry().Quantity(1.0, u).to(unit).magnitude
         else:
@@ -138,7 +138,7 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str) -> Any:
     if (isinstance(value, str) or is_quantity(value)):
         raise UnitError(f"`{what}[{name!r}]` must be a plain number; got {value!r}.")
     arr = _real(value, f"{what}[{name!r}]")
-    if name == "s":
+    if name in m.log_params:
         if np.any(arr < 0) or np.any(np.isnan(arr)):
             raise ValueError(f"`{what}['s']` must be a positive number; got {value!r}.")
         with np.errstate(divide="ignore"):
@@ -258,13 +258,13 @@ def fit(
         )
     w_user = None if weights is None else as_weights(weights, yb.shape)
 
-    fixed_int = {k: _scalar_param(k, v, unit, "fixed") for k, v in fixed_d.items()}
+    fixed_int = {k: _scalar_param(k, v, unit, "fixed", m) for k, v in fixed_d.items()}
     bounds_int: dict[str, tuple[Any, Any]] = {}
     for k, b in bounds_d.items():
         if not (isinstance(b, tuple | list) and len(b) == 2):
             raise ValueError(f"`bounds[{k!r}]` must be a (low, high) pair; got {b!r}.")
-        lo_b = _scalar_param(k, b[0], unit, "bounds") if b[0] is not None else -np.inf
-        hi_b = _scalar_param(k, b[1], unit, "bounds") if b[1] is not None else np.inf
+        lo_b = _scalar_param(k, b[0], unit, "bounds", m) if b[0] is not None else -np.inf
+        hi_b = _scalar_param(k, b[1], unit, "bounds", m) if b[1] is not None else np.inf
         if np.any(np.asarray(lo_b) >= np.asarray(hi_b)):
             raise ValueError(f"`bounds[{k!r}]` must have low < high; got {b!r}.")
         if np.ndim(lo_b) or np.ndim(hi_b):
@@ -308,7 +308,7 @@ def fit(
     # then gives the direction): with top < bottom a Weibull-1 curve is a Weibull-2 curve
     # and a 5PL changes its asymmetry.  Start once for each direction (hill > 0 falling,
     # hill < 0 rising) and keep the better optimum with top >= bottom (#13).
-    signs = (1, -1) if (not m.symmetric and free[3]) else (0,)
+    signs = (1, -1) if (m.compiled is not None and not m.symmetric and free[_layout.HILL]) else (0,)
     total = N * len(signs)
     finished = [0]
     lock = threading.Lock()
@@ -322,6 +322,7 @@ def fit(
 
     outs = [_engine.Outputs(N, p, q, progress=tick if progress is not None else None) for _ in signs]
     kernel = _engine.make_kernel(m, free, bounded_plateau=bool({"bottom", "top"} & bounds_int.keys()))
+    conc_cols = np.flatnonzero([k == "conc" for k in m.kinds])
     fin = _Finished(m, N, q, outs[0])
 
     def run(rows: slice) -> None:
@@ -337,7 +338,7 @@ def fit(
         out = outs[0]
         for other in outs[1:]:
             _keep_better(out, other, rows)
-        out.P[rows, _layout.LOC] += prep.centre[rows]  # back from the solver's origin
+        out.P[rows, conc_cols] += prep.centre[rows, None]  # back from the solver's origin
         # curves that were not fitted still report the values of their fixed parameters
         for j in np.flatnonzero(~free):
             out.P[rows, j] = fixed_arr[rows, j]
@@ -440,7 +441,7 @@ class _Finished:
         self.stderr = np.empty((N, p))
         self.rss = np.empty(N)
         self.pvalue = np.empty(N)
-        self.is_log = np.array([name in _LOG_PARAMS for name in m.param_names])
+        self.is_log = np.array([name in m.log_params for name in m.param_names])
 
 
 def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fin: _Finished, rows: slice) -> None:
@@ -455,7 +456,7 @@ def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fi
     _kernels.finish(
         P, out.A[rows], out.rss[rows], prep.within[rows], n, prep.fittable[rows], free, fin.is_log,
         prep.yrange[rows], prep.rss0[rows], _DEGENERATE_SPAN, _TINY_RANGE, _F_ALPHA,
-        _t975(m.n_params + int(n.max(initial=0))), loc, loc >= 0 and names[loc] in _LOG_PARAMS, hill,
+        _t975(m.n_params + int(n.max(initial=0))), loc, loc >= 0 and names[loc] in m.log_params, hill,
         m.loc_name == "ic50", prep.lx_lo[rows], prep.lx_hi[rows],
         P, fin.cov[rows], fin.stderr[rows], fin.rss[rows], fin.pvalue[rows], out.status[rows],
     )
@@ -475,7 +476,7 @@ def _pool(
     weights; 0 = no data), all (n, k), and per curve ``stats`` (n, 7) = (points,
     within-replicate SS, SS about the weighted mean, ln of the smallest positive and of the
     largest concentration with data, response range, distinct concentrations with data,
-    counted up to 6).  Shared and per-curve designs, weighted or not, go through the same
+    counted up to 16).  Shared and per-curve designs, weighted or not, go through the same
     compiled pooling, so the same data give bitwise the same fit whichever way they come.
     """
     from . import _kernels
@@ -519,6 +520,7 @@ def _chunks(
     for name, (b_lo, b_hi) in bounds_int.items():
         lo_user[m.param_names.index(name)] = b_lo
         hi_user[m.param_names.index(name)] = b_hi
+    conc = np.array([k == "conc" for k in m.kinds])
     for b0 in range(start, stop, _BLOCK):
         b1 = min(b0 + _BLOCK, stop)
         sl = slice(b0, b1)
@@ -539,6 +541,17 @@ def _chunks(
         prep.within[sl] = stats[:, 1]
         prep.lx_lo[sl] = stats[:, 3]
         prep.lx_hi[sl] = stats[:, 4]
+        if m.compiled is None:
+            # a family without a compiled shape declares its own columns: its default bounds
+            # by parameter kind, and every concentration column moved to the solver's origin
+            centre = prep.centre[sl]
+            lo, hi = m.default_bounds(lx_lo, lx_hi)
+            for name, (b_lo, b_hi) in bounds_int.items():
+                i = m.param_names.index(name)
+                lo[:, i] = b_lo - centre if conc[i] else b_lo
+                hi[:, i] = b_hi - centre if conc[i] else b_hi
+            P_fixed = fixed_arr[sl].copy()
+            P_fixed[:, conc] -= centre[:, None]
         prep.yrange[sl] = stats[:, 5]
         yield _engine.Chunk(
             start=b0,
@@ -554,6 +567,7 @@ def _chunks(
                 lo=lo,
                 hi=hi,
                 flat_rss=flat_rss,
+                centre=prep.centre[sl],
             ),
         )
 
@@ -575,7 +589,7 @@ def _assemble(
     stderr: dict[str, FloatArray] = {}
     for i, name in enumerate(m.param_names):
         v = P[:, i]
-        if name in _LOG_PARAMS:
+        if name in m.log_params:
             with np.errstate(over="ignore"):
                 v = np.exp(v)
         params[name] = v.reshape(batch)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._typing import BoolArray, FloatArray
-from ..models import Model, _shape_logistic, _shape_richards, _shape_weibull1, _shape_weibull2
-from . import _kernels
-from ._layout import LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2
+from ..errors import UnknownModelError
+from ..models import MODELS, Model
+from . import _generic, _kernels
+from ._layout import COMPILED, GENERIC, LOGISTIC
 
 
 @dataclass(slots=True)
@@ -38,6 +39,9 @@ class Problem:
     # (n,) a (pooled) RSS above which the curve is clearly flat (F test p > 0.5 against a
     # flat line); such a curve that stops making progress is not iterated further
     flat_rss: FloatArray
+    # (n,) ln x of the solver's origin per curve (lx and the locations are relative to it);
+    # the generic solver undoes it (a family may depend on x itself, not only on x / loc)
+    centre: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +57,22 @@ class Kernel:
     fused: bool = False
 
 
-_FAMILY: dict[Callable[..., object], int] = {
-    _shape_logistic: LOGISTIC,
-    _shape_richards: RICHARDS,
-    _shape_weibull1: WEIBULL1,
-    _shape_weibull2: WEIBULL2,
-}
+def family_id(model: Model) -> int:
+    """The checked engine id of `model`'s family: a compiled shape (:data:`._layout.COMPILED`)
+    or :data:`._layout.GENERIC` for a family that declares no compiled shape but can be fitted
+    generically (it has a start strategy and a Jacobian).  Anything else is refused with the
+    list of what is supported: never a ``KeyError``, never another family's fit."""
+    compiled = getattr(model, "compiled", None)
+    if compiled is None:
+        if callable(getattr(model, "start", None)) and callable(getattr(model, "evaluate", None)):
+            return GENERIC
+    elif compiled in COMPILED:
+        return COMPILED[compiled]
+    raise UnknownModelError(
+        f"`model` {getattr(model, 'name', model)!r} declares compiled shape {compiled!r}, which the engine does not "
+        f"have; compiled shapes: {sorted(COMPILED)} (or compiled=None with start() and evaluate() for the "
+        f"generic solver). Registered families: {sorted(MODELS)}."
+    )
 
 
 @dataclass(slots=True)
@@ -87,7 +101,9 @@ class Outputs:
 def make_kernel(model: Model, free: BoolArray, *, bounded_plateau: bool) -> Kernel:
     """Variable projection where the plateaus are free of bounds, plain LM otherwise."""
     varpro = not bounded_plateau and bool(free[0] or free[1]) and bool(free[2:].any())
-    family = _FAMILY[model._shape]
+    family = family_id(model)
+    if family == GENERIC:
+        return Kernel(family=GENERIC, symmetric=model.symmetric, varpro=False)
     fused = family == LOGISTIC and model.n_params == 4 and varpro and bool(free.all())
     return Kernel(family=family, symmetric=model.symmetric, varpro=varpro, fused=fused)
 
@@ -130,7 +146,13 @@ def solve(
             c(prob.hi),
             c(prob.flat_rss),
         )
-        if kernel.fused:
+        if kernel.family == GENERIC:
+            _generic.solve_block(
+                model, prob.fit, prob.lx, prob.y, prob.w,
+                prob.centre if prob.centre is not None else np.zeros(n),
+                prob.P_fixed, prob.lo, prob.hi, free_c, max_iter, *rows_out,
+            )
+        elif kernel.fused:
             _kernels.solve_block_logistic(*data, sign, flip, max_iter, *rows_out)
         else:
             _kernels.solve_block(

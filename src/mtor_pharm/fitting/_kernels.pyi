@@ -9,6 +9,7 @@ _Bool = NDArray[np.bool_]
 _I64 = NDArray[np.int64]
 _U8 = NDArray[np.uint8]
 
+SHAPE_FAMILIES: frozenset[int]
 GRID_T: FloatArray
 GRID_HILL: FloatArray
 

@@ -39,15 +39,17 @@ given and return nothing.  Min and max follow Python's rule (``max(a, b)`` is ``
 if ``b > a``), so NaN propagates exactly as in the reference implementation.
 """
 
-from libc.math cimport INFINITY, NAN, exp, expm1, fabs, log, log1p, sqrt
+from libc.math cimport INFINITY, NAN, erfc, exp, expm1, fabs, log, log1p, sqrt
 from libc.stdint cimport int64_t, uint8_t
 from scipy.special.cython_special cimport fdtrc
 
 import numpy as np
 
 from ._layout import LOGISTIC as _PY_LOGISTIC
+from ._layout import LOGNORMAL as _PY_LOGNORMAL
 from ._layout import RICHARDS as _PY_RICHARDS
 from ._layout import WEIBULL1 as _PY_WEIBULL1
+from ._layout import WEIBULL2 as _PY_WEIBULL2
 from ._quality import MAX_CI_DECADES, MAX_DEPENDENCY
 from ._result import FitStatus
 
@@ -61,6 +63,11 @@ ctypedef const uint8_t[::1] cflags_t
 cdef int LOGISTIC = _PY_LOGISTIC
 cdef int RICHARDS = _PY_RICHARDS
 cdef int WEIBULL1 = _PY_WEIBULL1
+cdef int WEIBULL2 = _PY_WEIBULL2
+cdef int LOGNORMAL = _PY_LOGNORMAL
+cdef double _SQRT1_2 = 0.70710678118654752440  # 1 / sqrt(2)
+cdef double _INV_SQRT_2PI = 0.39894228040143267794  # 1 / sqrt(2 pi)
+cdef double _LOGNORMAL_HILL = 0.6266570686577501  # sqrt(pi / 8): same midpoint slope as the logistic
 cdef uint8_t _NOT_CONVERGED = int(FitStatus.NOT_CONVERGED)
 cdef uint8_t _AT_BOUND = int(FitStatus.AT_BOUND)
 cdef uint8_t _FLAT_RESPONSE = int(FitStatus.FLAT_RESPONSE)
@@ -82,9 +89,13 @@ cdef double _STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly fla
 cdef int _STALL_FLAT_EVERY = 5  # iterations between the checks of a clearly flat curve
 cdef double _LAM0 = 0.1  # initial damping (the grid start is coarse)
 cdef double _NEWTON_DEC = 1e-2  # Newton steps once a GN step would gain less than this fraction of the RSS
-cdef int _MAXP = 5  # parameters of the largest family
+cdef int _MAXP = 5  # parameters of the largest compiled family
+cdef int _MAX_DISTINCT = 15  # distinct concentrations counted per curve (seen[16] in _curve_stats)
 cdef double _MAX_DEPENDENCY = MAX_DEPENDENCY
 cdef double _MAX_CI_LN = MAX_CI_DECADES * log(10.0)  # widest IC50 interval, on the ln scale
+
+#: the family numbers :func:`solve_block` accepts (any other is refused, never fitted as another)
+SHAPE_FAMILIES = frozenset((_PY_LOGISTIC, _PY_RICHARDS, _PY_WEIBULL1, _PY_WEIBULL2, _PY_LOGNORMAL))
 
 # coarse start grid
 GRID_T = np.linspace(-0.1, 1.1, 6)  # fractions of each curve's log-concentration range
@@ -127,9 +138,14 @@ cdef inline (double, double, double) _shape(int family, double z, double s) noex
         ez = exp(z)
         Sz = -exp(z - ez) if ez < INFINITY else 0.0
         return exp(-ez), Sz, 0.0
-    emz = exp(-z)  # WEIBULL2
-    Sz = -exp(-z - emz) if emz < INFINITY else 0.0
-    return -expm1(-emz), Sz, 0.0
+    if family == LOGNORMAL:
+        # S = Phi(-z) = erfc(z / sqrt 2) / 2, dS/dz = -phi(z) (exactly 0 at z = +-inf)
+        return 0.5 * erfc(z * _SQRT1_2), -_INV_SQRT_2PI * exp(-0.5 * z * z), 0.0
+    if family == WEIBULL2:
+        emz = exp(-z)
+        Sz = -exp(-z - emz) if emz < INFINITY else 0.0
+        return -expm1(-emz), Sz, 0.0
+    return NAN, NAN, NAN  # not reached: solve_block refuses an unknown family
 
 
 # ------------------------------------------------------------------ model state at P
@@ -366,7 +382,12 @@ cdef void _grid_start(
         loc = (lx_lo + grid_t[il] * (lx_hi - lx_lo)) if free[2] else P[2]
         loc = _clip(loc, lo[2], hi[2])
         for ih in range(n_hill):
-            hill = _clip(_grid_hill(free[3], sign, P[3], grid_hill, ih), lo[3], hi[3])
+            hill = _grid_hill(free[3], sign, P[3], grid_hill, ih)
+            if family == LOGNORMAL and free[3]:
+                # Phi(-z) is as steep at its midpoint as the logistic at 1.6 z (its tails are
+                # lighter): the same grid of shapes, on the log-normal's hill scale
+                hill *= _LOGNORMAL_HILL
+            hill = _clip(hill, lo[3], hi[3])
             # the plateaus for this cell in closed form (S is stored only where needed)
             bottom, top = P[0], P[1]
             rss = NAN
@@ -1226,6 +1247,10 @@ def solve_block(
     status 0 and 0 iterations.  The hot case has its own entry point,
     :func:`solve_block_logistic`.  Runs without the GIL.
     """
+    if family not in SHAPE_FAMILIES:
+        raise ValueError(
+            f"`family` must be one of the compiled shape families {sorted(SHAPE_FAMILIES)}; got {family!r}."
+        )
     cdef const uint8_t[::1] fit_c = _flags(fit)
     cdef const uint8_t[::1] free_c = _flags(free)
     cdef Py_ssize_t n = y.shape[0]
@@ -1323,12 +1348,13 @@ cdef inline void _curve_stats(
     """``out`` = (points, within-replicate SS, SS about the weighted mean, ln of the smallest
     positive and of the largest concentration with data, response range, distinct
     concentrations with data) of one curve.  Points and concentrations count only where the
-    weight is positive; distinct concentrations are counted up to ``_MAXP + 1`` (enough to
-    tell whether they can determine the parameters)."""
+    weight is positive; distinct concentrations are counted up to ``_MAX_DISTINCT + 1``
+    (enough to tell whether they can determine the parameters of any family, the generic
+    ones included)."""
     cdef double sw = 0.0, sy = 0.0, mean, ss, dv
     cdef double lo = INFINITY
     cdef double hi = -INFINITY
-    cdef double seen[6]
+    cdef double seen[16]
     cdef int nd = 0, e
     cdef bint new
     cdef Py_ssize_t c
@@ -1339,7 +1365,7 @@ cdef inline void _curve_stats(
             if lx[c] > -INFINITY:  # x > 0
                 lo = _min(lo, lx[c])
             hi = _max(hi, lx[c])
-            if nd <= _MAXP:
+            if nd <= _MAX_DISTINCT:
                 new = True
                 for e in range(nd):
                     if seen[e] == lx[c]:

@@ -1,15 +1,21 @@
-"""The engine's internal numbering, named once (read by the compiled kernels at import).
-
-Internal parameter columns are ``(bottom, top, ln loc, hill[, ln s])``: the plateaus first
-(they enter the model linearly), then the location on the log scale, the slope and, for
-the Richards family, the log asymmetry.  Shape families are numbered for the compiled
-solver.
-"""
+"""The engine's internal numbering (read by the compiled kernels at import): defined once in
+:mod:`mtor_pharm._layout` (which imports nothing, so the model families can use it too)."""
 
 from __future__ import annotations
 
-#: Internal parameter columns.
-BOTTOM, TOP, LOC, HILL, ASYM = 0, 1, 2, 3, 4
+from .._layout import ASYM, BOTTOM, COMPILED, GENERIC, HILL, LOC, LOGISTIC, LOGNORMAL, RICHARDS, TOP, WEIBULL1, WEIBULL2
 
-#: Shape families ``S(z)`` of ``bottom + (top - bottom) S(hill (ln x - ln loc))``.
-LOGISTIC, RICHARDS, WEIBULL1, WEIBULL2 = 0, 1, 2, 3
+__all__ = [
+    "ASYM",
+    "BOTTOM",
+    "COMPILED",
+    "GENERIC",
+    "HILL",
+    "LOC",
+    "LOGISTIC",
+    "LOGNORMAL",
+    "RICHARDS",
+    "TOP",
+    "WEIBULL1",
+    "WEIBULL2",
+]

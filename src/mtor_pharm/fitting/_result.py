@@ -270,9 +270,10 @@ class FitResult(InformationCriteria):
     def _internal(self) -> FloatArray:
         """Internal parameters ``(bottom, top, ln loc, hill[, ln s])`` as (..., p)."""
         cols = []
+        log_params = self._model.log_params
         for name in self.param_names:
             v = np.asarray(self.params[name], dtype=np.float64)
-            if name in ("ic50", "xmid", "s"):
+            if name in log_params:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     v = np.log(v)
             cols.append(v)
@@ -281,7 +282,7 @@ class FitResult(InformationCriteria):
     def _internal_cov(self) -> FloatArray:
         scale = np.ones(self.shape + (len(self.param_names),))
         for i, name in enumerate(self.param_names):
-            if name in ("ic50", "xmid", "s"):
+            if name in self._model.log_params:
                 scale[..., i] = self.params[name]
         with np.errstate(divide="ignore", invalid="ignore"):
             out: FloatArray = self.covariance / (scale[..., :, None] * scale[..., None, :])
@@ -292,19 +293,10 @@ class FitResult(InformationCriteria):
         """ln ICx and its delta-method standard error (relative ICx, p in percent)."""
         q = _check_percent(p)
         P = self._internal().reshape(-1, len(self.param_names))
-        hill = P[:, 3]
-        # S at the target: hill > 0 moves from top (S = 1) towards bottom (S = 0)
-        S_target = np.where(hill > 0, 1.0 - q, q)
-        log_s = P[:, 4] if self._model.has_s else None
-        z = self._model.inverse_shape(S_target, log_s)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lx = P[:, 2] + z / hill
+        # the family's ICx (hill > 0 moves from top towards bottom) and d(target)/dP
+        lx, dt = self._model.log_icx(P, q)
         if not with_se:
             return lx.reshape(self.shape), None
-        # d(target)/dP for the implicit derivative
-        dt = np.zeros_like(P)
-        dt[:, 0] = np.where(hill > 0, q, 1.0 - q)
-        dt[:, 1] = np.where(hill > 0, 1.0 - q, q)
         se = self._implicit_se(lx, P, dt)
         return lx.reshape(self.shape), se.reshape(self.shape)
 
@@ -375,10 +367,8 @@ class FitResult(InformationCriteria):
         if (isinstance(response, int) and abs(response) > 2**1000) or not math.isfinite(float(response)):
             raise ValueError(f"`response` must be a finite number; got {response!r:.40}.")
         P = self._internal().reshape(-1, len(self.param_names))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            S = (float(response) - P[:, 0]) / (P[:, 1] - P[:, 0])
-            z = self._model.inverse_shape(S, P[:, 4] if self._model.has_s else None)
-            lx = P[:, 2] + z / P[:, 3]
+        lx = self._model.log_conc_at(P, float(response))
+        with np.errstate(over="ignore", invalid="ignore"):
             value = np.exp(lx).reshape(self.shape)
         return self._quantity(np.where(self._undetermined(), np.nan, value))
 
@@ -426,12 +416,12 @@ class FitResult(InformationCriteria):
             raise KeyError(f"`name` must be one of {known}; got {name!r}.")
         est = np.asarray(self.params[name])
         se = np.asarray(self.stderr[name])
-        if name in ("ic50", "xmid", "s"):
+        if name in self._model.log_params:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 se_log = se / est
                 low = est * np.exp(-t * se_log)
                 high = est * np.exp(t * se_log)
-            if name == "s":
+            if name not in self._model.conc_params:
                 return ConfidenceInterval(low, high)
             bad = self._undetermined()
             return ConfidenceInterval(
@@ -839,7 +829,8 @@ class FitResult(InformationCriteria):
                 row_index = pd.Index(labels[0], name=names[0])
             else:
                 row_index = pd.MultiIndex.from_product(labels, names=names)
-        concentration = {*_CONC_VARIABLES, *(f"{p}_stderr" for p in ("ic50", "xmid"))}
+        conc_params = self._model.conc_params
+        concentration = {*_CONC_VARIABLES, *conc_params, *(f"{p}_stderr" for p in ("ic50", "xmid", *conc_params))}
         columns: dict[str, Any] = {}
         for name, values in self._output_columns(level=level).items():
             flat = np.asarray(values).reshape(-1)
@@ -1137,7 +1128,7 @@ def _html_single(res: FitResult) -> str:
     rows = []
     names = list(res.param_names) + ([] if "ic50" in res.param_names else ["ic50"])
     for p in names:
-        is_conc = p in _CONC_VARIABLES
+        is_conc = p in _CONC_VARIABLES or p in res._model.conc_params
         if p in res.fixed:
             se, interval = "fixed", "—"
         else:
@@ -1181,7 +1172,7 @@ def _html_batch(res: FitResult) -> str:
                 counts.append(f"{k} {flag.name}")
     n = codes.size
     more = f"<p>first {_HTML_ROWS} of {n} curves</p>" if n > _HTML_ROWS else ""
-    table = df[keep].head(_HTML_ROWS).to_html(float_format=_fmt, border=0, na_rep="NaN")
+    table = df[[c for c in keep if c in df.columns]].head(_HTML_ROWS).to_html(float_format=_fmt, border=0, na_rep="NaN")
     return (
         '<div class="mtor-pharm-fitresult">'
         f"<p><strong>FitResult</strong> · {html.escape(res.model)} · {n} curves, shape {res.shape} · "

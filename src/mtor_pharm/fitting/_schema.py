@@ -53,7 +53,7 @@ def variable_attrs(name: str, m: Model, conc_unit: str, response_unit: str | Non
         if base == "ic50" and "ic50" not in m.param_names:
             long = f"{long}, derived from the {m.name} parameters"
         attrs["long_name"] = f"standard error of {base}" if name != base else long
-        if base in ("ic50", "xmid"):
+        if base in ("ic50", "xmid") or base in getattr(m, "conc_params", ()):
             attrs["units"] = conc_unit
         elif base in ("bottom", "top") and response_unit is not None:
             attrs["units"] = response_unit
