@@ -38,6 +38,7 @@ and ``xarray.DataArray.curvefit`` can use them directly.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -137,6 +138,17 @@ _ShapeFn = Callable[[FloatArray, FloatArray | None], tuple[FloatArray, FloatArra
 _InvFn = Callable[[FloatArray, FloatArray | None], FloatArray]
 
 
+@functools.lru_cache(maxsize=256)
+def _kinds(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(kinds, log-scale parameters, concentration parameters) of a parameter list (the
+    properties of :class:`Model` ask this on every fit, so it is remembered)."""
+    by_name = {"bottom": "plateau", "top": "plateau", "hill": "slope", "s": "log"}
+    kinds = tuple(by_name.get(n, "conc") for n in names)
+    log = tuple(n for n, k in zip(names, kinds, strict=True) if k in ("conc", "log"))
+    conc = tuple(n for n, k in zip(names, kinds, strict=True) if k == "conc")
+    return kinds, log, conc
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Model:
     """A dose-response model family.
@@ -184,18 +196,17 @@ class Model:
     @property
     def kinds(self) -> tuple[str, ...]:
         """What each parameter is, in internal order (see :data:`PARAM_KINDS`)."""
-        by_name = {"bottom": "plateau", "top": "plateau", "hill": "slope", "s": "log"}
-        return tuple(by_name.get(n, "conc") for n in self.param_names)
+        return _kinds(self.param_names)[0]
 
     @property
     def log_params(self) -> tuple[str, ...]:
         """Parameters fitted on the natural-log scale (concentrations and ``s``)."""
-        return tuple(n for n, k in zip(self.param_names, self.kinds, strict=True) if k in ("conc", "log"))
+        return _kinds(self.param_names)[1]
 
     @property
     def conc_params(self) -> tuple[str, ...]:
         """Parameters that are concentrations (in the caller's unit; log scale inside)."""
-        return tuple(n for n, k in zip(self.param_names, self.kinds, strict=True) if k == "conc")
+        return _kinds(self.param_names)[2]
 
     @property
     def compiled(self) -> str | None:
