@@ -52,7 +52,9 @@ print(json.dumps({{"seconds": best}}))
 def _run(tree: str, n: int, workers: int, repeat: int, out: str) -> float:
     code = CHILD.format(bench=str(HERE), n=n, workers=workers, repeat=repeat, out=out)
     env = {**os.environ, "PYTHONPATH": tree}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{tree}: the benchmark child failed:\n{done.stderr}")
     return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
 
 
@@ -78,8 +80,10 @@ def main() -> None:
             a, b = np.load(f"{tmp}/old.npz"), np.load(f"{tmp}/new.npz")
             ok = (a["status"] == 0) & (b["status"] == 0)
             rel = np.abs(a["ic50"][ok] - b["ic50"][ok]) / np.abs(a["ic50"][ok])
+            new_bits = 64  # FitStatus.AMBIGUOUS, which the numba engine did not have
             print(
-                f"\nN = {n:,}: statuses differ on {int((a['status'] != b['status']).sum()):,} curves; "
+                f"\nN = {n:,}: statuses differ on {int((a['status'] != b['status']).sum()):,} curves "
+                f"({int(((a['status'] | new_bits) != (b['status'] | new_bits)).sum()):,} apart from AMBIGUOUS); "
                 f"on the {int(ok.sum()):,} OK in both, IC50 max relative difference {rel.max():.2e} "
                 f"({int((rel > 1e-9).sum()):,} above 1e-9); RSS max relative difference "
                 f"{float(np.max(np.abs(a['rss'][ok] - b['rss'][ok]) / a['rss'][ok])):.2e}\n"
