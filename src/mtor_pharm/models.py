@@ -139,14 +139,19 @@ _InvFn = Callable[[FloatArray, FloatArray | None], FloatArray]
 
 
 @functools.lru_cache(maxsize=256)
-def _kinds(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(kinds, log-scale parameters, concentration parameters) of a parameter list (the
-    properties of :class:`Model` ask this on every fit, so it is remembered)."""
+def _kinds(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The kinds of the sigmoid families' parameters, by name (remembered: the properties of
+    :class:`Model` are asked on every fit)."""
     by_name = {"bottom": "plateau", "top": "plateau", "hill": "slope", "s": "log"}
-    kinds = tuple(by_name.get(n, "conc") for n in names)
+    return tuple(by_name.get(n, "conc") for n in names)
+
+
+@functools.lru_cache(maxsize=256)
+def _scales(names: tuple[str, ...], kinds: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(log-scale parameters, concentration parameters) of a family with these kinds."""
     log = tuple(n for n, k in zip(names, kinds, strict=True) if k in ("conc", "log"))
     conc = tuple(n for n, k in zip(names, kinds, strict=True) if k == "conc")
-    return kinds, log, conc
+    return log, conc
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -196,17 +201,17 @@ class Model:
     @property
     def kinds(self) -> tuple[str, ...]:
         """What each parameter is, in internal order (see :data:`PARAM_KINDS`)."""
-        return _kinds(self.param_names)[0]
+        return _kinds(self.param_names)
 
     @property
     def log_params(self) -> tuple[str, ...]:
         """Parameters fitted on the natural-log scale (concentrations and ``s``)."""
-        return _kinds(self.param_names)[1]
+        return _scales(self.param_names, self.kinds)[0]
 
     @property
     def conc_params(self) -> tuple[str, ...]:
         """Parameters that are concentrations (in the caller's unit; log scale inside)."""
-        return _kinds(self.param_names)[2]
+        return _scales(self.param_names, self.kinds)[1]
 
     @property
     def compiled(self) -> str | None:
