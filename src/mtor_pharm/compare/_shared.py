@@ -628,7 +628,10 @@ def fit_shared(
         X, unit = as_concentration(conc, conc_unit=conc_unit)
         Y0 = response_array(response)
         if Y0.ndim < 2:
-            raise ShapeError(f"`response` must have a curve axis and a concentration axis; got shape {Y0.shape}.")
+            raise ShapeError(
+                f"`response` must have a curve axis and a concentration axis for a global fit (`share`); "
+                f"got shape {Y0.shape}. One curve has nothing to share: fit it without `share`."
+            )
         if isinstance(axis, bool) or not isinstance(axis, int | np.integer) or not -Y0.ndim <= axis < Y0.ndim:
             raise ShapeError(f"`axis` must be an axis of `response` (ndim {Y0.ndim}); got {axis!r}.")
         ax = int(axis) % Y0.ndim
