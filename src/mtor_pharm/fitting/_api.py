@@ -35,8 +35,6 @@ _F_ALPHA = 0.05
 _DEGENERATE_SPAN = 1e3  # plateaus further apart than this many data ranges: a degenerate fit
 _TINY_RANGE = 1e-300
 
-_LOG_PARAMS = ("ic50", "xmid", "s")
-
 
 def _real(value: Any, name: str) -> FloatArray:
     """`value` as a float64 array (read only: never written to), for argument `name`.
