@@ -239,12 +239,11 @@ def fit(
     _check_finite_response(y)
     if np.isinf(x).any():
         raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
-    with np.errstate(invalid="ignore"):
-        if (x < 0).any():
-            raise ValueError(
-                f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}. Concentrations "
-                "given as log10 (Prism's X column) must be converted explicitly: mp.units.from_log10."
-            )
+    if (x < 0).any():  # NaN compares False, silently
+        raise ValueError(
+            f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}. Concentrations "
+            "given as log10 (Prism's X column) must be converted explicitly: mp.units.from_log10."
+        )
     xb = x if x.shape[:-1] == batch else np.broadcast_to(x, (*batch, x.shape[-1]))
     yb = y if y.shape[:-1] == batch else np.broadcast_to(y, (*batch, y.shape[-1]))
     nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(x).any() else np.zeros(0, dtype=bool)
@@ -585,14 +584,12 @@ def _assemble(
     dof = prep.n - q
     params: dict[str, FloatArray] = {}
     stderr: dict[str, FloatArray] = {}
-    for i, name in enumerate(m.param_names):
-        v = P[:, i]
-        if name in m.log_params:
-            with np.errstate(over="ignore"):
-                v = np.exp(v)
-        params[name] = v.reshape(batch)
-        stderr[name] = se[:, i].reshape(batch)
+    log_params = m.log_params
     with np.errstate(over="ignore"):
+        for i, name in enumerate(m.param_names):
+            v = P[:, i]
+            params[name] = (np.exp(v) if name in log_params else v).reshape(batch)
+            stderr[name] = se[:, i].reshape(batch)
         xmin, xmax = np.exp(prep.lx_lo), np.exp(prep.lx_hi)
     status_arr = status.reshape(batch)
     conc_min, conc_max = xmin.reshape(batch), xmax.reshape(batch)

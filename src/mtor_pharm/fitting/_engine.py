@@ -125,26 +125,13 @@ def solve(
     allow it (the same curve, hill negated)."""
     free_c = np.ascontiguousarray(free, dtype=np.bool_)
     flip = bool(model.symmetric and free[0] and free[1] and free[3])
-
-    def c(a: FloatArray) -> FloatArray:
-        return np.ascontiguousarray(a, dtype=np.float64)
-
     for chunk in chunks:
-        prob = chunk.prob
+        prob = chunk.prob  # its arrays are made C-contiguous float64 by _api._chunks
         rows = slice(chunk.start, chunk.stop)
         n = chunk.stop - chunk.start
         rows_out = (out.P[rows], out.rss[rows], out.status[rows], out.iterations[rows], out.A[rows])
         data = (
-            np.ascontiguousarray(prob.fit, dtype=np.bool_),
-            c(prob.lx),
-            c(prob.y),
-            c(prob.w),
-            c(prob.lx_lo),
-            c(prob.lx_hi),
-            c(prob.P_fixed),
-            c(prob.lo),
-            c(prob.hi),
-            c(prob.flat_rss),
+            prob.fit, prob.lx, prob.y, prob.w, prob.lx_lo, prob.lx_hi, prob.P_fixed, prob.lo, prob.hi, prob.flat_rss,
         )
         if kernel.family == GENERIC:
             _generic.solve_block(
