@@ -12,8 +12,8 @@ Three ratios, each against what a user would otherwise run, measured side by sid
   whole process, against a fresh interpreter that imports scipy and runs ``curve_fit``
   once.  Best of ``--runs`` processes each.
 * **one curve, warm**: ``mp.fit`` on one 10-point curve (a Quantity; and a bare array
-  with ``conc_unit=``), median of 300 calls, against ``curve_fit`` (LM, no bounds) on the
-  same curve.
+  with ``conc_unit=``), median of 400 calls interleaved call by call with ``curve_fit`` (LM, no
+  bounds) on the same curve.
 * **import**: ``import mtor_pharm`` against ``import scipy.optimize``, each in a fresh
   interpreter, best of ``--runs``; and which heavy modules ``import mtor_pharm`` loads.
 
@@ -63,16 +63,9 @@ def _process(code: str, runs: int) -> float:
     return best
 
 
-def _median_us(fn: object, n: int = 300) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times) * 1e6)
-
-
-def one_curve() -> dict[str, float]:
+def one_curve(n: int = 400) -> dict[str, float]:
+    """Median µs per call of the three, interleaved call by call (so that drift in the
+    machine's speed hits all three alike)."""
     from scipy.optimize import curve_fit
 
     import mtor_pharm as mp
@@ -84,15 +77,22 @@ def one_curve() -> dict[str, float]:
     def f(x: np.ndarray, b: float, t: float, c: float, h: float) -> np.ndarray:
         return b + (t - b) / (1 + (x / c) ** h)
 
-    mp.fit(conc, y)
+    calls = {
+        "mp.fit (Quantity)": lambda: mp.fit(conc, y),
+        "mp.fit (array, conc_unit)": lambda: mp.fit(x, y, conc_unit="uM"),
+        "curve_fit LM": lambda: curve_fit(f, x, y, p0=[0, 100, 0.1, 1]),
+    }
+    times: dict[str, list[float]] = {k: [] for k in calls}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_lm = _median_us(lambda: curve_fit(f, x, y, p0=[0, 100, 0.1, 1]))
-    return {
-        "mp.fit (Quantity)": _median_us(lambda: mp.fit(conc, y)),
-        "mp.fit (array, conc_unit)": _median_us(lambda: mp.fit(x, y, conc_unit="uM")),
-        "curve_fit LM": t_lm,
-    }
+        for fn in calls.values():  # warm-up
+            fn()
+        for _ in range(n):
+            for name, fn in calls.items():
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {k: float(np.median(v) * 1e6) for k, v in times.items()}
 
 
 def main() -> None:
