@@ -211,7 +211,7 @@ def _fixed(items: list[str]) -> dict[str, float]:
 
 
 def _conc_unit(args: argparse.Namespace, df: pd.DataFrame) -> str:
-    from .units import _parse_unit
+    from .units import parse_unit
 
     unit = args.conc_unit
     if unit is None:
@@ -226,7 +226,7 @@ def _conc_unit(args: argparse.Namespace, df: pd.DataFrame) -> str:
     from .units import _is_mass_conc, _is_molar
 
     try:
-        parsed = _parse_unit(unit, name="--conc-unit")
+        parsed = parse_unit(unit, name="--conc-unit")
     except MtorPharmError as err:
         raise _CliError(str(err).replace("`--conc-unit`", "--conc-unit")) from None
     if _is_mass_conc(parsed):
@@ -243,10 +243,10 @@ def _conc_unit(args: argparse.Namespace, df: pd.DataFrame) -> str:
 def _report_unit(args: argparse.Namespace, conc_unit: str) -> str | None:
     if args.unit is None:
         return None
-    from .units import _is_molar, _parse_unit, _registry
+    from .units import _is_molar, _registry, parse_unit
 
     try:
-        u = _parse_unit(args.unit, name="--unit")
+        u = parse_unit(args.unit, name="--unit")
     except MtorPharmError as err:
         raise _CliError(str(err).replace("`--unit`", "--unit")) from None
     if not (args.conc_log10 or u.dimensionality == _registry().Unit(conc_unit).dimensionality) or not _is_molar(u):
@@ -467,10 +467,10 @@ def _run_plate(args: argparse.Namespace) -> int:
     res, _ = fit_table(curves, conc="conc", response="response", by=by, model=args.model, fixed=fixed or None)
     unit = args.unit or str(curves.attrs["conc_unit"])
     if args.unit is not None:
-        from .units import _is_molar, _parse_unit
+        from .units import _is_molar, parse_unit
 
         try:
-            ok = _is_molar(_parse_unit(args.unit, name="--unit"))
+            ok = _is_molar(parse_unit(args.unit, name="--unit"))
         except MtorPharmError as err:
             raise _CliError(str(err).replace("`--unit`", "--unit")) from None
         if not ok:

@@ -255,17 +255,6 @@ def _unit_hint(text: str) -> str:
     return f" Did you mean {lower[close[0]]!r}?" if close and lower[close[0]] != raw else ""
 
 
-def _parse_unit(unit: Any, *, name: str) -> Unit:
-    if _is_unit(unit):
-        return unit
-    if not isinstance(unit, str):
-        raise UnitError(
-            f"`{name}` must be a unit of concentration such as 'nM', 'uM' or 'M'; got a "
-            f"{type(unit).__name__} ({unit!r})."
-        )
-    return parse_unit(unit, name=name)
-
-
 _KIND_CACHE: dict[tuple[int, Any], str] = {}
 
 
@@ -332,7 +321,7 @@ def _to_quantity(
             f"`{name}` has no unit: got a bare {type(conc).__name__} ({conc!r}). Pass a Quantity "
             f"(mp.Q_(values, 'uM')) or a string such as '10 uM'{tail}."
         )
-    unit = _parse_unit(conc_unit, name="conc_unit")
+    unit = parse_unit(conc_unit, name="conc_unit")
     return registry.Quantity(as_float_array(conc, name=name), unit)
 
 
@@ -591,8 +580,8 @@ def from_log10(x: Any, log_unit: str = "M", *, unit: str = "uM") -> Quantity:
         raise TypeError(f"`x` must be numbers (log10 concentrations); got {x!r}.") from None
     if np.any(np.isposinf(values)) or np.any(values > 300):
         raise ValueError(f"`x` must be log10 concentrations (finite, below 300); got {x!r}.")
-    src = _parse_unit(log_unit, name="log_unit")
-    dst = _parse_unit(unit, name="unit")
+    src = parse_unit(log_unit, name="log_unit")
+    dst = parse_unit(unit, name="unit")
     if not _is_molar(src) and not _is_mass_conc(src):
         raise UnitError(f"`log_unit` must be a concentration unit such as 'M'; got {log_unit!r}.")
     registry = _registry()
@@ -678,7 +667,7 @@ def from_pic50(p: Any, *, unit: str = "nM") -> Quantity:
     10.0
     """
     registry = _registry()
-    u = _parse_unit(unit, name="unit")
+    u = parse_unit(unit, name="unit")
     if not _is_molar(u):
         raise UnitError(f"`unit` must be a molar unit such as 'nM'; got {unit!r}.")
     if isinstance(p, str | bytes | bool | np.bool_):
