@@ -460,6 +460,17 @@ def _predict_at(res: FitResult, x: FloatArray) -> FloatArray:
     return out
 
 
+def _check_signal(s: Any) -> None:
+    """GR values need cell counts (or readings proportional to them): never negative."""
+    sv = np.asarray(s, dtype=np.float64)
+    bad = sv < 0
+    if bad.any():
+        raise ValueError(
+            f"`signal` must be ≥ 0 (a cell count or a reading proportional to it); got "
+            f"{first_value(sv, bad)!r}{where_text(bad)}. Check the blank subtraction."
+        )
+
+
 # ----------------------------------------------------------------------------- GR
 @overload
 def gr_values(
@@ -557,13 +568,7 @@ def gr_values(
             "got neither."
         )
     s, ts, cs = _t0_control_stats(signal, t0, control, dim)
-    sv = np.asarray(s, dtype=np.float64)
-    bad = sv < 0
-    if bad.any():
-        raise ValueError(
-            f"`signal` must be ≥ 0 (a cell count or a reading proportional to it); got "
-            f"{first_value(sv, bad)!r}{where_text(bad)}. Check the blank subtraction."
-        )
+    _check_signal(s)
     var_s = signal_variance(signal_stderr, s)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         a = np.log2(s / ts.mean)
@@ -645,13 +650,7 @@ def _gr_values_case_c(
             f"`control` must have a positive mean (blank-corrected reading); got "
             f"{first_value(c, bad)!r}{where_text(bad)}."
         )
-    sv = np.asarray(s, dtype=np.float64)
-    bad = sv < 0
-    if bad.any():
-        raise ValueError(
-            f"`signal` must be ≥ 0 (a cell count or a reading proportional to it); got "
-            f"{first_value(sv, bad)!r}{where_text(bad)}. Check the blank subtraction."
-        )
+    _check_signal(s)
     var_s = signal_variance(signal_stderr, s)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         a = np.log2(s / cs.mean)
