@@ -97,22 +97,31 @@ def test_fit_refuses_a_batch_larger_than_memory_before_any_work() -> None:
         mp.fit(CONC, huge)
 
 
-@pytest.mark.parametrize(("model", "rtol"), [("4pl", 1e-9), ("3pl", 1e-5), ("5pl", 1e-5), ("weibull1", 1e-5)])
+@pytest.mark.parametrize(
+    ("model", "rtol"),
+    [("4pl", 1e-9), ("3pl", 1e-9), ("5pl", 3e-9), ("weibull1", 1e-9), ("weibull2", 1e-9), ("lognormal", 1e-9)],
+)
 def test_the_same_data_in_nm_and_um_give_the_same_fit(model: str, rtol: float) -> None:
     # issue #17: the solver works relative to each curve's tested range, so a change of unit
-    # (ln x shifted by a constant) leaves the problem the same to within rounding; the 4PL's
-    # Newton steps converge to 1e-9, the general loop stops within its documented tolerance
+    # (ln x shifted by a constant) leaves the problem the same to within rounding, and both
+    # loops end with Newton steps, converged to 1e-9 on the parameters' own scale (the 5PL's
+    # ln s is that scale: 1e-9 of |ln s| is a few 1e-9 of s)
     from .helpers import CONC_TRIPLICATE, simulate_screen
 
     y, _ = simulate_screen(200, seed=5)
     um = mp.fit(mp.Q_(CONC_TRIPLICATE, "uM"), y, model=model)
     nm = mp.fit(mp.Q_(CONC_TRIPLICATE * 1000.0, "nM"), y, model=model)
-    loc = "ic50" if model in ("4pl", "3pl") else "xmid"
-    determined = (um.status & (mp.FitStatus.FLAT_RESPONSE | mp.FitStatus.NOT_CONVERGED)) == 0
-    assert determined.sum() > 150
-    np.testing.assert_array_equal(um.status[determined], nm.status[determined])
-    np.testing.assert_allclose(nm.params[loc][determined] / 1000.0, um.params[loc][determined], rtol=rtol)
-    np.testing.assert_allclose(nm.params["hill"][determined], um.params["hill"][determined], rtol=rtol, atol=1e-12)
+    fitted = (um.status & (mp.FitStatus.FLAT_RESPONSE | mp.FitStatus.NOT_CONVERGED)) == 0
+    determined = fitted & ((um.status & mp.FitStatus.AMBIGUOUS) == 0)
+    assert determined.sum() > 100  # the 5PL's asymmetry is often not determined by 8 points
+    np.testing.assert_array_equal(um.status[fitted], nm.status[fitted])
+    for name, kind in zip(um.params, mp.models.get_model(model).kinds, strict=True):
+        scale = 1000.0 if kind == "conc" else 1.0
+        np.testing.assert_allclose(nm.params[name][determined] / scale, um.params[name][determined],
+                                   rtol=rtol, atol=1e-9, err_msg=name)
+        # a curve the data do not determine (its status says so) lies on a nearly flat valley
+        np.testing.assert_allclose(nm.params[name][fitted] / scale, um.params[name][fitted],
+                                   rtol=1e-6, atol=1e-9, err_msg=name)
 
 
 @pytest.mark.parametrize("model", ["4pl", "5pl", "3pl"])

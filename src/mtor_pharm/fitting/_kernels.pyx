@@ -21,11 +21,17 @@ blocks given to different threads run on different cores):
   parameters' own scale (ln-location, hill); a curve that stops making progress (damping
   blown up, no RSS decrease over 10 iterations while not converging linearly, or a
   clearly flat curve that barely moves) is stopped and reported as not converged unless
-  its decrement is already ``≤ 1e-10·RSS``.
+  its decrement is already ``≤ 1e-10·RSS``; a curve that stalls while creeping towards
+  a near bound is put on that bound and goes on, kept there if it then converges to an
+  RSS at most ``1e-9`` (relative) above the stalled one;
+* **Newton steps** near the optimum (once a Gauss–Newton step would gain less than 1 %
+  of the RSS), where the damped Newton matrix is positive definite: the general loop
+  takes the matrix from forward differences of the exact (reduced) gradient, so the
+  same data in another concentration unit converge to the same point to ~1e-9.
 
 The hot case (logistic, plateaus free and unbounded, location and hill free) has its own
-loop on scalars (:func:`_solve_logistic`: the same steps, written out for 2×2, plus Newton
-steps on the exact reduced Hessian near the optimum), and dilution series evaluate the
+loop on scalars (:func:`_solve_logistic`: the same steps, written out for 2×2, with
+Newton steps on the exact reduced Hessian near the optimum), and dilution series evaluate the
 model's exponentials by a chain of products (:func:`_exp_series`).  :func:`finish` turns
 the solver's outputs into the reported covariance, standard errors and status flags.
 
@@ -89,6 +95,9 @@ cdef double _STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly fla
 cdef int _STALL_FLAT_EVERY = 5  # iterations between the checks of a clearly flat curve
 cdef double _LAM0 = 0.1  # initial damping (the grid start is coarse)
 cdef double _NEWTON_DEC = 1e-2  # Newton steps once a GN step would gain less than this fraction of the RSS
+cdef double _SNAP = 1e-2  # a stalled parameter this close to a bound (own scale) is tried on it
+cdef double _SNAP_RSS = 1e-9  # ... kept there (the others refitted) if the RSS rises by at most this (relative)
+cdef double _FD_REL = 1e-7  # relative step of the forward differences of the exact gradient (general loop's Newton matrix)
 cdef int _MAXP = 5  # parameters of the largest compiled family
 cdef int _MAX_DISTINCT = 15  # distinct concentrations counted per curve (seen[16] in _curve_stats)
 cdef double _MAX_DEPENDENCY = MAX_DEPENDENCY
@@ -969,6 +978,7 @@ cdef (double, bint, int) _solve_one(
     cdef mat_t L = mats[4]
     cdef mat_t Ld = mats[5]
     cdef mat_t Ad = mats[6]
+    cdef mat_t H = mats[7]
     cdef mat_t Tm
     cdef vec_t gM = vec[0]
     cdef vec_t gs = vec[1]
@@ -983,9 +993,12 @@ cdef (double, bint, int) _solve_one(
     cdef vec_t frozen = vec[10]
     cdef vec_t Tv
     cdef Py_ssize_t a, b, j
-    cdef double rss, floor, lam, nu, rss_ref, rss_ref_flat, step_prev, dec, gn_size, dmax, fl, rss_t, pred
+    cdef double rss, floor, lam, nu, rss_ref, rss_ref_flat, step_prev, dec, gn_size, dmax, fl, rss_t, pred, h, v
     cdef int it
-    cdef bint conv, converging, okd, accepted, stop
+    cdef bint conv, converging, okd, accepted, stop, newton
+    cdef bint snapped = False
+    cdef double rss_s = NAN  # RSS where a stalled curve was put on a bound (NaN: it was not)
+    cdef vec_t Ps = vec[11]
 
     _grid_start(family, symmetric, P, lx, y, w, lx_lo, lx_hi, free, lo, hi, sign, grid_t, grid_hill, S, E)
     for j in range(p):
@@ -1039,7 +1052,8 @@ cdef (double, bint, int) _solve_one(
         step_prev = gn_size
         if conv:
             break
-        # damped step (More's scaling: running maximum of diag(A))
+        # damped step (More's scaling: running maximum of diag(A)), Newton's where its damped
+        # matrix is SPD once a Gauss-Newton step would gain less than _NEWTON_DEC of the RSS
         dmax = 0.0
         for a in range(q):
             if A[a, a] > D[a]:
@@ -1047,11 +1061,45 @@ cdef (double, bint, int) _solve_one(
             if D[a] > dmax:
                 dmax = D[a]
         fl = 1e-12 * _max(dmax, _TINY)
-        for a in range(q):
+        okd = newton = False
+        if dec <= _NEWTON_DEC * rss:
+            # Newton's matrix: forward differences of the exact (reduced) gradient, each
+            # step taken away from the nearer bound and read back as represented
             for b in range(q):
-                Ad[a, b] = A[a, b]
-            Ad[a, a] = A[a, a] + lam * _max(D[a], fl)
-        okd = _cholesky(Ad, <int>q, Ld)
+                j = sidx[b]
+                h = _FD_REL * _max(fabs(P[j]), 1.0)
+                if P[j] + h > hi[j]:
+                    h = -h
+                for a in range(p):
+                    Pt[a] = P[a]
+                Pt[j] = P[j] + h
+                h = Pt[j] - P[j]
+                _eval_generic(family, varpro, Pt, lx, y, w, free, fidx, nl, J, r, M, gM, At, gt)
+                for a in range(q):
+                    H[a, b] = (gt[a] - gc[a]) / h
+            for a in range(q):
+                for b in range(a):
+                    v = 0.5 * (H[a, b] + H[b, a])
+                    H[a, b] = v
+                    H[b, a] = v
+            for a in range(q):
+                if frozen[a] != 0.0:
+                    for b in range(q):
+                        H[a, b] = 0.0
+                        H[b, a] = 0.0
+                    H[a, a] = 1.0
+            for a in range(q):
+                for b in range(q):
+                    Ad[a, b] = H[a, b]
+                Ad[a, a] = H[a, a] + lam * _max(D[a], fl)
+            okd = _cholesky(Ad, <int>q, Ld)
+            newton = okd
+        if not okd:
+            for a in range(q):
+                for b in range(q):
+                    Ad[a, b] = A[a, b]
+                Ad[a, a] = A[a, a] + lam * _max(D[a], fl)
+            okd = _cholesky(Ad, <int>q, Ld)
         if okd:
             for a in range(q):
                 step[a] = -gs[a]
@@ -1064,12 +1112,13 @@ cdef (double, bint, int) _solve_one(
             Pt[j] = _clip(P[j] + (step[a] if okd else NAN), lo[j], hi[j])
             dP[a] = Pt[j] - P[j]
         rss_t = _eval_generic(family, varpro, Pt, lx, y, w, free, fidx, nl, J, r, M, gM, At, gt)
-        # predicted reduction of the (projected) step under the Gauss-Newton model
+        # predicted reduction of the (projected) step under the quadratic model used
+        Tm = H if newton else A
         pred = 0.0
         for a in range(q):
             pred -= 2.0 * gs[a] * dP[a]
             for b in range(q):
-                pred -= A[a, b] * dP[a] * dP[b]
+                pred -= Tm[a, b] * dP[a] * dP[b]
         accepted = rss_t < rss  # False for NaN
         lam, nu = _damping(accepted, rss, rss_t, pred, lam, nu)
         if accepted:
@@ -1085,8 +1134,49 @@ cdef (double, bint, int) _solve_one(
         stop, conv, rss_ref, rss_ref_flat = _stop(
             it, max_iter, lam, nu, rss, dec, converging, flat_rss, rss_ref, rss_ref_flat
         )
+        if stop and not conv and it < max_iter and not snapped:
+            # stalled while creeping towards a bound along a flat direction (a runaway
+            # asymmetry or plateau): put the parameters that head for a near bound on it and
+            # go on from there (the active set then holds them); kept if that converges to an
+            # RSS at most _SNAP_RSS (relative) above the stalled one, else the stalled point is
+            okd = False
+            for j in range(p):
+                Pt[j] = P[j]
+                Ps[j] = P[j]
+            for a in range(q):
+                j = sidx[a]
+                h = _SNAP * _max(fabs(P[j]), 1.0)
+                if gc[a] < 0.0 and hi[j] - P[j] <= h:
+                    Pt[j] = hi[j]
+                    okd = True
+                elif gc[a] > 0.0 and P[j] - lo[j] <= h:
+                    Pt[j] = lo[j]
+                    okd = True
+            if okd:
+                snapped = True
+                rss_t = _eval_generic(family, varpro, Pt, lx, y, w, free, fidx, nl, J, r, M, gM, At, gt)
+                if rss_t < INFINITY:
+                    rss_s = rss
+                    for j in range(p):
+                        P[j] = Pt[j]
+                    rss = rss_ref = rss_ref_flat = rss_t
+                    Tm = Ac
+                    Ac = At
+                    At = Tm
+                    Tv = gc
+                    gc = gt
+                    gt = Tv
+                    lam = _LAM0
+                    nu = 2.0
+                    step_prev = INFINITY
+                    stop = False
         if stop:
             break
+    if rss_s == rss_s and not (conv and rss <= rss_s * (1.0 + _SNAP_RSS)):
+        for j in range(p):  # the bound did not hold up: back to where the curve stalled
+            P[j] = Ps[j]
+        rss = rss_s
+        conv = False
     # JᵀWJ over every free parameter at the final point (for the covariance)
     for j in range(p):
         Pt[j] = P[j]
@@ -1264,8 +1354,8 @@ def solve_block(
     cdef mat_t J = np.empty((max(k, 1), _MAXP))
     cdef vec_t r = np.empty(max(k, 1))
     cdef mat_t E = np.empty((2 * GRID_HILL.shape[0], max(k, 1)))
-    cdef double[:, :, ::1] mats = np.zeros((7, _MAXP, _MAXP))
-    cdef mat_t vec = np.zeros((11, _MAXP))
+    cdef double[:, :, ::1] mats = np.zeros((8, _MAXP, _MAXP))
+    cdef mat_t vec = np.zeros((12, _MAXP))
     cdef vec_t S = np.empty(max(k, 1))
     cdef vec_t P = np.empty(p)
     cdef Py_ssize_t i, j
