@@ -88,3 +88,13 @@ def test_model_functions_stay_introspectable_by_lmfit():
 
     assert lmfit.Model(four_pl).param_names == ["bottom", "top", "ic50", "hill"]
     assert lmfit.Model(five_pl).param_names == ["bottom", "top", "xmid", "hill", "s"]
+
+
+def test_get_model_names_its_own_argument_and_fit_names_model() -> None:
+    # issue #17: each public function's error names the argument the caller passed
+    with pytest.raises(mp.errors.UnknownModelError, match=r"^`name` must be one of"):
+        mp.models.get_model(name="4ppl")
+    with pytest.raises(mp.errors.UnknownModelError, match=r"^`name` must be a model name \(str\); got 4"):
+        mp.models.get_model(4)  # type: ignore[arg-type]
+    with pytest.raises(mp.errors.UnknownModelError, match=r"^`model` must be one of"):
+        mp.fit([1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0, 5.0], model="4ppl", conc_unit="uM")

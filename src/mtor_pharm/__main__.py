@@ -355,9 +355,9 @@ def _run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ._tables import fit_table, paper_table, summary_table, write_table
-    from .models import get_model
+    from .models import _lookup_model
 
-    get_model(args.model)  # an unknown model fails before any work
+    _lookup_model(args.model)  # an unknown model fails before any work
     fixed = _fixed(args.fixed)
     df = _read_table(args)
     if df.empty:
@@ -441,9 +441,9 @@ def _write_outputs(args: argparse.Namespace, res: FitResult, figures: dict[str, 
 def _run_plate(args: argparse.Namespace) -> int:
     from . import assays
     from ._tables import fit_table, paper_table, summary_table, write_table
-    from .models import get_model
+    from .models import _lookup_model
 
-    get_model(args.model)
+    _lookup_model(args.model)
     fixed = _fixed(args.fixed)
     for what, path in (("layout", args.layout), ("export", args.export)):
         if not path.exists():

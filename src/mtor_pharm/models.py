@@ -850,10 +850,15 @@ def get_model(name: str | Model) -> Model:
     >>> mp.models.get_model("log(inhibitor) vs. response -- Variable slope (four parameters)").name
     '4pl'
     """
+    return _lookup_model(name, "name")
+
+
+def _lookup_model(name: object, argument: str = "model") -> Model:
+    """:func:`get_model` for a caller whose own argument is `argument` (named in the errors)."""
     if isinstance(name, Model):
         return name
     if not isinstance(name, str):
-        raise UnknownModelError(f"`model` must be a model name (str); got {name!r}.")
+        raise UnknownModelError(f"`{argument}` must be a model name (str); got {name!r}.")
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key in MODELS:
@@ -864,7 +869,7 @@ def get_model(name: str | Model) -> Model:
     known = ", ".join(repr(k) for k in (*MODELS, *_ALIASES))
     if prism in _FIXED_SLOPE_NAMES:
         raise UnknownModelError(
-            f"`model` {name!r} is Prism's fixed-slope model (Hill slope 1; bottom 0 and top 100 if "
+            f"`{argument}` {name!r} is Prism's fixed-slope model (Hill slope 1; bottom 0 and top 100 if "
             "normalized): use model='4pl' (or '2pl') with fixed={'hill': 1}."
         )
     import difflib
@@ -873,6 +878,6 @@ def get_model(name: str | Model) -> Model:
     close = difflib.get_close_matches(prism, list(pool), n=1, cutoff=0.6)
     hint = f" Did you mean {close[0]!r} ({pool[close[0]]})?" if close else ""
     raise UnknownModelError(
-        f"`model` must be one of {known}, or a GraphPad Prism name such as 'variable slope' or "
+        f"`{argument}` must be one of {known}, or a GraphPad Prism name such as 'variable slope' or "
         f"'log(inhibitor) vs. response -- variable slope (four parameters)'; got {name!r}.{hint}"
     )

@@ -27,7 +27,7 @@ from .errors import ShapeError, UnitError
 from .fitting import FitResult
 from .fitting import fit as _fit_arrays
 from .fitting._schema import CI_LEVEL, status_attrs, variable_attrs
-from .models import Model, get_model
+from .models import Model, _lookup_model
 
 __all__ = ["fit"]
 
@@ -363,7 +363,7 @@ def fit(
 
     # -- options: validated by the engine itself on a one-point probe (nothing is fitted)
     _check_scalar_options(fixed, bounds)
-    m = get_model(model)
+    m = _lookup_model(model)
     probe = _fit_arrays(
         np.ones(1),
         np.full(1, np.nan),

@@ -22,7 +22,7 @@ from ..fitting import ConfidenceInterval, FitStatus, _global, _status, fit
 from ..fitting._api import _HILL_MAX, _LOC_DECADES, _LOG_S_MAX
 from ..fitting._quality import ambiguous
 from ..fitting._result import _UNDETERMINED, InformationCriteria
-from ..models import Model, get_model
+from ..models import Model, _lookup_model
 from ..units import _registry, as_concentration
 from ._common import LOG_PARAMS, check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
 
@@ -670,7 +670,7 @@ def _fit_shared_arrays(
     point_curve: IntArray | None = None,
     coords: Any = None,
 ) -> SharedFit:
-    m = get_model(model)
+    m = _lookup_model(model)
     names = m.param_names
     p = len(names)
     k, n_pts = Y.shape[-2], Y.shape[-1]

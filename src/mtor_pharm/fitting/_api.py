@@ -18,7 +18,7 @@ from scipy import special
 from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
-from ..models import Model, get_model
+from ..models import Model, _lookup_model
 from ..units import _registry, as_concentration, is_quantity
 from . import _engine, _layout
 from ._result import FitResult, FitStatus
@@ -202,7 +202,7 @@ def fit(
     check_options(max_iter, workers, None, progress)
     if response is None:
         raise TypeError("fit() missing `response`: pass fit(conc, response) or fit(data_array, dim=...).")
-    m = get_model(model)
+    m = _lookup_model(model)
     fixed_d = {**m.default_fixed, **_check_names(fixed, m, "fixed")}
     bounds_d = _check_names(bounds, m, "bounds")
     if inhibitor is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Model, five_pl, four_pl, get_model, weibull1, weibull2
+from ..models import Model, _lookup_model, five_pl, four_pl, weibull1, weibull2
 
 __all__ = ["lmfit_model"]
 
@@ -41,7 +41,7 @@ def lmfit_model(model: str | Model = "4pl", **kwargs: Any) -> Any:
     """
     import lmfit
 
-    m = get_model(model)
+    m = _lookup_model(model)
     lm = lmfit.Model(_KERNELS[m.name], **kwargs)
     lm.set_param_hint(m.loc_name, min=0.0)
     if m.has_s:
