@@ -99,18 +99,18 @@ cases <- list(
   list(id = "LL.4_S.alba_shared_cd", dataset = "S.alba", formula = "DryMatter ~ Dose", fct = "LL.4()",
        model = "4pl", map = map_ll, fixed = list(), data = S.alba, curveid = "Herbicide",
        pmodels = "list(~Herbicide - 1, ~1, ~1, ~Herbicide - 1)",
-       share = list(bottom = "Herbicide", top = "Herbicide"), groupcol = list(b = "Herbicide", e = "Herbicide"),
+       share = list(bottom = TRUE, top = TRUE), groupcol = list(b = "Herbicide", e = "Herbicide"),
        note = "shared lower and upper limits, slope and ED50 per herbicide (drc's ?S.alba)"),
   list(id = "LL.4_S.alba_shared_bcd", dataset = "S.alba", formula = "DryMatter ~ Dose", fct = "LL.4()",
        model = "4pl", map = map_ll, fixed = list(), data = S.alba, curveid = "Herbicide",
        pmodels = "list(~1, ~1, ~1, ~Herbicide - 1)",
-       share = list(hill = "Herbicide", bottom = "Herbicide", top = "Herbicide"),
+       share = list(hill = TRUE, bottom = TRUE, top = TRUE),
        groupcol = list(e = "Herbicide"),
        note = "parallel curves: one slope and common limits, ED50 per herbicide"),
   list(id = "LL.4_spinach_partial", dataset = "spinach", formula = "SLOPE ~ DOSE", fct = "LL.4()",
        model = "4pl", map = map_ll, fixed = list(), data = spinach, curveid = "curve",
        pmodels = "list(~HERBICIDE - 1, ~1, ~1, ~curve - 1)",
-       share = list(hill = "HERBICIDE", bottom = "curve", top = "curve"),
+       share = list(hill = "HERBICIDE", bottom = TRUE, top = TRUE),
        groupcol = list(b = "HERBICIDE", e = "curve"),
        note = "partial sharing (pmodels): one slope per herbicide (curves 1-3 bentazon, 4-5 diuron), common limits, ED50 per curve")
 )
@@ -256,8 +256,8 @@ run_case <- function(cs) {
   )
   if (!is.null(cs$curveid)) {
     out$curve <- as.character(d[[cs$curveid]])
-    out$share <- cs$share
-    out$groups <- lapply(cs$share, function(col) as.character(d[[col]]))
+    ## mtor_pharm's share=: TRUE (one value for all curves) or the group label of every point
+    out$share <- lapply(cs$share, function(v) if (isTRUE(v)) TRUE else as.character(d[[v]]))
   }
   out
 }
