@@ -50,6 +50,9 @@ single <- function(id, dataset, formula, fct, model, map, fixed = list(), note =
 
 ## ryegrass on the % scale of its control mean (for LL.2 with upper = 100, mtor_pharm's "2pl")
 rye_pct <- within(ryegrass, rootl <- 100 * rootl / mean(rootl[conc == 0]))
+## and as % inhibition (100 - that): rising curves, b < 0 in drc and hill < 0 in mtor_pharm
+rye_inh <- within(rye_pct, rootl <- 100 - rootl)
+inh_note <- "ryegrass as % inhibition, 100 - 100 * rootl / (control mean): a rising curve"
 S.alba$Herbicide <- factor(S.alba$Herbicide)
 spinach$curve <- factor(spinach$CURVE)
 
@@ -85,6 +88,16 @@ cases <- list(
   single("CRS.5b_lettuce", "lettuce", "weight ~ conc", "CRS.5b()", "crs5b", map_h),
   single("CRS.4c_lettuce", "lettuce", "weight ~ conc", "CRS.4c()", "crs4c", map_h),
   single("CRS.5c_lettuce", "lettuce", "weight ~ conc", "CRS.5c()", "crs5c", map_h),
+  single("LL.4_ryegrass_rising", "ryegrass", "rootl ~ conc", "LL.4()", "4pl", map_ll,
+         note = inh_note, data = rye_inh),
+  single("LL.5_ryegrass_rising", "ryegrass", "rootl ~ conc", "LL.5()", "5pl", map_ll5,
+         note = inh_note, data = rye_inh),
+  single("W1.4_ryegrass_rising", "ryegrass", "rootl ~ conc", "W1.4()", "weibull1", map_w1,
+         note = inh_note, data = rye_inh),
+  single("W2.4_ryegrass_rising", "ryegrass", "rootl ~ conc", "W2.4()", "weibull2", map_w2,
+         note = inh_note, data = rye_inh),
+  single("LN.4_ryegrass_rising", "ryegrass", "rootl ~ conc", "LN.4()", "lognormal", map_ln,
+         note = inh_note, data = rye_inh),
   single("LL.4_fixed_c0_ryegrass", "ryegrass", "rootl ~ conc", "LL.4(fixed = c(NA, 0, NA, NA))", "4pl",
          map_ll, fixed = list(bottom = 0)),
   single("LL.4_fixed_b1_ryegrass", "ryegrass", "rootl ~ conc", "LL.4(fixed = c(1, NA, NA, NA))", "4pl",
