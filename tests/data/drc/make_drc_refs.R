@@ -7,6 +7,9 @@
 ##     Rscript tests/data/drc/make_drc_refs.R
 ## Needs R with the packages drc, drcData and jsonlite (drc is on CRAN; its sources are at
 ## https://github.com/DoseResponse/drc and https://github.com/DoseResponse/drcData).
+## The committed JSON was written by R 4.2.2 with drc 3.2-0 (DoseResponse/drc at commit
+## 8719d43a, installed with R CMD INSTALL) and drcData 1.1-3 (commit 09f9da30); a rerun
+## reproduces it byte for byte but for the "generated" time stamp.
 ##
 ## For every case the JSON holds
 ##   - the data (x, y and, for global fits, the curve of every point) and the drc call;
