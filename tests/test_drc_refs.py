@@ -176,12 +176,6 @@ def test_estimates_match_drc_printout(case_id: str) -> None:
     np.testing.assert_array_less(np.abs(est - ref), 1e-4 * np.maximum(np.abs(ref), drc["se"]))
 
 
-SPINACH_FLAT = (
-    "the shared fit flags spinach curve 2 FLAT_RESPONSE and reports NaN ICx: its RSS under the "
-    "shared limits (1.918) exceeds its SS about its own mean (1.558), so the per-curve F test "
-    "against a flat line cannot reject, although the curve falls from 0.94 to 0.13 (alone: "
-    "p = 2e-15); its estimates match drc's, which reports ED50 0.1457 (SE 0.094)"
-)
 
 
 def test_spinach_curve2_is_not_flat_alone() -> None:
@@ -193,8 +187,10 @@ def test_spinach_curve2_is_not_flat_alone() -> None:
     assert int(alone.status) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=SPINACH_FLAT)
 def test_spinach_curve2_not_flagged_flat_in_shared_fit() -> None:
+    # its RSS under the shared limits (1.918) exceeds its SS about its own mean (1.558): the
+    # shared model is not nested with a flat line, so FLAT_RESPONSE comes from the curve's
+    # own fit (alone p = 2e-15), as from mp.fit; drc reports its ED50 0.1457
     res = _fit("LL.4_spinach_partial")
     i = [str(label) for label in res.labels].index("2")
     assert not np.asarray(res.status)[i] & mp.FitStatus.FLAT_RESPONSE
@@ -215,8 +211,6 @@ def _ed_params() -> list[Any]:
                         "branch after the peak (drc ED10 = 5.2456)",
                     )
                 ]
-            if case_id == "LL.4_spinach_partial" and entry["curve"] == "2":
-                marks = [pytest.mark.xfail(strict=True, reason=SPINACH_FLAT)]
             out.append(pytest.param(case_id, k, id=f"{case_id}-{entry['label']}", marks=marks))
     return out
 

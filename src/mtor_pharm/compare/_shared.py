@@ -74,7 +74,8 @@ class SharedFit(InformationCriteria):
         when the global fit did not converge or the curve's plateaus run away
         (more than 10³ response ranges apart); ``AT_BOUND`` when a parameter the
         curve uses is on a bound; ``FLAT_RESPONSE`` from the F test of the
-        curve's own residuals against a flat line (alpha 0.05);
+        curve's separate fit against a flat line (alpha 0.05; the test and
+        p-value of ``mp.fit`` on that curve);
         ``IC50_OUTSIDE_RANGE``; ``TOO_FEW_POINTS`` for a curve whose data cannot
         determine its own parameters (it is left out; the others are fitted) or
         for every curve of a global fit with no residual degree of freedom.
@@ -1047,8 +1048,18 @@ def _fit_shared_arrays(
     r_rows, _ = prob.rss(tl, tg)
     row_rss[rb, rj] = r_rows
     rss_fit = np.where(fit_ok, np.bincount(rb, weights=r_rows, minlength=B), np.nan)
-    if ql:  # each curve's own data against a flat line, as a separate fit of the curve is tested
-        pval = _status.flat_pvalue(row_rss, rss0, n_curve, np.full((B, k), ql + pg))
+    if ql:
+        # FLAT_RESPONSE means what it means from mp.fit: the curve's own data show no
+        # dose-response, i.e. its separate fit of this family is no better than a flat line
+        # (F test).  The shared model's curve is not nested with a flat line (a curve held
+        # to shared plateaus can fit worse than its own mean), so it is used only where the
+        # curve cannot be fitted alone
+        alone = (np.asarray(sep.status).reshape(B, k) & FitStatus.TOO_FEW_POINTS) == 0
+        pval = np.where(
+            alone,
+            np.asarray(sep.response_pvalue, dtype=np.float64).reshape(B, k),
+            _status.flat_pvalue(row_rss, rss0, n_curve, np.full((B, k), ql + pg)),
+        )
     else:  # no parameter of its own: the pooled data of the global fit are tested, for every curve
         w_in = np.where(in_fit[:, :, None], w_v, 0.0)
         yy = np.where(valid, Yb, 0.0)
