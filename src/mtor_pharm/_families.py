@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from ._layout import BOTTOM, HILL, TOP
-from ._typing import BoolArray, FloatArray
+from ._typing import BoolArray, FloatArray, IntArray
 from .models import (
     START_HILL,
     START_T,
@@ -51,6 +51,14 @@ def _logistic(z: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``S = 1 / (1 + e^z)`` and ``dS/dz`` (exact limits at ``z = ±inf``)."""
     S: FloatArray = special.expit(-z)
     return S, -S * (1.0 - S)
+
+
+def _nanargext(f: FloatArray, ext: Any) -> IntArray:
+    """Per row, the first index of the row's extreme under `ext` (``np.fmax``/``np.fmin``:
+    NaN ignored; 0 for an all-NaN row)."""
+    best = ext.reduce(f, axis=1)
+    hit = f == best[:, None]
+    return np.asarray(np.argmax(hit, axis=1), dtype=np.int64)
 
 
 def _z(hill: FloatArray, d: FloatArray) -> FloatArray:
@@ -127,9 +135,13 @@ class CurveFamily(Model):
         return f
 
     # -------------------------------------------------------------- ICx, numerically
-    def _solve_lx(self, P: FloatArray, target: FloatArray) -> FloatArray:
+    def _solve_lx(self, P: FloatArray, target: FloatArray, falling: BoolArray | None = None) -> FloatArray:
         """The lowest ``ln x`` where the curve crosses `target` (NaN where it never does), by a
-        scan between the extreme locations ± 40 ln units and bisection of the first crossing."""
+        scan between the extreme locations ± 40 ln units and bisection of the first crossing.
+
+        With `falling` (per curve) the scan starts at the curve's highest point where True and
+        at its lowest where False: the crossing on the branch that leaves the peak (a hormesis
+        curve may dip below its zero-dose level before it rises to the peak)."""
         n = P.shape[0]
         out = np.full(n, np.nan)
         conc = [j for j, k in enumerate(self.kinds) if k == "conc"]
@@ -147,6 +159,10 @@ class CurveFamily(Model):
             d = f - tc[:, None]
             with np.errstate(invalid="ignore"):
                 cross = (np.sign(d[:, :-1]) * np.sign(d[:, 1:]) <= 0) & np.isfinite(d[:, :-1]) & np.isfinite(d[:, 1:])
+            if falling is not None:
+                fc = np.where(np.isfinite(f), f, np.nan)
+                peak = np.where(falling[a : a + _ICX_CHUNK][ok], _nanargext(fc, np.fmax), _nanargext(fc, np.fmin))
+                cross &= np.arange(cross.shape[1])[None, :] >= peak[:, None]
             has = cross.any(axis=1)
             i = np.argmax(cross, axis=1)
             rows = np.arange(len(Pc))
@@ -172,7 +188,7 @@ class CurveFamily(Model):
         hill = P[:, HILL]  # the (first) slope: its sign gives the direction
         bottom, top = P[:, BOTTOM], P[:, TOP]
         target = np.where(hill > 0, top + q * (bottom - top), bottom + q * (top - bottom))
-        return self._solve_lx(P, target), _target_grad(P, hill, q)
+        return self._solve_lx(P, target, falling=hill > 0), _target_grad(P, hill, q)
 
     def log_conc_at(self, P: FloatArray, response: float) -> FloatArray:
         """``ln`` of the lowest concentration where the curve equals `response` (NaN if never)."""
