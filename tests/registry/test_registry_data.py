@@ -98,6 +98,14 @@ SECTION_3 = [
     ("PI-103", "PI3Kγ", "IC50", 15, "nM", "cell-free kinase"),
     ("PI-103", "DNA-PK", "IC50", 14, "nM", "unspecified"),
     ("PI-103", "mTORC1", "active concentration", 500, "nM", "unspecified"),
+    # Banaszynski et al. 2005 (J Am Chem Soc), abstract: "rapamycin binds to FRB with moderate
+    # affinity (Kd = 26 ± 0.8 µM). The FKBP12·rapamycin complex, however, binds to FRB
+    # 2000-fold more tightly (Kd = 12 ± 0.8 nM)"; introduction: "Rapamycin binds with high
+    # affinity (Kd = 0.2 nM) to the 12-kDa FK506 binding protein (FKBP12"
+    ("Sirolimus", "FRB domain of mTOR", "Kd", 26, "uM", "binding"),
+    ("Sirolimus", "FRB domain of mTOR (as the FKBP12·rapamycin complex)", "Kd", 12, "nM",
+     "binding"),
+    ("Sirolimus", "FKBP12", "Kd", 0.2, "nM", "binding"),
 ]
 
 # Section 5 (claim checks): (compound, name used by the review, target, kind, value,
@@ -274,7 +282,7 @@ def test_every_section_3_row_is_a_sourced_record() -> None:
     found = sorted(_canonical((r.compound, r.target, r.kind, _record_value(r), r.unit,
                                r.assay_type)) for r in sourced)
     assert found == sorted(map(_canonical, SECTION_3))
-    assert len(sourced) == len(SECTION_3) == 33
+    assert len(sourced) == len(SECTION_3) == 36
     assert all(r.source != "vendor review" for r in sourced)
     assert all(r.verdict is None and r.claim is None for r in sourced)
 
