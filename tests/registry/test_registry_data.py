@@ -38,7 +38,8 @@ IDENTITY = [
     ("Temsirolimus", "C56H87NO16", 1030.30, "162635-04-3", None),
     ("Ridaforolimus", "C53H84NO14P", 990.22, None, 11520894),
     ("Zotarolimus", "C52H79N5O12", 966.23, "221877-54-9", 9876378),
-    ("Umirolimus", None, None, None, None),
+    # CAS as the FDA GSRS record UNII U36PGF65JH prints it (a PRIMARY CAS code of umirolimus)
+    ("Umirolimus", None, None, "851536-75-9", None),
     ("OSI-027", "C21H22N6O3", 406.45, None, None),
     ("Sapanisertib", "C15H15N7O", 309.33, None, 45375953),
     ("Torin1", "C35H28F3N5O2", 607.64, None, 49836027),
@@ -242,8 +243,12 @@ def test_facts_without_a_source_stay_empty() -> None:
     assert [i.name for i in second_and_third if i.cas] == ["Dactolisib"]
     for name in ("Umirolimus", "RapaLink-1"):
         inh = reg.get(name)
-        assert (inh.formula, inh.molecular_weight, inh.cas, inh.pubchem_cid, inh.inchikey) == (
-            None, None, None, None, None)
+        assert (inh.formula, inh.molecular_weight, inh.pubchem_cid, inh.inchikey) == (
+            None, None, None, None)
+    assert reg.get("RapaLink-1").cas is None
+    umirolimus_cas = reg.get("Umirolimus").cas
+    assert umirolimus_cas is not None
+    assert [c.reference.key for c in umirolimus_cas.citations] == ["GSRS_Umirolimus"]
     assert reg.get("Umirolimus").targets == ()
     assert all(i.approval_status is None for i in second_and_third)
 
