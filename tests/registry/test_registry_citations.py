@@ -159,8 +159,11 @@ def test_facts_read_only_in_secondary_sources_are_marked_so() -> None:
     assert secondary  # CAS numbers, some approval details, the review
     for _, c in secondary:
         assert c.reference.type == "secondary" and c.reference.note
-    cas_refs = {c.reference.type for inh in reg.all() if inh.cas for c in inh.cas.citations}
-    assert cas_refs == {"secondary"}  # no primary source for any CAS number was found
+    cas_refs = {(c.reference.type, c.reference.identifier.split(" ")[0])
+                for inh in reg.all() if inh.cas for c in inh.cas.citations}
+    # a CAS number cites a named secondary source, or the FDA substance registry (by UNII)
+    assert {t for t, _ in cas_refs} == {"secondary", "database"}
+    assert {i for t, i in cas_refs if t == "database"} == {"UNII"}
 
 
 def test_every_row_of_the_review_table_resolves_to_one_compound() -> None:

@@ -38,7 +38,8 @@ IDENTITY = [
     ("Temsirolimus", "C56H87NO16", 1030.30, "162635-04-3", None),
     ("Ridaforolimus", "C53H84NO14P", 990.22, None, 11520894),
     ("Zotarolimus", "C52H79N5O12", 966.23, "221877-54-9", 9876378),
-    ("Umirolimus", None, None, None, None),
+    # CAS as the FDA GSRS record UNII U36PGF65JH prints it (a PRIMARY CAS code of umirolimus)
+    ("Umirolimus", None, None, "851536-75-9", None),
     ("OSI-027", "C21H22N6O3", 406.45, None, None),
     ("Sapanisertib", "C15H15N7O", 309.33, None, 45375953),
     ("Torin1", "C35H28F3N5O2", 607.64, None, 49836027),
@@ -98,6 +99,14 @@ SECTION_3 = [
     ("PI-103", "PI3Kγ", "IC50", 15, "nM", "cell-free kinase"),
     ("PI-103", "DNA-PK", "IC50", 14, "nM", "unspecified"),
     ("PI-103", "mTORC1", "active concentration", 500, "nM", "unspecified"),
+    # Banaszynski et al. 2005 (J Am Chem Soc), abstract: "rapamycin binds to FRB with moderate
+    # affinity (Kd = 26 ± 0.8 µM). The FKBP12·rapamycin complex, however, binds to FRB
+    # 2000-fold more tightly (Kd = 12 ± 0.8 nM)"; introduction: "Rapamycin binds with high
+    # affinity (Kd = 0.2 nM) to the 12-kDa FK506 binding protein (FKBP12"
+    ("Sirolimus", "FRB domain of mTOR", "Kd", 26, "uM", "binding"),
+    ("Sirolimus", "FRB domain of mTOR (as the FKBP12·rapamycin complex)", "Kd", 12, "nM",
+     "binding"),
+    ("Sirolimus", "FKBP12", "Kd", 0.2, "nM", "binding"),
 ]
 
 # Section 5 (claim checks): (compound, name used by the review, target, kind, value,
@@ -234,8 +243,12 @@ def test_facts_without_a_source_stay_empty() -> None:
     assert [i.name for i in second_and_third if i.cas] == ["Dactolisib"]
     for name in ("Umirolimus", "RapaLink-1"):
         inh = reg.get(name)
-        assert (inh.formula, inh.molecular_weight, inh.cas, inh.pubchem_cid, inh.inchikey) == (
-            None, None, None, None, None)
+        assert (inh.formula, inh.molecular_weight, inh.pubchem_cid, inh.inchikey) == (
+            None, None, None, None)
+    assert reg.get("RapaLink-1").cas is None
+    umirolimus_cas = reg.get("Umirolimus").cas
+    assert umirolimus_cas is not None
+    assert [c.reference.key for c in umirolimus_cas.citations] == ["GSRS_Umirolimus"]
     assert reg.get("Umirolimus").targets == ()
     assert all(i.approval_status is None for i in second_and_third)
 
@@ -274,7 +287,7 @@ def test_every_section_3_row_is_a_sourced_record() -> None:
     found = sorted(_canonical((r.compound, r.target, r.kind, _record_value(r), r.unit,
                                r.assay_type)) for r in sourced)
     assert found == sorted(map(_canonical, SECTION_3))
-    assert len(sourced) == len(SECTION_3) == 33
+    assert len(sourced) == len(SECTION_3) == 36
     assert all(r.source != "vendor review" for r in sourced)
     assert all(r.verdict is None and r.claim is None for r in sourced)
 

@@ -104,11 +104,13 @@ def test_load_merges_a_lab_file_into_a_new_registry(write_toml: WriteToml) -> No
 
 def test_load_leaves_the_builtin_registry_unchanged(write_toml: WriteToml) -> None:
     before = reg.get("rapamycin")
+    shipped = before.potency
     lab = reg.load(write_toml(GOOD))
     assert "LAB-0042" not in Registry.builtin() and "LAB-0042" in lab
-    assert reg.get("rapamycin") is before
-    assert len(before.potency) == 1
-    assert len(lab.get("rapamycin").potency) == 2  # the lab's record is added in the new registry only
+    assert reg.get("rapamycin") is before and before.potency == shipped
+    # the lab's one record is added in the new registry only
+    assert lab.get("rapamycin").potency[:len(shipped)] == shipped
+    assert len(lab.get("rapamycin").potency) == len(shipped) + 1
     assert lab.get("torin1") is reg.get("torin1")  # untouched compounds are shared, not copied
     assert [t.id for t in lab.get("everolimus").trials][-1] == "LAB-TRIAL-1"
     assert len(reg.get("everolimus").trials) == 2
@@ -213,6 +215,22 @@ def test_load_rejects_bad_potency_fields(write_toml: WriteToml, override: dict[s
                                          match: str) -> None:
     with pytest.raises(RegistryDataError, match=match):
         reg.load(write_toml(LAB + _potency(**override)))
+
+
+def test_binding_kd_records_load_without_atp_and_are_not_divided_by_kinase_ic50s(
+        write_toml: WriteToml) -> None:
+    kd = _potency(target='"FKBP12"', kind='"Kd"', value="0.5", assay_type='"binding"',
+                  atp="DROP")
+    ic50 = _potency(target='"mTORC1"', value="5")
+    lab = reg.load(write_toml(LAB + kd + ic50))
+    (rec,) = lab.get("LAB-7").records(kind="Kd")
+    assert rec.assay_type == "binding" and rec.atp is None and rec.atp_concentration is None
+    assert rec.value is not None and rec.value.to("nM").magnitude == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"same kind, assay type and source"):
+        lab.get("LAB-7").selectivity("FKBP12", "mTORC1")
+    with pytest.raises(RegistryDataError,
+                       match=r"`potency\[0\]\.atp` must be given only for cell-free kinase"):
+        reg.load(write_toml(LAB + _potency(kind='"Kd"', assay_type='"binding"')))
 
 
 @pytest.mark.parametrize(("extra", "match"), [

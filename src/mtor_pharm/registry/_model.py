@@ -56,16 +56,20 @@ __all__ = [
 Mechanism: TypeAlias = Literal["allosteric-rapalog", "atp-competitive-torki", "dual-pi3k-mtor", "bitopic"]
 #: First (rapalogs), second (ATP-competitive, incl. dual PI3K/mTOR), third (bitopic).
 Generation: TypeAlias = Literal[1, 2, 3]
-#: What a potency record measures.  ``"active concentration"`` is a concentration
+#: What a potency record measures.  ``"Kd"`` is an equilibrium dissociation constant
+#: (e.g. of a rapalog and FKBP12); ``"active concentration"`` is a concentration
 #: at which a source reports an effect without calling it an IC50; ``"unspecified"``
 #: is a concentration whose kind the source does not state.
 PotencyKind: TypeAlias = Literal[
-    "IC50", "Ki", "EC50", "GI50", "active concentration", "unspecified", "selectivity fold"
+    "IC50", "Ki", "Kd", "EC50", "GI50", "active concentration", "unspecified", "selectivity fold"
 ]
-#: The kind of experiment behind a potency record.  Records of different assay
-#: types are never divided by one another.
+#: The kind of experiment behind a potency record.  ``"binding"`` is a cell-free
+#: binding measurement between purified molecules (fluorescence polarization, SPR,
+#: NMR), not a kinase activity assay.  Records of different assay types are never
+#: divided by one another.
 AssayType: TypeAlias = Literal[
-    "cell-free kinase", "cellular phospho-readout", "cellular", "proliferation", "unspecified"
+    "cell-free kinase", "binding", "cellular phospho-readout", "cellular", "proliferation",
+    "unspecified"
 ]
 #: ``"sourced"``: read in the cited source itself.  For the vendor review's claims
 #: (registry_facts.md, section 5): ``"confirmed"`` by an independent source,
@@ -339,7 +343,7 @@ class PotencyRecord:
         Target or readout, e.g. ``"mTORC1"``, ``"p-S6K1 T389"``, ``"PI3Kα"``,
         ``"cell proliferation"``.
     kind : PotencyKind
-        ``"IC50"``, ``"Ki"``, ``"EC50"``, ``"GI50"``, ``"active concentration"``,
+        ``"IC50"``, ``"Ki"``, ``"Kd"``, ``"EC50"``, ``"GI50"``, ``"active concentration"``,
         ``"unspecified"`` or ``"selectivity fold"``.
     magnitude : float or None
         The value, for a single-valued record.
@@ -350,8 +354,9 @@ class PotencyRecord:
     qualifier : Qualifier
         ``"="``, ``"~"`` (approximately), ``">"`` or ``"<"`` (a bound).
     assay_type : AssayType
-        ``"cell-free kinase"``, ``"cellular phospho-readout"``, ``"cellular"``,
-        ``"proliferation"`` or ``"unspecified"`` (the source does not say, or is ambiguous).
+        ``"cell-free kinase"``, ``"binding"`` (purified molecules, no kinase reaction),
+        ``"cellular phospho-readout"``, ``"cellular"``, ``"proliferation"`` or
+        ``"unspecified"`` (the source does not say, or is ambiguous).
     assay_text : str
         The assay as the source words it.
     cell_line : str or None
