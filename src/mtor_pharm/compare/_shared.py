@@ -19,12 +19,11 @@ from .._arrays import is_dataarray, readonly
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, _global, _status, fit
-from ..fitting._api import _HILL_MAX, _LOC_DECADES, _LOG_S_MAX
 from ..fitting._quality import ambiguous
 from ..fitting._result import _UNDETERMINED, InformationCriteria
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
-from ._common import LOG_PARAMS, check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
+from ._common import check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
 
 __all__ = ["SharedFit", "fit_shared"]
 
@@ -177,7 +176,7 @@ class SharedFit(InformationCriteria):
         cols = []
         for name in self.param_names:
             v = np.asarray(self.params[name], dtype=np.float64)
-            if name in LOG_PARAMS:
+            if name in self._model.log_params:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     v = np.log(v)
             cols.append(v)
@@ -186,7 +185,7 @@ class SharedFit(InformationCriteria):
     def _scale(self) -> FloatArray:
         scale = np.ones((*self.shape, self.n_curves, len(self.param_names)))
         for i, name in enumerate(self.param_names):
-            if name in LOG_PARAMS:
+            if name in self._model.log_params:
                 scale[..., i] = self.params[name]
         return scale
 
@@ -299,7 +298,8 @@ class SharedFit(InformationCriteria):
     def ci(self, name: str, *, level: float = 0.95) -> ConfidenceInterval:
         """Wald interval with the t distribution on the pooled ``dof``, per curve.
 
-        Concentration parameters, ``s`` and ``"ic<p>"`` use the log scale, as
+        Concentration parameters, the family's other log-scale parameters (``s``)
+        and ``"ic<p>"`` use the log scale, as
         :meth:`FitResult.ci`.
 
         Examples
@@ -333,11 +333,11 @@ class SharedFit(InformationCriteria):
             raise KeyError(f"`name` must be one of {known}; got {name!r}.")
         est = np.asarray(self.params[name])
         se = np.asarray(self.stderr[name])
-        if name in LOG_PARAMS:
+        if name in self._model.log_params:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 low = np.where(bad, np.nan, est * np.exp(-t * se / est))
                 high = np.where(bad, np.nan, est * np.exp(t * se / est))
-            if name == "s":
+            if name not in self._model.conc_params:
                 return ConfidenceInterval(low, high)
             return ConfidenceInterval(self._quantity(low), self._quantity(high))
         return ConfidenceInterval(est - t * se, est + t * se)
@@ -714,7 +714,7 @@ def _fit_shared_arrays(
     # fixed values on the internal scale, shape (B, k)
     fixed_int: dict[str, FloatArray] = {}
     for name, value in fixed_d.items():
-        if name in ("ic50", "xmid") and isinstance(value, pint.Quantity | str):
+        if name in m.conc_params and isinstance(value, pint.Quantity | str):
             mag, u = as_concentration(value, name=f"fixed[{name!r}]")
             arr = mag * float(_registry().Quantity(1.0, u).to(unit).magnitude)
         elif isinstance(value, pint.Quantity | str):
@@ -729,7 +729,7 @@ def _fit_shared_arrays(
             ) from None
         if np.isnan(arr_b).any():
             raise ValueError(f"`fixed[{name!r}]` must not be NaN.")
-        if name in LOG_PARAMS:
+        if name in m.log_params:
             if (arr_b <= 0).any():
                 raise ValueError(f"`fixed[{name!r}]` must be positive; got {value!r}.")
             arr_b = np.log(arr_b)
@@ -776,7 +776,8 @@ def _fit_shared_arrays(
         np.where(valid, Yb, np.nan).reshape(B * k, n_pts),
         model=m,
         conc_unit=unit_str,
-        fixed={name: (np.exp(v) if name in LOG_PARAMS else v).reshape(B * k) for name, v in fixed_int.items()} or None,
+        fixed={name: (np.exp(v) if name in m.log_params else v).reshape(B * k) for name, v in fixed_int.items()}
+        or None,
         weights=None if W_in is None else np.where(valid, Wb, 0.0).reshape(B * k, n_pts),
     )
     common = dict(
@@ -843,13 +844,9 @@ def _fit_shared_arrays(
     ub, uj = np.nonzero(usable)
     rb, rj = np.nonzero(in_fit)
     row_unit = np.where(usable[rb, rj], unit_id[rb, rj], unit_id[rb, np.maximum(attached[rb, rj], 0)])
-    dec = _LOC_DECADES * math.log(10.0)
-    lo_c = np.full((B, k, p), -np.inf)
-    hi_c = np.full((B, k, p), np.inf)
-    lo_c[:, :, 2], hi_c[:, :, 2] = lx_lo - dec, lx_hi + dec
-    lo_c[:, :, 3], hi_c[:, :, 3] = -_HILL_MAX, _HILL_MAX
-    if m.has_s:
-        lo_c[:, :, 4], hi_c[:, :, 4] = -_LOG_S_MAX, _LOG_S_MAX
+    # the family's default bounds by parameter kind (the per-curve engine's)
+    lo_f, hi_f = m.default_bounds(lx_lo.reshape(-1), lx_hi.reshape(-1))
+    lo_c, hi_c = lo_f.reshape(B, k, p), hi_f.reshape(B, k, p)
     lo_g = np.full((B, G), np.inf)
     hi_g = np.full((B, G), -np.inf)
     for i, a in enumerate(glob):
@@ -881,13 +878,12 @@ def _fit_shared_arrays(
     # starts: separate fits (shared columns at the median of their group), and the pooled fit
     P_sep = _internal(sep, names).reshape(B, k, p)
     with _quiet():
+        by_kind = {"conc": 0.5 * (lx_lo + lx_hi), "slope": np.ones((B, k)), "fraction": np.full((B, k), 0.5)}
         defaults = np.stack(
             [
-                np.nanmin(yv, axis=2),
-                np.nanmax(yv, axis=2),
-                0.5 * (lx_lo + lx_hi),
-                np.ones((B, k)),
-                *([np.zeros((B, k))] if m.has_s else []),
+                np.nanmin(yv, axis=2) if a == 0 else np.nanmax(yv, axis=2) if a == 1
+                else by_kind.get(kind, np.zeros((B, k)))
+                for a, kind in enumerate(m.kinds)
             ],
             axis=-1,
         )
@@ -912,7 +908,7 @@ def _fit_shared_arrays(
             Yp,
             model=m,
             conc_unit=unit_str,
-            fixed={n: (np.exp(v[:, 0]) if n in LOG_PARAMS else v[:, 0]) for n, v in fixed_int.items()} or None,
+            fixed={n: (np.exp(v[:, 0]) if n in m.log_params else v[:, 0]) for n, v in fixed_int.items()} or None,
             weights=Wp,
         )
         P_pool = _internal(pooled, names).reshape(B, p)
@@ -1126,7 +1122,7 @@ def _internal(res: Any, names: tuple[str, ...]) -> FloatArray:
     cols = []
     for name in names:
         v = np.asarray(res.params[name], dtype=np.float64).reshape(-1)
-        if name in LOG_PARAMS:
+        if name in res._model.log_params:
             with np.errstate(divide="ignore", invalid="ignore"):
                 v = np.log(v)
         cols.append(v)
@@ -1179,7 +1175,7 @@ def _from_separate(
     C = np.asarray(sep.covariance, dtype=np.float64).reshape(B, k, p, p)
     scale = np.ones((B, k, p))
     for a, name in enumerate(names):
-        if name in LOG_PARAMS:
+        if name in sep._model.log_params:
             scale[:, :, a] = np.exp(P[:, :, a])
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = rss_c / np.where(dof_c > 1, dof_c, 1)
@@ -1234,7 +1230,7 @@ def _assemble_shared(
     p = len(names)
     report = P.copy()
     for a, name in enumerate(names):
-        if name in LOG_PARAMS:
+        if name in common["_model"].log_params:
             with np.errstate(over="ignore"):
                 report[:, :, a] = np.exp(P[:, :, a])
     G = Sinv.shape[-1]
