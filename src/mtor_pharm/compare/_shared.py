@@ -20,7 +20,7 @@ from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, _global, _status, fit
 from ..fitting._quality import ambiguous
-from ..fitting._result import _UNDETERMINED, InformationCriteria
+from ..fitting._result import _UNDETERMINED, InformationCriteria, information_criterion
 from ..models import Model, get_model
 from ..units import _registry, as_concentration
 from ._common import check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
@@ -132,11 +132,52 @@ class SharedFit(InformationCriteria):
 
     @property
     def n_free(self) -> int:
-        """Free parameters of one global fit (every curve fitted; one per group of a shared one)."""
+        """Free parameters of one global fit as specified, with every curve fitted (one per
+        group of a shared parameter); :attr:`n_estimated` counts those actually estimated."""
         per_curve = [p for p in self.param_names if p not in self.fixed and p not in self.share]
         shared = [p for p in self.param_names if p not in self.fixed and p in self.share]
         n_shared = sum(int(np.unique(self.share_groups[p]).size) if p in self.share_groups else 1 for p in shared)
         return n_shared + self.n_curves * len(per_curve)
+
+    @property
+    def n_estimated(self) -> IntArray:
+        """Parameters actually estimated by each global fit, shape (...): ``n − dof``.
+
+        Fewer than :attr:`n_free` when curves are left out (``TOO_FEW_POINTS``, a
+        control-only curve attached to another, a curve set aside): their own
+        parameters, and shared groups that only they use, are not estimated.  0 for
+        a global fit that was not fitted.  The information criteria count these
+        parameters and the :attr:`n` points actually used.
+
+        Examples
+        --------
+        >>> from mtor_pharm import compare as cmp
+        >>> x = 10.0 / 3.0 ** np.arange(8)
+        >>> y = mp.models.four_pl(x, 0, 100, np.array([[0.1], [1.0], [0.3]]), 1.0)
+        >>> y = y + np.random.default_rng(0).normal(0, 2, y.shape)
+        >>> y[2, 2:] = np.nan                      # curve 2: two points, left out
+        >>> sf = cmp.fit_shared(x, y, conc_unit="uM", share=("hill",))
+        >>> sf.status.tolist(), sf.n_free, int(sf.n_estimated), int(sf.n)
+        ([0, 0, 16], 10, 7, 16)
+        """
+        out = np.where(self.n > 0, self.n - self.dof, 0).astype(np.int64)
+        return readonly(out)
+
+    @property
+    def aic(self) -> FloatArray:
+        """Akaike information criterion ``n ln(RSS/n) + 2(k + 1)``, ``k`` = :attr:`n_estimated`,
+        ``n`` the points used, shape (...)."""
+        return information_criterion("aic", self.rss, self.n, self.n_estimated)
+
+    @property
+    def aicc(self) -> FloatArray:
+        """Small-sample corrected AIC, with the parameters estimated and points used, shape (...)."""
+        return information_criterion("aicc", self.rss, self.n, self.n_estimated)
+
+    @property
+    def bic(self) -> FloatArray:
+        """Bayesian information criterion, with the parameters estimated and points used, shape (...)."""
+        return information_criterion("bic", self.rss, self.n, self.n_estimated)
 
     @property
     def converged(self) -> NDArray[np.bool_]:
