@@ -294,3 +294,39 @@ def test_select_ranks_shared_fits_by_the_counted_criteria_and_refuses_fits_of_di
         cmp.select({"shared hill": hill, "plateaus": plateaus})
     with pytest.raises(ValueError, match="must be fits of the same points"):
         cmp.f_test(plateaus, hill)
+
+
+def test_shared_biphasic_fit_equals_an_independent_stacked_least_squares() -> None:
+    # a family that is not bottom + (top - bottom) S(z): bounds, starts and log scale come
+    # from its declaration (#13); plateaus and the site fraction shared by three inhibitors
+    x = np.tile(10000.0 / 3.0 ** np.arange(12), 2)  # nM, duplicates
+    rng = np.random.default_rng(7)
+    c1, c2 = np.array([4.0, 2.0, 8.0]), np.array([800.0, 300.0, 1500.0])
+
+    def biphasic(
+        x: np.ndarray, b: float, t: float, l1: float, h1: float, l2: float, h2: float, fr: float
+    ) -> np.ndarray:
+        return np.asarray(b + (t - b) * (fr / (1 + (x / l1) ** h1) + (1 - fr) / (1 + (x / l2) ** h2)))
+
+    y = np.stack([biphasic(x, 5, 100, c1[i], 1.2, c2[i], 1.0, 0.45) for i in range(3)])
+    y = y + rng.normal(0, 2.0, y.shape)
+    sf = cmp.fit_shared(x, y, model="biphasic", conc_unit="nM", share=("bottom", "top", "frac"))
+    assert sf.status.tolist() == [0, 0, 0]
+
+    def resid(q: np.ndarray) -> np.ndarray:
+        b, t, fr = q[:3]
+        per = q[3:].reshape(3, 4)
+        return np.concatenate([biphasic(x, b, t, np.exp(per[i, 0]), per[i, 1], np.exp(per[i, 2]), per[i, 3], fr)
+                               - y[i] for i in range(3)])
+
+    q0 = np.r_[5.0, 100.0, 0.45, np.column_stack([np.log(c1), np.full(3, 1.2), np.log(c2), np.ones(3)]).ravel()]
+    lo = np.r_[-np.inf, -np.inf, 0.0, np.full(12, -np.inf)]
+    hi = np.r_[np.inf, np.inf, 1.0, np.full(12, np.inf)]
+    ref = least_squares(resid, q0, bounds=(lo, hi), method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    rss_ref = float(np.sum(ref.fun**2))
+    assert float(sf.rss) == pytest.approx(rss_ref, rel=1e-8)
+    per = ref.x[3:].reshape(3, 4)
+    np.testing.assert_allclose(sf.params["ic50_1"], np.exp(per[:, 0]), rtol=1e-4)
+    np.testing.assert_allclose(sf.params["ic50_2"], np.exp(per[:, 2]), rtol=1e-4)
+    np.testing.assert_allclose(sf.params["frac"], ref.x[2], rtol=1e-4)
+    assert int(sf.n_estimated) == sf.n_free == 15 and int(sf.dof) == 72 - 15
