@@ -330,3 +330,4 @@ def test_shared_biphasic_fit_equals_an_independent_stacked_least_squares() -> No
     np.testing.assert_allclose(sf.params["ic50_2"], np.exp(per[:, 2]), rtol=1e-4)
     np.testing.assert_allclose(sf.params["frac"], ref.x[2], rtol=1e-4)
     assert int(sf.n_estimated) == sf.n_free == 15 and int(sf.dof) == 72 - 15
+    assert np.all(sf.params["ic50_1"] <= sf.params["ic50_2"])  # the family's reported form

@@ -1043,12 +1043,22 @@ def _fit_shared_arrays(
         usable_all = usable
         alive = usable
 
-    # a symmetric family with the plateaus and hill per curve: reported with top >= bottom
-    if m.symmetric and {0, 1, 3} <= set(local):
-        i0, i1, i3 = local.index(0), local.index(1), local.index(3)
-        flip = (tl[:, i1] < tl[:, i0]) & (-tl[:, i3] >= prob.lo_l[:, i3]) & (-tl[:, i3] <= prob.hi_l[:, i3])
-        tl[flip, i0], tl[flip, i1] = tl[flip, i1], tl[flip, i0].copy()
-        tl[flip, i3] = -tl[flip, i3]
+    # the family's reported form of each curve (a symmetric sigmoid with top >= bottom; biphasic
+    # sites in order), where the change touches only the curve's own columns and stays in bounds
+    if U:
+        P_u = P_fixed[ub, uj].copy()
+        P_u[:, list(local)] = tl
+        for i, a in enumerate(glob):
+            P_u[:, a] = tg[ub, gcol_c[uj, i]]
+        free_cols = np.array([name not in fixed_d for name in names])
+        T = m.canonical(P_u, free_cols)
+        if T is not None:
+            moved = np.eye(p) != T
+            touched = moved.any(axis=1) | moved.any(axis=2)  # (U, p): columns the map involves
+            new_l = P_u[:, list(local)]
+            inside = np.all((new_l >= prob.lo_l) & (new_l <= prob.hi_l), axis=1)
+            take = touched.any(axis=1) & ~touched[:, list(glob)].any(axis=1) & inside
+            tl[take] = new_l[take]
 
     jc = _global.joint_covariance(prob, tl, tg)
     # per-curve internal parameters and block covariance factors
