@@ -295,3 +295,19 @@ def test_paper_table_of_other_families_says_fixed_and_not_determined() -> None:
 
 def test_paper_table_renders_runaway_estimates_with_an_exponent() -> None:
     assert _sig(6.9613879e25, 3) == "6.96e+25" and _sig(-6.31e-300, 3) == "−6.31e−300"
+
+
+@pytest.mark.parametrize("model", ["biphasic", "5pl"])
+def test_summary_table_of_other_families_keeps_their_concentration_parameters_with_the_unit(model: str) -> None:
+    conc = np.tile(10000.0 / 3.0 ** np.arange(12), 3)  # nM
+    truth = dict(bottom=5.0, top=100.0, ic50_1=4.0, hill_1=1.2, ic50_2=800.0, hill_2=1.0, frac=0.45)
+    y = _prism_biphasic(conc, truth) + np.random.default_rng(2).normal(0, 2.0, (2, conc.size))
+    res = mp.fit(mp.Q_(conc, "nM"), y, model=model)
+    table = mp.summary_table(res, unit="uM")
+    full = res.to_dataframe(unit="uM")
+    assert set(table.columns) <= set(full.columns)
+    for name in res._model.conc_params:  # every concentration parameter, in uM (fit in nM)
+        np.testing.assert_allclose(table[f"{name} [uM]"], np.asarray(res.params[name]) / 1000.0, rtol=1e-12)
+        np.testing.assert_allclose(table[f"{name}_stderr [uM]"], np.asarray(res.stderr[name]) / 1000.0, rtol=1e-12)
+    others = [p for p in res.param_names if p not in res._model.conc_params]
+    assert all(p in table.columns and f"{p}_stderr" in table.columns for p in others)

@@ -220,7 +220,9 @@ def summary_table(
 
     A selection of :meth:`FitResult.to_dataframe` with *the same column names*
     (``ic50 [<unit>]``, ``ic50_ci_low [<unit>]``, ``ic50_ci_high [<unit>]``,
-    ``hill``, ``hill_stderr`` …, ``r_squared``, ``n``, ``status_name``); the
+    ``hill``, ``hill_stderr`` …, the family's other concentration parameters
+    with their unit such as ``xmid [<unit>]``, ``xmid_stderr [<unit>]``, ``ic50_1 [<unit>]``,
+    ``r_squared``, ``n``, ``status_name``); works for every model family; the
     command line prints it.  :func:`paper_table` formats the same numbers for a
     publication.
 
@@ -245,8 +247,12 @@ def summary_table(
     table = result.to_dataframe(index, unit=u, level=level)
     lab = _unit_label(u)
     columns = [f"ic50 [{lab}]", f"ic50_ci_low [{lab}]", f"ic50_ci_high [{lab}]"]
-    for name in result.param_names:
-        if name not in ("ic50", "xmid"):
+    for name in result.param_names:  # by the family's kinds: concentrations carry the unit (#13)
+        if name == "ic50":
+            continue
+        if name in result._model.conc_params:
+            columns += [f"{name} [{lab}]", f"{name}_stderr [{lab}]"]
+        else:
             columns += [name, f"{name}_stderr"]
     columns += ["r_squared", "n", "status_name"]
     return table[columns]
