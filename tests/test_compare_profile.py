@@ -171,3 +171,121 @@ def test_bands_reject_bad_input() -> None:
         cmp.bands(res, mp.Q_([1.0], "uM"), level=0)
     with pytest.raises(mp.errors.UnitError):
         cmp.bands(res, [1.0])
+
+
+# ----------------------------------------------------------------------------- other families (#13)
+BIPHASIC_X = np.tile(10000.0 / 3.0 ** np.arange(12), 3)  # nM: 12 concentrations, three replicate plates
+BIPHASIC_TRUTH = dict(bottom=5.0, top=100.0, ic50_1=4.0, hill_1=1.2, ic50_2=800.0, hill_2=1.0, frac=0.45)
+BIPHASIC_ORDER = ("bottom", "top", "ic50_1", "hill_1", "ic50_2", "hill_2", "frac")
+
+
+def prism_biphasic(x: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Prism's 'Biphasic dose-response' written from its formula (HillSlope = -hill)."""
+    s1 = p["frac"] / (1.0 + (x / p["ic50_1"]) ** p["hill_1"])
+    s2 = (1.0 - p["frac"]) / (1.0 + (x / p["ic50_2"]) ** p["hill_2"])
+    return np.asarray(p["bottom"] + (p["top"] - p["bottom"]) * (s1 + s2))
+
+
+def _biphasic_rss(x: np.ndarray, y: np.ndarray, start: dict[str, float], held: dict[str, float]) -> float:
+    """Independent fit: scipy least_squares of the formula above, the `held` parameters fixed,
+    concentrations on the log scale, frac in [0, 1]; best of a few starts around `start`."""
+    from scipy.optimize import least_squares
+
+    free = [k for k in BIPHASIC_ORDER if k not in held]
+    conc = {"ic50_1", "ic50_2"}
+
+    def unpack(q: np.ndarray) -> dict[str, float]:
+        out = dict(held)
+        for k, v in zip(free, q, strict=True):
+            out[k] = float(np.exp(v)) if k in conc else float(v)
+        return out
+
+    def resid(q: np.ndarray) -> np.ndarray:
+        return prism_biphasic(x, unpack(q)) - y
+
+    lo = [0.0 if k == "frac" else -np.inf for k in free]
+    hi = [1.0 if k == "frac" else np.inf for k in free]
+    best = np.inf
+    for scale in (1.0, 0.8, 1.25):
+        q0 = [np.log(start[k] * scale) if k in conc else (min(start[k], 0.999) if k == "frac" else start[k])
+              for k in free]
+        sol = least_squares(resid, q0, bounds=(lo, hi), method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                            max_nfev=20000)
+        best = min(best, float(np.sum(sol.fun**2)))
+    return best
+
+
+def _scipy_profile_limits(x: np.ndarray, y: np.ndarray, name: str, est: dict[str, float], level: float) -> tuple[
+        float, float, float]:
+    """The profile interval of a concentration parameter computed independently: the scipy
+    optimum, the F threshold, then the two crossings of RSS(ln θ) by Brent's method."""
+    from scipy.optimize import brentq
+
+    rss_min = _biphasic_rss(x, y, est, {})
+    dof = x.size - len(BIPHASIC_ORDER)
+    thr = rss_min * (1.0 + stats.f.ppf(level, 1, dof) / dof)
+
+    def g(log_theta: float) -> float:
+        return _biphasic_rss(x, y, est, {name: float(np.exp(log_theta))}) - thr
+
+    c = float(np.log(est[name]))
+    limits = []
+    for direction in (-1.0, 1.0):
+        step = 0.05
+        while g(c + direction * step) < 0:
+            step *= 1.6
+        a, b = sorted((c + direction * step / 1.6 if step > 0.05 else c, c + direction * step))
+        limits.append(float(np.exp(brentq(g, a, b, xtol=1e-10))))
+    return limits[0], limits[1], thr
+
+
+def test_biphasic_site_ic50s_are_profiled_on_the_log_scale_like_an_independent_scipy_profile() -> None:
+    rng = np.random.default_rng(7)
+    y = prism_biphasic(BIPHASIC_X, BIPHASIC_TRUTH) + rng.normal(0, 2.5, (2, BIPHASIC_X.size))
+    res = mp.fit(BIPHASIC_X, y, model="biphasic", conc_unit="nM")
+    assert np.all(res.status == 0)
+    for name in ("ic50_1", "ic50_2"):
+        prof = cmp.profile_ci(res, BIPHASIC_X, y, conc_unit="nM", name=name)
+        assert prof.conc_unit == res.conc_unit and np.all(prof.bounded) and not prof.suboptimal.any()
+        low_q, high_q = prof.interval()
+        assert low_q.units == mp.ureg.nM
+        for i in range(2):
+            est = {k: float(res.params[k][i]) for k in BIPHASIC_ORDER}
+            low, high, thr = _scipy_profile_limits(BIPHASIC_X, y[i], name, est, 0.95)
+            assert float(prof.threshold[i]) == pytest.approx(thr, rel=1e-7)
+            assert float(prof.low[i]) == pytest.approx(low, rel=1e-4), (name, i)
+            assert float(prof.high[i]) == pytest.approx(high, rel=1e-4), (name, i)
+            assert 0 < low < est[name] < high
+
+
+def test_profile_of_a_biphasic_site_matches_the_log_scale_wald_interval_where_the_rss_is_quadratic() -> None:
+    # low noise, many replicates: RSS is quadratic in ln ic50 over the interval, so the profile
+    # interval is the Wald interval on the log scale, est * exp(+-t se/est), not est +- t se
+    x = np.tile(BIPHASIC_X[:12], 8)
+    rng = np.random.default_rng(11)
+    y = prism_biphasic(x, BIPHASIC_TRUTH) + rng.normal(0, 0.3, x.size)
+    res = mp.fit(x, y, model="biphasic", conc_unit="nM")
+    assert res.status == 0
+    t = stats.t.ppf(0.975, int(res.dof))
+    for name in ("ic50_1", "ic50_2"):
+        est, se = float(res.params[name]), float(res.stderr[name])
+        prof = cmp.profile_ci(res, x, y, conc_unit="nM", name=name)
+        log_wald = (est * np.exp(-t * se / est), est * np.exp(t * se / est))
+        assert float(prof.low) == pytest.approx(log_wald[0], rel=3e-3)
+        assert float(prof.high) == pytest.approx(log_wald[1], rel=3e-3)
+        wlow, whigh = res.ci(name)
+        np.testing.assert_allclose([wlow.magnitude, whigh.magnitude], log_wald, rtol=1e-12)
+        # geometric, not arithmetic, symmetry about the estimate
+        assert np.log(float(prof.high) / est) == pytest.approx(np.log(est / float(prof.low)), rel=2e-2)
+
+
+def test_profile_of_a_fraction_stays_in_the_unit_interval_and_sits_on_the_threshold() -> None:
+    rng = np.random.default_rng(7)
+    y = prism_biphasic(BIPHASIC_X, BIPHASIC_TRUTH) + rng.normal(0, 2.5, BIPHASIC_X.size)
+    res = mp.fit(BIPHASIC_X, y, model="biphasic", conc_unit="nM")
+    prof = cmp.profile_ci(res, BIPHASIC_X, y, conc_unit="nM", name="frac")
+    assert prof.conc_unit is None and bool(prof.bounded)
+    assert 0.0 < float(prof.low) < float(res.params["frac"]) < float(prof.high) < 1.0
+    est = {k: float(res.params[k]) for k in BIPHASIC_ORDER}
+    for limit in (float(prof.low), float(prof.high)):
+        assert _biphasic_rss(BIPHASIC_X, y, est, {"frac": limit}) == pytest.approx(float(prof.threshold), rel=1e-6)

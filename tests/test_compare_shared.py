@@ -211,3 +211,123 @@ def test_mp_fit_share_forwards_to_fit_shared() -> None:
     a = mp.fit(x, y, conc_unit="uM", share=("hill", "top", "bottom"), along=0)
     b = mp.compare.fit_shared(x, y, conc_unit="uM", share=("hill", "top", "bottom"), axis=0)
     np.testing.assert_allclose(a.params["ic50"], b.params["ic50"], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- information criteria (#13)
+def _criteria(rss: float, n: int, k: int) -> tuple[float, float, float]:
+    """AIC, AICc and BIC of a Gaussian least-squares fit from RSS, points and parameters
+    estimated (the residual variance counted as one more): the textbook formulas."""
+    kk = k + 1
+    aic = n * np.log(rss / n) + 2 * kk
+    return aic, aic + 2 * kk * (kk + 1) / (n - kk - 1), n * np.log(rss / n) + kk * np.log(n)
+
+
+X8 = 10.0 / 3.0 ** np.arange(8)  # uM
+
+
+def _three_curves_one_short() -> np.ndarray:
+    y = logistic4(X8, 0, 100, np.array([[0.1], [1.0], [0.3]]), 1.0)
+    y = y + np.random.default_rng(0).normal(0, 2, y.shape)
+    y[2, 2:] = np.nan  # curve 2 keeps two points: too few for its own bottom, top and ic50
+    return y
+
+
+@pytest.mark.parametrize("share", [("hill",), ()])
+def test_aic_of_a_shared_fit_counts_only_estimated_parameters_and_used_points(share: tuple[str, ...]) -> None:
+    y = _three_curves_one_short()
+    sf = cmp.fit_shared(X8, y, conc_unit="uM", share=share)
+    assert sf.status.tolist()[2] == mp.FitStatus.TOO_FEW_POINTS
+    used = [0, 1]
+    # counted in the test: the points of the curves fitted; the shared parameters once, the
+    # per-curve ones (bottom, top, ic50 and, unshared, hill) once per fitted curve
+    n = int(np.isfinite(y[used]).sum())
+    k = len(share) + len(used) * (4 - len(share))
+    p = {name: np.asarray(sf.params[name])[used, None] for name in ("bottom", "top", "ic50", "hill")}
+    rss = float(np.sum((logistic4(X8, p["bottom"], p["top"], p["ic50"], p["hill"]) - y[used]) ** 2))
+    assert float(sf.rss) == pytest.approx(rss, rel=1e-10)
+    assert int(sf.n) == n == 16 and int(sf.n_estimated) == k and sf.n_free == k + 4 - len(share)
+    aic, aicc, bic = _criteria(rss, n, k)
+    assert float(sf.aic) == pytest.approx(aic, rel=1e-10)
+    assert float(sf.aicc) == pytest.approx(aicc, rel=1e-10)
+    assert float(sf.bic) == pytest.approx(bic, rel=1e-10)
+    # leaving a curve out is the same as not having it
+    two = cmp.fit_shared(X8, y[used], conc_unit="uM", share=share)
+    assert int(two.n_estimated) == two.n_free == k
+    assert float(two.aic) == pytest.approx(float(sf.aic), rel=1e-8)
+
+
+def test_aic_of_a_shared_fit_with_an_attached_control_group_counts_its_wells_not_its_parameters() -> None:
+    # the control-group reproducer of #13: the vehicle wells join curve A and inform the shared top
+    x = np.tile(10.0 / 3.0 ** np.arange(6), 2)
+    y = np.concatenate([logistic4(x[:6], 0, 100, 0.3, 1.2), logistic4(x[6:], 0, 100, 1.0, 1.2)])
+    y = y + np.random.default_rng(0).normal(0, 2, 12)
+    g = np.repeat(["A", "B"], 6)
+    xs, ys = np.r_[x, 0, 0, 0], np.r_[y, 101, 99, 100]
+    sf = cmp.fit_shared(xs, ys, groups=np.concatenate([g, ["ctrl"] * 3]), share=("top", "bottom", "hill"),
+                        conc_unit="uM")
+    assert sf.status.tolist() == [0, 0, 16] and sf.attached_to.tolist() == [-1, -1, 0]
+    prm = {name: np.asarray(sf.params[name]) for name in ("bottom", "top", "ic50", "hill")}
+    curve = np.r_[[0] * 6, [1] * 6]
+    f = logistic4(x, prm["bottom"][curve], prm["top"][curve], prm["ic50"][curve], prm["hill"][curve])
+    rss = float(np.sum((f - y) ** 2) + np.sum((prm["top"][0] - np.array([101.0, 99.0, 100.0])) ** 2))
+    n, k = 15, 3 + 2  # all 15 wells; bottom, top, hill once and an ic50 for A and B (none for ctrl)
+    assert float(sf.rss) == pytest.approx(rss, rel=1e-10)
+    assert int(sf.n) == n and int(sf.n_estimated) == k and sf.n_free == 6
+    aic, aicc, bic = _criteria(rss, n, k)
+    np.testing.assert_allclose([float(sf.aic), float(sf.aicc), float(sf.bic)], [aic, aicc, bic], rtol=1e-10)
+
+
+def test_select_ranks_shared_fits_by_the_counted_criteria_and_refuses_fits_of_different_curves() -> None:
+    y = _three_curves_one_short()
+    hill = cmp.fit_shared(X8, y, conc_unit="uM", share=("hill",))
+    separate = cmp.fit_shared(X8, y, conc_unit="uM", share=())
+    sel = cmp.select({"shared hill": hill, "separate": separate}, criterion="aic")
+    expected = [_criteria(float(r.rss), 16, k)[0] for r, k in ((hill, 7), (separate, 8))]
+    np.testing.assert_allclose(sel.values, expected, rtol=1e-10)
+    assert sel.best_name == ("shared hill" if expected[0] < expected[1] else "separate")
+    test = cmp.f_test(hill, separate)
+    assert int(test.df1) == 1 and int(test.df2) == 16 - 8
+    # sharing the plateaus too lets curve 2 in (one parameter of its own): other points, refused
+    plateaus = cmp.fit_shared(X8, y, conc_unit="uM", share=("hill", "top", "bottom"))
+    assert plateaus.status.tolist()[2] != mp.FitStatus.TOO_FEW_POINTS
+    with pytest.raises(ValueError, match=r"curve 2 was left out of `results\['shared hill'\]`"):
+        cmp.select({"shared hill": hill, "plateaus": plateaus})
+    with pytest.raises(ValueError, match="must be fits of the same points"):
+        cmp.f_test(plateaus, hill)
+
+
+def test_shared_biphasic_fit_equals_an_independent_stacked_least_squares() -> None:
+    # a family that is not bottom + (top - bottom) S(z): bounds, starts and log scale come
+    # from its declaration (#13); plateaus and the site fraction shared by three inhibitors
+    x = np.tile(10000.0 / 3.0 ** np.arange(12), 2)  # nM, duplicates
+    rng = np.random.default_rng(7)
+    c1, c2 = np.array([4.0, 2.0, 8.0]), np.array([800.0, 300.0, 1500.0])
+
+    def biphasic(
+        x: np.ndarray, b: float, t: float, l1: float, h1: float, l2: float, h2: float, fr: float
+    ) -> np.ndarray:
+        return np.asarray(b + (t - b) * (fr / (1 + (x / l1) ** h1) + (1 - fr) / (1 + (x / l2) ** h2)))
+
+    y = np.stack([biphasic(x, 5, 100, c1[i], 1.2, c2[i], 1.0, 0.45) for i in range(3)])
+    y = y + rng.normal(0, 2.0, y.shape)
+    sf = cmp.fit_shared(x, y, model="biphasic", conc_unit="nM", share=("bottom", "top", "frac"))
+    assert sf.status.tolist() == [0, 0, 0]
+
+    def resid(q: np.ndarray) -> np.ndarray:
+        b, t, fr = q[:3]
+        per = q[3:].reshape(3, 4)
+        return np.concatenate([biphasic(x, b, t, np.exp(per[i, 0]), per[i, 1], np.exp(per[i, 2]), per[i, 3], fr)
+                               - y[i] for i in range(3)])
+
+    q0 = np.r_[5.0, 100.0, 0.45, np.column_stack([np.log(c1), np.full(3, 1.2), np.log(c2), np.ones(3)]).ravel()]
+    lo = np.r_[-np.inf, -np.inf, 0.0, np.full(12, -np.inf)]
+    hi = np.r_[np.inf, np.inf, 1.0, np.full(12, np.inf)]
+    ref = least_squares(resid, q0, bounds=(lo, hi), method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    rss_ref = float(np.sum(ref.fun**2))
+    assert float(sf.rss) == pytest.approx(rss_ref, rel=1e-8)
+    per = ref.x[3:].reshape(3, 4)
+    np.testing.assert_allclose(sf.params["ic50_1"], np.exp(per[:, 0]), rtol=1e-4)
+    np.testing.assert_allclose(sf.params["ic50_2"], np.exp(per[:, 2]), rtol=1e-4)
+    np.testing.assert_allclose(sf.params["frac"], ref.x[2], rtol=1e-4)
+    assert int(sf.n_estimated) == sf.n_free == 15 and int(sf.dof) == 72 - 15
+    assert np.all(sf.params["ic50_1"] <= sf.params["ic50_2"])  # the family's reported form

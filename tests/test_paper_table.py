@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import mtor_pharm as mp
 from mtor_pharm import assays
@@ -51,9 +52,10 @@ def test_paper_table_columns_agree_with_the_fit() -> None:
         assert float(lg) == pytest.approx(log_m, abs=0.006)
         assert float(se) == pytest.approx(res.stderr["ic50"][i] / res.ic50.magnitude[i] / math.log(10), rel=0.05)
         assert float(row["pIC50"]) == pytest.approx(-log_m, abs=0.006)
-        drc = float(row["Hill slope (drc b = mtor_pharm hill)"])
-        prism = float(row["HillSlope (Prism)"].replace("−", "-"))
+        drc, drc_se = (float(v) for v in row["Hill slope (drc b = mtor_pharm hill)"].split(" ± "))
+        prism, prism_se = (float(v.replace("−", "-")) for v in row["HillSlope (Prism)"].split(" ± "))
         assert drc == pytest.approx(res.params["hill"][i], abs=0.006) and prism == -drc
+        assert drc_se == pytest.approx(res.stderr["hill"][i], abs=0.006) and prism_se == drc_se
         assert float(row["R²"]) == pytest.approx(res.r_squared[i], abs=5e-4)
         assert row["n"] == 8 and row["Status"] == "OK"
     assert "Top [%]" in table.columns and "notes" in table.attrs
@@ -132,3 +134,180 @@ def test_tight_binding_warning_names_the_compound() -> None:
     res = mp.fit(conc, y).with_labels(["Torin1", "rapamycin"])
     with pytest.warns(mp.errors.MtorPharmWarning, match="for Torin1 "):
         assays.ki_from_fit(res, substrate="10 uM", km="5 uM", enzyme="2 nM")
+
+
+# ----------------------------------------------------------------------------- every family (#13)
+def _num(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def _ci_cell(text: str) -> tuple[float, float, float]:
+    """``"v (lo–hi)"`` as three numbers."""
+    v, rest = text.split(" (")
+    lo, hi = rest.rstrip(")").split("–")
+    return _num(v), _num(lo), _num(hi)
+
+
+def _se_cell(text: str) -> tuple[float, float, float]:
+    """``"v ± se"`` as (v, se, half a unit of the last decimal shown)."""
+    v, se = text.split(" ± ")
+    decimals = len(se.split(".")[1]) if "." in se else 0
+    return _num(v), _num(se), 0.5 * 10.0**-decimals + 1e-12
+
+
+def _check_se_cell(text: str, value: float, se: float) -> None:
+    v, s, half = _se_cell(text)
+    assert v == pytest.approx(value, abs=half) and s == pytest.approx(se, abs=half)
+    assert s >= 10 * (2 * half) - 1e-9  # the SE is shown to two significant figures (or more)
+
+
+def _check_ci_cell(text: str, value: float, low: float, high: float, sig: int = 3) -> None:
+    for shown, exact in zip(_ci_cell(text), (value, low, high), strict=True):
+        assert shown == pytest.approx(exact, rel=0.5 * 10.0 ** (1 - sig))
+
+
+def test_paper_table_of_a_5pl_agrees_with_closed_forms_on_the_fits_own_estimates_and_covariance() -> None:
+    conc = np.geomspace(0.001, 30, 12)  # uM
+    rng = np.random.default_rng(3)
+    truth = dict(bottom=8.0, top=100.0, xmid=0.2, hill=1.3, s=0.5)
+    y = mp.models.five_pl(conc, **truth) + rng.normal(0, 1.5, (2, conc.size))
+    res = mp.fit(conc, y, conc_unit="uM", model="5pl").with_labels(["A", "B"], names="compound")
+    assert np.all(res.status == 0)
+    table = mp.paper_table(res, unit="nM", response_unit="%")
+    assert list(table.columns) == [
+        "IC50 [nM] (95% CI)", "logIC50 ± SE", "pIC50", "Bottom [%]", "Top [%]", "xmid [nM] (95% CI)",
+        "Hill slope (drc b = mtor_pharm hill)", "HillSlope (Prism)", "s (95% CI)", "R²", "n", "Status",
+    ]
+    names = list(res.param_names)
+    for i, label in enumerate(["A", "B"]):
+        row = table.loc[label]
+        p = {k: float(res.params[k][i]) for k in names}
+        C = np.asarray(res.covariance[i])
+        t = stats.t.ppf(0.975, int(res.dof[i]))
+        # relative IC50 of S = (1 + e^z)^-s, z = hill ln(x/xmid): S = 1/2 at z = ln(2^(1/s) - 1)
+        z = math.log(2.0 ** (1.0 / p["s"]) - 1.0)
+        ln_ic50 = math.log(p["xmid"]) + z / p["hill"]
+        # delta method on (ln xmid, hill, ln s): the covariance of the fit moved to that scale
+        dz_dlns = -(2.0 ** (1.0 / p["s"])) * math.log(2.0) / p["s"] / (2.0 ** (1.0 / p["s"]) - 1.0)
+        g = np.zeros(5)
+        g[names.index("xmid")] = 1.0 / p["xmid"]  # d ln IC50 / d xmid
+        g[names.index("hill")] = -z / p["hill"] ** 2
+        g[names.index("s")] = dz_dlns / p["hill"] / p["s"]  # d/ds = (d/d ln s) / s
+        se_ln = math.sqrt(g @ C @ g)
+        ic50_nm = math.exp(ln_ic50) * 1000.0
+        _check_ci_cell(row["IC50 [nM] (95% CI)"], ic50_nm, ic50_nm * math.exp(-t * se_ln),
+                       ic50_nm * math.exp(t * se_ln))
+        _check_se_cell(row["logIC50 ± SE"], math.log10(ic50_nm * 1e-9), se_ln / math.log(10.0))
+        assert _num(row["pIC50"]) == pytest.approx(-math.log10(ic50_nm * 1e-9), abs=0.005)
+        for name in ("xmid", "s"):  # log-scale Wald intervals
+            j = names.index(name)
+            se_log = math.sqrt(C[j, j]) / p[name]
+            scale = 1000.0 if name == "xmid" else 1.0
+            header = "xmid [nM] (95% CI)" if name == "xmid" else "s (95% CI)"
+            _check_ci_cell(row[header], p[name] * scale, p[name] * scale * math.exp(-t * se_log),
+                           p[name] * scale * math.exp(t * se_log))
+        for name, header, sign in (("bottom", "Bottom [%]", 1), ("top", "Top [%]", 1),
+                                   ("hill", "Hill slope (drc b = mtor_pharm hill)", 1),
+                                   ("hill", "HillSlope (Prism)", -1)):
+            j = names.index(name)
+            _check_se_cell(row[header], sign * p[name], math.sqrt(C[j, j]))
+        assert row["n"] == 12 and row["Status"] == "OK"
+
+
+def _prism_biphasic(x: np.ndarray | float, p: dict[str, float]) -> np.ndarray:
+    s1 = p["frac"] / (1.0 + (np.asarray(x) / p["ic50_1"]) ** p["hill_1"])
+    s2 = (1.0 - p["frac"]) / (1.0 + (np.asarray(x) / p["ic50_2"]) ** p["hill_2"])
+    return np.asarray(p["bottom"] + (p["top"] - p["bottom"]) * (s1 + s2))
+
+
+def _biphasic_ln_ic50(p: dict[str, float]) -> float:
+    """ln of the concentration half-way between the plateaus, by Brent's method on the formula."""
+    from scipy.optimize import brentq
+
+    half = 0.5 * (p["top"] + p["bottom"])
+    return float(brentq(lambda lx: float(_prism_biphasic(math.exp(lx), p)) - half, -40.0, 40.0, xtol=1e-14))
+
+
+def test_paper_table_of_a_biphasic_dual_inhibitor_agrees_with_its_estimates_and_covariance() -> None:
+    conc = np.tile(10000.0 / 3.0 ** np.arange(12), 3)  # nM, three replicate plates pooled
+    truth = dict(bottom=5.0, top=100.0, ic50_1=4.0, hill_1=1.2, ic50_2=800.0, hill_2=1.0, frac=0.45)
+    rng = np.random.default_rng(1)
+    y = _prism_biphasic(conc, truth) + rng.normal(0, 2.5, (2, conc.size))
+    res = mp.fit(mp.Q_(conc, "nM"), y, model="biphasic")
+    assert np.all(res.status == 0)
+    table = mp.paper_table(res, unit="uM", sig=4)
+    assert list(table.columns) == [
+        "IC50 [uM] (95% CI)", "logIC50 ± SE", "pIC50", "Bottom", "Top", "ic50_1 [uM] (95% CI)",
+        "Hill slope 1 (drc b = mtor_pharm hill_1)", "HillSlope 1 (Prism)", "ic50_2 [uM] (95% CI)",
+        "Hill slope 2 (drc b = mtor_pharm hill_2)", "HillSlope 2 (Prism)", "frac", "R²", "n", "Status",
+    ]
+    names = list(res.param_names)
+    conc_names = ("ic50_1", "ic50_2")
+    for i in range(2):
+        row = table.iloc[i]
+        p = {k: float(res.params[k][i]) for k in names}
+        C = np.asarray(res.covariance[i])
+        t = stats.t.ppf(0.975, int(res.dof[i]))
+        # IC50: root of the formula; its delta-method SE from a central-difference gradient on
+        # the reported parameters and the fit's covariance
+        ln_ic50 = _biphasic_ln_ic50(p)
+        g = np.zeros(len(names))
+        for j, name in enumerate(names):
+            h = 1e-6 * max(abs(p[name]), 1e-3)
+            up, dn = dict(p), dict(p)
+            up[name] += h
+            dn[name] -= h
+            g[j] = (_biphasic_ln_ic50(up) - _biphasic_ln_ic50(dn)) / (2 * h)
+        se_ln = math.sqrt(g @ C @ g)
+        ic50_um = math.exp(ln_ic50) / 1000.0
+        _check_ci_cell(row["IC50 [uM] (95% CI)"], ic50_um, ic50_um * math.exp(-t * se_ln),
+                       ic50_um * math.exp(t * se_ln), sig=4)
+        _check_se_cell(row["logIC50 ± SE"], math.log10(ic50_um * 1e-6), se_ln / math.log(10.0))
+        for name in conc_names:
+            j = names.index(name)
+            se_log = math.sqrt(C[j, j]) / p[name]
+            v = p[name] / 1000.0
+            _check_ci_cell(row[f"{name} [uM] (95% CI)"], v, v * math.exp(-t * se_log), v * math.exp(t * se_log), sig=4)
+            assert 1e-3 < v < 10.0  # the sites are where the data put them, in uM
+        for name, header, sign in (("bottom", "Bottom", 1), ("top", "Top", 1), ("frac", "frac", 1),
+                                   ("hill_1", "Hill slope 1 (drc b = mtor_pharm hill_1)", 1),
+                                   ("hill_1", "HillSlope 1 (Prism)", -1),
+                                   ("hill_2", "Hill slope 2 (drc b = mtor_pharm hill_2)", 1)):
+            j = names.index(name)
+            _check_se_cell(row[header], sign * p[name], math.sqrt(C[j, j]))
+        assert row["n"] == 36 and row["Status"] == "OK"
+    assert table.attrs["model"] == "biphasic" and "derived" in table.attrs["notes"]
+
+
+def test_paper_table_of_other_families_says_fixed_and_not_determined() -> None:
+    conc = mp.Q_(np.geomspace(0.001, 30, 10), "uM")
+    rng = np.random.default_rng(5)
+    rise = mp.models.MODELS["crs4"](conc.magnitude, top=100.0, xmid=0.5, hill=1.5, f=-20.0)
+    flat = 100.0 + rng.normal(0, 3, 10)
+    res = mp.fit(conc, np.stack([rise + rng.normal(0, 2, 10), flat]), model="crs4").with_labels(["rapalog", "none"])
+    table = mp.paper_table(res)
+    assert table.loc["rapalog", "Bottom"] == "0 (fixed)" and table.loc["none", "Bottom"] == "0 (fixed)"
+    assert "f" in table.columns and "xmid [uM] (95% CI)" in table.columns
+    assert res.status[1] & mp.FitStatus.FLAT_RESPONSE
+    assert table.loc["none", "Status"] == mp.status_words(int(res.status[1]))
+    assert table.loc["none", "IC50 [uM] (95% CI)"] == "n.d." and table.loc["none", "xmid [uM] (95% CI)"] == "n.d."
+
+
+def test_paper_table_renders_runaway_estimates_with_an_exponent() -> None:
+    assert _sig(6.9613879e25, 3) == "6.96e+25" and _sig(-6.31e-300, 3) == "−6.31e−300"
+
+
+@pytest.mark.parametrize("model", ["biphasic", "5pl"])
+def test_summary_table_of_other_families_keeps_their_concentration_parameters_with_the_unit(model: str) -> None:
+    conc = np.tile(10000.0 / 3.0 ** np.arange(12), 3)  # nM
+    truth = dict(bottom=5.0, top=100.0, ic50_1=4.0, hill_1=1.2, ic50_2=800.0, hill_2=1.0, frac=0.45)
+    y = _prism_biphasic(conc, truth) + np.random.default_rng(2).normal(0, 2.0, (2, conc.size))
+    res = mp.fit(mp.Q_(conc, "nM"), y, model=model)
+    table = mp.summary_table(res, unit="uM")
+    full = res.to_dataframe(unit="uM")
+    assert set(table.columns) <= set(full.columns)
+    for name in res._model.conc_params:  # every concentration parameter, in uM (fit in nM)
+        np.testing.assert_allclose(table[f"{name} [uM]"], np.asarray(res.params[name]) / 1000.0, rtol=1e-12)
+        np.testing.assert_allclose(table[f"{name}_stderr [uM]"], np.asarray(res.stderr[name]) / 1000.0, rtol=1e-12)
+    others = [p for p in res.param_names if p not in res._model.conc_params]
+    assert all(p in table.columns and f"{p}_stderr" in table.columns for p in others)

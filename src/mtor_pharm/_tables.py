@@ -220,7 +220,9 @@ def summary_table(
 
     A selection of :meth:`FitResult.to_dataframe` with *the same column names*
     (``ic50 [<unit>]``, ``ic50_ci_low [<unit>]``, ``ic50_ci_high [<unit>]``,
-    ``hill``, ``hill_stderr`` …, ``r_squared``, ``n``, ``status_name``); the
+    ``hill``, ``hill_stderr`` …, the family's other concentration parameters
+    with their unit such as ``xmid [<unit>]``, ``xmid_stderr [<unit>]``, ``ic50_1 [<unit>]``,
+    ``r_squared``, ``n``, ``status_name``); works for every model family; the
     command line prints it.  :func:`paper_table` formats the same numbers for a
     publication.
 
@@ -245,8 +247,12 @@ def summary_table(
     table = result.to_dataframe(index, unit=u, level=level)
     lab = _unit_label(u)
     columns = [f"ic50 [{lab}]", f"ic50_ci_low [{lab}]", f"ic50_ci_high [{lab}]"]
-    for name in result.param_names:
-        if name not in ("ic50", "xmid"):
+    for name in result.param_names:  # by the family's kinds: concentrations carry the unit (#13)
+        if name == "ic50":
+            continue
+        if name in result._model.conc_params:
+            columns += [f"{name} [{lab}]", f"{name}_stderr [{lab}]"]
+        else:
             columns += [name, f"{name}_stderr"]
     columns += ["r_squared", "n", "status_name"]
     return table[columns]
@@ -282,7 +288,8 @@ def status_words(code: int) -> str:
 
 
 def _sig(value: float, sig: int) -> str:
-    """`value` with `sig` significant figures, in plain decimal notation (no exponent)."""
+    """`value` with `sig` significant figures, in plain decimal notation (an exponent outside
+    [1e-6, 1e9), e.g. ``"6.96e+25"``)."""
     v = float(value)
     if math.isnan(v):
         return "n.d."
@@ -290,6 +297,8 @@ def _sig(value: float, sig: int) -> str:
         return "∞" if v > 0 else "−∞"
     if v == 0:
         return "0"
+    if not 1e-6 <= abs(v) < 1e9:  # runaway or vanishing estimates: an exponent, not 30 digits
+        return f"{v:.{sig - 1}e}".replace("-", "−")
     digits = max(sig - 1 - math.floor(math.log10(abs(v))), 0)
     text = f"{round(v, digits):.{digits}f}"
     return text.replace("-", "−")
@@ -308,7 +317,7 @@ def _value_se(value: float, se: float) -> str:
         return "n.d."
     if not (math.isfinite(se) and se > 0):
         return f"{_decimals(value, 2)} ± n.d."
-    dec = min(max(1 - math.floor(math.log10(se)), 2), 8)
+    dec = min(max(1 - math.floor(math.log10(se)), 0), 8)
     return f"{_decimals(value, dec)} ± {_decimals(se, dec)}"
 
 
@@ -322,37 +331,63 @@ def paper_table(
 ) -> pd.DataFrame:
     """A table for a paper: one row per curve, formatted as a pharmacologist reports it.
 
+    Works for every model family (:data:`mtor_pharm.models.MODELS`): the columns
+    come from the family's parameter names and kinds
+    (:attr:`~mtor_pharm.models.ModelFamily.kinds`).
+
     Parameters
     ----------
     result : FitResult
-        A 4PL-family fit (one curve or a 1-D batch; labelled results name the rows).
+        A fit of any family (one curve or a 1-D batch; labelled results name the rows).
     unit : str, optional
-        Concentration unit of the IC50 column (default the fit's).
+        Concentration unit of the IC50 and of every concentration parameter
+        (default the fit's).
     level : float, default 0.95
-        Confidence level of the IC50 interval.
+        Confidence level of the intervals.
     sig : int, default 3
-        Significant figures of IC50, its limits, bottom and top.
+        Significant figures of concentrations and their limits.
     response_unit : str, optional
-        Unit shown with bottom and top (e.g. ``"%"``).
+        Unit shown with the plateaus (e.g. ``"%"``).
 
     Returns
     -------
     pandas.DataFrame
-        Text columns: ``IC50 [<unit>] (95% CI)`` — e.g. ``"20.9 (3.17–138)"``, an
-        unbounded limit as ``∞``, ``n.d.`` where undetermined; ``logIC50 ± SE`` —
-        log10 of the IC50 in mol/L with its standard error (Prism's headline
-        output); ``pIC50`` (−logIC50); ``Hill slope (drc b = mtor_pharm hill)``,
-        positive for a falling curve; ``HillSlope (Prism)``, its negative;
-        ``Bottom``, ``Top``; ``R²``; ``n`` (int); ``Status`` in words (see
-        :func:`status_words`).  ``attrs`` hold the unit, the level and a
-        ``notes`` sentence defining each column.  Export with
-        :func:`write_table` (CSV, Markdown, HTML).
+        Text columns, in this order:
+
+        * ``IC50 [<unit>] (95% CI)`` — e.g. ``"20.9 (3.17–138)"``, the relative
+          IC50 (half-way between the fitted plateaus) from the family's
+          ``log_icx``: the ``ic50`` parameter of the log-logistic and log-normal
+          families, derived from all parameters otherwise (biphasic, 5PL,
+          Weibull, hormesis: on the falling branch); an unbounded limit as
+          ``∞``, ``n.d.`` where undetermined; ``logIC50 ± SE`` — log10 of the
+          IC50 in mol/L with its standard error (Prism's headline output);
+          ``pIC50`` (−logIC50).  Omitted for a family without ``log_icx``.
+        * one or two columns per parameter, in the family's order (``ic50``
+          itself is the IC50 column): a concentration (kind ``"conc"``, e.g.
+          ``xmid``, ``ic50_1``) as ``<name> [<unit>] (95% CI)`` with the interval
+          on the log scale; a positive shape parameter (kind ``"log"``, ``s``)
+          as ``<name> (95% CI)``, also on the log scale; the others as
+          ``value ± SE``: plateaus as ``Bottom``, ``Top`` (with
+          `response_unit`), a slope as ``Hill slope (drc b = mtor_pharm hill)``,
+          positive for a falling curve, and ``HillSlope (Prism)``, its negative
+          (``Hill slope 1 (drc b = mtor_pharm hill_1)`` … for the biphasic
+          sites), fractions and linear coefficients under their names.  A
+          fixed parameter shows its value and ``(fixed)``.
+        * ``R²``; ``n`` (int); ``Status`` in words (see :func:`status_words`).
+
+        ``attrs`` hold the unit, the level, the model and a ``notes`` sentence
+        defining each column.  Export with :func:`write_table` (CSV, Markdown,
+        HTML).
 
     Notes
     -----
     logIC50 and pIC50 need a molar unit; for a mass concentration they are
-    ``n.d.``.  The SE of log10 IC50 is ``se(IC50) / (IC50 ln 10)`` (delta method,
-    the log-scale SE the interval is built on).
+    ``n.d.``.  The SE of log10 IC50 is that of ``ln IC50`` (delta method, the
+    log-scale SE the interval is built on) divided by ``ln 10``.  Intervals are
+    Wald intervals with the t distribution on the residual degrees of freedom,
+    as :meth:`FitResult.ci`.  Linear coefficients are on the scale of the fit
+    (the Brain–Cousens ``f`` is a response per unit of the fit's concentration
+    unit).
 
     Examples
     --------
@@ -361,19 +396,23 @@ def paper_table(
     >>> row = mp.paper_table(res, unit="nM").loc["Torin1"]
     >>> row["IC50 [nM] (95% CI)"], row["pIC50"], row["Status"]
     ('567 (530–608)', '6.25', 'OK')
+    >>> five = mp.fit(conc, [99, 97, 88, 67, 36, 15, 5], model="5pl")
+    >>> list(mp.paper_table(five, unit="nM").columns)[:5]
+    ['IC50 [nM] (95% CI)', 'logIC50 ± SE', 'pIC50', 'Bottom', 'Top']
     """
     import pandas as pd
 
+    from .fitting._result import _label_index, _unit_label
     from .units import _registry
 
     if not isinstance(result, FitResult):
         raise TypeError(f"`result` must be a FitResult; got {type(result).__name__}.")
-    if "ic50" not in result.param_names:
-        raise ValueError(f"`result` must be a 4PL-family fit (with an 'ic50'); got model {result.model!r}.")
     if len(result.shape) > 1:
         raise ValueError(f"`result` must be one curve or a 1-D batch; got batch shape {result.shape}.")
     if isinstance(sig, bool) or not isinstance(sig, int) or not 1 <= sig <= 8:
         raise ValueError(f"`sig` must be an integer from 1 to 8; got {sig!r}.")
+    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"`level` must be a number in (0, 1), e.g. 0.95; got {level!r}.")
     res = result
     u = unit or res.conc_unit
     reg = _registry()
@@ -388,55 +427,92 @@ def paper_table(
     except Exception:
         to_molar = float("nan")
     shape1 = (1,) if not res.shape else res.shape
-    ic50 = np.asarray(res.ic50.magnitude, dtype=np.float64).reshape(shape1)
-    low, high = res.ci("ic50", level=level)
-    low_v = np.asarray(low.magnitude, dtype=np.float64).reshape(shape1)
-    high_v = np.asarray(high.magnitude, dtype=np.float64).reshape(shape1)
-    se = np.asarray(res.stderr["ic50"], dtype=np.float64).reshape(shape1)
-    hill = np.asarray(res.params["hill"], dtype=np.float64).reshape(shape1)
-    bottom = np.asarray(res.params["bottom"], dtype=np.float64).reshape(shape1)
-    top = np.asarray(res.params["top"], dtype=np.float64).reshape(shape1)
-    r2 = np.asarray(res.r_squared, dtype=np.float64).reshape(shape1)
-    n = np.asarray(res.n).reshape(shape1)
-    status = np.asarray(res.status).reshape(shape1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_ic50 = np.log10(ic50 * to_molar)
-        log_se = se / (ic50 * math.log(10.0))
+
+    def flat(values: Any) -> FloatArray:
+        arr = np.asarray(getattr(values, "magnitude", values), dtype=np.float64)
+        out: FloatArray = np.broadcast_to(arr, res.shape).reshape(shape1)
+        return out
+
+    def with_ci(v: FloatArray, lo: FloatArray, hi: FloatArray, scale: float = 1.0) -> list[str]:
+        return [f"{_sig(a * scale, sig)} ({_sig(b * scale, sig)}–{_sig(c * scale, sig)})"
+                if math.isfinite(a) else "n.d." for a, b, c in zip(v, lo, hi, strict=True)]
+
     pct = f"{100 * level:g}%"
     ru = f" [{response_unit}]" if response_unit else ""
-    from .fitting._result import _unit_label
-
-    ic_col = f"IC50 [{_unit_label(u)}] ({pct} CI)"
-    rows = {
-        ic_col: [f"{_sig(v * factor, sig)} ({_sig(a * factor, sig)}–{_sig(b * factor, sig)})"
-                 if math.isfinite(v) else "n.d." for v, a, b in zip(ic50, low_v, high_v, strict=True)],
-        "logIC50 ± SE": [_value_se(lg, s) for lg, s in zip(log_ic50, log_se, strict=True)],
-        "pIC50": [_decimals(-lg, 2) for lg in log_ic50],
-        "Hill slope (drc b = mtor_pharm hill)": [_decimals(h, 2) for h in hill],
-        "HillSlope (Prism)": [_decimals(-h, 2) for h in hill],
-        f"Bottom{ru}": [_sig(b, sig) for b in bottom],
-        f"Top{ru}": [_sig(t, sig) for t in top],
-        "R²": [_decimals(r, 3) for r in r2],
-        "n": n.astype(np.int64),
-        "Status": [status_words(int(c)) for c in status],
-    }
-    if res.labels is not None:
-        from .fitting._result import _label_index
-
-        index: pd.Index = _label_index(res.labels, res.label_names)
-    else:
-        index = pd.RangeIndex(shape1[0])
+    lab = _unit_label(u)
+    model = res._model
+    undetermined = flat(res._undetermined())
+    rows: dict[str, Any] = {}
+    notes: list[str] = []
+    try:  # the family's ICx (a family may leave log_icx undefined)
+        _, se_icx = res._log_icx(50.0)
+        has_icx = True
+    except NotImplementedError:
+        has_icx = False
+    if has_icx:
+        ic50 = flat(res.ic50)
+        low, high = res.ci("ic50", level=level)
+        se_ln = flat(se_icx if se_icx is not None else np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_ic50 = np.log10(ic50 * to_molar)
+            log_se = se_ln / math.log(10.0)
+        rows[f"IC50 [{lab}] ({pct} CI)"] = with_ci(ic50, flat(low), flat(high), factor)
+        rows["logIC50 ± SE"] = [_value_se(lg, s) for lg, s in zip(log_ic50, log_se, strict=True)]
+        rows["pIC50"] = [_decimals(-lg, 2) for lg in log_ic50]
+        derived = "ic50" not in res.param_names
+        notes.append(
+            f"IC50: relative IC50 in {u}, the concentration half-way between the fitted plateaus"
+            + (" (derived from all the parameters of the curve)" if derived else "")
+            + f", with its {pct} Wald interval on the log scale (t on the residual dof); "
+            "logIC50: log10 of the IC50 in mol/L ± its standard error; pIC50 = −logIC50"
+        )
+    for name, kind in zip(res.param_names, model.kinds, strict=True):
+        if name == "ic50" and has_icx:
+            continue  # the IC50 column
+        value = flat(res.params[name])
+        se = flat(res.stderr[name])
+        scale = factor if kind == "conc" else 1.0
+        if kind == "conc":
+            header = f"{name} [{lab}] ({pct} CI)"
+        elif kind == "log":
+            header = f"{name} ({pct} CI)"
+        elif kind == "plateau":
+            header = f"{name.capitalize()}{ru}"
+        elif kind == "slope":
+            suffix = name[4:].lstrip("_") if name.startswith("hill") else name
+            header = f"Hill slope{' ' + suffix if suffix else ''} (drc b = mtor_pharm {name})"
+        else:
+            header = name
+        if name in res.fixed:
+            rows[header] = [f"{_sig(v * scale, sig)} (fixed)" for v in value]
+            continue
+        if kind in ("conc", "log"):
+            lo, hi = res.ci(name, level=level)
+            shown = np.where(undetermined, np.nan, value) if kind == "conc" else value
+            rows[header] = with_ci(shown, flat(lo), flat(hi), scale)
+        else:
+            rows[header] = [_value_se(v, s) for v, s in zip(value, se, strict=True)]
+        if kind == "slope":
+            prism = f"HillSlope{' ' + suffix if suffix else ''} (Prism)"
+            rows[prism] = [_value_se(-v, s) for v, s in zip(value, se, strict=True)]
+    notes.append(
+        f"concentration parameters in {u} with their {pct} Wald interval on the log scale; other parameters "
+        "± standard error (linear coefficients on the scale of the fit); Hill slope: mtor_pharm's hill = drc's b, "
+        "positive for a falling curve; Prism's HillSlope = −hill"
+    )
+    rows["R²"] = [_decimals(r, 3) for r in flat(res.r_squared)]
+    rows["n"] = np.asarray(res.n).reshape(shape1).astype(np.int64)
+    rows["Status"] = [status_words(int(c)) for c in np.asarray(res.status).reshape(shape1)]
+    notes.append("R² = 1 − RSS/TSS; n = points fitted; n.d. = not determined")
+    index: pd.Index = (
+        _label_index(res.labels, res.label_names) if res.labels is not None else pd.RangeIndex(shape1[0])
+    )
     table = pd.DataFrame(rows, index=index)
     table.attrs = {
         "conc_unit": u,
         "confidence_level": level,
         "model": res.model,
-        "notes": (
-            f"IC50: relative IC50 in {u} with its {pct} Wald interval on the log scale (t on the residual dof); "
-            "logIC50: log10 of the IC50 in mol/L ± its standard error; pIC50 = −logIC50; "
-            "Hill slope: mtor_pharm's hill = drc's b, positive for a falling curve; Prism's HillSlope = −hill; "
-            "R² = 1 − RSS/TSS; n = points fitted; n.d. = not determined."
-        ),
+        "notes": "; ".join(notes) + ".",
     }
     return table
 

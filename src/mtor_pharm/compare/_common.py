@@ -16,9 +16,6 @@ from ..fitting._api import as_weights
 from ..models import Model
 from ..units import _registry, as_concentration
 
-#: Parameters fitted (and profiled) on the natural-log scale.
-LOG_PARAMS = ("ic50", "xmid", "s")
-
 
 def check_level(level: Any, name: str = "level") -> float:
     """A confidence level strictly inside (0, 1)."""

@@ -12,7 +12,7 @@ from scipy import stats
 
 from .._arrays import readonly
 from .._typing import FloatArray, IntArray
-from ..fitting import FitResult
+from ..fitting import FitResult, FitStatus
 from ..fitting._result import InformationCriteria
 from ..models import get_model
 from ._common import as_fit_result, check_same_data, curve_data
@@ -126,11 +126,37 @@ def _check_nested_fits(reduced: Any, full: Any) -> None:
             raise ValueError(f"`reduced` has no parameter {p!r} of `full`; the models are not nested.")
 
 
+def _curves_used(sf: SharedFit) -> NDArray[np.bool_]:
+    """Curves whose points entered a global fit (fitted, or attached to a fitted curve), (..., k)."""
+    fitted = (np.asarray(sf.status) & FitStatus.TOO_FEW_POINTS) == 0
+    return np.asarray(fitted | (np.asarray(sf.attached_to) >= 0))
+
+
+def _check_same_curves(a: SharedFit, b: SharedFit, names: tuple[str, str]) -> None:
+    """Global fits compared by RSS, AIC or BIC must have used the same curves: a curve left out
+    of one (``TOO_FEW_POINTS``) but fitted in the other makes them fits of different points."""
+    if a.labels != b.labels or a.shape != b.shape:
+        return  # reported by the callers' own checks
+    ua, ub = _curves_used(a), _curves_used(b)
+    if not np.array_equal(ua, ub):
+        idx = np.argwhere(ua != ub)[0]
+        j = int(idx[-1])
+        left_out, kept = (names[0], names[1]) if not ua[tuple(idx)] else (names[1], names[0])
+        raise ValueError(
+            f"`{names[0]}` and `{names[1]}` must be fits of the same points; curve {a.labels[j]!r} was left out "
+            f"of `{left_out}` (TOO_FEW_POINTS: too few points for the parameters it would have of its own) but "
+            f"fitted in `{kept}`. Information criteria compare fits of the same data only: drop that curve "
+            "from both fits, or share more of its parameters in both."
+        )
+
+
 def _check_same_fits(a: Any, b: Any, names: tuple[str, str]) -> None:
     if a.shape != b.shape:
         raise ValueError(
             f"`{names[0]}` and `{names[1]}` must be fits of the same data; got batch shapes {a.shape} and {b.shape}."
         )
+    if isinstance(a, SharedFit) and isinstance(b, SharedFit):
+        _check_same_curves(a, b, names)
     na, nb = np.asarray(a.n), np.asarray(b.n)
     if not np.array_equal(na, nb):
         raise ValueError(
@@ -227,8 +253,12 @@ def f_test(reduced: FitResult | SharedFit | Any, full: FitResult | SharedFit | A
     dof_f = np.asarray(full.dof)
     df1 = dof_r - dof_f
     if np.any(df1 <= 0):
+        # the parameters each fit estimated (for global fits, curves left out are not counted)
+        k_r = np.asarray(reduced.n) - dof_r
+        k_f = np.asarray(full.n) - dof_f
         raise ValueError(
-            f"`reduced` must have fewer free parameters than `full`; got {reduced.n_free} and {full.n_free}."
+            "`reduced` must have fewer free parameters than `full`; got "
+            f"{k_r.ravel()[:3].tolist()} and {k_f.ravel()[:3].tolist()} estimated."
         )
     rss_r = np.asarray(reduced.rss)
     rss_f = np.asarray(full.rss)

@@ -14,7 +14,7 @@ from .._arrays import readonly
 from .._typing import BoolArray, FloatArray
 from ..fitting import ConfidenceInterval, FitResult, FitStatus, fit
 from ..units import _registry
-from ._common import LOG_PARAMS, as_fit_result, check_level, check_same_data, conc_in, curve_data, t_quantile
+from ._common import as_fit_result, check_level, check_same_data, conc_in, curve_data, t_quantile
 from ._shared import SharedFit
 
 __all__ = ["Band", "BandKind", "ProfileInterval", "bands", "profile_ci"]
@@ -87,16 +87,16 @@ class ProfileInterval:
         )
 
 
-def _to_internal(name: str, v: FloatArray) -> FloatArray:
-    if name in LOG_PARAMS:
+def _to_internal(log_scale: bool, v: FloatArray) -> FloatArray:
+    if log_scale:
         with np.errstate(divide="ignore", invalid="ignore"):
             out: FloatArray = np.log(v)
         return out
     return v
 
 
-def _to_reported(name: str, v: FloatArray) -> FloatArray:
-    if name in LOG_PARAMS:
+def _to_reported(log_scale: bool, v: FloatArray) -> FloatArray:
+    if log_scale:
         with np.errstate(over="ignore"):
             out: FloatArray = np.exp(v)
         return out
@@ -138,8 +138,13 @@ def profile_ci(
     conc, response : array_like
         The data `res` was fitted to (checked).
     name : str, default "ic50"
-        A free parameter of `res` (``"ic50"``/``"xmid"``, ``"hill"``,
-        ``"top"``, ``"bottom"``, ``"s"``).
+        A free parameter of `res`, of any family (``"ic50"``/``"xmid"``,
+        ``"hill"``, ``"top"``, ``"bottom"``, ``"s"``; ``"ic50_1"``,
+        ``"frac"`` … of the biphasic model).  What the parameter is comes from
+        the family's :attr:`~mtor_pharm.models.ModelFamily.kinds`: a
+        concentration (kind ``"conc"``) or a positive shape parameter (``"log"``)
+        is profiled on the natural-log scale it is fitted on, so its limits are
+        positive and asymmetric; the others on their own scale.
     level : float, default 0.95
         Confidence level in (0, 1).
     conc_unit : str, optional
@@ -149,7 +154,9 @@ def profile_ci(
     span : float, default 4
         Search range for a concentration parameter: the tested range extended
         by `span` decades on each side.  Other parameters are searched up to
-        20 Wald half-widths from the estimate (``|hill| ≤ 50``, hill keeps its sign).
+        20 Wald half-widths from the estimate (a slope keeps its sign and
+        ``|hill| ≤ 50``; a fraction stays in [0, 1]; a ``"log"`` parameter
+        between 1e-3 and 1e3).
     xtol : float, default 1e-6
         Tolerance of the limits on the internal scale (``ln ic50`` for
         concentrations: a relative tolerance).
@@ -201,10 +208,14 @@ def profile_ci(
     check_same_data(res, x, y, w, valid, "res")
     N = y.shape[0]
     est = np.asarray(res.params[name], dtype=np.float64).reshape(-1)
-    c = _to_internal(name, est)
+    # the family says what the parameter is (#13): concentrations ("conc") and positive
+    # shape parameters ("log") are profiled on the ln scale they are fitted on
+    kind = res._model.kinds[res._model.param_names.index(name)]
+    log_scale = name in res._model.log_params
+    c = _to_internal(log_scale, est)
     se = np.asarray(res.stderr[name], dtype=np.float64).reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        se_int = se / est if name in LOG_PARAMS else se
+        se_int = se / est if log_scale else se
     rss_min = np.asarray(res.rss, dtype=np.float64).reshape(-1)
     dof = np.asarray(res.dof).reshape(-1)
     t = t_quantile(level, dof)
@@ -217,18 +228,21 @@ def profile_ci(
     # search range on the internal scale, per side
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         half = np.where(np.isfinite(se_int) & (se_int > 0), t * se_int, np.nan)
-        if name in ("ic50", "xmid"):
+        if kind == "conc":
             dec = span * math.log(10.0)
             lo = np.log(np.asarray(res.conc_min).reshape(-1)) - dec
             hi = np.log(np.asarray(res.conc_max).reshape(-1)) + dec
-        elif name == "hill":
+        elif kind == "slope":
             D = np.where(np.isfinite(half), 20.0 * half, 10.0 * np.maximum(np.abs(c), 1.0))
             pos = c > 0
             lo = np.where(pos, np.maximum(c - D, 1e-3 * c), np.maximum(c - D, -_HILL_MAX))
             hi = np.where(pos, np.minimum(c + D, _HILL_MAX), np.minimum(c + D, 1e-3 * c))
-        elif name == "s":
+        elif kind == "log":
             D = np.where(np.isfinite(half), 20.0 * half, 3.0)
             lo, hi = np.maximum(c - D, -_LOG_S_MAX), np.minimum(c + D, _LOG_S_MAX)
+        elif kind == "fraction":
+            D = np.where(np.isfinite(half), 20.0 * half, 1.0)
+            lo, hi = np.maximum(c - D, 0.0), np.minimum(c + D, 1.0)
         else:
             D = np.where(np.isfinite(half), 20.0 * half, 10.0 * np.maximum(np.abs(c), 1.0))
             lo, hi = c - D, c + D
@@ -246,7 +260,7 @@ def profile_ci(
     limit = np.full((N, 2), np.nan)
     suboptimal = np.zeros(N, dtype=bool)
     if rows.size:
-        prof = _Profiler(res, name, x, y, w, valid, weights is not None, bounds)
+        prof = _Profiler(res, name, log_scale, x, y, w, valid, weights is not None, bounds)
         grid = c[rows, None, None] + sign[None, :, None] * np.where(np.isfinite(offsets[rows]), offsets[rows], 0.0)
         rss_grid = prof.rss(rows, grid.reshape(rows.size, -1)).reshape(rows.size, 2, _GRID)
         suboptimal[rows] = np.any(rss_grid < rss_min[rows, None, None] * (1.0 - 1e-9) - 1e-300, axis=(1, 2))
@@ -271,8 +285,8 @@ def profile_ci(
         high_found[rows] = found[:, 1]
     low_int = np.where(low_found, limit[:, 0], -np.inf)  # exp(-inf) = 0 for concentrations
     high_int = np.where(high_found, limit[:, 1], np.inf)
-    low = np.where(ok, _to_reported(name, low_int), np.nan)
-    high = np.where(ok, _to_reported(name, high_int), np.nan)
+    low = np.where(ok, _to_reported(log_scale, low_int), np.nan)
+    high = np.where(ok, _to_reported(log_scale, high_int), np.nan)
     shape = res.shape
     return ProfileInterval(
         name=name,
@@ -284,7 +298,7 @@ def profile_ci(
         high_found=high_found.reshape(shape),
         threshold=np.where(ok, thr, np.nan).reshape(shape),
         suboptimal=suboptimal.reshape(shape),
-        conc_unit=res.conc_unit if name in ("ic50", "xmid") else None,
+        conc_unit=res.conc_unit if kind == "conc" else None,
     )
 
 
@@ -295,6 +309,7 @@ class _Profiler:
         self,
         res: FitResult,
         name: str,
+        log_scale: bool,
         x: FloatArray,
         y: FloatArray,
         w: FloatArray,
@@ -304,6 +319,7 @@ class _Profiler:
     ) -> None:
         self.res = res
         self.name = name
+        self.log_scale = log_scale
         self.x = np.where(valid, x, np.nan)
         self.y = np.where(valid, y, np.nan)
         self.w = w if weighted else None
@@ -329,7 +345,7 @@ class _Profiler:
         m = self.y.shape[1]
         y = np.broadcast_to(self.y[rows][:, None, :], (n, G, m))
         x = self.x[0] if self.shared_x else np.broadcast_to(self.x[rows][:, None, :], (n, G, m))
-        fixed: dict[str, Any] = {self.name: _to_reported(self.name, values)}
+        fixed: dict[str, Any] = {self.name: _to_reported(self.log_scale, values)}
         for p, v in self.others.items():
             fixed[p] = np.broadcast_to(v[rows][:, None], (n, G))
         w = None if self.w is None else np.broadcast_to(self.w[rows][:, None, :], (n, G, m))

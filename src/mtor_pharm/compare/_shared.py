@@ -19,12 +19,11 @@ from .._arrays import is_dataarray, readonly
 from .._typing import BoolArray, FloatArray, IntArray, Quantity
 from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, _global, _status, fit
-from ..fitting._api import _HILL_MAX, _LOC_DECADES, _LOG_S_MAX
 from ..fitting._quality import ambiguous
-from ..fitting._result import _UNDETERMINED, InformationCriteria
+from ..fitting._result import _UNDETERMINED, InformationCriteria, information_criterion
 from ..models import Model, _lookup_model
 from ..units import _registry, as_concentration
-from ._common import LOG_PARAMS, check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
+from ._common import check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
 
 __all__ = ["SharedFit", "fit_shared"]
 
@@ -134,11 +133,52 @@ class SharedFit(InformationCriteria):
 
     @property
     def n_free(self) -> int:
-        """Free parameters of one global fit (every curve fitted; one per group of a shared one)."""
+        """Free parameters of one global fit as specified, with every curve fitted (one per
+        group of a shared parameter); :attr:`n_estimated` counts those actually estimated."""
         per_curve = [p for p in self.param_names if p not in self.fixed and p not in self.share]
         shared = [p for p in self.param_names if p not in self.fixed and p in self.share]
         n_shared = sum(int(np.unique(self.share_groups[p]).size) if p in self.share_groups else 1 for p in shared)
         return n_shared + self.n_curves * len(per_curve)
+
+    @property
+    def n_estimated(self) -> IntArray:
+        """Parameters actually estimated by each global fit, shape (...): ``n − dof``.
+
+        Fewer than :attr:`n_free` when curves are left out (``TOO_FEW_POINTS``, a
+        control-only curve attached to another, a curve set aside): their own
+        parameters, and shared groups that only they use, are not estimated.  0 for
+        a global fit that was not fitted.  The information criteria count these
+        parameters and the :attr:`n` points actually used.
+
+        Examples
+        --------
+        >>> from mtor_pharm import compare as cmp
+        >>> x = 10.0 / 3.0 ** np.arange(8)
+        >>> y = mp.models.four_pl(x, 0, 100, np.array([[0.1], [1.0], [0.3]]), 1.0)
+        >>> y = y + np.random.default_rng(0).normal(0, 2, y.shape)
+        >>> y[2, 2:] = np.nan                      # curve 2: two points, left out
+        >>> sf = cmp.fit_shared(x, y, conc_unit="uM", share=("hill",))
+        >>> sf.status.tolist(), sf.n_free, int(sf.n_estimated), int(sf.n)
+        ([0, 0, 16], 10, 7, 16)
+        """
+        out = np.where(self.n > 0, self.n - self.dof, 0).astype(np.int64)
+        return readonly(out)
+
+    @property
+    def aic(self) -> FloatArray:
+        """Akaike information criterion ``n ln(RSS/n) + 2(k + 1)``, ``k`` = :attr:`n_estimated`,
+        ``n`` the points used, shape (...)."""
+        return information_criterion("aic", self.rss, self.n, self.n_estimated)
+
+    @property
+    def aicc(self) -> FloatArray:
+        """Small-sample corrected AIC, with the parameters estimated and points used, shape (...)."""
+        return information_criterion("aicc", self.rss, self.n, self.n_estimated)
+
+    @property
+    def bic(self) -> FloatArray:
+        """Bayesian information criterion, with the parameters estimated and points used, shape (...)."""
+        return information_criterion("bic", self.rss, self.n, self.n_estimated)
 
     @property
     def converged(self) -> NDArray[np.bool_]:
@@ -178,7 +218,7 @@ class SharedFit(InformationCriteria):
         cols = []
         for name in self.param_names:
             v = np.asarray(self.params[name], dtype=np.float64)
-            if name in LOG_PARAMS:
+            if name in self._model.log_params:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     v = np.log(v)
             cols.append(v)
@@ -187,7 +227,7 @@ class SharedFit(InformationCriteria):
     def _scale(self) -> FloatArray:
         scale = np.ones((*self.shape, self.n_curves, len(self.param_names)))
         for i, name in enumerate(self.param_names):
-            if name in LOG_PARAMS:
+            if name in self._model.log_params:
                 scale[..., i] = self.params[name]
         return scale
 
@@ -300,7 +340,8 @@ class SharedFit(InformationCriteria):
     def ci(self, name: str, *, level: float = 0.95) -> ConfidenceInterval:
         """Wald interval with the t distribution on the pooled ``dof``, per curve.
 
-        Concentration parameters, ``s`` and ``"ic<p>"`` use the log scale, as
+        Concentration parameters, the family's other log-scale parameters (``s``)
+        and ``"ic<p>"`` use the log scale, as
         :meth:`FitResult.ci`.
 
         Examples
@@ -334,11 +375,11 @@ class SharedFit(InformationCriteria):
             raise KeyError(f"`name` must be one of {known}; got {name!r}.")
         est = np.asarray(self.params[name])
         se = np.asarray(self.stderr[name])
-        if name in LOG_PARAMS:
+        if name in self._model.log_params:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 low = np.where(bad, np.nan, est * np.exp(-t * se / est))
                 high = np.where(bad, np.nan, est * np.exp(t * se / est))
-            if name == "s":
+            if name not in self._model.conc_params:
                 return ConfidenceInterval(low, high)
             return ConfidenceInterval(self._quantity(low), self._quantity(high))
         return ConfidenceInterval(est - t * se, est + t * se)
@@ -715,7 +756,7 @@ def _fit_shared_arrays(
     # fixed values on the internal scale, shape (B, k)
     fixed_int: dict[str, FloatArray] = {}
     for name, value in fixed_d.items():
-        if name in ("ic50", "xmid") and isinstance(value, pint.Quantity | str):
+        if name in m.conc_params and isinstance(value, pint.Quantity | str):
             mag, u = as_concentration(value, name=f"fixed[{name!r}]")
             arr = mag * float(_registry().Quantity(1.0, u).to(unit).magnitude)
         elif isinstance(value, pint.Quantity | str):
@@ -730,7 +771,7 @@ def _fit_shared_arrays(
             ) from None
         if np.isnan(arr_b).any():
             raise ValueError(f"`fixed[{name!r}]` must not be NaN.")
-        if name in LOG_PARAMS:
+        if name in m.log_params:
             if (arr_b <= 0).any():
                 raise ValueError(f"`fixed[{name!r}]` must be positive; got {value!r}.")
             arr_b = np.log(arr_b)
@@ -777,7 +818,8 @@ def _fit_shared_arrays(
         np.where(valid, Yb, np.nan).reshape(B * k, n_pts),
         model=m,
         conc_unit=unit_str,
-        fixed={name: (np.exp(v) if name in LOG_PARAMS else v).reshape(B * k) for name, v in fixed_int.items()} or None,
+        fixed={name: (np.exp(v) if name in m.log_params else v).reshape(B * k) for name, v in fixed_int.items()}
+        or None,
         weights=None if W_in is None else np.where(valid, Wb, 0.0).reshape(B * k, n_pts),
     )
     common = dict(
@@ -844,13 +886,9 @@ def _fit_shared_arrays(
     ub, uj = np.nonzero(usable)
     rb, rj = np.nonzero(in_fit)
     row_unit = np.where(usable[rb, rj], unit_id[rb, rj], unit_id[rb, np.maximum(attached[rb, rj], 0)])
-    dec = _LOC_DECADES * math.log(10.0)
-    lo_c = np.full((B, k, p), -np.inf)
-    hi_c = np.full((B, k, p), np.inf)
-    lo_c[:, :, 2], hi_c[:, :, 2] = lx_lo - dec, lx_hi + dec
-    lo_c[:, :, 3], hi_c[:, :, 3] = -_HILL_MAX, _HILL_MAX
-    if m.has_s:
-        lo_c[:, :, 4], hi_c[:, :, 4] = -_LOG_S_MAX, _LOG_S_MAX
+    # the family's default bounds by parameter kind (the per-curve engine's)
+    lo_f, hi_f = m.default_bounds(lx_lo.reshape(-1), lx_hi.reshape(-1))
+    lo_c, hi_c = lo_f.reshape(B, k, p), hi_f.reshape(B, k, p)
     lo_g = np.full((B, G), np.inf)
     hi_g = np.full((B, G), -np.inf)
     for i, a in enumerate(glob):
@@ -882,13 +920,12 @@ def _fit_shared_arrays(
     # starts: separate fits (shared columns at the median of their group), and the pooled fit
     P_sep = _internal(sep, names).reshape(B, k, p)
     with _quiet():
+        by_kind = {"conc": 0.5 * (lx_lo + lx_hi), "slope": np.ones((B, k)), "fraction": np.full((B, k), 0.5)}
         defaults = np.stack(
             [
-                np.nanmin(yv, axis=2),
-                np.nanmax(yv, axis=2),
-                0.5 * (lx_lo + lx_hi),
-                np.ones((B, k)),
-                *([np.zeros((B, k))] if m.has_s else []),
+                np.nanmin(yv, axis=2) if a == 0 else np.nanmax(yv, axis=2) if a == 1
+                else by_kind.get(kind, np.zeros((B, k)))
+                for a, kind in enumerate(m.kinds)
             ],
             axis=-1,
         )
@@ -913,7 +950,7 @@ def _fit_shared_arrays(
             Yp,
             model=m,
             conc_unit=unit_str,
-            fixed={n: (np.exp(v[:, 0]) if n in LOG_PARAMS else v[:, 0]) for n, v in fixed_int.items()} or None,
+            fixed={n: (np.exp(v[:, 0]) if n in m.log_params else v[:, 0]) for n, v in fixed_int.items()} or None,
             weights=Wp,
         )
         P_pool = _internal(pooled, names).reshape(B, p)
@@ -1007,12 +1044,22 @@ def _fit_shared_arrays(
         usable_all = usable
         alive = usable
 
-    # a symmetric family with the plateaus and hill per curve: reported with top >= bottom
-    if m.symmetric and {0, 1, 3} <= set(local):
-        i0, i1, i3 = local.index(0), local.index(1), local.index(3)
-        flip = (tl[:, i1] < tl[:, i0]) & (-tl[:, i3] >= prob.lo_l[:, i3]) & (-tl[:, i3] <= prob.hi_l[:, i3])
-        tl[flip, i0], tl[flip, i1] = tl[flip, i1], tl[flip, i0].copy()
-        tl[flip, i3] = -tl[flip, i3]
+    # the family's reported form of each curve (a symmetric sigmoid with top >= bottom; biphasic
+    # sites in order), where the change touches only the curve's own columns and stays in bounds
+    if U:
+        P_u = P_fixed[ub, uj].copy()
+        P_u[:, list(local)] = tl
+        for i, a in enumerate(glob):
+            P_u[:, a] = tg[ub, gcol_c[uj, i]]
+        free_cols = np.array([name not in fixed_d for name in names])
+        T = m.canonical(P_u, free_cols)
+        if T is not None:
+            moved = np.eye(p) != T
+            touched = moved.any(axis=1) | moved.any(axis=2)  # (U, p): columns the map involves
+            new_l = P_u[:, list(local)]
+            inside = np.all((new_l >= prob.lo_l) & (new_l <= prob.hi_l), axis=1)
+            take = touched.any(axis=1) & ~touched[:, list(glob)].any(axis=1) & inside
+            tl[take] = new_l[take]
 
     jc = _global.joint_covariance(prob, tl, tg)
     # per-curve internal parameters and block covariance factors
@@ -1137,7 +1184,7 @@ def _internal(res: Any, names: tuple[str, ...]) -> FloatArray:
     cols = []
     for name in names:
         v = np.asarray(res.params[name], dtype=np.float64).reshape(-1)
-        if name in LOG_PARAMS:
+        if name in res._model.log_params:
             with np.errstate(divide="ignore", invalid="ignore"):
                 v = np.log(v)
         cols.append(v)
@@ -1190,7 +1237,7 @@ def _from_separate(
     C = np.asarray(sep.covariance, dtype=np.float64).reshape(B, k, p, p)
     scale = np.ones((B, k, p))
     for a, name in enumerate(names):
-        if name in LOG_PARAMS:
+        if name in sep._model.log_params:
             scale[:, :, a] = np.exp(P[:, :, a])
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = rss_c / np.where(dof_c > 1, dof_c, 1)
@@ -1245,7 +1292,7 @@ def _assemble_shared(
     p = len(names)
     report = P.copy()
     for a, name in enumerate(names):
-        if name in LOG_PARAMS:
+        if name in common["_model"].log_params:
             with np.errstate(over="ignore"):
                 report[:, :, a] = np.exp(P[:, :, a])
     G = Sinv.shape[-1]

@@ -72,12 +72,13 @@ _UNDETERMINED = FitStatus.FLAT_RESPONSE | FitStatus.TOO_FEW_POINTS | FitStatus.N
 _ICX = re.compile(r"^ic(\d+(?:\.\d+)?)$")
 
 
-def information_criterion(kind: str, rss: ArrayLike, n: ArrayLike, n_free: int) -> FloatArray:
+def information_criterion(kind: str, rss: ArrayLike, n: ArrayLike, n_free: ArrayLike) -> FloatArray:
     """AIC ``n ln(RSS/n) + 2k``, AICc ``AIC + 2k(k+1)/(n-k-1)`` or BIC ``n ln(RSS/n) + k ln n``,
     with ``k = n_free + 1`` (the residual variance counts as a parameter), for least squares
-    with Gaussian errors; the one definition used by every result class."""
+    with Gaussian errors; the one definition used by every result class.  `n` and `n_free`
+    are the points used and the parameters estimated (one number, or one per fit)."""
     nf = np.asarray(n, dtype=np.float64)
-    k = n_free + 1
+    k = np.asarray(n_free, dtype=np.float64) + 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         base = nf * np.log(np.asarray(rss, dtype=np.float64) / nf)
         if kind == "aic":
