@@ -747,7 +747,7 @@ _COMPILED_SHAPES: Mapping[_ShapeFn, str] = {
     _shape_lognormal: "lognormal",
 }
 
-from . import _families  # noqa: E402  (the generic families build on Model, defined above)
+from . import _families, _morrison  # noqa: E402  (the generic families build on Model, defined above)
 
 MODELS = {
     **MODELS,
@@ -761,6 +761,7 @@ MODELS = {
         _inverse=_inv_lognormal,
     ),
     **_families.FAMILIES,
+    **_morrison.FAMILIES,
 }
 _ALIASES = {"hill": "2pl"}
 
@@ -805,6 +806,9 @@ _PRISM_ALIASES: Mapping[str, str] = {
         "LL.5": "5pl",
         "W1.4": "weibull1",
         "W2.4": "weibull2",
+        "Morrison Ki": "morrison",
+        "Morrison equation": "morrison",
+        "tight inhibition (Morrison equation)": "morrison",
     }.items()
 }
 #: Prism names that need a fixed parameter rather than another family.
