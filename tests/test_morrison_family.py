@@ -296,3 +296,17 @@ def test_the_curve_refuses_missing_parameters_and_fits_leave_no_warnings() -> No
         Y = np.stack([simulate(9), np.full(X.size, 50.0), np.zeros(X.size)])
         res = mp.fit(X, Y, model="morrison", conc_unit="nM", fixed={"enzyme": 2.0})
     assert res.shape == (3,)
+
+
+@pytest.mark.parametrize("model", ["morrison", "biphasic"])
+def test_summary_table_names_concentration_parameters_with_their_unit(model: str) -> None:
+    # (it looked for unitless 'ki_app' / 'ic50_1' columns and raised a KeyError)
+    fixed = {"enzyme": "2 nM"} if model == "morrison" else None
+    y = simulate(4) if model == "morrison" else mp.models.MODELS["biphasic"](
+        X, bottom=0, top=100, ic50_1=0.05, hill_1=1, ic50_2=10.0, hill_2=1, frac=0.5)
+    res = mp.fit(X, y, model=model, conc_unit="nM", fixed=fixed)
+    table = mp.summary_table(res)
+    conc = [n for n in res.param_names if n in M.conc_params or n.startswith("ic50_")]
+    for name in conc:
+        assert float(table[f"{name} [nM]"].iloc[0]) == pytest.approx(float(res.params[name]))
+        assert f"{name}_stderr [nM]" in table

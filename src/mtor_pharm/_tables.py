@@ -245,9 +245,10 @@ def summary_table(
     table = result.to_dataframe(index, unit=u, level=level)
     lab = _unit_label(u)
     columns = [f"ic50 [{lab}]", f"ic50_ci_low [{lab}]", f"ic50_ci_high [{lab}]"]
+    conc = result._model.conc_params  # concentration columns carry their unit, as in to_dataframe
     for name in result.param_names:
         if name not in ("ic50", "xmid"):
-            columns += [name, f"{name}_stderr"]
+            columns += [f"{name} [{lab}]", f"{name}_stderr [{lab}]"] if name in conc else [name, f"{name}_stderr"]
     columns += ["r_squared", "n", "status_name"]
     return table[columns]
 
