@@ -25,6 +25,9 @@ Families that are not of this form (fitted by the generic batched solver, see
 :class:`ModelFamily`): ``"bc5"``/``"bc4"`` (Brain–Cousens hormesis, drc ``BC.5``/``BC.4``),
 ``"crs5"``/``"crs4"`` (Cedergreen–Ritz–Streibig, drc ``CRS.5a``/``CRS.4a``) and
 ``"biphasic"`` (Prism's "Biphasic dose-response"); ``hill > 0`` is falling there too.
+``"morrison"`` (Morrison's tight-binding quadratic, Prism's "Morrison Ki"; parameters
+``bottom`` (fixed at 0 by default), ``top``, ``ki_app`` and ``enzyme``, the last two
+concentrations) has no hill and falls from ``top`` to ``bottom``.
 
 Prism's ``HillSlope`` has the opposite sign to ``hill`` for inhibition curves.
 The location parameter ``x_c`` is called ``ic50`` in the 4PL family, where it
@@ -747,7 +750,7 @@ _COMPILED_SHAPES: Mapping[_ShapeFn, str] = {
     _shape_lognormal: "lognormal",
 }
 
-from . import _families  # noqa: E402  (the generic families build on Model, defined above)
+from . import _families, _morrison  # noqa: E402  (the generic families build on Model, defined above)
 
 MODELS = {
     **MODELS,
@@ -761,6 +764,7 @@ MODELS = {
         _inverse=_inv_lognormal,
     ),
     **_families.FAMILIES,
+    **_morrison.FAMILIES,
 }
 _ALIASES = {"hill": "2pl"}
 
@@ -805,6 +809,9 @@ _PRISM_ALIASES: Mapping[str, str] = {
         "LL.5": "5pl",
         "W1.4": "weibull1",
         "W2.4": "weibull2",
+        "Morrison Ki": "morrison",
+        "Morrison equation": "morrison",
+        "tight inhibition (Morrison equation)": "morrison",
     }.items()
 }
 #: Prism names that need a fixed parameter rather than another family.
@@ -829,13 +836,13 @@ def get_model(name: str | Model) -> Model:
         A key of :data:`MODELS` (case-insensitive): ``"4pl"``, ``"3pl"``, ``"2pl"``
         (alias ``"hill"``), ``"5pl"``, ``"weibull1"``, ``"weibull2"``, ``"lognormal"``,
         ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"`` (and ``"crs5b"``, ``"crs4b"``, ``"crs5c"``,
-        ``"crs4c"``), ``"biphasic"``; or a GraphPad Prism /
+        ``"crs4c"``), ``"biphasic"``, ``"morrison"``; or a GraphPad Prism /
         drc name: ``"variable slope"``, ``"log(inhibitor) vs. response -- variable
         slope (four parameters)"``, ``"four parameters"``, ``"LL.4"`` → ``4pl``;
         ``"log(inhibitor) vs. normalized response -- variable slope"`` → ``2pl``
         (bottom 0, top 100); ``"asymmetric sigmoidal"``, ``"five parameters"``,
         ``"LL.5"`` → ``5pl``; ``"LL.3"`` → ``3pl``; ``"W1.4"``/``"W2.4"`` → the
-        Weibull families.  Prism's "standard slope" (Hill slope fixed at 1) is
+        Weibull families; ``"Morrison Ki"`` → ``morrison``.  Prism's "standard slope" (Hill slope fixed at 1) is
         ``4pl`` with ``fixed={"hill": 1}``; its name is refused with that advice.
 
     Raises

@@ -253,3 +253,62 @@ def test_fit_morrison_rejects_negative_concentrations():
     with pytest.raises(ValueError, match=r"`conc` must be ≥ 0; got -1\.0"):
         fit_morrison(mp.Q_([-1.0, 1, 2, 3], "nM"), [1, 1, 1, 1], enzyme="1 nM",
                      mechanism="noncompetitive")
+
+
+# ----------------------------------------------------------------------------- one engine (#13)
+def _curves_with_every_status():
+    """A good curve, a flat one, one with too few points, a stoichiometric titration (Ki_app far
+    below anything: on its bound) and one whose IC50 lies above the tested range (nM)."""
+    rng = np.random.default_rng(31)
+    conc = np.concatenate([[0.0, 0.0], 100.0 / 3.0 ** np.arange(10)])
+    good = 100 * morrison(conc, 0.6, 2.0) + rng.normal(0, 1.5, conc.size)
+    flat = 90.0 + rng.normal(0, 2.0, conc.size)
+    few = np.full(conc.size, np.nan)
+    few[[0, 4]] = [100.0, 50.0]
+    titration = 100 * morrison(conc, 1e-12, 2.0) + rng.normal(0, 0.3, conc.size)
+    weak = 100 * morrison(conc, 400.0, 2.0) + rng.normal(0, 1.0, conc.size)
+    return conc, np.stack([good, flat, few, titration, weak])
+
+
+@pytest.mark.parametrize("fit_enzyme", [False, True])
+def test_fit_morrison_is_the_engine_fit_of_the_morrison_family(fit_enzyme):
+    conc, y = _curves_with_every_status()
+    mor = fit_morrison(mp.Q_(conc, "nM"), y, enzyme="2 nM", substrate="10 uM", km="5 uM",
+                       fit_enzyme=fit_enzyme)
+    fixed = None if fit_enzyme else {"enzyme": "2 nM"}
+    res = mp.fit(mp.Q_(conc, "nM"), y, model="morrison", fixed=fixed)
+    np.testing.assert_array_equal(mor.status, res.status)
+    np.testing.assert_array_equal(mor.ki_app.magnitude, res.params["ki_app"])
+    np.testing.assert_array_equal(mor.ki.magnitude, res.params["ki_app"] / 3.0)
+    np.testing.assert_array_equal(mor.enzyme.magnitude, res.params["enzyme"])
+    np.testing.assert_array_equal(mor.v0, res.params["top"])
+    np.testing.assert_array_equal(mor.stderr.magnitude, res.stderr["ki_app"] / 3.0)
+    np.testing.assert_array_equal(mor.rss, res.rss)
+    np.testing.assert_array_equal(mor.dof, res.dof)
+    assert mor.result.model == "morrison"
+    if not fit_enzyme:  # the statuses are the engine's, with their meaning (the old loop set none of 2, 4)
+        S = mp.FitStatus
+        assert mor.status[0] == S.OK
+        assert mor.status[1] & S.FLAT_RESPONSE
+        assert mor.status[2] == S.TOO_FEW_POINTS
+        assert mor.status[3] & S.AT_BOUND
+        assert mor.status[4] & S.IC50_OUTSIDE_RANGE
+        low, high = mor.ci()
+        assert np.isnan(low.magnitude[1]) and np.isnan(low.magnitude[2])  # undetermined: no interval
+        assert low.magnitude[0] < 0.2 < high.magnitude[0]
+
+
+def test_fit_morrison_ci_is_the_engine_interval_of_ki_app_over_the_factor():
+    conc, y = _curves_with_every_status()
+    mor = fit_morrison(mp.Q_(conc, "nM"), y[0], enzyme="2 nM", substrate="10 uM", km="5 uM")
+    low, high = mor.ci(level=0.9)
+    lo_app, hi_app = mor.result.ci("ki_app", level=0.9)
+    assert float(low.magnitude) == pytest.approx(float(lo_app.magnitude) / 3.0, rel=1e-14)
+    assert float(high.magnitude) == pytest.approx(float(hi_app.magnitude) / 3.0, rel=1e-14)
+    # Wald on the log scale with Student's t, written out
+    from scipy import stats
+
+    assert int(mor.dof) == 10  # 12 wells, top and Ki_app fitted
+    t = stats.t.ppf(0.95, 10)
+    ki, se = float(mor.ki.magnitude), float(mor.log_ki_stderr)
+    assert float(low.magnitude) == pytest.approx(ki * math.exp(-t * se), rel=1e-12)

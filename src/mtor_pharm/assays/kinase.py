@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import numpy as np
 import pint
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, stats
 
 from .._molecular_weight import molecular_weight_of
+from .._morrison import bound_fraction
 from .._typing import ConcentrationLike, FloatArray, IntArray
 from .._validate import choice, real_number
 from ..errors import MtorPharmWarning, ShapeError, UnitError
-from ..fitting import ConfidenceInterval, FitResult, FitStatus
+from ..fitting import ConfidenceInterval, FitResult, FitStatus, fit
 from ..units import as_concentration
 from ._common import as_float, first_value, quantity, quiet, unit_factor, where_text
 from .normalize import percent_activity, percent_inhibition
@@ -387,10 +387,10 @@ def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike =
 
     Notes
     -----
-    Evaluated in the cancellation-free form ``v = v0 · (1 − 2 I / (q + D))`` with
-    ``q = E + I + K`` and ``D = sqrt((E − I)² + K² + 2K(E + I))`` (equal to the
-    square root above), which is exact at ``E = 0``.  Half-maximal velocity is at
-    ``I = K + E/2``.
+    The curve of the ``"morrison"`` model family (:data:`mtor_pharm.models.MODELS`) with
+    ``bottom = 0``, ``top = v0``: evaluated without cancellation (the bound fraction as
+    ``2 I / (q + sqrt(q² − 4 E I))``, ``q = E + I + K``, and its complement rationalised
+    too), exact at ``E = 0`` and at ``I = 0``.  Half-maximal velocity is at ``I = K + E/2``.
 
     References
     ----------
@@ -405,10 +405,9 @@ def morrison(x: ArrayLike, ki_app: ArrayLike, enzyme: ArrayLike, v0: ArrayLike =
     (At ``I = 3``: ``1 − (5 − sqrt(25 − 12))/2 = 0.3028``; at ``I = K + E/2 = 1.5``: one half.)
     """
     i, k, e, v = _morrison_args(x, ki_app, enzyme, v0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = e + i + k
-        d = np.sqrt((e - i) ** 2 + k**2 + 2.0 * k * (e + i))
-        out: FloatArray = v * (1.0 - np.where(i > 0, 2.0 * i / (q + d), 0.0))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
+        _, free_fraction = bound_fraction(np.log(i), np.log(k), np.log(e), derivatives=False)
+        out: FloatArray = v * free_fraction
     return out
 
 
@@ -501,20 +500,25 @@ class MorrisonFit:
     ki_app : pint.Quantity
         Fitted apparent Ki.
     enzyme : pint.Quantity
-        Active enzyme concentration, fixed or fitted.
+        Active enzyme concentration, fixed (also on curves that were not fitted) or fitted.
     enzyme_stderr : pint.Quantity
-        Its standard error (0 when fixed).
+        Its standard error (0 when fixed; NaN on curves that were not fitted).
     v0, v0_stderr : ndarray
-        Uninhibited velocity and its standard error (0 when fixed).
+        Uninhibited velocity (the ``top`` of the ``"morrison"`` family) and its standard
+        error (0 when fixed).
     factor : ndarray
         ``ki_app / ki`` (``1 + [S]/Km`` for competitive inhibition).
     mechanism : str
     rss : ndarray
     n, dof : ndarray of int
     status : ndarray of uint8
-        :class:`~mtor_pharm.FitStatus` bits.
+        :class:`~mtor_pharm.FitStatus` bits, decided by the engine's rules (the same as
+        ``mp.fit(..., model="morrison")``).
     log_ki_stderr : ndarray
         Standard error of ``ln ki`` (used by :meth:`ci`).
+    result : FitResult
+        The engine's fit of the ``"morrison"`` family (parameters ``bottom``, ``top``,
+        ``ki_app``, ``enzyme`` in the unit of `conc`).
     """
 
     ki: pint.Quantity[Any]
@@ -531,6 +535,7 @@ class MorrisonFit:
     dof: IntArray
     status: NDArray[np.uint8]
     log_ki_stderr: FloatArray = field(repr=False)
+    result: FitResult = field(repr=False)
 
     def __post_init__(self) -> None:
         for name in ("v0", "v0_stderr", "factor", "rss", "log_ki_stderr"):
@@ -547,7 +552,9 @@ class MorrisonFit:
         return out
 
     def ci(self, *, level: float = 0.95) -> ConfidenceInterval:
-        """Wald interval of Ki on the log scale with the t distribution (asymmetric, > 0).
+        """Wald interval of Ki on the log scale with the t distribution (asymmetric, > 0):
+        the engine's interval of ``ki_app`` divided by :attr:`factor` (NaN where the fit is
+        undetermined: flat, not converged or too few points).
 
         Examples
         --------
@@ -559,104 +566,14 @@ class MorrisonFit:
         >>> bool(low < res.ki < high)
         True
         """
-        if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
-            raise ValueError(f"`level` must be a number in (0, 1); got {level!r}.")
-        with np.errstate(invalid="ignore"):
-            t = stats.t.ppf(0.5 + float(level) / 2.0, np.where(self.dof > 0, self.dof, np.nan))
-            ki = np.asarray(self.ki.magnitude, dtype=np.float64)
-            low = ki * np.exp(-t * self.log_ki_stderr)
-            high = ki * np.exp(t * self.log_ki_stderr)
-        return ConfidenceInterval(quantity(low, self.ki.units), quantity(high, self.ki.units))
+        low, high = self.result.ci("ki_app", level=level)
+        f = float(self.factor)
+        unit = self.ki.units
+        return ConfidenceInterval(quantity(low.magnitude / f, unit), quantity(high.magnitude / f, unit))
 
     def predict(self, conc: ConcentrationLike, *, conc_unit: str | None = None) -> FloatArray:
         """Fitted velocity at `conc` (shape ``batch + conc.shape`` for 1-D `conc`)."""
-        x, unit = as_concentration(conc, conc_unit=conc_unit)
-        x = x * unit_factor(unit, self.ki.units)
-        expand = (Ellipsis,) + (None,) * x.ndim
-        k = np.asarray(self.ki_app.magnitude, dtype=np.float64)[expand]
-        e = np.asarray(self.enzyme.to(self.ki.units).magnitude, dtype=np.float64)[expand]
-        return morrison(x, k, e, self.v0[expand])
-
-
-def _morrison_jac(i: FloatArray, k: float, e: float, v0: float
-                  ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Model value and derivatives w.r.t. ln K, ln E and v0."""
-    q = e + i + k
-    d = np.sqrt((e - i) ** 2 + k**2 + 2.0 * k * (e + i))
-    f = 1.0 - 2.0 * i / (q + d)
-    df_dk = 2.0 * i / (d * (q + d))
-    df_de = 2.0 * i * (1.0 + (e - i + k) / d) / (q + d) ** 2
-    return v0 * f, v0 * k * df_dk, v0 * e * df_de, f
-
-
-def _fit_one(i: FloatArray, y: FloatArray, e0: float, v0_fixed: float | None, fit_e: bool
-             ) -> tuple[FloatArray, FloatArray, float, int, bool]:
-    """Fit one curve. Returns (theta=[lnK, lnE, v0], se, rss, dof, success)."""
-    n = y.size
-    p = 1 + int(fit_e) + int(v0_fixed is None)
-    pos = i[i > 0]
-    lo = np.log(pos.min()) - 3 * np.log(10) if pos.size else np.log(e0) - 3 * np.log(10)
-    hi = np.log(pos.max()) + 3 * np.log(10) if pos.size else np.log(e0) + 3 * np.log(10)
-    grid = np.linspace(lo, hi, 121)
-    f_grid = morrison(i[None, :], np.exp(grid)[:, None], e0)
-    if v0_fixed is None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v0_grid = (f_grid @ y) / np.einsum("ij,ij->i", f_grid, f_grid)
-    else:
-        v0_grid = np.full(grid.shape, v0_fixed)
-    rss_grid = ((v0_grid[:, None] * f_grid - y) ** 2).sum(axis=1)
-    best = int(np.nanargmin(rss_grid))
-    theta0 = [grid[best]]
-    if fit_e:
-        theta0.append(np.log(e0))
-    if v0_fixed is None:
-        theta0.append(float(v0_grid[best]))
-
-    def unpack(th: FloatArray) -> tuple[float, float, float]:
-        # numpy scalars: a step to a huge K overflows to inf (a failed fit), not a Python OverflowError
-        k = np.float64(np.exp(th[0]))
-        e = np.float64(np.exp(th[1])) if fit_e else np.float64(e0)
-        v0 = float(th[-1]) if v0_fixed is None else v0_fixed
-        return k, e, v0
-
-    def resid(th: FloatArray) -> FloatArray:
-        k, e, v0 = unpack(th)
-        return _morrison_jac(i, k, e, v0)[0] - y
-
-    def jac(th: FloatArray) -> FloatArray:
-        k, e, v0 = unpack(th)
-        _, dk, de, dv = _morrison_jac(i, k, e, v0)
-        cols = [dk]
-        if fit_e:
-            cols.append(de)
-        if v0_fixed is None:
-            cols.append(dv)
-        return np.stack(cols, axis=1)
-
-    theta_full = np.full(3, np.nan)
-    se_full = np.zeros(3)
-    if n <= p:
-        return theta_full, np.full(3, np.nan), float("nan"), n - p, False
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        sol = optimize.least_squares(resid, np.asarray(theta0), jac=jac, method="lm",
-                                     xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000)
-        r = sol.fun
-        rss = float(r @ r)
-        dof = n - p
-        jm = jac(sol.x)
-        try:
-            cov = np.linalg.inv(jm.T @ jm) * rss / dof
-            se = np.sqrt(np.diag(cov))
-        except np.linalg.LinAlgError:
-            se = np.full(p, np.nan)
-    k, e, v0 = unpack(sol.x)
-    theta_full[:] = [np.log(k), np.log(e), v0]
-    se_full[0] = se[0]
-    if fit_e:
-        se_full[1] = se[1]
-    if v0_fixed is None:
-        se_full[2] = se[-1]
-    return theta_full, se_full, rss, dof, bool(sol.success)
+        return self.result.predict(conc, conc_unit=conc_unit)
 
 
 @quiet
@@ -675,8 +592,9 @@ def fit_morrison(
     response : array_like, shape (..., m)
         Velocity, signal or percent activity; NaN marks a missing well.
     enzyme : Quantity or str
-        Total active enzyme concentration in the assay (the start value when
-        ``fit_enzyme=True``).
+        Total active enzyme concentration in the assay, fixed in the fit (Prism's
+        ``Et``).  With ``fit_enzyme=True`` it is checked but not used: the fit starts
+        from its own grid (see Notes).
     mechanism, substrate, km
         As in :func:`cheng_prusoff`; give the factor ``Ki_app = Ki · f``.
     conc_unit : str, optional
@@ -701,11 +619,17 @@ def fit_morrison(
 
     Notes
     -----
-    Least squares (Levenberg–Marquardt, analytic Jacobian) on ``ln Ki_app``
-    [, ``ln E``] [, ``v0``], started from the best point of a 121-point grid in
-    ``ln Ki_app`` with ``v0`` solved in closed form.  Standard errors from
-    ``s² (JᵀJ)⁻¹`` with ``s² = RSS/(n − p)``; ``SE(Ki) = Ki · SE(ln Ki_app)``
-    (``f`` exact).  Curves are fitted one at a time (1–3 parameters each).
+    A thin layer over ``mp.fit(conc, response, model="morrison", fixed={"enzyme": enzyme})``
+    (``fixed["top"] = v0`` when `v0` is given; no enzyme in `fixed` with
+    ``fit_enzyme=True``): the batched engine's Levenberg–Marquardt on ``ln Ki_app``
+    [, ``ln E``] [, ``v0``] with ``bottom = 0``, started from a grid in ``ln Ki_app``
+    (× ``ln E`` when it is fitted) with ``v0`` solved in closed form per cell, and
+    the engine's covariance ``s² (JᵀJ)⁻¹``, ``s² = RSS/(n − p)``, and status rules
+    (``TOO_FEW_POINTS``, ``NOT_CONVERGED``, ``AT_BOUND``: ``Ki_app`` or ``E`` at 10⁶×
+    beyond the tested range, ``FLAT_RESPONSE``, ``IC50_OUTSIDE_RANGE`` for
+    ``IC50 = Ki_app + E/2``, ``AMBIGUOUS``), exactly as from :func:`mtor_pharm.fit`.
+    ``SE(Ki) = SE(Ki_app) / f`` (``f`` exact).  The engine's result is kept as
+    :attr:`MorrisonFit.result` (IC50 with its interval, AIC, ``to_dataframe``, plots).
 
     References
     ----------
@@ -719,6 +643,8 @@ def fit_morrison(
     >>> res = mp.assays.fit_morrison(conc, truth, enzyme="2 nM", substrate="10 uM", km="10 uM")
     >>> round(float(res.ki.magnitude), 3), res.ki.units   # Ki_app / (1 + 10/10)
     (1.0, <Unit('nanomolar')>)
+    >>> res.result.model, round(float(res.result.ic50.magnitude), 3)   # IC50 = Ki_app + [E]/2
+    ('morrison', 3.0)
     """
     x, unit = as_concentration(conc, conc_unit=conc_unit, molecular_weight=molecular_weight_of(inhibitor))
     y = as_float(response, "response")
@@ -734,46 +660,18 @@ def fit_morrison(
     e_val = _molar(enzyme, "enzyme")
     if e_val.ndim != 0 or not np.isfinite(e_val):
         raise ValueError(f"`enzyme` must be one positive finite concentration; got {enzyme!r}.")
-    e0 = float(e_val) * unit_factor("M", unit)
+    # the enzyme as given: the engine converts it to the unit of `conc` as it does for mp.fit
+    fixed: dict[str, Any] = {} if fit_enzyme else {"enzyme": enzyme}
     if v0 is not None:
-        v0 = real_number(v0, "v0", accepted="a finite number or None")
-    try:
-        xb, yb = np.broadcast_arrays(x, y)
-    except ValueError:
-        raise ShapeError(f"`conc` and `response` must broadcast; got {x.shape} and {y.shape}.") from None
-    batch = yb.shape[:-1]
-    xs = xb.reshape(-1, yb.shape[-1])
-    ys = yb.reshape(-1, yb.shape[-1])
-    nb = ys.shape[0]
-    theta = np.full((nb, 3), np.nan)
-    se = np.full((nb, 3), np.nan)
-    rss = np.full(nb, np.nan)
-    dof = np.zeros(nb, dtype=np.int64)
-    npts = np.zeros(nb, dtype=np.int64)
-    status = np.zeros(nb, dtype=np.uint8)
-    for b in range(nb):
-        ok = ~np.isnan(ys[b])
-        npts[b] = int(ok.sum())
-        th, s, r, d, success = _fit_one(xs[b][ok], ys[b][ok], e0, v0, fit_enzyme)
-        theta[b], se[b], rss[b], dof[b] = th, s, r, d
-        if d <= 0:
-            status[b] |= FitStatus.TOO_FEW_POINTS
-        elif not success:
-            status[b] |= FitStatus.NOT_CONVERGED
-        else:
-            ic50 = np.exp(th[0]) + np.exp(th[1]) / 2.0
-            pos = xs[b][ok & (xs[b] > 0)]
-            if pos.size and not (pos.min() <= ic50 <= pos.max()):
-                status[b] |= FitStatus.IC50_OUTSIDE_RANGE
-    k_app = np.exp(theta[:, 0]).reshape(batch)
-    ki = k_app / f
-    log_se = se[:, 0].reshape(batch)
-    e_fit = np.exp(theta[:, 1]).reshape(batch)
+        fixed["top"] = real_number(v0, "v0", accepted="a finite number or None")
+    res = fit(quantity(x, unit), y, model="morrison", fixed=fixed)
+    k_app = np.asarray(res.params["ki_app"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_se = np.asarray(res.stderr["ki_app"]) / k_app
     return MorrisonFit(
-        ki=quantity(ki, unit), stderr=quantity(ki * log_se, unit), ki_app=quantity(k_app, unit),
-        enzyme=quantity(e_fit, unit), enzyme_stderr=quantity(e_fit * se[:, 1].reshape(batch), unit),
-        v0=theta[:, 2].reshape(batch), v0_stderr=se[:, 2].reshape(batch),
-        factor=np.asarray(f), mechanism=mechanism, rss=rss.reshape(batch),
-        n=npts.reshape(batch), dof=dof.reshape(batch), status=status.reshape(batch),
-        log_ki_stderr=log_se,
+        ki=quantity(k_app / f, unit), stderr=quantity(np.asarray(res.stderr["ki_app"]) / f, unit),
+        ki_app=quantity(k_app, unit), enzyme=quantity(res.params["enzyme"], unit),
+        enzyme_stderr=quantity(res.stderr["enzyme"], unit), v0=res.params["top"], v0_stderr=res.stderr["top"],
+        factor=np.asarray(f), mechanism=mechanism, rss=res.rss, n=res.n, dof=res.dof, status=res.status,
+        log_ki_stderr=log_se, result=res,
     )
