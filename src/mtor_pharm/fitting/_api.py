@@ -31,9 +31,6 @@ _HILL_MAX = 50.0
 _LOG_S_MAX = math.log(1e3)
 _BLOCK = 4096
 _MIN_PART = 512  # curves per worker thread at least (a thread costs ~0.1 ms)
-_F_ALPHA = 0.05
-_DEGENERATE_SPAN = 1e3  # plateaus further apart than this many data ranges: a degenerate fit
-_TINY_RANGE = 1e-300
 
 
 def _real(value: Any, name: str) -> FloatArray:
@@ -452,7 +449,7 @@ def _finish(m: Model, prep: _Prepared, out: _engine.Outputs, free: BoolArray, fi
     n, P = prep.n[rows], out.P[rows]
     _kernels.finish(
         P, out.A[rows], out.rss[rows], prep.within[rows], n, prep.fittable[rows], free, fin.is_log,
-        prep.yrange[rows], prep.rss0[rows], _DEGENERATE_SPAN, _TINY_RANGE, _F_ALPHA,
+        prep.yrange[rows], prep.rss0[rows],
         _t975(m.n_params + int(n.max(initial=0))), loc, loc >= 0 and names[loc] in m.log_params, hill,
         m.loc_name == "ic50", prep.lx_lo[rows], prep.lx_hi[rows],
         P, fin.cov[rows], fin.stderr[rows], fin.rss[rows], fin.pvalue[rows], out.status[rows],

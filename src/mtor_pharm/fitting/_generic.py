@@ -28,20 +28,25 @@ import numpy as np
 
 from .._typing import BoolArray, FloatArray
 from ..models import Model
+from . import _kernels, _status
 from ._result import FitStatus
 
 __all__ = ["solve_block"]
 
 _KEEP = 3  # start candidates refined per curve
+# the compiled engine's settings (one definition, in _kernels.pyx) ...
+_LAM_MAX = _kernels.LAM_MAX
+_DEC_TOL = _kernels.DEC_TOL
+_STEP_TOL = _kernels.STEP_TOL
+_STALL_TOL = _kernels.STALL_TOL
+_STALL_EVERY = _kernels.STALL_EVERY
+_ZERO_RSS = _kernels.ZERO_RSS
+_BOUND_TOL = _kernels.AT_BOUND_RTOL
+# ... and the two this solver sets apart: its starts are the family's own refined candidates
+# (less damping than after the compiled coarse grid), and, having no linear-rate estimate,
+# it calls a curve stalled only when its RSS stops falling at all
 _LAM0 = 1e-3
-_LAM_MAX = 1e16
-_DEC_TOL = 1e-14
-_STEP_TOL = 1e-9
-_STALL_TOL = 1e-10
-_STALL_EVERY = 10
 _STALL_REL = 1e-10  # RSS fell by less than this (relative) over _STALL_EVERY iterations: stalled
-_ZERO_RSS = 1e-28
-_BOUND_TOL = 1e-9
 
 
 def _rss(model: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P: FloatArray) -> FloatArray:
@@ -229,8 +234,7 @@ def solve_block(
             Ainv[good] = inv
 
     status = np.where(conv, 0, int(FitStatus.NOT_CONVERGED)).astype(np.uint8)
-    tol = np.maximum(np.abs(P[:, fidx]), 1.0) * _BOUND_TOL
-    on_bound = ((P[:, fidx] <= lor[:, fidx] + tol) | (P[:, fidx] >= hir[:, fidx] - tol)).any(axis=1)
+    on_bound = _status.at_bound(P[:, fidx], lor[:, fidx], hir[:, fidx]).any(axis=1)
     status |= np.where(on_bound, int(FitStatus.AT_BOUND), 0).astype(np.uint8)
     P[:, conc] -= c  # back to the block's centred locations (the caller adds the centre)
     out_P[rows] = P

@@ -19,9 +19,8 @@ damping of 0.1, box bounds by projection with an active set, and convergence whe
 Gauss–Newton decrement is ``≤ 1e-14·RSS`` and the remaining parameter error, estimated
 from the linear rate of successive Gauss–Newton steps, is ``≤ 1e-9`` on the parameters'
 own scale; a fit that stops making progress is converged only if its decrement is
-``≤ 1e-10·RSS``.  Those constants are defined in the compiled module (C constants, not
-importable) and mirrored here; ``tests/test_global_solver.py`` reads them back from
-``_kernels.pyx`` so the two cannot drift apart silently.
+``≤ 1e-10·RSS``.  Those settings are imported from the compiled module, where they are
+defined once.
 
 Several independent global fits (``B``, e.g. one per start or one per batch element) are
 solved together; fits that finish are dropped from the working set.
@@ -36,20 +35,21 @@ import numpy as np
 
 from .._typing import BoolArray, FloatArray, IntArray
 from ..models import Model
+from . import _kernels
 
 __all__ = ["JointCov", "Problem", "Solution", "joint_covariance", "solve"]
 
-# mirrored from _kernels.pyx (checked by a test against the .pyx source)
-_LAM0 = 0.1
-_DEC_TOL = 1e-14
-_STEP_TOL = 1e-9
-_STALL_TOL = 1e-10
-_LAM_MAX = 1e16
-_TINY = 1e-300
-_ZERO_RSS = 1e-28
-_STALL_EVERY = 10
-_STALL_REL = 1e-6
-_LINEAR_RATE_MAX = 0.95
+# the compiled engine's own settings (one definition, in _kernels.pyx)
+_LAM0 = _kernels.LAM0
+_DEC_TOL = _kernels.DEC_TOL
+_STEP_TOL = _kernels.STEP_TOL
+_STALL_TOL = _kernels.STALL_TOL
+_LAM_MAX = _kernels.LAM_MAX
+_TINY = _kernels.TINY
+_ZERO_RSS = _kernels.ZERO_RSS
+_STALL_EVERY = _kernels.STALL_EVERY
+_STALL_REL = _kernels.STALL_REL
+_LINEAR_RATE_MAX = _kernels.LINEAR_RATE_MAX
 
 
 @dataclass(slots=True)

@@ -12,6 +12,11 @@ _U8 = NDArray[np.uint8]
 SHAPE_FAMILIES: frozenset[int]
 GRID_T: FloatArray
 GRID_HILL: FloatArray
+AT_BOUND_RTOL: float
+DEGENERATE_SPAN: float
+TINY_RANGE: float
+F_ALPHA: float
+CONSTANT_SS: float
 
 def solve_block(
     family: int,
@@ -102,9 +107,6 @@ def finish(
     is_log: _Bool,
     yrange: FloatArray,
     rss0: FloatArray,
-    span: float,
-    tiny_range: float,
-    alpha: float,
     t975: FloatArray,
     loc: int,
     loc_log: bool,
@@ -121,3 +123,19 @@ def finish(
 ) -> None: ...
 def _geometric(lx: FloatArray, w: FloatArray) -> tuple[bool, int, float]: ...
 def _exp_series(a: float, b: float, lx: FloatArray, geo: bool, mid: int, step: float, out: FloatArray) -> None: ...
+def rule_fittable(npts: FloatArray, distinct: FloatArray, q: FloatArray, out: _U8) -> None: ...
+def rule_at_bound(v: FloatArray, lo: FloatArray, hi: FloatArray, out: _U8) -> None: ...
+def rule_runaway(bottom: FloatArray, top: FloatArray, yrange: FloatArray, out: _U8) -> None: ...
+def rule_flat_pvalue(rss: FloatArray, rss0: FloatArray, npts: FloatArray, q: FloatArray, out: FloatArray) -> None: ...
+def rule_flat(pvalue: FloatArray, out: _U8) -> None: ...
+def rule_outside_range(ic50: FloatArray, conc_min: FloatArray, conc_max: FloatArray, out: _U8) -> None: ...
+LAM0: float
+DEC_TOL: float
+STEP_TOL: float
+STALL_TOL: float
+LAM_MAX: float
+TINY: float
+ZERO_RSS: float
+STALL_EVERY: int
+STALL_REL: float
+LINEAR_RATE_MAX: float

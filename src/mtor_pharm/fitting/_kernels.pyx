@@ -82,18 +82,30 @@ cdef uint8_t _AMBIGUOUS = int(FitStatus.AMBIGUOUS)
 cdef uint8_t _IC50_OUTSIDE_RANGE = int(FitStatus.IC50_OUTSIDE_RANGE)
 cdef uint8_t _UNDETERMINED = _FLAT_RESPONSE | _TOO_FEW_POINTS | _NOT_CONVERGED
 
-cdef double _DEC_TOL = 1e-14  # converged: GN decrement <= _DEC_TOL * rss
-cdef double _LINEAR_RATE_MAX = 0.95  # successive GN steps shrinking faster than this: still converging
-cdef double _STEP_TOL = 1e-9  # ... and the estimated remaining error <= _STEP_TOL * max(|param|, 1)
-cdef double _STALL_TOL = 1e-10  # converged if stopped for lack of progress with decrement <= this * rss
-cdef double _LAM_MAX = 1e16
-cdef double _TINY = 1e-300
-cdef double _ZERO_RSS = 1e-28  # an RSS below this fraction of sum(w y^2) is an exact fit
-cdef int _STALL_EVERY = 10  # iterations between stall checks
-cdef double _STALL_REL = 1e-6  # RSS fell by less than this (relative) over that span: stalled
+# The Levenberg-Marquardt settings, importable: the global solver (`_global`) and the
+# generic one (`_generic`) iterate with these very numbers
+DEC_TOL = 1e-14
+LINEAR_RATE_MAX = 0.95
+STEP_TOL = 1e-9
+STALL_TOL = 1e-10
+LAM_MAX = 1e16
+TINY = 1e-300
+ZERO_RSS = 1e-28
+STALL_EVERY = 10
+STALL_REL = 1e-6
+LAM0 = 0.1
+cdef double _DEC_TOL = DEC_TOL  # converged: GN decrement <= _DEC_TOL * rss
+cdef double _LINEAR_RATE_MAX = LINEAR_RATE_MAX  # successive GN steps shrinking faster than this: still converging
+cdef double _STEP_TOL = STEP_TOL  # ... and the estimated remaining error <= _STEP_TOL * max(|param|, 1)
+cdef double _STALL_TOL = STALL_TOL  # converged if stopped for lack of progress with decrement <= this * rss
+cdef double _LAM_MAX = LAM_MAX
+cdef double _TINY = TINY
+cdef double _ZERO_RSS = ZERO_RSS  # an RSS below this fraction of sum(w y^2) is an exact fit
+cdef int _STALL_EVERY = STALL_EVERY  # iterations between stall checks
+cdef double _STALL_REL = STALL_REL  # RSS fell by less than this (relative) over that span: stalled
 cdef double _STALL_FLAT_REL = 1e-3  # ... or by less than this while clearly flat
 cdef int _STALL_FLAT_EVERY = 5  # iterations between the checks of a clearly flat curve
-cdef double _LAM0 = 0.1  # initial damping (the grid start is coarse)
+cdef double _LAM0 = LAM0  # initial damping (the grid start is coarse)
 cdef double _NEWTON_DEC = 1e-2  # Newton steps once a GN step would gain less than this fraction of the RSS
 cdef double _SNAP = 1e-2  # a stalled parameter this close to a bound (own scale) is tried on it
 cdef double _SNAP_RSS = 1e-9  # ... kept there (the others refitted) if the RSS rises by at most this (relative)
@@ -131,6 +143,65 @@ cdef inline double _clip(double v, double lo, double hi) noexcept nogil:
 
 
 # ------------------------------------------------------------------ shapes
+# ------------------------------------------------------------------ the status rules
+# The rules behind the FitStatus bits, written once: the per-curve passes below call them
+# per curve, and ``fitting._status`` (the global fits' statuses) calls them over arrays
+# through the ``rule_*`` entry points at the end of this module.
+AT_BOUND_RTOL = 1e-9  # a free parameter this close (relative to max(|v|, 1)) to a bound: AT_BOUND
+DEGENERATE_SPAN = 1e3  # plateaus further apart than this many response ranges: a runaway fit
+TINY_RANGE = 1e-300  # the response range below which a curve's range counts as this
+F_ALPHA = 0.05  # the F test against a flat line that does not reject at this level: FLAT_RESPONSE
+CONSTANT_SS = 1e-300  # a sum of squares about the mean at or below this: a constant response (p = 1)
+cdef double _AT_BOUND_RTOL = AT_BOUND_RTOL
+cdef double _DEGENERATE_SPAN = DEGENERATE_SPAN
+cdef double _TINY_RANGE = TINY_RANGE
+cdef double _F_ALPHA = F_ALPHA
+cdef double _CONSTANT_SS = CONSTANT_SS
+
+
+cdef inline bint _rule_fittable(double npts, double distinct, double q) noexcept nogil:
+    """``TOO_FEW_POINTS`` where False: more points than free parameters, and at least as
+    many distinct concentrations (vehicle counts as one)."""
+    return npts > q and distinct >= q
+
+
+cdef inline bint _rule_at_bound(double v, double lo, double hi) noexcept nogil:
+    """``AT_BOUND``: a free parameter on or within ``AT_BOUND_RTOL·max(|v|, 1)`` of a bound."""
+    cdef double tol = _max(fabs(v), 1.0) * _AT_BOUND_RTOL
+    return v <= lo + tol or v >= hi - tol
+
+
+cdef inline bint _rule_runaway(double bottom, double top, double yrange) noexcept nogil:
+    """``NOT_CONVERGED`` (no estimates): plateaus more than ``DEGENERATE_SPAN`` response
+    ranges apart, the least-squares infimum lying at infinity."""
+    return fabs(top - bottom) > _DEGENERATE_SPAN * _max(yrange, _TINY_RANGE)
+
+
+cdef inline double _rule_flat_pvalue(double rss, double rss0, double npts, double q) noexcept nogil:
+    """p-value of the extra-sum-of-squares F test of a `q`-parameter fit against a flat line:
+    ``F = ((rss0 − rss)/max(q − 1, 1)) / (rss/(n − q))``; NaN where it does not apply
+    (``n ≤ q`` or ``q ≤ 1``), 1 for a constant response or an undefined statistic."""
+    cdef double df1 = q - 1.0 if q - 1.0 > 1.0 else 1.0
+    cdef double dof = npts - q
+    if not (dof > 0.0 and q > 1.0):
+        return NAN
+    cdef double F = ((rss0 - rss) / df1) / (rss / dof)
+    cdef double pv = fdtrc(df1, dof if dof > 1.0 else 1.0, F)
+    if pv != pv or rss0 <= _CONSTANT_SS:
+        pv = 1.0
+    return pv
+
+
+cdef inline bint _rule_flat(double pvalue) noexcept nogil:
+    """``FLAT_RESPONSE``: the F test against a flat line does not reject at ``F_ALPHA``."""
+    return pvalue > _F_ALPHA
+
+
+cdef inline bint _rule_outside_range(double ic50, double conc_min, double conc_max) noexcept nogil:
+    """``IC50_OUTSIDE_RANGE`` for a determined curve: a finite IC50 outside the tested range."""
+    return fabs(ic50) < INFINITY and (ic50 < conc_min or ic50 > conc_max)
+
+
 cdef inline (double, double, double) _shape(int family, double z, double s) noexcept nogil:
     """``S(z)``, ``dS/dz`` and (Richards only) ``dS/ds``; exact limits at ``z = ±inf``."""
     cdef double S, le, ex, ez, Sz, emz
@@ -1281,14 +1352,11 @@ cdef inline void _store_row(
     ``JᵀWJ`` the solver left in ``out_A[i]`` (see :func:`solve_block`)."""
     cdef uint8_t st = 0 if conv else _NOT_CONVERGED
     cdef Py_ssize_t j
-    cdef double tol
     if flip and P[1] < P[0] and -P[3] >= lo[3] and -P[3] <= hi[3]:
         _canonical(P, out_A[i], fidx, T)
     for j in range(P.shape[0]):
-        if free[j]:
-            tol = _max(fabs(P[j]), 1.0) * 1e-9
-            if P[j] <= lo[j] + tol or P[j] >= hi[j] - tol:
-                st |= _AT_BOUND
+        if free[j] and _rule_at_bound(P[j], lo[j], hi[j]):
+            st |= _AT_BOUND
     _spd_inverse_into(out_A[i], T)
     for j in range(P.shape[0]):
         out_P[i, j] = P[j]
@@ -1674,7 +1742,7 @@ def prepare(
         for i in range(n):
             m = <int64_t>stats[i, 0]
             npts[i] = m
-            ok = m > q and stats[i, 6] >= q and fabs(stats[i, 3]) < INFINITY
+            ok = _rule_fittable(<double>m, stats[i, 6], <double>q) and fabs(stats[i, 3]) < INFINITY
             fit_c[i] = ok
             ctr = 0.5 * (stats[i, 3] + stats[i, 4]) if ok else 0.0
             centre[i] = ctr
@@ -1762,9 +1830,6 @@ def finish(
     is_log,
     cvec_t yrange,
     cvec_t rss0,
-    double span,
-    double tiny_range,
-    double alpha,
     cvec_t t975,
     Py_ssize_t loc,
     bint loc_log,
@@ -1785,10 +1850,10 @@ def finish(
     * ``rss_tot`` (with the within-replicate SS), the covariance ``s² (JᵀWJ)⁻¹`` mapped
       from internal to reported parameters (``exp`` of the `is_log` ones: the delta
       method) and zero for fixed ones, ``stderr`` (N, p) its root diagonal;
-    * ``NOT_CONVERGED`` for a runaway fit: plateaus more than `span` response ranges apart
+    * ``NOT_CONVERGED`` for a runaway fit: plateaus more than ``DEGENERATE_SPAN`` response ranges apart
       (its least-squares infimum lies at infinity);
     * ``pval``, the extra-sum-of-squares F test against a flat line (NaN where it does not
-      apply, 1 for a constant response), and ``FLAT_RESPONSE`` above `alpha`; a flat
+      apply, 1 for a constant response), and ``FLAT_RESPONSE`` above ``F_ALPHA`` (the status rules above); a flat
       curve that did not converge, or a runaway fit, has no estimates: NaN free parameters,
       standard errors and covariance;
     * ``AMBIGUOUS`` for a determined curve its data do not pin down (the rule of
@@ -1814,13 +1879,12 @@ def finish(
     cdef Py_ssize_t a, b, i, j, ja, jb, j1, j2, nt = t975.shape[0]
     for a in range(q):
         pos[fidx_a[a]] = a
-    cdef int64_t df1 = q - 1 if q - 1 > 1 else 1
     cdef mat_t T = np.empty((max(q, 1), max(q, 1)))
     cdef mat_t R = np.empty((max(q, 1), max(q, 1)))
     cdef vec_t d = np.empty(max(q, 1))
     cdef vec_t dl = np.ones(p)
     cdef bint run, finite, perfect, positive, vague
-    cdef double r, s2, v, F, pv, se, t, value, half, ic50
+    cdef double r, s2, v, pv, se, t, value, half, ic50
     cdef int64_t dof
     with nogil:
         for i in range(N):
@@ -1835,14 +1899,13 @@ def finish(
                 pval[i] = NAN
                 status[i] = _TOO_FEW_POINTS
                 continue
-            run = (free_c[0] or free_c[1]) and fabs(P[i, 1] - P[i, 0]) > span * _max(yrange[i], tiny_range)
+            run = (free_c[0] or free_c[1]) and _rule_runaway(P[i, 0], P[i, 1], yrange[i])
             if run:
                 status[i] |= _NOT_CONVERGED
             r = rss[i] + within[i]
             rss_tot[i] = r
             dof = npts[i] - q
             s2 = r / (<double>dof if dof > 1 else 1.0) if dof > 0 else NAN
-            F = ((rss0[i] - r) / df1) / (r / dof)
             for j in range(p):
                 dl[j] = exp(P[i, j]) if is_log_c[j] else 1.0
             for a in range(q):
@@ -1865,14 +1928,9 @@ def finish(
                     cov[i, ja, jb] = v
                 stderr[i, ja] = sqrt(cov[i, ja, ja])
             # extra-sum-of-squares F test against a flat line (1 parameter)
-            pv = fdtrc(<double>df1, <double>(dof if dof > 1 else 1), F)
-            if not (dof > 0 and q > 1):
-                pv = NAN
-            else:
-                if pv != pv or rss0[i] <= 1e-300:
-                    pv = 1.0
-                if pv > alpha:
-                    status[i] |= _FLAT_RESPONSE
+            pv = _rule_flat_pvalue(r, rss0[i], <double>npts[i], <double>q)
+            if _rule_flat(pv):
+                status[i] |= _FLAT_RESPONSE
             pval[i] = pv
             if ((status[i] & _NOT_CONVERGED) != 0 and (status[i] & _FLAT_RESPONSE) != 0) or run:
                 for j in range(p):
@@ -1886,7 +1944,7 @@ def finish(
                 continue
             if ic50_range:
                 ic50 = exp(P_out[i, 2])  # the 4PL's location, ln ic50 (free or fixed)
-                if fabs(ic50) < INFINITY and (ic50 < exp(lx_lo[i]) or ic50 > exp(lx_hi[i])):
+                if _rule_outside_range(ic50, exp(lx_lo[i]), exp(lx_hi[i])):
                     status[i] |= _IC50_OUTSIDE_RANGE
             if q == 0:
                 continue
@@ -1914,6 +1972,57 @@ def finish(
                         vague = True
             if vague:
                 status[i] |= _AMBIGUOUS
+
+
+# ------------------------------------------------------------------ the status rules over arrays
+def rule_fittable(const double[::1] npts, const double[::1] distinct, const double[::1] q, uint8_t[::1] out):
+    """:func:`_rule_fittable` elementwise (1-D arrays of one length; for ``fitting._status``)."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(out.shape[0]):
+            out[i] = _rule_fittable(npts[i], distinct[i], q[i])
+
+
+def rule_at_bound(const double[::1] v, const double[::1] lo, const double[::1] hi, uint8_t[::1] out):
+    """:func:`_rule_at_bound` elementwise (1-D arrays of one length)."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(out.shape[0]):
+            out[i] = _rule_at_bound(v[i], lo[i], hi[i])
+
+
+def rule_runaway(const double[::1] bottom, const double[::1] top, const double[::1] yrange, uint8_t[::1] out):
+    """:func:`_rule_runaway` elementwise (1-D arrays of one length)."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(out.shape[0]):
+            out[i] = _rule_runaway(bottom[i], top[i], yrange[i])
+
+
+def rule_flat_pvalue(
+    const double[::1] rss, const double[::1] rss0, const double[::1] npts, const double[::1] q, double[::1] out
+):
+    """:func:`_rule_flat_pvalue` elementwise (1-D arrays of one length)."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(out.shape[0]):
+            out[i] = _rule_flat_pvalue(rss[i], rss0[i], npts[i], q[i])
+
+
+def rule_flat(const double[::1] pvalue, uint8_t[::1] out):
+    """:func:`_rule_flat` elementwise."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(out.shape[0]):
+            out[i] = _rule_flat(pvalue[i])
+
+
+def rule_outside_range(const double[::1] ic50, const double[::1] conc_min, const double[::1] conc_max, uint8_t[::1] out):
+    """:func:`_rule_outside_range` elementwise (1-D arrays of one length)."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(out.shape[0]):
+            out[i] = _rule_outside_range(ic50[i], conc_min[i], conc_max[i])
 
 
 # ------------------------------------------------------------------ for the tests

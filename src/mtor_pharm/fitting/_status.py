@@ -1,11 +1,13 @@
-"""One status policy: the decision rules behind the :class:`FitStatus` bits, as pure numpy.
+"""One status policy: the rules behind the :class:`FitStatus` bits, over arrays.
 
-Every rule here is the one the compiled per-curve path applies (``_kernels.finish`` /
-``finish_flat`` and ``_api._assemble``), written once over arrays so that every other
-path (global fits today) decides the same way on the same numbers:
+The rules are written once, as compiled functions (the "status rules" section of
+``_kernels.pyx``): the per-curve passes (``_kernels.prepare``, the solver's results row and
+``_kernels.finish``, used by every per-curve fit, compiled or generic) call them curve by
+curve, and this module calls the same functions elementwise for every other path (the
+global fits), so a flag means the same thing from every entry point:
 
-* :func:`fittable` -- ``TOO_FEW_POINTS``: more points than free parameters and at least as
-  many distinct concentrations (vehicle counts as one);
+* :func:`fittable` -- ``TOO_FEW_POINTS`` where False: more points than free parameters and
+  at least as many distinct concentrations (vehicle counts as one);
 * :func:`at_bound` -- ``AT_BOUND``: a free parameter within ``1e-9·max(|v|, 1)`` of a bound;
 * :func:`runaway` -- ``NOT_CONVERGED`` for plateaus more than ``1e3`` response ranges apart
   (the least-squares infimum lies at infinity);
@@ -13,19 +15,19 @@ path (global fits today) decides the same way on the same numbers:
   against a flat line, ``alpha = 0.05``;
 * :func:`outside_range` -- ``IC50_OUTSIDE_RANGE`` where the IC50 is determined;
 * :func:`undetermined_estimates` -- a flat fit that did not converge, or a runaway one,
-  has no estimates.
-
-The thresholds are the engine's own (imported from ``_api``, not copied).
+  has no estimates; :func:`combine` assembles the bits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from .._typing import BoolArray, FloatArray
-from ._api import _DEGENERATE_SPAN, _F_ALPHA, _TINY_RANGE
+from . import _kernels
 from ._result import _UNDETERMINED, FitStatus
 
 __all__ = [
@@ -41,31 +43,36 @@ __all__ = [
 ]
 
 #: A free parameter this close (relative to ``max(|v|, 1)``) to a bound is ``AT_BOUND``.
-AT_BOUND_RTOL = 1e-9
-#: Sum of squares about the mean below which a response is constant (p-value 1).
-_CONSTANT_SS = 1e-300
+AT_BOUND_RTOL = _kernels.AT_BOUND_RTOL
+
+
+def _elementwise(rule: Callable[..., None], args: tuple[ArrayLike, ...], dtype: Any) -> Any:
+    """`rule` (a compiled ``rule_*`` entry point) over the broadcast of `args`."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+    shape = arrays[0].shape
+    flat_in = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    out = np.empty(flat_in[0].size, dtype=dtype)
+    rule(*flat_in, out)
+    return out.reshape(shape).view(np.bool_) if dtype == np.uint8 else out.reshape(shape)
 
 
 def fittable(npts: ArrayLike, distinct: ArrayLike, q: ArrayLike) -> BoolArray:
     """Whether data determine `q` free parameters and leave a residual degree of freedom:
     ``npts > q`` and ``distinct >= q`` (``TOO_FEW_POINTS`` where False)."""
-    n, d, qq = np.asarray(npts), np.asarray(distinct), np.asarray(q)
-    return np.asarray((n > qq) & (d >= qq))
+    out: BoolArray = _elementwise(_kernels.rule_fittable, (npts, distinct, q), np.uint8)
+    return out
 
 
 def at_bound(P: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> BoolArray:
     """Elementwise: a (free) parameter on or within ``AT_BOUND_RTOL·max(|v|, 1)`` of a bound."""
-    v, lo_a, hi_a = (np.asarray(a, dtype=np.float64) for a in (P, lo, hi))
-    tol = AT_BOUND_RTOL * np.maximum(np.abs(v), 1.0)
-    with np.errstate(invalid="ignore"):
-        return np.asarray((v <= lo_a + tol) | (v >= hi_a - tol))
+    out: BoolArray = _elementwise(_kernels.rule_at_bound, (P, lo, hi), np.uint8)
+    return out
 
 
 def runaway(bottom: ArrayLike, top: ArrayLike, yrange: ArrayLike) -> BoolArray:
     """Plateaus more than ``1e3`` response ranges apart: a degenerate fit (``NOT_CONVERGED``)."""
-    b, t, r = (np.asarray(a, dtype=np.float64) for a in (bottom, top, yrange))
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.abs(t - b) > _DEGENERATE_SPAN * np.maximum(r, _TINY_RANGE))
+    out: BoolArray = _elementwise(_kernels.rule_runaway, (bottom, top, yrange), np.uint8)
+    return out
 
 
 def flat_pvalue(rss: ArrayLike, rss0: ArrayLike, npts: ArrayLike, q: ArrayLike) -> FloatArray:
@@ -76,30 +83,22 @@ def flat_pvalue(rss: ArrayLike, rss0: ArrayLike, npts: ArrayLike, q: ArrayLike) 
     NaN where the test does not apply (``n ≤ q`` or ``q ≤ 1``); 1 for a constant response
     or an undefined statistic.
     """
-    r, r0 = np.asarray(rss, dtype=np.float64), np.asarray(rss0, dtype=np.float64)
-    n, qq = np.asarray(npts, dtype=np.float64), np.asarray(q, dtype=np.float64)
-    df1 = np.maximum(qq - 1.0, 1.0)
-    dof = n - qq
-    with np.errstate(invalid="ignore", divide="ignore"):
-        F = ((r0 - r) / df1) / (r / dof)
-        p = special.fdtrc(df1, np.maximum(dof, 1.0), F)
-    p = np.where(np.isnan(p) | (r0 <= _CONSTANT_SS), 1.0, p)
-    return np.asarray(np.where((dof > 0) & (qq > 1), p, np.nan), dtype=np.float64)
+    out: FloatArray = _elementwise(_kernels.rule_flat_pvalue, (rss, rss0, npts, q), np.float64)
+    return out
 
 
-def flat(pvalue: ArrayLike, alpha: float = _F_ALPHA) -> BoolArray:
-    """``FLAT_RESPONSE``: the F test against a flat line does not reject at `alpha`."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.asarray(pvalue, dtype=np.float64) > alpha)
+def flat(pvalue: ArrayLike) -> BoolArray:
+    """``FLAT_RESPONSE``: the F test against a flat line does not reject at alpha 0.05."""
+    out: BoolArray = _elementwise(_kernels.rule_flat, (pvalue,), np.uint8)
+    return out
 
 
 def outside_range(ic50: ArrayLike, conc_min: ArrayLike, conc_max: ArrayLike, status: ArrayLike) -> BoolArray:
     """``IC50_OUTSIDE_RANGE``: a determined IC50 (status without an undetermined bit) outside
     the tested range ``[conc_min, conc_max]``."""
-    c, lo, hi = (np.asarray(a, dtype=np.float64) for a in (ic50, conc_min, conc_max))
     det = (np.asarray(status) & int(_UNDETERMINED)) == 0
-    with np.errstate(invalid="ignore"):
-        return np.asarray(det & np.isfinite(c) & ((c < lo) | (c > hi)))
+    rule: BoolArray = _elementwise(_kernels.rule_outside_range, (ic50, conc_min, conc_max), np.uint8)
+    return np.asarray(det & rule)
 
 
 def undetermined_estimates(status: ArrayLike, is_runaway: ArrayLike) -> BoolArray:
