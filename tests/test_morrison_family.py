@@ -220,8 +220,8 @@ def test_estimates_rss_and_standard_errors_match_a_tight_least_squares_fit(layou
         est["bottom"] = theta[2]
     se = gauss_newton_se(theta, X, y, layout)
     for j, (name, value) in enumerate(est.items()):
-        # ~1e-8: along the valley of (top, ki_app) the RSS is flat to rounding over such steps
-        assert float(res.params[name]) == pytest.approx(value, rel=2e-8, abs=1e-9), name
+        # the generic solver ends with Newton steps: converged to ~1e-9 like the compiled one
+        assert float(res.params[name]) == pytest.approx(value, rel=1e-9, abs=1e-9), name
         assert float(res.stderr[name]) == pytest.approx(se[j], rel=1e-6), name
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._typing import BoolArray, FloatArray
+from .._typing import BoolArray, FloatArray, IntArray
 from ..models import Model
 from . import _kernels, _status
 from ._result import FitStatus
@@ -42,6 +42,8 @@ _STALL_TOL = _kernels.STALL_TOL
 _STALL_EVERY = _kernels.STALL_EVERY
 _ZERO_RSS = _kernels.ZERO_RSS
 _BOUND_TOL = _kernels.AT_BOUND_RTOL
+_NEWTON_DEC = _kernels.NEWTON_DEC
+_FD_REL = _kernels.FD_REL
 # ... and the two this solver sets apart: its starts are the family's own refined candidates
 # (less damping than after the compiled coarse grid), and, having no linear-rate estimate,
 # it calls a curve stalled only when its RSS stops falling at all
@@ -54,6 +56,31 @@ def _rss(model: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P: FloatArr
     r = np.where(w > 0, y - f, 0.0)
     out: FloatArray = np.einsum("nk,nk->n", w, r * r)
     return np.where(np.isfinite(out), out, np.inf)
+
+
+def _newton_matrix(
+    model: Model, lx: FloatArray, y: FloatArray, w: FloatArray, P: FloatArray, g: FloatArray,
+    fidx: IntArray, hi: FloatArray,
+) -> FloatArray:
+    """Half the Hessian of the RSS over the free parameters, ``-d(JᵀWr)/dP``, from forward
+    differences of the exact gradient `g` (each step away from the nearer upper bound),
+    symmetrized; shape (m, q, q)."""
+    m, q = P.shape[0], fidx.size
+    H = np.empty((m, q, q))
+    for b, j in enumerate(fidx):
+        h = _FD_REL * np.maximum(np.abs(P[:, j]), 1.0)
+        h = np.where(P[:, j] + h > hi[:, j], -h, h)
+        Pb = P.copy()
+        Pb[:, j] = P[:, j] + h
+        h = Pb[:, j] - P[:, j]
+        f, cols = model.evaluate(lx, Pb, jacobian=True)
+        J = np.stack([cols[i] for i in fidx], axis=-1)
+        J = np.where(np.isfinite(J), J, 0.0)
+        r = np.where(w > 0, y - f, 0.0)
+        gb = np.einsum("mkq,mk,mk->mq", J, w, r)
+        H[:, :, b] = -(gb - g) / h[:, None]
+    out: FloatArray = 0.5 * (H + np.swapaxes(H, 1, 2))
+    return out
 
 
 def _solve(A: FloatArray, b: FloatArray) -> FloatArray:
@@ -123,13 +150,28 @@ def _lm(
         dec = np.einsum("mq,mq->m", gk, gn)
         small = np.all(np.abs(gn) <= _STEP_TOL * np.maximum(np.abs(Pf), 1.0), axis=1)
         done = ((dec <= _DEC_TOL * rss[rows] + floor[rows]) & small) | (rss[rows] <= floor[rows])
-        # damped step, projected on the bounds
-        step = _solve(Ak + lam[rows, None, None] * (eye * D[:, :, None]), gk)
+        # damped step, projected on the bounds: Newton's (the matrix from forward differences
+        # of the exact gradient) where a Gauss-Newton step would gain less than _NEWTON_DEC
+        # of the RSS and the damped Newton matrix is positive definite, else Gauss-Newton's
+        damp = lam[rows, None, None] * (eye * D[:, :, None])
+        M = Ak
+        near = ~done & (dec <= _NEWTON_DEC * rss[rows])
+        if near.any():
+            H = _newton_matrix(model, lxa[near], ya[near], wa[near], Pa[near], g[near], fidx, hi[rows][near])
+            H = np.where(keep[near][:, :, None] & keep[near][:, None, :], H, 0.0) + eye * frozen[near][:, :, None]
+            Hd = H + damp[near]
+            with np.errstate(invalid="ignore"):
+                ok = np.isfinite(Hd).all(axis=(1, 2))
+                ok[ok] = np.linalg.eigvalsh(Hd[ok])[:, 0] > 0.0
+            M = Ak.copy()
+            sel = np.flatnonzero(near)[ok]
+            M[sel] = H[ok]
+        step = _solve(M + damp, gk)
         Pt = Pa.copy()
         Pt[:, fidx] = np.clip(Pf + step, lo_f, hi_f)
         rss_t = _rss(model, lxa, ya, wa, Pt)
         d = Pt[:, fidx] - Pf
-        pred = 2.0 * np.einsum("mq,mq->m", d, gk) - np.einsum("mq,mqr,mr->m", d, Ak, d)
+        pred = 2.0 * np.einsum("mq,mq->m", d, gk) - np.einsum("mq,mqr,mr->m", d, M, d)
         accepted = (rss_t < rss[rows]) & ~done
         with np.errstate(divide="ignore", invalid="ignore"):
             rho = (rss[rows] - rss_t) / pred

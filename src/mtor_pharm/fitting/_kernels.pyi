@@ -139,3 +139,5 @@ ZERO_RSS: float
 STALL_EVERY: int
 STALL_REL: float
 LINEAR_RATE_MAX: float
+NEWTON_DEC: float
+FD_REL: float
