@@ -1328,10 +1328,12 @@ def _assemble_shared(
     free_mask = np.array([name not in fixed_t for name in names])
     cov_rep = diag * scale[:, :, :, None] * scale[:, :, None, :]
     se_all = np.stack([np.asarray(stderr[name]).reshape(B, k) for name in names], axis=-1)
-    dof_b = np.asarray(dof, dtype=np.int64).reshape(B)
-    for i in range(k):
-        determined = (status_bk[:, i] & _UNDETERMINED) == 0
-        vague = ambiguous(names, free_mask, report[:, i, :], se_all[:, i, :], cov_rep[:, i], dof_b, determined)
-        status_bk[:, i] |= np.where(vague, FitStatus.AMBIGUOUS, 0).astype(np.uint8)
+    dof_bk = np.broadcast_to(np.asarray(dof, dtype=np.int64).reshape(B, 1), (B, k)).reshape(B * k)
+    determined = (status_bk.reshape(B * k) & _UNDETERMINED) == 0
+    vague = ambiguous(
+        names, free_mask, report.reshape(B * k, p), se_all.reshape(B * k, p), cov_rep.reshape(B * k, p, p), dof_bk,
+        determined,
+    )
+    status_bk |= np.where(vague, FitStatus.AMBIGUOUS, 0).astype(np.uint8).reshape(B, k)
     object.__setattr__(sf, "status", readonly(status_bk.reshape(*batch, k)))
     return sf
