@@ -207,6 +207,8 @@ def test_estimates_rss_and_standard_errors_match_a_tight_least_squares_fit(layou
     fixed = None if layout == "tke" else {"enzyme": "2 nM"}
     # bottom free: the family without its default (a custom family through the same path)
     model = dataclasses.replace(M, name="morrison_b", default_fixed={}) if layout == "tkb" else M
+    if layout == "tke":
+        model = mp.models.MODELS["morrison_e"]  # the enzyme fitted too
     res = mp.fit(X, y, model=model, conc_unit="nM", fixed=fixed)
     theta0 = {"tk": [90.0, 0.0], "tke": [90.0, 0.0, 0.0], "tkb": [90.0, 0.0, 0.0]}[layout]
     theta = tight(X, y, theta0, layout)

@@ -152,6 +152,17 @@ FAMILIES: Mapping[str, Model] = {
         loc_name="ki_app",
         symmetric=False,
         default_fixed={"bottom": 0.0},
-        description=_DESCRIPTION,
+        required_fixed=("enzyme",),
+        description=_DESCRIPTION + "; the enzyme concentration is a constant of the assay: give fixed={'enzyme': ...}",
+    ),
+    "morrison_e": Morrison(
+        name="morrison_e",
+        param_names=("bottom", "top", "ki_app", "enzyme"),
+        param_kinds=("plateau", "plateau", "conc", "conc"),
+        loc_name="ki_app",
+        symmetric=False,
+        default_fixed={"bottom": 0.0},
+        description=_DESCRIPTION + "; with the active-enzyme concentration fitted too (identifiable only where "
+        "binding is tight: IC50 near enzyme / 2)",
     ),
 }

@@ -27,7 +27,8 @@ Families that are not of this form (fitted by the generic batched solver, see
 ``"biphasic"`` (Prism's "Biphasic dose-response"); ``hill > 0`` is falling there too.
 ``"morrison"`` (Morrison's tight-binding quadratic, Prism's "Morrison Ki"; parameters
 ``bottom`` (fixed at 0 by default), ``top``, ``ki_app`` and ``enzyme``, the last two
-concentrations) has no hill and falls from ``top`` to ``bottom``.
+concentrations; ``enzyme`` must be given in ``fixed``, or fitted too with
+``"morrison_e"``) has no hill and falls from ``top`` to ``bottom``.
 
 Prism's ``HillSlope`` has the opposite sign to ``hill`` for inhibition curves.
 The location parameter ``x_c`` is called ``ic50`` in the 4PL family, where it
@@ -176,6 +177,9 @@ class Model:
         Name of the location parameter (``"ic50"`` or ``"xmid"``).
     default_fixed : mapping
         Parameters this model fixes (``"3pl"``: ``bottom = 0``).
+    required_fixed : tuple of str
+        Parameters the caller must fix (an assay constant such as the Morrison
+        family's enzyme concentration); a fit without them is refused.
     symmetric : bool
         ``S(−z) = 1 − S(z)``: (hill, bottom, top) → (−hill, top, bottom) is the
         same curve, so results are reported with ``top ≥ bottom``.
@@ -185,6 +189,7 @@ class Model:
     param_names: tuple[str, ...]
     loc_name: str
     default_fixed: Mapping[str, float] = field(default_factory=dict)
+    required_fixed: tuple[str, ...] = ()
     symmetric: bool
     description: str
     _shape: _ShapeFn
@@ -454,7 +459,8 @@ class ModelFamily(Protocol):
       (reported order = internal column order; ``bottom`` and ``top`` are columns 0 and 1
       in every family) and ``kinds`` (one of :data:`PARAM_KINDS` per parameter: which are
       concentrations fitted as ``ln``, which enter linearly);
-    * ``default_fixed`` and :meth:`default_bounds` (internal scale);
+    * ``default_fixed`` and :meth:`default_bounds` (internal scale); ``required_fixed``,
+      the parameters a fit must be given (assay constants);
     * the curve and its derivatives on internal parameters (:meth:`evaluate`,
       :meth:`dlogx`) and on reported ones (``__call__``);
     * ``compiled``: the name of the compiled shape in
@@ -481,6 +487,8 @@ class ModelFamily(Protocol):
     def kinds(self) -> tuple[str, ...]: ...
     @property
     def default_fixed(self) -> Mapping[str, float]: ...
+    @property
+    def required_fixed(self) -> tuple[str, ...]: ...
     @property
     def symmetric(self) -> bool: ...
     @property
@@ -836,7 +844,7 @@ def get_model(name: str | Model) -> Model:
         A key of :data:`MODELS` (case-insensitive): ``"4pl"``, ``"3pl"``, ``"2pl"``
         (alias ``"hill"``), ``"5pl"``, ``"weibull1"``, ``"weibull2"``, ``"lognormal"``,
         ``"bc5"``, ``"bc4"``, ``"crs5"``, ``"crs4"`` (and ``"crs5b"``, ``"crs4b"``, ``"crs5c"``,
-        ``"crs4c"``), ``"biphasic"``, ``"morrison"``; or a GraphPad Prism /
+        ``"crs4c"``), ``"biphasic"``, ``"morrison"``, ``"morrison_e"``; or a GraphPad Prism /
         drc name: ``"variable slope"``, ``"log(inhibitor) vs. response -- variable
         slope (four parameters)"``, ``"four parameters"``, ``"LL.4"`` → ``4pl``;
         ``"log(inhibitor) vs. normalized response -- variable slope"`` → ``2pl``

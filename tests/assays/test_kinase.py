@@ -276,7 +276,8 @@ def test_fit_morrison_is_the_engine_fit_of_the_morrison_family(fit_enzyme):
     mor = fit_morrison(mp.Q_(conc, "nM"), y, enzyme="2 nM", substrate="10 uM", km="5 uM",
                        fit_enzyme=fit_enzyme)
     fixed = None if fit_enzyme else {"enzyme": "2 nM"}
-    res = mp.fit(mp.Q_(conc, "nM"), y, model="morrison", fixed=fixed)
+    model = "morrison_e" if fit_enzyme else "morrison"  # the enzyme fitted too, or a constant of the assay
+    res = mp.fit(mp.Q_(conc, "nM"), y, model=model, fixed=fixed)
     np.testing.assert_array_equal(mor.status, res.status)
     np.testing.assert_array_equal(mor.ki_app.magnitude, res.params["ki_app"])
     np.testing.assert_array_equal(mor.ki.magnitude, res.params["ki_app"] / 3.0)
@@ -285,7 +286,7 @@ def test_fit_morrison_is_the_engine_fit_of_the_morrison_family(fit_enzyme):
     np.testing.assert_array_equal(mor.stderr.magnitude, res.stderr["ki_app"] / 3.0)
     np.testing.assert_array_equal(mor.rss, res.rss)
     np.testing.assert_array_equal(mor.dof, res.dof)
-    assert mor.result.model == "morrison"
+    assert mor.result.model == model
     if not fit_enzyme:  # the statuses are the engine's, with their meaning (the old loop set none of 2, 4)
         S = mp.FitStatus
         assert mor.status[0] == S.OK
@@ -312,3 +313,13 @@ def test_fit_morrison_ci_is_the_engine_interval_of_ki_app_over_the_factor():
     t = stats.t.ppf(0.95, 10)
     ki, se = float(mor.ki.magnitude), float(mor.log_ki_stderr)
     assert float(low.magnitude) == pytest.approx(ki * math.exp(-t * se), rel=1e-12)
+
+
+def test_the_morrison_family_needs_the_enzyme_concentration_as_prism_does():
+    # the enzyme concentration is a constant of the assay (Prism's Morrison Ki takes Et as a
+    # constant); a fit that forgets it is refused with the way out, never fitted silently
+    conc, y = _curves_with_every_status()
+    with pytest.raises(ValueError, match=r"model 'morrison' needs `fixed` to give 'enzyme'.*model='morrison_e'"):
+        mp.fit(mp.Q_(conc, "nM"), y, model="morrison")
+    res = mp.fit(mp.Q_(conc, "nM"), y, model="morrison_e")
+    assert res.model == "morrison_e" and np.isfinite(res.params["enzyme"]).any()

@@ -664,7 +664,7 @@ def fit_morrison(
     fixed: dict[str, Any] = {} if fit_enzyme else {"enzyme": enzyme}
     if v0 is not None:
         fixed["top"] = real_number(v0, "v0", accepted="a finite number or None")
-    res = fit(quantity(x, unit), y, model="morrison", fixed=fixed)
+    res = fit(quantity(x, unit), y, model="morrison_e" if fit_enzyme else "morrison", fixed=fixed)
     k_app = np.asarray(res.params["ki_app"])
     with np.errstate(invalid="ignore", divide="ignore"):
         log_se = np.asarray(res.stderr["ki_app"]) / k_app

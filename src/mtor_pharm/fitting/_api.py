@@ -30,6 +30,8 @@ _LOC_DECADES = 6.0  # location within 10^6 of the tested range on either side
 _HILL_MAX = 50.0
 _LOG_S_MAX = math.log(1e3)
 _BLOCK = 4096
+#: what to do instead, per family with required fixed parameters
+_REQUIRED_HINTS = {"morrison": " To fit the enzyme concentration as well, use model='morrison_e'."}
 _MIN_PART = 512  # curves per worker thread at least (a thread costs ~0.1 ms)
 
 
@@ -201,6 +203,14 @@ def fit(
         raise TypeError("fit() missing `response`: pass fit(conc, response) or fit(data_array, dim=...).")
     m = _lookup_model(model)
     fixed_d = {**m.default_fixed, **_check_names(fixed, m, "fixed")}
+    missing = [name for name in m.required_fixed if name not in fixed_d]
+    if missing:
+        example = ", ".join(f"{name!r}: ..." for name in missing)
+        raise ValueError(
+            f"model {m.name!r} needs `fixed` to give {', '.join(repr(n) for n in missing)}, a constant of the "
+            f"assay (e.g. fixed={{{example}}} in the unit of `conc`, or a Quantity such as '1 nM'); got "
+            f"fixed={fixed!r}.{_REQUIRED_HINTS.get(m.name, '')}"
+        )
     bounds_d = _check_names(bounds, m, "bounds")
     if inhibitor is not None:
         if molecular_weight is not None:
