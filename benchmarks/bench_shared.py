@@ -76,7 +76,20 @@ def load_old(ref: str) -> ModuleType:
     mod = importlib.util.module_from_spec(spec)
     mod.__package__ = "mtor_pharm.compare"
     sys.modules[spec.name] = mod  # dataclasses look their module up
-    exec(compile(src, f"{ref}:_shared.py", "exec"), mod.__dict__)  # the project's own code, from git
+    # names the old module imported from compare._common that have moved since: lent to
+    # that module while the old code is imported (the same objects, or the old constant)
+    from mtor_pharm import _arrays
+    from mtor_pharm.compare import _common
+
+    moved = {"LOG_PARAMS": ("ic50", "xmid", "s"), "is_dataarray": _arrays.is_dataarray, "readonly": _arrays.readonly}
+    lent = [name for name in moved if not hasattr(_common, name)]
+    for name in lent:
+        setattr(_common, name, moved[name])
+    try:
+        exec(compile(src, f"{ref}:_shared.py", "exec"), mod.__dict__)  # the project's own code, from git
+    finally:
+        for name in lent:
+            delattr(_common, name)
     return mod
 
 
