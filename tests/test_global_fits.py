@@ -399,3 +399,28 @@ def test_vehicle_curves_attach_within_their_top_group() -> None:
     ref = cmp.fit_shared(xs, ys, groups=relabelled, share={"top": line[:4], "hill": True}, conc_unit="uM")
     np.testing.assert_allclose(sf.params["top"][:4], ref.params["top"], rtol=1e-6)
     np.testing.assert_allclose(float(sf.rss), float(ref.rss), rtol=1e-9)
+
+
+def test_a_status_bit_means_the_same_from_every_entry_point() -> None:
+    # issue #13: the same five curves (good, flat, too few points, one concentration) through
+    # every way into the engine give the same flags; in a global fit the data-level flags
+    # (flat response, too few points) are the curve's own, whatever is shared
+    import pandas as pd
+
+    y = _mixed_batch()
+    ref = np.asarray(mp.fit(CONC, y, conc_unit="uM").status)
+    da = xr.DataArray(y, dims=("curve", "conc"), coords={"conc": ("conc", CONC, {"units": "uM"})})
+    through_xarray = np.asarray(mp.fit(da, dim="conc")["status"])
+    rows = [(c, x, v) for c in range(5) for x, v in zip(CONC, y[c], strict=True) if np.isfinite(v)]
+    df = pd.DataFrame(rows, columns=["curve", "conc", "y"])
+    through_table = np.asarray(mp.fit_table(df, conc="conc", response="y", by="curve", conc_unit="uM")[0].status)
+    nothing_shared = np.asarray(cmp.fit_shared(CONC, y, conc_unit="uM", share=()).status)
+    for name, got in (("xarray", through_xarray), ("fit_table", through_table), ("share=()", nothing_shared)):
+        assert got.tolist() == ref.tolist(), name
+    flat, few = mp.FitStatus.FLAT_RESPONSE, mp.FitStatus.TOO_FEW_POINTS
+    for share, own in ((("hill",), 3), (("top", "bottom"), 2), ({"hill": np.array([0, 0, 1, 1, 1])}, 3)):
+        shared = np.asarray(mp.fit(CONC, y, conc_unit="uM", share=share).status)
+        assert (shared & flat).tolist() == (ref & flat).tolist(), share
+        # too few points for the curve's OWN parameters (what is shared is borrowed): curve 3
+        # has 4 points at 2 concentrations, curve 4 a single concentration
+        assert bool(shared[3] & few) == (own > 2) and bool(shared[4] & few), share
