@@ -114,7 +114,9 @@ def test_the_same_data_in_nm_and_um_give_the_same_fit(model: str, rtol: float) -
     fitted = (um.status & (mp.FitStatus.FLAT_RESPONSE | mp.FitStatus.NOT_CONVERGED)) == 0
     determined = fitted & ((um.status & mp.FitStatus.AMBIGUOUS) == 0)
     assert determined.sum() > 100  # the 5PL's asymmetry is often not determined by 8 points
-    np.testing.assert_array_equal(um.status[fitted], nm.status[fitted])
+    # every status bit, flat and runaway curves included (a 5PL asymmetry creeping to its
+    # bound is put on it in both units)
+    np.testing.assert_array_equal(um.status, nm.status)
     for name, kind in zip(um.params, mp.models.get_model(model).kinds, strict=True):
         scale = 1000.0 if kind == "conc" else 1.0
         np.testing.assert_allclose(nm.params[name][determined] / scale, um.params[name][determined],

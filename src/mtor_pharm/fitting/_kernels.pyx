@@ -1072,6 +1072,7 @@ cdef (double, bint, int) _solve_one(
     cdef bint snapped = False
     cdef double rss_s = NAN  # RSS where a stalled curve was put on a bound (NaN: it was not)
     cdef vec_t Ps = vec[11]
+    cdef vec_t pinned = vec[12]  # 1: held on the bound it was put on (see the stall below)
 
     _grid_start(family, symmetric, P, lx, y, w, lx_lo, lx_hi, free, lo, hi, sign, grid_t, grid_hill, S, E)
     for j in range(p):
@@ -1084,6 +1085,7 @@ cdef (double, bint, int) _solve_one(
     nu = 2.0
     for a in range(q):
         D[a] = 0.0
+        pinned[a] = 0.0
     rss_ref = rss_ref_flat = rss
     step_prev = INFINITY
     it = 0
@@ -1097,7 +1099,7 @@ cdef (double, bint, int) _solve_one(
         # active set: on a bound with the descent direction (-g) pointing outward
         for a in range(q):
             j = sidx[a]
-            frozen[a] = 1.0 if (P[j] <= lo[j] and gs[a] > 0.0) or (P[j] >= hi[j] and gs[a] < 0.0) else 0.0
+            frozen[a] = 1.0 if (P[j] <= lo[j] and gs[a] > 0.0) or (P[j] >= hi[j] and gs[a] < 0.0) else pinned[a]
         for a in range(q):
             if frozen[a] != 0.0:
                 gs[a] = 0.0
@@ -1210,7 +1212,7 @@ cdef (double, bint, int) _solve_one(
         if stop and not conv and it < max_iter and not snapped:
             # stalled while creeping towards a bound along a flat direction (a runaway
             # asymmetry or plateau): put the parameters that head for a near bound on it and
-            # go on from there (the active set then holds them); kept if that converges to an
+            # go on from there, holding them there; kept if that converges to an
             # RSS at most _SNAP_RSS (relative) above the stalled one, else the stalled point is
             okd = False
             for j in range(p):
@@ -1221,9 +1223,11 @@ cdef (double, bint, int) _solve_one(
                 h = _SNAP * _max(fabs(P[j]), 1.0)
                 if gc[a] < 0.0 and hi[j] - P[j] <= h:
                     Pt[j] = hi[j]
+                    pinned[a] = 1.0
                     okd = True
                 elif gc[a] > 0.0 and P[j] - lo[j] <= h:
                     Pt[j] = lo[j]
+                    pinned[a] = 1.0
                     okd = True
             if okd:
                 snapped = True
@@ -1425,7 +1429,7 @@ def solve_block(
     cdef vec_t r = np.empty(max(k, 1))
     cdef mat_t E = np.empty((2 * GRID_HILL.shape[0], max(k, 1)))
     cdef double[:, :, ::1] mats = np.zeros((8, _MAXP, _MAXP))
-    cdef mat_t vec = np.zeros((12, _MAXP))
+    cdef mat_t vec = np.zeros((13, _MAXP))
     cdef vec_t S = np.empty(max(k, 1))
     cdef vec_t P = np.empty(p)
     cdef Py_ssize_t i, j
