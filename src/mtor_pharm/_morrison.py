@@ -143,26 +143,27 @@ _DESCRIPTION = (
     "Morrison 1969, Copeland 2013 ch. 7"
 )
 
-#: The Morrison family, registered in :data:`mtor_pharm.models.MODELS`.
+def _family(name: str, required: tuple[str, ...], note: str) -> Morrison:
+    return Morrison(
+        name=name,
+        param_names=("bottom", "top", "ki_app", "enzyme"),
+        param_kinds=("plateau", "plateau", "conc", "conc"),
+        loc_name="ki_app",
+        symmetric=False,
+        default_fixed={"bottom": 0.0},
+        required_fixed=required,
+        description=_DESCRIPTION + note,
+    )
+
+
+#: The Morrison families, registered in :data:`mtor_pharm.models.MODELS`: the enzyme
+#: concentration given (an assay constant, as in Prism), or fitted too.
 FAMILIES: Mapping[str, Model] = {
-    "morrison": Morrison(
-        name="morrison",
-        param_names=("bottom", "top", "ki_app", "enzyme"),
-        param_kinds=("plateau", "plateau", "conc", "conc"),
-        loc_name="ki_app",
-        symmetric=False,
-        default_fixed={"bottom": 0.0},
-        required_fixed=("enzyme",),
-        description=_DESCRIPTION + "; the enzyme concentration is a constant of the assay: give fixed={'enzyme': ...}",
+    "morrison": _family(
+        "morrison", ("enzyme",), "; the enzyme concentration is a constant of the assay: give fixed={'enzyme': ...}"
     ),
-    "morrison_e": Morrison(
-        name="morrison_e",
-        param_names=("bottom", "top", "ki_app", "enzyme"),
-        param_kinds=("plateau", "plateau", "conc", "conc"),
-        loc_name="ki_app",
-        symmetric=False,
-        default_fixed={"bottom": 0.0},
-        description=_DESCRIPTION + "; with the active-enzyme concentration fitted too (identifiable only where "
-        "binding is tight: IC50 near enzyme / 2)",
+    "morrison_e": _family(
+        "morrison_e", (), "; with the active-enzyme concentration fitted too (identifiable only where binding is "
+        "tight: IC50 near enzyme / 2)"
     ),
 }

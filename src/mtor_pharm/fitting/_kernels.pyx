@@ -1212,8 +1212,9 @@ cdef (double, bint, int) _solve_one(
         if stop and not conv and it < max_iter and not snapped:
             # stalled while creeping towards a bound along a flat direction (a runaway
             # asymmetry or plateau): put the parameters that head for a near bound on it and
-            # go on from there, holding them there; kept if that converges to an
-            # RSS at most _SNAP_RSS (relative) above the stalled one, else the stalled point is
+            # go on from there, holding them there; kept if that converges to an RSS at most
+            # _SNAP_RSS (relative) above the stalled one, else the stalled point is restored
+            # (after the loop)
             okd = False
             for j in range(p):
                 Pt[j] = P[j]
