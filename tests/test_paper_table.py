@@ -306,8 +306,8 @@ def test_summary_table_of_other_families_keeps_their_concentration_parameters_wi
     table = mp.summary_table(res, unit="uM")
     full = res.to_dataframe(unit="uM")
     assert set(table.columns) <= set(full.columns)
-    for name in res._model.conc_params:  # every concentration parameter, in uM (fit in nM)
+    for name in res.family.conc_params:  # every concentration parameter, in uM (fit in nM)
         np.testing.assert_allclose(table[f"{name} [uM]"], np.asarray(res.params[name]) / 1000.0, rtol=1e-12)
         np.testing.assert_allclose(table[f"{name}_stderr [uM]"], np.asarray(res.stderr[name]) / 1000.0, rtol=1e-12)
-    others = [p for p in res.param_names if p not in res._model.conc_params]
+    others = [p for p in res.param_names if p not in res.family.conc_params]
     assert all(p in table.columns and f"{p}_stderr" in table.columns for p in others)

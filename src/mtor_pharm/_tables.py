@@ -250,7 +250,7 @@ def summary_table(
     for name in result.param_names:  # by the family's kinds: concentrations carry the unit (#13)
         if name == "ic50":
             continue
-        if name in result._model.conc_params:
+        if name in result.family.conc_params:
             columns += [f"{name} [{lab}]", f"{name}_stderr [{lab}]"]
         else:
             columns += [name, f"{name}_stderr"]
@@ -440,12 +440,12 @@ def paper_table(
     pct = f"{100 * level:g}%"
     ru = f" [{response_unit}]" if response_unit else ""
     lab = _unit_label(u)
-    model = res._model
+    model = res.family
     undetermined = flat(res._undetermined())
     rows: dict[str, Any] = {}
     notes: list[str] = []
     try:  # the family's ICx (a family may leave log_icx undefined)
-        _, se_icx = res._log_icx(50.0)
+        _, se_icx = res.log_icx(50.0)
         has_icx = True
     except NotImplementedError:
         has_icx = False

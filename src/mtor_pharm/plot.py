@@ -267,7 +267,7 @@ def _params(res: FitResult, idx: tuple[int, ...]) -> dict[str, float]:
 
 
 def _predict(res: FitResult, idx: tuple[int, ...], x: FloatArray) -> FloatArray:
-    out: FloatArray = res._model(x, **_params(res, idx))
+    out: FloatArray = res.family(x, **_params(res, idx))
     return out
 
 
@@ -275,13 +275,13 @@ def _delta_band(res: FitResult, idx: tuple[int, ...], x: FloatArray, level: floa
     """Pointwise Wald-t band of the fitted mean: ``f ± t·sqrt(gᵀ C g)``, g the model Jacobian."""
     names = res.param_names
     values = np.array([float(np.asarray(res.params[n])[idx]) for n in names])
-    logged = np.array([n in res._model.log_params for n in names])  # the family's log-scale parameters
+    logged = np.array([n in res.family.log_params for n in names])  # the family's log-scale parameters
     with np.errstate(divide="ignore", invalid="ignore"):
         P = np.where(logged, np.log(values), values)
         scale = np.where(logged, values, 1.0)
         C = np.asarray(res.covariance)[idx] / np.outer(scale, scale)  # covariance of the internal parameters
         lx = np.log(x)
-    f, cols = res._model.evaluate(lx[None, :], P[None, :], jacobian=True)
+    f, cols = res.family.evaluate(lx[None, :], P[None, :], jacobian=True)
     J = np.stack([c[0] for c in cols], axis=-1)
     var = np.einsum("kp,pq,kq->k", J, C, J)
     dof = float(np.asarray(res.dof)[idx])

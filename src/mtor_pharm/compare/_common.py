@@ -135,7 +135,7 @@ def check_same_data(res: FitResult, x: FloatArray, y: FloatArray, w: FloatArray,
             f"but the fit used {int(n_res[i])}."
         )
     params = {k: np.asarray(v).reshape(-1) for k, v in res.params.items()}
-    f = model_values(res._model, x, params)
+    f = model_values(res.family, x, params)
     with np.errstate(invalid="ignore", over="ignore"):
         rss = np.where(valid, w * (y - f) ** 2, 0.0).sum(axis=1)
         scale = np.where(valid, w * y**2, 0.0).sum(axis=1)

@@ -63,9 +63,9 @@ class _DatasetFit(InformationCriteria):
                 raise ValueError(f"`{name}` must be a Dataset from mp.fit (with {needed!r}); it has no {needed!r}.")
         if "model" not in ds.attrs:
             raise ValueError(f"`{name}` must be a Dataset from mp.fit; its attrs have no 'model'.")
-        self._model = get_model(str(ds.attrs["model"]))
-        self.model = self._model.name
-        self.param_names = self._model.param_names
+        self.family = get_model(str(ds.attrs["model"]))
+        self.model = self.family.name
+        self.param_names = self.family.param_names
         self.fixed = tuple(str(ds.attrs.get("fixed", "")).split())
         self.dims = tuple(ds["rss"].dims)
         self.params = {p: np.asarray(ds[p].transpose(*self.dims).values) for p in self.param_names if p in ds}
@@ -100,7 +100,7 @@ def _check_nested_fits(reduced: Any, full: Any) -> None:
             f"`reduced` (model {reduced.model!r}) is not nested in `full` (model {full.model!r}); "
             "compare non-nested models with select()."
         )
-    rename = {"ic50": "xmid"} if (reduced._model.loc_name, full._model.loc_name) == ("ic50", "xmid") else {}
+    rename = {"ic50": "xmid"} if (reduced.family.loc_name, full.family.loc_name) == ("ic50", "xmid") else {}
     names_f = set(full.param_names)
     free_r = {rename.get(p, p) for p in reduced.param_names if p not in reduced.fixed}
     free_f = {p for p in full.param_names if p not in full.fixed}

@@ -210,8 +210,8 @@ def profile_ci(
     est = np.asarray(res.params[name], dtype=np.float64).reshape(-1)
     # the family says what the parameter is (#13): concentrations ("conc") and positive
     # shape parameters ("log") are profiled on the ln scale they are fitted on
-    kind = res._model.kinds[res._model.param_names.index(name)]
-    log_scale = name in res._model.log_params
+    kind = res.family.kinds[res.family.param_names.index(name)]
+    log_scale = name in res.family.log_params
     c = _to_internal(log_scale, est)
     se = np.asarray(res.stderr[name], dtype=np.float64).reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -349,7 +349,7 @@ class _Profiler:
         for p, v in self.others.items():
             fixed[p] = np.broadcast_to(v[rows][:, None], (n, G))
         w = None if self.w is None else np.broadcast_to(self.w[rows][:, None, :], (n, G, m))
-        out = fit(x, y, model=self.res._model, conc_unit=self.res.conc_unit, fixed=fixed, bounds=self.bounds, weights=w)
+        out = fit(x, y, model=self.res.family, conc_unit=self.res.conc_unit, fixed=fixed, bounds=self.bounds, weights=w)
         rss: FloatArray = np.asarray(out.rss, dtype=np.float64)
         return rss
 
@@ -511,17 +511,17 @@ def bands(
     if xq.ndim != 1:
         raise ValueError(f"`conc` must be 1-D; got shape {xq.shape}.")
     p = len(fit.param_names)
-    model = fit._model
+    model = fit.family
     if isinstance(fit, SharedFit):
         k_c = fit.n_curves
-        P = fit._internal().reshape(-1, p)
+        P = fit.fit_scale_params().reshape(-1, p)
         C = fit._internal_cov_diag().reshape(-1, p, p)
         dof = np.repeat(np.asarray(fit.dof).reshape(-1), k_c)
         s2 = np.repeat(np.asarray(fit.sigma).reshape(-1) ** 2, k_c)
         shape = (*fit.shape, k_c)
     else:
-        P = fit._internal().reshape(-1, p)
-        C = fit._internal_cov().reshape(-1, p, p)
+        P = fit.fit_scale_params().reshape(-1, p)
+        C = fit.fit_scale_covariance().reshape(-1, p, p)
         dof = np.asarray(fit.dof).reshape(-1)
         s2 = np.asarray(fit.sigma).reshape(-1) ** 2
         shape = fit.shape

@@ -251,11 +251,11 @@ def _assemble(
 def _fit_log_icx(res: FitResult, q: float) -> tuple[FloatArray, FloatArray]:
     """ln ICx and its delta-method variance for every curve of a FitResult (NaN where undetermined)."""
     p = len(res.param_names)
-    P = res._internal().reshape(-1, p)
-    lx, grad = log_icx_grad(res._model, P, q)
+    P = res.fit_scale_params().reshape(-1, p)
+    lx, grad = log_icx_grad(res.family, P, q)
     free = np.array([name not in res.fixed for name in res.param_names])
     grad = np.where(free[None, :], grad, 0.0)
-    C = res._internal_cov().reshape(-1, p, p)
+    C = res.fit_scale_covariance().reshape(-1, p, p)
     C = np.where(free[None, :, None] & free[None, None, :], C, 0.0)
     var = np.einsum("ni,nij,nj->n", grad, C, grad)
     bad = (np.asarray(res.status).reshape(-1) & _UNDETERMINED) != 0
@@ -420,7 +420,7 @@ def potency_ratio(
         ia = _shared_indices(fit, a, "a")
         ib = _shared_indices(fit, b, "b")
         ia, ib = np.broadcast_arrays(ia, ib)
-        lx, grad = fit._log_icx(q)  # (..., k), (..., k, pp)
+        lx, grad = fit.log_icx_gradient(q)  # (..., k), (..., k, pp)
         bad = (np.asarray(fit.status) & _JOINT_BAD) != 0
         lx = np.where(bad, np.nan, lx)
         lxa = np.take(lx, ia, axis=-1)

@@ -191,7 +191,7 @@ def response_test(
             null_fit = fit(
                 x_d if v.all() else np.broadcast_to(x_d, y_sim.shape),
                 y_sim,
-                model=res._model,
+                model=res.family,
                 conc_unit=res.conc_unit,
                 fixed=fixed or None,
                 weights=None if weights is None else np.broadcast_to(w_d, y_sim.shape),

@@ -115,7 +115,7 @@ class _Data:
         self.valid = ~np.isnan(self.y) & ~np.isnan(self.x)
         w = np.ones(full) if weights is None else np.broadcast_to(np.asarray(weights, dtype=np.float64), full)
         self.w0 = np.where(self.valid, w.reshape(-1, m), 0.0)
-        self.model: Model = res0._model
+        self.model: Model = res0.family
         self.unit = res0.conc_unit
         self.bounds = bounds
         self.fixed = {p: np.broadcast_to(np.asarray(res0.params[p]), res0.shape).reshape(-1) for p in res0.fixed}

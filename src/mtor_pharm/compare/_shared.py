@@ -212,9 +212,15 @@ class SharedFit(InformationCriteria):
                 return i
         raise LookupError(f"curve label must be one of {list(self.labels)}; got {label!r}.")
 
-    # ------------------------------------------------------------------ internal scale
-    def _internal(self) -> FloatArray:
-        """Internal ``(bottom, top, ln loc, hill[, ln s])``, shape (..., k, p)."""
+    # ------------------------------------------------------------------ the fit's own scale
+    @property
+    def family(self) -> Model:
+        """The model family that was fitted (:attr:`model` is its name)."""
+        return self._model
+
+    def fit_scale_params(self) -> FloatArray:
+        """The estimates on the scale the fit works on (the natural log of every
+        concentration and ``log``-kind parameter), shape (..., k, p)."""
         cols = []
         for name in self.param_names:
             v = np.asarray(self.params[name], dtype=np.float64)
@@ -266,8 +272,9 @@ class SharedFit(InformationCriteria):
         k = np.arange(self.n_curves)
         return self._internal_cov_pair(k, k)
 
-    def _internal_cov(self) -> FloatArray:
-        """Joint covariance of the internal parameters, shape (..., k, p, k, p) (dense: O(k²))."""
+    def fit_scale_covariance(self) -> FloatArray:
+        """Joint covariance of :meth:`fit_scale_params`, shape (..., k, p, k, p) (dense:
+        O(k²) numbers; refused beyond 2²⁷, use :meth:`covariance_block`)."""
         k, p = self.n_curves, len(self.param_names)
         size = int(np.prod(self.shape, dtype=np.int64)) * (k * p) ** 2
         if size > 2**27:
@@ -284,7 +291,7 @@ class SharedFit(InformationCriteria):
         """Joint covariance on the reported scale, shape (..., k, p, k, p) (see the class docs)."""
         s = self._scale()
         with np.errstate(invalid="ignore"):
-            out = self._internal_cov() * (s[..., :, :, None, None] * s[..., None, None, :, :])
+            out = self.fit_scale_covariance() * (s[..., :, :, None, None] * s[..., None, None, :, :])
         return readonly(out)
 
     def covariance_block(self, i: Any, j: Any) -> FloatArray:
@@ -307,10 +314,13 @@ class SharedFit(InformationCriteria):
         with np.errstate(invalid="ignore"):
             return readonly(C * s[..., a, :, None] * s[..., b, None, :])
 
-    def _log_icx(self, q: float) -> tuple[FloatArray, FloatArray]:
-        """ln ICx (shape (..., k)) and its gradient on the internal parameters (..., k, p)."""
+    def log_icx_gradient(self, q: float) -> tuple[FloatArray, FloatArray]:
+        """``ln ICx`` of each curve, shape (..., k), and its gradient with respect to the
+        curve's :meth:`fit_scale_params`, shape (..., k, p) (zero for fixed parameters);
+        `q` is the fraction of the way from ``top`` to ``bottom`` (0.5: the IC50).  With
+        :meth:`covariance_block` this gives delta-method intervals across curves."""
         p = len(self.param_names)
-        P = self._internal().reshape(-1, p)
+        P = self.fit_scale_params().reshape(-1, p)
         lx, grad = log_icx_grad(self._model, P, q)
         free = np.array([name not in self.fixed for name in self.param_names])
         grad = np.where(free[None, :], grad, 0.0)
@@ -332,7 +342,7 @@ class SharedFit(InformationCriteria):
         NaN where the curve's IC50 is undetermined (``NOT_CONVERGED``,
         ``FLAT_RESPONSE`` or ``TOO_FEW_POINTS``), as for :class:`FitResult`.
         """
-        lx, _ = self._log_icx(check_percent(p))
+        lx, _ = self.log_icx_gradient(check_percent(p))
         bad = (self.status & _UNDETERMINED) != 0
         with np.errstate(over="ignore"):
             return self._quantity(np.where(bad, np.nan, np.exp(lx)))
@@ -363,7 +373,7 @@ class SharedFit(InformationCriteria):
             except ValueError:
                 q = math.nan
             if not math.isnan(q):
-                lx, grad = self._log_icx(q)
+                lx, grad = self.log_icx_gradient(q)
                 diag = self._internal_cov_diag()
                 se = np.sqrt(np.einsum("...i,...ij,...j->...", grad, diag, grad))
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -1184,7 +1194,7 @@ def _internal(res: Any, names: tuple[str, ...]) -> FloatArray:
     cols = []
     for name in names:
         v = np.asarray(res.params[name], dtype=np.float64).reshape(-1)
-        if name in res._model.log_params:
+        if name in res.family.log_params:
             with np.errstate(divide="ignore", invalid="ignore"):
                 v = np.log(v)
         cols.append(v)
@@ -1237,7 +1247,7 @@ def _from_separate(
     C = np.asarray(sep.covariance, dtype=np.float64).reshape(B, k, p, p)
     scale = np.ones((B, k, p))
     for a, name in enumerate(names):
-        if name in sep._model.log_params:
+        if name in sep.family.log_params:
             scale[:, :, a] = np.exp(P[:, :, a])
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = rss_c / np.where(dof_c > 1, dof_c, 1)

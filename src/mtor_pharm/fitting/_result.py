@@ -267,9 +267,34 @@ class FitResult(InformationCriteria):
     def _undetermined(self) -> NDArray[np.bool_]:
         return np.asarray((self.status & _UNDETERMINED) != 0)
 
-    # ------------------------------------------------------------------ internal params
-    def _internal(self) -> FloatArray:
-        """Internal parameters ``(bottom, top, ln loc, hill[, ln s])`` as (..., p)."""
+    # ------------------------------------------------------------------ the fit's own scale
+    @property
+    def family(self) -> Model:
+        """The model family that was fitted (a :class:`mtor_pharm.models.ModelFamily`;
+        :attr:`model` is its name): its curve, ICx, parameter kinds and bounds.
+
+        Examples
+        --------
+        >>> res = mp.fit(mp.Q_(np.geomspace(0.01, 10, 7), "uM"), [99, 97, 88, 67, 36, 15, 5])
+        >>> res.family.name, res.family.kinds
+        ('4pl', ('plateau', 'plateau', 'conc', 'slope'))
+        """
+        return self._model
+
+    def fit_scale_params(self) -> FloatArray:
+        """The estimates on the scale the fit works on, shape (..., p) in the order of
+        :attr:`param_names`: the natural log of every concentration and ``log``-kind
+        parameter (``ln ic50`` in :attr:`conc_unit`, ``ln s``), the others as reported.
+
+        This is the scale of the Wald intervals and of :meth:`fit_scale_covariance`; the
+        comparisons (:mod:`mtor_pharm.compare`) and plots build on it.
+
+        Examples
+        --------
+        >>> res = mp.fit(mp.Q_(np.geomspace(0.01, 10, 7), "uM"), [99, 97, 88, 67, 36, 15, 5])
+        >>> bool(np.isclose(np.exp(res.fit_scale_params()[2]), res.params["ic50"]))
+        True
+        """
         cols = []
         log_params = self._model.log_params
         for name in self.param_names:
@@ -280,7 +305,17 @@ class FitResult(InformationCriteria):
             cols.append(v)
         return np.stack(cols, axis=-1)
 
-    def _internal_cov(self) -> FloatArray:
+    def fit_scale_covariance(self) -> FloatArray:
+        """The covariance of :meth:`fit_scale_params`, shape (..., p, p) (the reported
+        :attr:`covariance` divided by the estimates of the log-scale parameters).
+
+        Examples
+        --------
+        >>> res = mp.fit(mp.Q_(np.geomspace(0.01, 10, 7), "uM"), [99, 97, 88, 67, 36, 15, 5])
+        >>> se_ln_ic50 = np.sqrt(res.fit_scale_covariance()[2, 2])
+        >>> bool(np.isclose(se_ln_ic50, res.stderr["ic50"] / res.params["ic50"]))
+        True
+        """
         scale = np.ones(self.shape + (len(self.param_names),))
         for i, name in enumerate(self.param_names):
             if name in self._model.log_params:
@@ -290,10 +325,32 @@ class FitResult(InformationCriteria):
         return out
 
     # ------------------------------------------------------------------ derived potency
-    def _log_icx(self, p: float, *, with_se: bool = True) -> tuple[FloatArray, FloatArray | None]:
-        """ln ICx and its delta-method standard error (relative ICx, p in percent)."""
+    def log_icx(self, p: float, *, with_se: bool = True) -> tuple[FloatArray, FloatArray | None]:
+        """``ln ICx`` (in :attr:`conc_unit`) and its delta-method standard error.
+
+        Parameters
+        ----------
+        p : float
+            The response level in percent of the way from ``top`` to ``bottom`` (relative
+            ICx; 50 is the IC50), strictly between 0 and 100.
+        with_se : bool, default True
+            Also compute the standard error (``None`` in its place otherwise).
+
+        Returns
+        -------
+        (ndarray, ndarray or None)
+            ``ln ICx`` and its standard error, each of the batch shape; NaN where the
+            curve does not reach the level.
+
+        Examples
+        --------
+        >>> res = mp.fit(mp.Q_(np.geomspace(0.01, 10, 7), "uM"), [99, 97, 88, 67, 36, 15, 5])
+        >>> lx, se = res.log_icx(50)
+        >>> bool(np.isclose(np.exp(lx), res.ic50.magnitude))
+        True
+        """
         q = _check_percent(p)
-        P = self._internal().reshape(-1, len(self.param_names))
+        P = self.fit_scale_params().reshape(-1, len(self.param_names))
         # the family's ICx (hill > 0 moves from top towards bottom) and d(target)/dP
         lx, dt = self._model.log_icx(P, q)
         if not with_se:
@@ -310,7 +367,7 @@ class FitResult(InformationCriteria):
             grad = -J / dfdx[:, None]
         free = np.array([name not in self.fixed for name in self.param_names])
         grad = np.where(free[None, :], grad, 0.0)
-        C = self._internal_cov().reshape(-1, len(self.param_names), len(self.param_names))
+        C = self.fit_scale_covariance().reshape(-1, len(self.param_names), len(self.param_names))
         C = np.where(free[None, :, None] & free[None, None, :], C, 0.0)
         var = np.einsum("ni,nij,nj->n", grad, C, grad)
         with np.errstate(invalid="ignore"):
@@ -346,7 +403,7 @@ class FitResult(InformationCriteria):
         >>> bool(res.icx(90) > res.icx(50))
         True
         """
-        lx, _ = self._log_icx(p, with_se=False)
+        lx, _ = self.log_icx(p, with_se=False)
         with np.errstate(over="ignore"):
             value = np.where(self._undetermined(), np.nan, np.exp(lx))
         return self._quantity(value)
@@ -367,7 +424,7 @@ class FitResult(InformationCriteria):
             raise TypeError(f"`response` must be a real number (a response level); got {response!r}.")
         if (isinstance(response, int) and abs(response) > 2**1000) or not math.isfinite(float(response)):
             raise ValueError(f"`response` must be a finite number; got {response!r:.40}.")
-        P = self._internal().reshape(-1, len(self.param_names))
+        P = self.fit_scale_params().reshape(-1, len(self.param_names))
         lx = self._model.log_conc_at(P, float(response))
         with np.errstate(over="ignore", invalid="ignore"):
             value = np.exp(lx).reshape(self.shape)
@@ -404,7 +461,7 @@ class FitResult(InformationCriteria):
             t = special.stdtrit(np.where(self.dof > 0, self.dof, np.nan), 0.5 + float(level) / 2.0)  # t quantile
         m = _ICX.match(name)
         if m is not None and name not in self.params:
-            lx, se_ = self._log_icx(float(m.group(1)))
+            lx, se_ = self.log_icx(float(m.group(1)))
             assert se_ is not None
             se = se_
             bad = self._undetermined()
@@ -1129,7 +1186,7 @@ def _html_single(res: FitResult) -> str:
     rows = []
     names = list(res.param_names) + ([] if "ic50" in res.param_names else ["ic50"])
     for p in names:
-        is_conc = p in _CONC_VARIABLES or p in res._model.conc_params
+        is_conc = p in _CONC_VARIABLES or p in res.family.conc_params
         if p in res.fixed:
             se, interval = "fixed", "—"
         else:
@@ -1187,7 +1244,7 @@ def _sparkline_svg(res: FitResult, *, width: int = 180, height: int = 60) -> str
     if not (math.isfinite(lo) and math.isfinite(hi) and 0.0 < lo < hi):
         return ""
     lx = np.linspace(math.log10(lo) - 0.5, math.log10(hi) + 0.5, 60)
-    y = np.asarray(res._model(10.0**lx, **{k: np.asarray(v) for k, v in res.params.items()}), dtype=np.float64)
+    y = np.asarray(res.family(10.0**lx, **{k: np.asarray(v) for k, v in res.params.items()}), dtype=np.float64)
     if not np.isfinite(y).all():
         return ""
     ymin, ymax = float(y.min()), float(y.max())
