@@ -274,3 +274,20 @@ def test_models_all_is_pinned() -> None:
     ]
     for name in mp.models.__all__:
         assert hasattr(mp.models, name), name
+
+
+def test_the_layers_above_read_results_only_through_their_public_interface() -> None:
+    # issue #13: what compare, plot and the tables need from a result is public; no module
+    # reads FitResult/SharedFit private attributes from outside (self._x inside is fine)
+    import re
+    from pathlib import Path
+
+    src = Path(mp.__file__).parent
+    private = re.compile(r"(?<!self)\.(_model|_internal|_internal_cov|_log_icx)\b(?!\.py)")
+    offenders = []
+    for path in src.rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if private.search(code) and "import" not in code:
+                offenders.append(f"{path.relative_to(src)}:{n}: {line.strip()}")
+    assert offenders == []
