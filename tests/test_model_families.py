@@ -410,3 +410,27 @@ def test_potency_ratio_of_two_hormesis_curves_is_the_ratio_of_their_ic50s() -> N
     ic50 = res.ic50.magnitude
     assert float(np.asarray(ratio.estimate)) == pytest.approx(ic50[0] / ic50[1], rel=1e-9)
     assert np.isfinite(float(np.asarray(ratio.log_se))) and float(np.asarray(ratio.log_se)) > 0
+
+
+@pytest.mark.parametrize("name", ["weibull1", "weibull2", "5pl"])
+def test_a_custom_asymmetric_shape_keeps_its_own_shape_on_the_generic_path(name: str) -> None:
+    # issue #13: a custom Model whose shape has no compiled counterpart is fitted by the
+    # generic solver with the compiled engine's rule for asymmetric shapes (top >= bottom,
+    # hill's sign the direction): a copy of a compiled family gives that family's fit
+    import dataclasses
+
+    ref = mp.models.get_model(name)
+    custom = dataclasses.replace(ref, name=f"my_{name}", _shape=lambda z, s: ref._shape(z, s))
+    assert custom.compiled is None
+    rng = np.random.default_rng(1)
+    x = np.geomspace(0.001, 100, 16)
+    shape = {"s": 1.5} if name == "5pl" else {}
+    y = ref(x, bottom=5, top=100, xmid=0.5, hill=1.3, **shape) + rng.normal(0, 2, (60, 16))
+    y[::3] = ref(x, bottom=5, top=100, xmid=0.5, hill=-1.3, **shape) + rng.normal(0, 2, (20, 16))  # rising
+    a = mp.fit(mp.Q_(x, "uM"), y, model=ref)
+    b = mp.fit(mp.Q_(x, "uM"), y, model=custom)
+    assert np.all(b.params["top"] >= b.params["bottom"])
+    ok = (a.status & (mp.FitStatus.NOT_CONVERGED | mp.FitStatus.AMBIGUOUS)) == 0
+    assert ok.sum() > 40
+    np.testing.assert_allclose(b.rss[ok], a.rss[ok], rtol=1e-9)
+    np.testing.assert_allclose(b.params["hill"][ok], a.params["hill"][ok], rtol=1e-5)

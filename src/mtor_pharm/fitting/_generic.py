@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._layout import BOTTOM, TOP
 from .._typing import BoolArray, FloatArray, IntArray
 from ..models import Model
 from . import _kernels, _status
@@ -244,6 +245,15 @@ def solve_block(
         s, m = cand.shape[0], cand.shape[1]
         rss_c = np.stack([_rss(model, lxr, yr, wr, cand[i]) for i in range(s)])
         rss_c = np.where(np.isfinite(cand).all(axis=2), rss_c, np.inf)
+        # an asymmetric shape family keeps its own shape only with top >= bottom (with
+        # top < bottom it is another family's curve, e.g. Weibull-1 turned Weibull-2): the
+        # starts and the optimum are taken with top >= bottom where the plateaus are free,
+        # as in the compiled engine (NOT_CONVERGED where no start reaches one)
+        ordered = (
+            type(model).evaluate is Model.evaluate and not model.symmetric and bool(free[BOTTOM]) and bool(free[TOP])
+        )
+        if ordered:
+            rss_c = np.where(cand[:, :, TOP] >= cand[:, :, BOTTOM], rss_c, np.inf)
         keep = min(_KEEP, s)
         best = np.argsort(rss_c, axis=0, kind="stable")[:keep]  # (keep, m)
         P0 = np.concatenate([cand[best[j], np.arange(m)] for j in range(keep)])
@@ -253,12 +263,19 @@ def solve_block(
         P, rss, conv, its = _lm(
             model, rep(lxr), rep(yr), rep(wr), P0, rep(lor), rep(hir), free, rep(floor), max_iter
         )
-        rss = np.where(np.isfinite(rss), rss, np.inf).reshape(keep, m)
+        rss = np.where(np.isfinite(rss), rss, np.inf)
+        if ordered:
+            unordered = P[:, TOP] < P[:, BOTTOM]
+            conv = conv & ~unordered
+            rss = np.where(unordered, np.inf, rss)
+        rss = rss.reshape(keep, m)
         # the lowest RSS; a start that converged to the same optimum (RSS within 1e-8) is preferred
         same = (rss <= rss.min(axis=0) * (1.0 + 1e-8)) & conv.reshape(keep, m)
         pick = np.where(same.any(axis=0), np.argmax(same, axis=0), np.argmin(rss, axis=0))
         sel = pick * m + np.arange(m)
         P, rss_b, conv, its_tot = P[sel], rss.min(axis=0), conv[sel], its.reshape(keep, m).sum(axis=0)
+        if ordered:  # no start reached an optimum with top >= bottom: its RSS, not converged
+            rss_b = np.where(np.isfinite(rss_b), rss_b, _rss(model, lxr, yr, wr, P))
 
         # the reported form of the same curve (e.g. biphasic sites in order), then JᵀWJ there
         model.canonical(P, free)
