@@ -379,11 +379,18 @@ def test_icx_and_conc_at_invert_the_curve(hill: float, loc: float, f: float, p: 
     assert np.all(m.evaluate(grid, P, jacobian=False)[0] > target - 1e-7)
 
 
-def test_global_fits_refuse_a_generic_family_with_a_clear_message() -> None:
+def test_a_generic_family_is_fitted_globally_from_both_entry_points() -> None:
+    # mp.fit(share=...) and compare.fit_shared take the same families (the global solver
+    # evaluates a family without a compiled shape through its own curve and Jacobian)
     x = np.r_[0.0, 10.0 ** np.linspace(-4, 2, 12)]
     y = bc(x, 1.2, 5.0, 100.0, 1.0, 3.0) + np.random.default_rng(11).normal(0, 2, (3, x.size))
-    with pytest.raises(UnknownModelError, match="`share=` fits only the compiled shape families.*'bc5'"):
-        mp.fit(x, y, model="bc5", conc_unit="uM", share=("hill",))
+    via_fit = mp.fit(x, y, model="bc5", conc_unit="uM", share=("hill",))
+    via_compare = mp.compare.fit_shared(x, y, model="bc5", conc_unit="uM", share=("hill",))
+    assert via_fit.status.tolist() == via_compare.status.tolist() == [0, 0, 0]
+    np.testing.assert_array_equal(via_fit.params["hill"], via_compare.params["hill"])
+    assert np.ptp(via_fit.params["hill"]) == 0.0  # one hill for the three curves
+    separate = mp.fit(x, y, model="bc5", conc_unit="uM")
+    assert float(via_fit.rss) >= float(np.sum(separate.rss))  # the constrained fit cannot fit better
 
 
 def test_generic_fits_do_not_depend_on_the_batch_or_the_workers() -> None:

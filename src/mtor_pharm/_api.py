@@ -203,14 +203,7 @@ def fit(
     check_options(max_iter, workers, share, progress)
     if share is not None:
         from .compare import fit_shared
-        from .errors import UnknownModelError
-        from .models import _lookup_model
 
-        if _lookup_model(model).compiled is None:  # the global fits run on the compiled shapes only (#13)
-            raise UnknownModelError(
-                f"`share=` fits only the compiled shape families (4pl, 3pl, 2pl, 5pl, weibull1, weibull2, "
-                f"lognormal); got model {_lookup_model(model).name!r}. Fit its curves separately (no `share`)."
-            )
         if inhibitor is not None or molecular_weight is not None or bounds is not None:
             raise ValueError("`share=` does not take `inhibitor`, `molecular_weight` or `bounds` yet; convert first.")
         by_dim = isinstance(along, str)

@@ -36,6 +36,7 @@ import numpy as np
 from .._typing import BoolArray, FloatArray, IntArray
 from ..models import Model
 from . import _kernels
+from ._layout import COMPILED
 
 __all__ = ["JointCov", "Problem", "Solution", "joint_covariance", "solve"]
 
@@ -97,16 +98,37 @@ class Problem:
             P[:, list(self.glob)] = tg[self.fit_u[u][:, None], self.gcol[u]]
         return P
 
-    def residuals(self, tl: FloatArray, tg: FloatArray) -> FloatArray:
-        """Weighted residuals ``sw (y − f)``, (R, m)."""
-        f, _ = self.model.evaluate(self.lx, self.params(tl, tg), jacobian=False)
+    def _rows(self, tl: FloatArray, tg: FloatArray, jacobian: bool) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Every row's ``Σ w J Jᵀ`` (R, q, q) and ``Σ w J (y − f)`` (R, q) over the columns
+        ``(*local, *glob)`` (with `jacobian`), and its RSS (R,): from the compiled curve where
+        the family has one."""
+        order = np.array((*self.local, *self.glob), dtype=np.int64)
+        n_rows, q = self.lx.shape[0], order.size
+        P = np.ascontiguousarray(self.params(tl, tg))
+        if self.model.compiled is not None:
+            M = np.empty((n_rows, q, q) if jacobian else (0, 0, 0))
+            g = np.empty((n_rows, q) if jacobian else (0, 0))
+            row = np.empty(n_rows)
+            _kernels.gram_rows(
+                COMPILED[self.model.compiled], P, self.lx, self.y, self.sw, order, M, g, row, jacobian
+            )
+            return M, g, row
+        # a family without a compiled shape: its own (numpy) curve and Jacobian
+        f, cols = self.model.evaluate(self.lx, P, jacobian=jacobian)
+        sw = self.sw
         with np.errstate(invalid="ignore", over="ignore"):
-            return np.where(self.sw > 0, self.sw * (self.y - f), 0.0)
+            r = np.where(sw > 0, sw * (self.y - f), 0.0)
+            row = np.einsum("rm,rm->r", r, r)
+            if not jacobian:
+                return np.empty((0, 0, 0)), np.empty((0, 0)), row
+            Jt = np.stack([np.where(sw > 0, sw * cols[a], 0.0) for a in order], axis=1)  # (R, q, m)
+        M = np.matmul(Jt, Jt.transpose(0, 2, 1))
+        g = np.matmul(Jt, r[:, :, None])[:, :, 0]
+        return M, g, row
 
     def rss(self, tl: FloatArray, tg: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per-row and per-fit RSS."""
-        r = self.residuals(tl, tg)
-        row = np.einsum("rm,rm->r", r, r)
+        _, _, row = self._rows(tl, tg, jacobian=False)
         return row, _bincount(self.fit_u[self.unit_of], weights=row, minlength=self.B)
 
     def normal(self, tl: FloatArray, tg: FloatArray) -> tuple[FloatArray, ...]:
@@ -114,22 +136,12 @@ class Problem:
 
         Returns ``(D (U, ql, ql), C (U, ql, pg), S (B, G, G), gl (U, ql), gg (B, G), rss (B,))``.
         """
-        P = self.params(tl, tg)
-        f, cols = self.model.evaluate(self.lx, P, jacobian=True)
-        sw = self.sw
-        order = (*self.local, *self.glob)
-        with np.errstate(invalid="ignore", over="ignore"):
-            r = np.where(sw > 0, sw * (self.y - f), 0.0)
-            # (R, q, m): one batched product gives every block of JᵀWJ and JᵀW(y − f)
-            Jt = np.stack([np.where(sw > 0, sw * cols[a], 0.0) for a in order], axis=1)
+        M, gv, row_rss = self._rows(tl, tg, jacobian=True)
         B, U, G = self.B, self.U, self.G
         ql, pg = len(self.local), len(self.glob)
         u = self.unit_of
         identity = u.shape[0] == U and bool(np.all(u == np.arange(U)))
-        row_rss = np.einsum("rm,rm->r", r, r)
         rss = _bincount(self.fit_u[u], weights=row_rss, minlength=B)
-        M = np.matmul(Jt, Jt.transpose(0, 2, 1))
-        gv = np.matmul(Jt, r[:, :, None])[:, :, 0]
         if not identity:
             M_u = np.zeros((U, *M.shape[1:]))
             gv_u = np.zeros((U, gv.shape[1]))

@@ -141,3 +141,15 @@ STALL_REL: float
 LINEAR_RATE_MAX: float
 NEWTON_DEC: float
 FD_REL: float
+def gram_rows(
+    family: int,
+    P: FloatArray,
+    lx: FloatArray,
+    y: FloatArray,
+    sw: FloatArray,
+    order: _I64,
+    M: FloatArray,
+    g: FloatArray,
+    rss: FloatArray,
+    jacobian: bool,
+) -> None: ...

@@ -1981,6 +1981,71 @@ def finish(
                 status[i] |= _AMBIGUOUS
 
 
+# ------------------------------------------------------------------ the global fits' rows
+def gram_rows(
+    int family,
+    cmat_t P,
+    cmat_t lx,
+    cmat_t y,
+    cmat_t sw,
+    const int64_t[::1] order,
+    double[:, :, ::1] M,
+    mat_t g,
+    vec_t rss,
+    bint jacobian,
+):
+    """Each row's share of a global fit's normal equations, on the compiled curve.
+
+    For row ``i`` (a curve's points, parameters ``P[i]`` on the internal scale, square-root
+    weights ``sw[i]``; a point with ``sw = 0`` is padding): ``rss[i] = Σ w (y − f)²`` with
+    ``w = sw²``, and with `jacobian` ``M[i] = Σ w J_a J_b`` and ``g[i] = Σ w J_a (y − f)``
+    over the internal columns `order` (``J = ∂f/∂P``).  Runs without the GIL.
+    """
+    if family not in SHAPE_FAMILIES:
+        raise ValueError(f"`family` must be one of the compiled shape families {sorted(SHAPE_FAMILIES)}; got {family!r}.")
+    cdef Py_ssize_t R = P.shape[0]
+    cdef Py_ssize_t p = P.shape[1]
+    cdef Py_ssize_t m = lx.shape[1]
+    cdef Py_ssize_t q = order.shape[0]
+    cdef mat_t J = np.empty((max(m, 1), _MAXP))
+    cdef vec_t r = np.empty(max(m, 1))
+    cdef vec_t w = np.empty(max(m, 1))
+    cdef vec_t Pi = np.empty(max(p, 1))
+    cdef const uint8_t[::1] free = np.ones(max(p, 1), dtype=np.uint8)
+    cdef Py_ssize_t i, t, a, b, ja, jb
+    cdef double acc, wt
+    with nogil:
+        for i in range(R):
+            for t in range(m):
+                w[t] = sw[i, t] * sw[i, t]
+            for a in range(p):
+                Pi[a] = P[i, a]
+            _state(family, Pi, lx[i], y[i], w[:m], free, False, J[:m], r[:m])
+            acc = 0.0
+            for t in range(m):
+                if w[t] > 0.0:
+                    acc += w[t] * r[t] * r[t]
+            rss[i] = acc
+            if not jacobian:
+                continue
+            for a in range(q):
+                ja = order[a]
+                acc = 0.0
+                for t in range(m):
+                    if w[t] > 0.0:
+                        acc -= w[t] * J[t, ja] * r[t]  # r = f - y
+                g[i, a] = acc
+                for b in range(a + 1):
+                    jb = order[b]
+                    acc = 0.0
+                    for t in range(m):
+                        wt = w[t]
+                        if wt > 0.0:
+                            acc += wt * J[t, ja] * J[t, jb]
+                    M[i, a, b] = acc
+                    M[i, b, a] = acc
+
+
 # ------------------------------------------------------------------ the status rules over arrays
 def rule_fittable(const double[::1] npts, const double[::1] distinct, const double[::1] q, uint8_t[::1] out):
     """:func:`_rule_fittable` elementwise (1-D arrays of one length; for ``fitting._status``)."""
