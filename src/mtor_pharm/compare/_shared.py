@@ -1175,17 +1175,24 @@ def _pool_by_conc(X: FloatArray, Y: FloatArray, W: FloatArray) -> tuple[FloatArr
     ok = W > 0
     b_idx = np.broadcast_to(np.arange(B)[:, None, None], X.shape)[ok]
     x, y, w = X[ok], Y[ok], W[ok]
-    keys = np.stack([b_idx.astype(np.float64), x], axis=1)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
-    sw = np.bincount(inv, weights=w, minlength=uniq.shape[0])
-    swy = np.bincount(inv, weights=w * y, minlength=uniq.shape[0])
-    ub = uniq[:, 0].astype(np.int64)
+    # the distinct (fit, concentration) pairs in order, and each point's pair (a lexsort:
+    # np.unique over rows sorts a structured view, ~20x slower at 10^5 points)
+    order = np.lexsort((x, b_idx))
+    bs, xs = b_idx[order], x[order]
+    first = np.ones(bs.size, dtype=bool)
+    first[1:] = (bs[1:] != bs[:-1]) | (xs[1:] != xs[:-1])
+    inv = np.empty(bs.size, dtype=np.int64)
+    inv[order] = np.cumsum(first) - 1
+    n_pairs = int(first.sum())
+    sw = np.bincount(inv, weights=w, minlength=n_pairs)
+    swy = np.bincount(inv, weights=w * y, minlength=n_pairs)
+    ub = bs[first].astype(np.int64)
+    ux = xs[first]
     counts = np.bincount(ub, minlength=B)
     c = max(int(counts.max()) if counts.size else 1, 1)
     pos = np.arange(ub.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[ub]
     Xp, Yp, Wp = np.full((B, c), np.nan), np.full((B, c), np.nan), np.zeros((B, c))
-    Xp[ub, pos], Yp[ub, pos], Wp[ub, pos] = uniq[:, 1], swy / sw, sw
+    Xp[ub, pos], Yp[ub, pos], Wp[ub, pos] = ux, swy / sw, sw
     return Xp, Yp, Wp
 
 
