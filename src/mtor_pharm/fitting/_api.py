@@ -18,7 +18,7 @@ from scipy import special
 from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError
-from ..models import Model, _lookup_model
+from ..models import MODELS, Model, _lookup_model
 from ..units import _registry, as_concentration, is_quantity
 from . import _engine, _layout
 from ._result import FitResult, FitStatus
@@ -31,7 +31,6 @@ _HILL_MAX = 50.0
 _LOG_S_MAX = math.log(1e3)
 _BLOCK = 4096
 #: what to do instead, per family with required fixed parameters
-_REQUIRED_HINTS = {"morrison": " To fit the enzyme concentration as well, use model='morrison_e'."}
 _MIN_PART = 512  # curves per worker thread at least (a thread costs ~0.1 ms)
 
 
@@ -206,10 +205,16 @@ def fit(
     missing = [name for name in m.required_fixed if name not in fixed_d]
     if missing:
         example = ", ".join(f"{name!r}: ..." for name in missing)
+        # a registered family of the same parameters that fits them: the way out, if any
+        fits_them = [
+            f.name for f in MODELS.values()
+            if f.param_names == m.param_names and not set(missing) & {*f.required_fixed, *f.default_fixed}
+        ]
+        hint = f" To fit {', '.join(missing)} as well, use model={fits_them[0]!r}." if fits_them else ""
         raise ValueError(
             f"model {m.name!r} needs `fixed` to give {', '.join(repr(n) for n in missing)}, a constant of the "
             f"assay (e.g. fixed={{{example}}} in the unit of `conc`, or a Quantity such as '1 nM'); got "
-            f"fixed={fixed!r}.{_REQUIRED_HINTS.get(m.name, '')}"
+            f"fixed={fixed!r}.{hint}"
         )
     bounds_d = _check_names(bounds, m, "bounds")
     if inhibitor is not None:
