@@ -8,8 +8,10 @@ back from the code under test.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
@@ -55,7 +57,10 @@ IDENTITY = [
     ("Gedatolisib", "C32H41N9O4", 615.74, None, 44516953),
     ("Voxtalisib", "C13H14N6O", 270.30, None, 16123056),
     ("Apitolisib", "C23H30N8O3S", 498.61, None, 25254071),
-    ("Omipalisib", None, None, None, None),
+    # The fact sheet's values for "GSK2126458" ([BRH] BRD-K07972848), linked to omipalisib by
+    # the HMS LINCS small-molecule record 10146-101 ("Omipalisib", alternative names
+    # "GSK2126458; GSK2126458A", CID 25167777)
+    ("Omipalisib", "C25H17F2N5O3S", 505.51, None, 25167777),
     ("PI-103", "C19H16N4O3", 348.36, None, 9884685),
     ("Bimiralisib", "C17H20F3N7O2", 411.39, None, 58507717),
     ("RapaLink-1", None, None, None, None),
@@ -107,7 +112,31 @@ SECTION_3 = [
     ("Sirolimus", "FRB domain of mTOR (as the FKBP12·rapamycin complex)", "Kd", 12, "nM",
      "binding"),
     ("Sirolimus", "FKBP12", "Kd", 0.2, "nM", "binding"),
+    # Boulay et al. 2004 (Cancer Res 64:252), abstract: "S6K1 also underwent a
+    # concentration-dependent inactivation after RAD001 treatment ex vivo (>95% inactivation
+    # with 20 nm RAD001)"
+    ("Everolimus", "S6K1 activity", "active concentration", 20, "nM", "cellular"),
+    # AACR 2005 abstract 715 (Cancer Res 65(9 Suppl)): "B16/BL6 melanoma, 0.7 nM IC50 ... KB-31
+    # epidermoid 1.8 μM IC50"
+    ("Everolimus", "cell proliferation", "IC50", 0.7, "nM", "cellular"),
+    ("Everolimus", "cell proliferation", "IC50", 1.8, "uM", "cellular"),
+    # Transplantation 1992;53:1071 (PMID 1585470), abstract: "Rapa (IC50 = 0.3 nM-2 nM)"
+    ("Sirolimus", "immunoglobulin production", "IC50", (0.3, 2), "nM", "cellular"),
 ]
+
+# Davis et al. 2011 (Nat Biotechnol 29:1046) Kd table, extracted from a public copy of the
+# data set by tests/data/registry/make_davis2011_extract.py (binding assays, nM).
+DAVIS_EXTRACT = Path(__file__).parent.parent / "data" / "registry" / "davis2011_extract.tsv"
+
+
+def _davis_rows() -> list[tuple[str, str, str, float, str, str]]:
+    lines = [ln for ln in DAVIS_EXTRACT.read_text(encoding="utf-8").splitlines()
+             if not ln.startswith("#")]
+    return [(r["compound"], r["target"], "Kd", float(r["kd_nM"]), "nM", "binding")
+            for r in csv.DictReader(lines, delimiter="\t")]
+
+
+SECTION_3 += _davis_rows()
 
 # Section 5 (claim checks): (compound, name used by the review, target, kind, value,
 # qualifier, verified, claim, verdict). No primary paper with these numbers could be read,
@@ -209,7 +238,7 @@ def test_molecular_weight_matches_formula_within_0_05_g_per_mol(name: str) -> No
 def test_every_compound_with_formula_and_mw_is_checked() -> None:
     shipped = [inh.name for inh in reg.all() if inh.formula and inh.molecular_weight]
     assert shipped == WITH_FORMULA_AND_MW
-    assert len(shipped) == 20
+    assert len(shipped) == 21
 
 
 @pytest.mark.parametrize("inh", [i for i in reg.all() if i.cas], ids=lambda i: i.name)
@@ -264,7 +293,6 @@ def test_temsirolimus_cid_conflict_is_kept_as_a_note_not_resolved() -> None:
 @pytest.mark.parametrize(("name", "code", "cid"), [
     ("Vistusertib", "AZD2014", "25262792"),
     ("Onatasertib", "CC-223", "UFKLYTOEMRFKAD-SHTZXODSSA-N"),
-    ("Omipalisib", "GSK2126458", "25167777"),
 ])
 def test_structures_of_unconfirmed_codes_are_withheld_but_noted(name: str, code: str,
                                                                 cid: str) -> None:
@@ -273,6 +301,24 @@ def test_structures_of_unconfirmed_codes_are_withheld_but_noted(name: str, code:
     assert reg.get(code) is inh
     assert inh.formula is None and inh.molecular_weight is None and inh.pubchem_cid is None
     assert any(cid in n for n in inh.notes)
+
+
+def test_omipalisib_is_gsk2126458_by_a_database_record() -> None:
+    inh = reg.get("omipalisib")
+    assert "GSK2126458" in inh.synonyms and reg.get("GSK2126458") is inh
+    assert inh.inchikey is not None and inh.inchikey.value == "CGBJSGAELGCMKE-UHFFFAOYSA-N"
+    keys = {c.reference.key for c in inh.inchikey.citations}
+    assert keys == {"BRH", "HMSLINCS_SM"}
+
+
+def test_davis_binding_constants_give_selectivity_only_against_binding_records() -> None:
+    rows = {(c, tgt): kd for c, tgt, _k, kd, _u, _a in _davis_rows()}
+    sel = reg.get("PP242").selectivity("PI3Kα", "mTOR")
+    assert sel.ratio == pytest.approx(rows[("PP242", "PI3Kα")] / rows[("PP242", "mTOR")])
+    assert sel.numerator.assay_type == sel.denominator.assay_type == "binding"
+    # PI-103 is a PI3K-first inhibitor: mTOR binds 8-fold weaker than p110α (12 / 1.5 nM)
+    sel = reg.get("PI-103").selectivity("mTOR", "PI3Kα", kind="Kd")
+    assert sel.ratio == pytest.approx(rows[("PI-103", "mTOR")] / rows[("PI-103", "PI3Kα")])
 
 
 def test_azd2014_is_not_ku_0063794() -> None:
@@ -287,7 +333,7 @@ def test_every_section_3_row_is_a_sourced_record() -> None:
     found = sorted(_canonical((r.compound, r.target, r.kind, _record_value(r), r.unit,
                                r.assay_type)) for r in sourced)
     assert found == sorted(map(_canonical, SECTION_3))
-    assert len(sourced) == len(SECTION_3) == 36
+    assert len(sourced) == len(SECTION_3) == 36 + 4 + 10
     assert all(r.source != "vendor review" for r in sourced)
     assert all(r.verdict is None and r.claim is None for r in sourced)
 

@@ -172,7 +172,7 @@ def test_table_has_one_row_per_compound_with_nullable_facts() -> None:
 
 def test_potency_table_has_one_row_per_record() -> None:
     df = reg.potency_table()
-    assert len(df) == sum(len(i.potency) for i in reg.all()) == 46
+    assert len(df) == sum(len(i.potency) for i in reg.all()) == 60
     ranges = df[df["value"].isna()]
     assert (ranges["low"] < ranges["high"]).all()
     single = df[df["value"].notna()]
@@ -193,7 +193,7 @@ def test_registry_container_protocol() -> None:
     assert "ink 128" in builtin and "aspirin" not in builtin and 3 not in builtin
     assert reg.get("torin2") in builtin
     assert builtin["RAD-001"].name == "Everolimus"
-    assert repr(builtin) == "<Registry: 25 compounds, 46 potency records, 2 trials>"
+    assert repr(builtin) == "<Registry: 25 compounds, 60 potency records, 2 trials>"
 
 
 def test_registry_rejects_compounds_sharing_a_name() -> None:
