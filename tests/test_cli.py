@@ -121,3 +121,19 @@ def test_fit_command_shows_a_progress_bar_on_large_inputs(tmp_path: Path) -> Non
     assert res.returncode == 0, res.stderr
     assert "fitting [" in res.stderr
     assert "5,000/5,000 curves" in res.stderr
+
+
+@pytest.mark.parametrize("command", [(), ("fit",), ("plate",)])
+def test_help_prints_percent_signs_once_and_names_every_family(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mtor_pharm.models import MODELS
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "%%" not in text
+    if command:  # the --model help lists the families the engine has, not a hand-kept subset
+        for name in MODELS:
+            assert name in text, name

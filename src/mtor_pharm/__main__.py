@@ -34,11 +34,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _model_help() -> str:
+    """The --model help: every registered family by name (never a stale hand-written list)."""
+    from .models import MODELS
+
+    names = ", ".join(name + (" (default)" if name == "4pl" else "") for name in MODELS)
+    return f"model family: {names}; or a GraphPad Prism / drc name such as 'variable slope' or 'LL.4'"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m mtor_pharm",
         description="Dose-response fits for mTOR inhibitors. Without a command: fit the bundled "
-        "SIMULATED example and print IC50s with 95 %% CIs.",
+        "SIMULATED example and print IC50s with 95 % CIs.",
     )
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     f = sub.add_parser("fit", help="fit one curve per group of a tidy CSV, TSV or Excel table")
@@ -52,8 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "with --conc-log10 the unit the log was taken in (M for Prism's X column)",
     )
     f.add_argument("--conc-log10", action="store_true", help="the concentration column holds log10 values")
-    f.add_argument("--model", default="4pl", help="4pl (default), 3pl, 2pl, 5pl, weibull1, weibull2, or a "
-                   "GraphPad Prism name such as 'variable slope'")
+    f.add_argument("--model", default="4pl", help=_model_help())
     f.add_argument("--fixed", nargs="*", default=[], metavar="NAME=VALUE",
                    help="hold parameters fixed, e.g. --fixed top=100 bottom=0")
     f.add_argument("--exclude", nargs="*", default=[], metavar="WELL",
@@ -81,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--normalize", default="percent", choices=("percent", "none"),
                    help="percent of control (default) or blank-subtracted signal")
     g.add_argument("--exclude", nargs="*", default=[], metavar="WELL", help="wells left out of the fit, e.g. B5")
-    g.add_argument("--model", default="4pl", help="model family or a GraphPad Prism name")
+    g.add_argument("--model", default="4pl", help=_model_help())
     g.add_argument("--fixed", nargs="*", default=[], metavar="NAME=VALUE", help="hold parameters fixed")
     g.add_argument("--unit", help="report IC50s in this unit (default: the layout's)")
     g.add_argument("--paper", action="store_true", help="print (and write) the paper table")
