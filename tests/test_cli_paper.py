@@ -194,3 +194,23 @@ def test_plate_command_fits_the_layout_and_export_with_plate_qc_in_the_report(
     assert len(parser.srcs) == 3 and all(s.startswith("data:image/png;base64,") for s in parser.srcs)
     _fails(["plate", layout, export, "--signal", "A57"], capsys, "Did you mean 'A570'")
     _fails(["plate", layout, str(tmp_path)], capsys, "is a folder")
+
+
+def test_compare_reads_log10_concentrations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--compare with --conc-log10 compares the same curves as with linear concentrations (it used
+    to pass the raw log10 values on and fail on 'negative concentrations')."""
+    df = _df()
+    df.to_csv(tmp_path / "lin.csv", index=False)
+    logged = df.assign(conc=np.log10(df["conc"] * 1e-9))
+    logged.to_csv(tmp_path / "log.csv", index=False)
+    common = ["--group-cols", "compound", "--compare", "sapanisertib", "Torin1"]
+    lin = _ok(_fit(tmp_path / "lin.csv", "--conc-unit", "nM", *common), capsys)
+    log = _ok(_fit(tmp_path / "log.csv", "--conc-log10", "--conc-unit", "M", *common), capsys)
+    summary = [line for line in lin.splitlines() if "F test" in line or "ratio" in line.lower()]
+    assert summary and all(line in log for line in summary), (lin, log)
+    direct = mp.compare.compare_potency(logged, "sapanisertib", "Torin1", conc="conc", response="viability",
+                                        conc_unit="M", conc_log10=True)
+    ref = mp.compare.compare_potency(df, "sapanisertib", "Torin1", conc="conc", response="viability",
+                                     conc_unit="nM")
+    assert direct.ratio == pytest.approx(ref.ratio, rel=1e-7)
+    assert direct.pvalue == pytest.approx(ref.pvalue, rel=1e-6)

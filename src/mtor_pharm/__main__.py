@@ -418,7 +418,8 @@ def _run_fit(args: argparse.Namespace) -> int:
             raise _CliError("--compare needs --group-cols naming the curves to compare.")
         a, b = (_label_of(res, s) for s in args.compare)
         comparison = compare_potency(df, a, b, conc=args.conc_col, response=args.response_col,
-                                     by=args.group_cols, conc_unit=conc_unit, model=args.model)
+                                     by=args.group_cols, conc_unit=conc_unit, conc_log10=args.conc_log10,
+                                     model=args.model)
         print("\n" + comparison.summary())
     if args.plot is not None or args.report is not None:
         data = df.copy()

@@ -160,6 +160,7 @@ def compare_potency(
     response: str = "response",
     by: str | Sequence[str] | None = None,
     conc_unit: str | None = None,
+    conc_log10: bool = False,
     share: Sequence[str] = (),
     level: float = 0.95,
     model: str = "4pl",
@@ -186,6 +187,9 @@ def compare_potency(
         Curve key columns; default ``data.attrs["by"]`` or ``"compound"``.
     conc_unit : str, optional
         Unit of `conc`; default ``data.attrs["conc_unit"]``.
+    conc_log10 : bool, default False
+        The `conc` column holds log10 concentrations (GraphPad Prism's X column); `conc_unit`
+        is then the unit the log was taken in (``"M"`` for Prism), as in :func:`mtor_pharm.fit_table`.
     share : sequence of str, default ()
         Parameters common to both curves in both models (e.g. ``("top", "bottom")``).
     level : float, default 0.95
@@ -239,7 +243,12 @@ def compare_potency(
     share_t = tuple(share)
     if "ic50" in share_t:
         raise ValueError("`share` must not contain 'ic50': the comparison is about the IC50.")
+    if not isinstance(conc_log10, bool):
+        raise TypeError(f"`conc_log10` must be True or False; got {conc_log10!r}.")
     x, y = _pair_arrays(data, a, b, conc, response, keys, excluded)
+    if conc_log10:
+        with np.errstate(over="ignore", under="ignore"):
+            x = np.power(10.0, x)
     if x.shape[1] == 0:
         raise ShapeError("`data` has no points for these curves.")
     full = fit_shared(x, y, share=share_t, model=model, conc_unit=str(unit))
