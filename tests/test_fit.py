@@ -529,7 +529,8 @@ def test_molar_input_with_an_inhibitor_without_molecular_weight_still_fits() -> 
 def test_rising_curve_with_fixed_hill_is_not_flipped() -> None:
     # regression (#3): with hill fixed, swapping the plateaus would change the curve
     y = logistic4(CONC, 100.0, 0.0, 0.05, 1.0)  # bottom=100, top=0: a rising curve with hill=+1
-    res = mp.fit(CONC, y, conc_unit="uM", fixed={"hill": 1.0})
+    with pytest.warns(mp.errors.MtorPharmWarning, match="top < bottom"):  # kept as fitted, and said
+        res = mp.fit(CONC, y, conc_unit="uM", fixed={"hill": 1.0})
     assert res.predict(mp.Q_(CONC, "uM")) == pytest.approx(y, abs=1e-6)
     assert float(res.params["bottom"]) == pytest.approx(100.0, rel=1e-8)
 

@@ -59,6 +59,39 @@ def test_prism_normalized_and_asymmetric_names() -> None:
         mp.models.get_model("varible slope")
 
 
+@pytest.mark.parametrize(
+    "name", ["log(inhibitor) vs. response", "Log(agonist) vs. response", "sigmoidal dose-response", "standard slope"]
+)
+def test_prism_standard_slope_names_get_the_fixed_hill_advice(name: str) -> None:
+    """Prism's menu names of its standard-slope model (HillSlope fixed at -1/+1) are refused with
+    the way to fit them here, not steered to the variable-slope family by a close spelling."""
+    with pytest.raises(UnknownModelError, match=r"fixed=\{'hill': 1\} for a falling curve") as err:
+        mp.models.get_model(name)
+    assert "Did you mean" not in str(err.value)
+
+
+def test_prism_4_variable_slope_name_is_the_4pl() -> None:
+    assert mp.models.get_model("Sigmoidal dose-response (variable slope)").name == "4pl"
+
+
+def test_fixed_hill_of_prism_sign_warns_not_silently_swaps_plateaus() -> None:
+    """Prism's HillSlope = -1 fixed as hill = -1 on falling data: the least-squares answer has
+    top < bottom (the plateaus swapped against the reporting convention). It is kept as fitted,
+    and a warning names the sign convention; the correct sign fits without a warning."""
+    x = mp.Q_([1, 3, 10, 30, 100, 300, 1000.0], "nM")
+    y = np.array([98, 94, 80, 52, 25, 10, 4.0])
+    advice = r"Prism's 'standard slope' HillSlope = -1 is fixed=\{'hill': 1\}"
+    with pytest.warns(mp.errors.MtorPharmWarning, match=advice):
+        upside = mp.fit(x, np.stack([y, y[::-1]]), fixed={"hill": -1})
+    assert float(upside.params["top"][0]) < float(upside.params["bottom"][0])  # kept as fitted
+    assert float(upside.params["top"][1]) > float(upside.params["bottom"][1])  # a rising curve: fine
+    right = mp.fit(x, y, fixed={"hill": 1})  # filterwarnings = error: no warning here
+    assert float(right.params["top"]) > float(right.params["bottom"])
+    # the same curve: plateaus swapped, same IC50 and RSS
+    np.testing.assert_allclose(float(right.params["top"]), float(upside.params["bottom"][0]), rtol=1e-8)
+    np.testing.assert_allclose(float(right.ic50.magnitude), float(upside.ic50.magnitude[0]), rtol=1e-8)
+
+
 def test_fit_accepts_a_prism_model_name() -> None:
     x = mp.Q_(1000.0 / 3.0 ** np.arange(8), "nM")
     y = mp.models.four_pl(x.magnitude, 0, 100, 20.0, 1.0)

@@ -62,3 +62,19 @@ class PlateLayoutError(MtorPharmError, ValueError):
 
 class MtorPharmWarning(UserWarning):
     """Something the caller can act on (e.g. Cheng–Prusoff in the tight-binding regime)."""
+
+
+def _warn(message: str) -> None:
+    """Issue :class:`MtorPharmWarning` at the caller's line: the first frame outside this
+    package, however deep the call came from (``mp.fit``, ``mp.fit_table``, the xarray path)."""
+    import os
+    import sys
+    import types
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame: types.FrameType | None = sys._getframe(0)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(MtorPharmWarning(message), stacklevel=level)

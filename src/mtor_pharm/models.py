@@ -803,6 +803,7 @@ _PRISM_ALIASES: Mapping[str, str] = {
         "log(agonist) vs. response -- variable slope (four parameters)": "4pl",
         "log(agonist) vs. response - variable slope": "4pl",
         "sigmoidal, 4PL, X is log(concentration)": "4pl",
+        "sigmoidal dose-response (variable slope)": "4pl",
         "LL.4": "4pl",
         "LL.3": "3pl",
         "LL.2": "2pl",
@@ -828,9 +829,13 @@ _FIXED_SLOPE_NAMES = frozenset(
     for k in (
         "standard slope",
         "three parameters",
+        "log(inhibitor) vs. response",
+        "log(agonist) vs. response",
         "log(inhibitor) vs. response (three parameters)",
         "log(agonist) vs. response (three parameters)",
         "log(inhibitor) vs. normalized response",
+        "log(agonist) vs. normalized response",
+        "sigmoidal dose-response",
     )
 )
 
@@ -884,8 +889,10 @@ def _lookup_model(name: object, argument: str = "model") -> Model:
     known = ", ".join(repr(k) for k in (*MODELS, *_ALIASES))
     if prism in _FIXED_SLOPE_NAMES:
         raise UnknownModelError(
-            f"`{argument}` {name!r} is Prism's fixed-slope model (Hill slope 1; bottom 0 and top 100 if "
-            "normalized): use model='4pl' (or '2pl') with fixed={'hill': 1}."
+            f"`{argument}` {name!r} is Prism's standard-slope model (HillSlope fixed at -1 for an inhibitor, "
+            "+1 for an agonist; bottom 0 and top 100 if normalized). Here hill has the opposite sign: use "
+            "model='4pl' (or '2pl' if normalized) with fixed={'hill': 1} for a falling curve, "
+            "fixed={'hill': -1} for a rising one."
         )
     import difflib
 

@@ -17,7 +17,7 @@ from scipy import special
 
 from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
-from ..errors import ShapeError, UnitError
+from ..errors import ShapeError, UnitError, _warn
 from ..models import MODELS, Model, _lookup_model
 from ..units import _registry, as_concentration, is_quantity
 from . import _engine, _layout
@@ -358,7 +358,36 @@ def fit(
     else:
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             list(pool.map(run, parts))
+    _warn_upside_down(m, fixed_int, outs[0].P, batch)
     return _assemble(m, prep, outs[0], fin, free, batch, unit)
+
+
+def _warn_upside_down(m: Model, fixed: Mapping[str, Any], P: FloatArray, batch: tuple[int, ...]) -> None:
+    """Warn where a fixed hill left ``top < bottom``: the data run the other way from the
+    fixed slope's sign (often Prism's HillSlope, whose sign is the opposite of ``hill``).
+
+    With hill free the engine reports the same curve with ``top >= bottom`` (hill negated);
+    with hill fixed it cannot, so the reported plateaus are swapped against the convention
+    (``top`` is then the high-dose plateau of a falling curve).  Nothing is changed: the
+    fit is the least-squares answer to the model asked for."""
+    names = m.param_names
+    if "hill" not in fixed or not {"bottom", "top"} <= set(names) or {"bottom", "top"} <= fixed.keys():
+        return
+    with np.errstate(invalid="ignore"):
+        upside = P[:, names.index("top")] < P[:, names.index("bottom")]
+    n_up = int(upside.sum())
+    if n_up == 0:
+        return
+    first = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(upside)[0]), batch)) if batch else ()
+    hill = np.broadcast_to(np.asarray(fixed["hill"], dtype=float), batch).reshape(-1)[np.flatnonzero(upside)[0]]
+    where = f" (first at index {first})" if batch else ""
+    _warn(
+        f"fixed hill = {hill:g} left top < bottom on {n_up} of {upside.size} curve(s){where}: the data "
+        f"{'fall' if hill < 0 else 'rise'} with dose, but hill {'< 0 rises' if hill < 0 else '> 0 falls'}. "
+        "Here hill > 0 is a falling (inhibition) curve, the opposite sign of GraphPad Prism's HillSlope: "
+        f"Prism's 'standard slope' HillSlope = {hill:g} is fixed={{'hill': {-hill:g}}}. The plateaus are "
+        "reported as fitted (top is the high-dose plateau when hill < 0)."
+    )
 
 
 def _keep_better(out: _engine.Outputs, other: _engine.Outputs, rows: slice) -> None:
