@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import matplotlib
 import pytest
 
+from mtor_pharm.__main__ import main as cli_main
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
-BLOCK = re.compile(r"^```(python|\w+ file=(\S+))\n(.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"^```(python|bash|\w+ file=(\S+))\n(.*?)^```", re.S | re.M)
+CLI = "python -m mtor_pharm "
 
 matplotlib.use("Agg")
 
@@ -18,12 +22,20 @@ matplotlib.use("Agg")
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_code_blocks_on_page_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks run in order in one namespace, in a scratch directory; a block fenced as
-    ```toml file=NAME (any language) is written to NAME there for later blocks to read."""
+    ```toml file=NAME (any language) is written to NAME there for later blocks to read.
+    A ```bash block's ``python -m mtor_pharm ...`` commands run too (in process, on the files
+    the blocks before it wrote), and must succeed; its other commands (installs) do not run."""
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    for i, (_, filename, code) in enumerate(BLOCK.findall(page.read_text(encoding="utf-8"))):
+    for i, (lang, filename, code) in enumerate(BLOCK.findall(page.read_text(encoding="utf-8"))):
         if filename:
             (tmp_path / filename).write_text(code, encoding="utf-8")
+            continue
+        if lang == "bash":
+            for command in code.replace("\\\n", " ").splitlines():
+                if command.startswith(CLI):
+                    code_ = cli_main(shlex.split(command[len(CLI):]))
+                    assert code_ == 0, f"{page.name}, code block {i}: {command!r} exited with {code_}"
             continue
         try:
             exec(compile(code, f"{page.name}[block {i}]", "exec"), namespace)
