@@ -133,3 +133,60 @@ def test_fit_table_refuses_none_and_fits_a_one_curve_table_issue_17() -> None:
     df = pd.DataFrame({"c": [1, 10, 100, 1000, 3, 30], "v": [90, 70, 30, 10, 80, 50]})
     res, index = mp.fit_table(df, conc="c", response="v", conc_unit="nM")
     assert res.shape == (1,) and len(index) == 1
+
+
+def test_parameter_names_typed_the_prism_or_drc_way_get_the_name_used_here() -> None:
+    x = mp.Q_([1, 3, 10, 30, 100, 300, 1000.0], "nM")
+    y = [98, 94, 80, 52, 25, 10, 4]
+    res = mp.fit(x, y)
+    typed_meant = (
+        ("IC50", "'ic50'"),
+        ("logIC50", "'ic50', the IC50 itself"),
+        ("HillSlope", "'hill', whose sign"),
+        ("Hil", "'hill'"),
+    )
+    for typed, meant in typed_meant:
+        with pytest.raises(KeyError, match=f"Did you mean {meant}"):
+            res.ci(typed)
+    with pytest.raises(ValueError, match="Did you mean 'hill', whose sign is the opposite of Prism's HillSlope"):
+        mp.fit(x, y, fixed={"HillSlope": -1})
+    with pytest.raises(ValueError, match="Did you mean 'top'"):
+        mp.fit(x, [y, y], share=["Top"])
+    with pytest.raises(ValueError, match=r"Did you mean 'hill' \(drc's b\)"):
+        mp.compare.fit_shared(x, [y, y], share=["hill"], fixed={"b": 1})
+
+
+def test_fit_table_reads_the_tables_own_conc_unit_column() -> None:
+    df = mp.load_example()  # has a conc_unit column ("nM"), as the command line's tables do
+    res, _ = mp.fit_table(df, conc="conc", response="viability", by="compound")
+    ref, _ = mp.fit_table(df, conc="conc", response="viability", by="compound", conc_unit="nM")
+    np.testing.assert_array_equal(res.ic50.to("nM").magnitude, ref.ic50.to("nM").magnitude)
+    mixed = df.copy()
+    mixed.loc[0, "conc_unit"] = "uM"
+    with pytest.raises(ValueError, match=r"mixes units \['nM', 'uM'\]"):
+        mp.fit_table(mixed, conc="conc", response="viability", by="compound")
+    with pytest.raises(ValueError, match="no conc_unit column"):
+        mp.fit_table(df.drop(columns="conc_unit"), conc="conc", response="viability", by="compound")
+
+
+def test_fit_table_says_when_concentrations_are_text_with_their_unit() -> None:
+    df = mp.load_example()
+    text = df.assign(conc=df["conc"].astype(str) + " nM")
+    with pytest.raises(TypeError, match="numbers with their unit as text"):
+        mp.fit_table(text, conc="conc", response="viability", by="compound")
+    with pytest.raises(TypeError, match="label column"):
+        mp.fit_table(df, conc="compound", response="viability", by="replicate")
+
+
+def test_compare_potency_given_a_fit_points_to_potency_ratio() -> None:
+    df = mp.load_example()
+    res, _ = mp.fit_table(df, conc="conc", response="viability", by="compound")
+    with pytest.raises(TypeError, match=r"potency_ratio\(a, b, fit=result\)"):
+        mp.compare.compare_potency(res, "Torin1", "rapamycin")  # type: ignore[arg-type]
+
+
+def test_dose_response_names_the_missing_column_and_the_keywords() -> None:
+    df = mp.load_example()
+    res, _ = mp.fit_table(df, conc="conc", response="viability", by="compound")
+    with pytest.raises(LookupError, match=r"no column 'conc'.*Name the columns with conc="):
+        mp.plot.dose_response(res, df.rename(columns={"conc": "dose"}), response="viability")

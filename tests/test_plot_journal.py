@@ -106,5 +106,5 @@ def test_dose_response_refuses_bad_input() -> None:
     table, _, res = _drawn()
     with pytest.raises(ValueError, match="ticks"):
         mp.plot.dose_response(res, table, ticks="sci")  # type: ignore[arg-type]
-    with pytest.raises(mp.errors.ShapeError, match="columns"):
+    with pytest.raises(LookupError, match="no column 'viability'.*Name the columns with"):
         mp.plot.dose_response(res, table, response="viability")

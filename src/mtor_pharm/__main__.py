@@ -222,12 +222,12 @@ def _conc_unit(args: argparse.Namespace, df: pd.DataFrame) -> str:
 
     unit = args.conc_unit
     if unit is None:
-        if "conc_unit" in df.columns:
-            units = sorted({str(u).strip() for u in df["conc_unit"].dropna() if str(u).strip()})
-            if len(units) == 1:
-                unit = units[0]
-            elif len(units) > 1:
-                raise _CliError(f"the conc_unit column mixes units {units}; convert to one unit first.")
+        from ._tables import unit_column
+
+        try:
+            unit = unit_column(df)
+        except ValueError as err:
+            raise _CliError(str(err)) from None
         if unit is None:
             raise _CliError("--conc-unit is required: the table has no conc_unit column (e.g. --conc-unit nM).")
     from .units import _is_mass_conc, _is_molar

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,19 @@ def _check_columns(df: Any, wanted: dict[str, str]) -> None:
             )
 
 
+def unit_column(df: pd.DataFrame) -> str | None:
+    """The one unit of the table's ``conc_unit`` column (as the bundled example and the command
+    line record it), ``None`` without such a column; several units are refused."""
+    if "conc_unit" not in df.columns:
+        return None
+    units = sorted({str(u).strip() for u in df["conc_unit"].dropna() if str(u).strip()})
+    if len(units) > 1:
+        raise ValueError(
+            f"the table's conc_unit column mixes units {units}; convert the concentrations to one unit first."
+        )
+    return units[0] if units else None
+
+
 def _numeric_column(df: pd.DataFrame, col: str, arg: str) -> FloatArray:
     import pandas as pd
 
@@ -45,10 +59,14 @@ def _numeric_column(df: pd.DataFrame, col: str, arg: str) -> FloatArray:
         if len(bad) or pd.api.types.is_bool_dtype(values):
             first = bad.iloc[0] if len(bad) else values.iloc[0]
             where = bad.index[0] if len(bad) else values.index[0]
-            raise TypeError(
-                f"`{arg}` column {col!r} must hold numbers; row {where!r} holds {first!r}. "
-                "Is it a label column? Name the numeric column instead."
+            with_unit = isinstance(first, str) and re.match(r"^\s*[-+]?[0-9.]+(e[-+]?[0-9]+)?\s*[a-zA-Zµμ]", first)
+            hint = (
+                " It holds numbers with their unit as text: put the numbers in the column and give the unit "
+                "with conc_unit= (or a conc_unit column)."
+                if with_unit
+                else " Is it a label column? Name the numeric column instead."
             )
+            raise TypeError(f"`{arg}` column {col!r} must hold numbers; row {where!r} holds {first!r}.{hint}")
         values = coerced
     if np.iscomplexobj(values.to_numpy()):
         raise TypeError(f"`{arg}` column {col!r} must hold real numbers; got complex values.")
@@ -124,8 +142,9 @@ def fit_table(
     conc_unit : str, optional
         Unit of the concentration column.  Default: ``df.attrs["conc_unit"]``
         (set by :func:`mtor_pharm.assays.tidy_plate` and
-        :func:`mtor_pharm.assays.plate_curves`); required when the table does not
-        record it.
+        :func:`mtor_pharm.assays.plate_curves`), else the table's ``conc_unit``
+        column when it holds one unit (as :func:`mtor_pharm.load_example` and the
+        command line's tables do); required when the table records neither.
     model : str
         Model family (or a Prism name such as ``"variable slope"``).
     excluded : str, optional
@@ -179,19 +198,19 @@ def fit_table(
         excluded = "excluded"
     wanted = {"conc": conc, "response": response, **{f"by[{i}]": c for i, c in enumerate(by)}}
     _check_columns(df, wanted if excluded is None else {**wanted, "excluded": excluded})
-    if conc_unit is None:
-        conc_unit = df.attrs.get("conc_unit")
-        if not conc_unit:
-            raise ValueError(
-                "`conc_unit` must be given: the table does not record the unit of its concentration "
-                f"column {conc!r} (no df.attrs['conc_unit']). Pass e.g. conc_unit='nM'."
-            )
     if len(df) == 0:
         raise ValueError("`df` must have at least one row; got an empty table.")
     _group_keys(df, by)
     if not isinstance(conc_log10, bool):
         raise TypeError(f"`conc_log10` must be True or False; got {conc_log10!r}.")
     labels, x, y = _batch_from_table(df, conc, response, by, excluded)
+    if conc_unit is None:
+        conc_unit = df.attrs.get("conc_unit") or unit_column(df)
+        if not conc_unit:
+            raise ValueError(
+                "`conc_unit` must be given: the table does not record the unit of its concentration "
+                f"column {conc!r} (no df.attrs['conc_unit'], no conc_unit column). Pass e.g. conc_unit='nM'."
+            )
     if conc_log10:
         with np.errstate(over="ignore", under="ignore"):
             x = np.power(10.0, x)

@@ -903,3 +903,38 @@ def _lookup_model(name: object, argument: str = "model") -> Model:
         f"`{argument}` must be one of {known}, or a GraphPad Prism name such as 'variable slope' or "
         f"'log(inhibitor) vs. response -- variable slope (four parameters)'; got {name!r}.{hint}"
     )
+
+
+#: GraphPad Prism's (and common) parameter names, normalized to letters and digits, with the
+#: name used here and what differs.
+_PARAM_SYNONYMS: Mapping[str, tuple[str, str]] = {
+    "bottom": ("bottom", ""),
+    "top": ("top", ""),
+    "ic50": ("ic50", ""),
+    "ec50": ("ic50", ""),
+    "logic50": ("ic50", ", the IC50 itself in the unit of conc (log10 it for Prism's LogIC50)"),
+    "logec50": ("ic50", ", the IC50 itself in the unit of conc (log10 it for Prism's LogEC50)"),
+    "hillslope": ("hill", ", whose sign is the opposite of Prism's HillSlope"),
+    "slope": ("hill", ", whose sign is the opposite of Prism's HillSlope"),
+    "b": ("hill", " (drc's b)"),
+    "c": ("bottom", " (drc's c)"),
+    "d": ("top", " (drc's d)"),
+    "e": ("ic50", " (drc's e)"),
+}
+
+
+def _param_hint(name: object, param_names: tuple[str, ...] | list[str]) -> str:
+    """`` Did you mean 'x'?`` for a parameter name typed another way: another case, GraphPad
+    Prism's or drc's name (``HillSlope``, ``LogIC50``, ``b``), or a close misspelling; ``""``."""
+    import difflib
+
+    text = str(name)
+    key = re.sub(r"[^a-z0-9]", "", text.lower())
+    target, note = _PARAM_SYNONYMS.get(key, ("", ""))
+    if target in param_names:
+        return f" Did you mean {target!r}{note}?"
+    by_lower = {p.lower(): p for p in param_names}
+    if text.lower() in by_lower:
+        return f" Did you mean {by_lower[text.lower()]!r}?"
+    close = difflib.get_close_matches(text.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""

@@ -40,6 +40,7 @@ from ._typing import FloatArray, Quantity
 from ._validate import choice, integer, optional_number, real_number
 from .errors import PlateLayoutError, ShapeError, UnitError
 from .fitting import FitResult
+from .fitting._result import _did_you_mean
 from .units import _registry, as_concentration, as_float_array, parse_unit
 
 #: Most points :func:`curve` draws (a bigger grid only costs memory).
@@ -979,7 +980,11 @@ def dose_response(
         keys = [by] if isinstance(by, str) else list(by)
         missing = [c for c in (conc, response, *keys) if c not in data.columns]
         if missing:
-            raise ShapeError(f"`data` must have the columns {missing}; it has {list(data.columns)}.")
+            raise LookupError(
+                f"`data` has no column {missing[0]!r} (needed: conc={conc!r}, response={response!r}, by={keys!r}); "
+                f"it has {list(data.columns)}.{_did_you_mean(missing[0], [str(c) for c in data.columns])} "
+                "Name the columns with conc=, response= and by=."
+            )
         if n > 1 and not keys:
             raise ShapeError("`by` must name the columns that identify each curve of `res` in `data`.")
     show_unit = unit or res.conc_unit

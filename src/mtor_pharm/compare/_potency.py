@@ -230,7 +230,7 @@ def compare_potency(
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"`data` must be a pandas DataFrame of points; got {type(data).__name__}.")
+        raise TypeError(f"`data` must be a pandas DataFrame of points; got {type(data).__name__}.{_refit_hint(data)}")
     level = check_level(level)
     if by is None:
         by = data.attrs.get("by") or ["compound"]
@@ -301,6 +301,16 @@ def compare_potency(
         status_a=int(status[0]),
         status_b=int(status[1]),
         note=note.strip(),
+    )
+
+
+def _refit_hint(data: object) -> str:
+    """What to use instead when `compare_potency` is given fitted curves rather than points."""
+    if type(data).__name__ not in ("FitResult", "SharedFit"):
+        return ""
+    return (
+        " compare_potency refits the two curves from their points (separate and shared IC50); for the "
+        "IC50 ratio of curves already fitted, use mp.compare.potency_ratio(a, b, fit=result)."
     )
 
 

@@ -21,7 +21,7 @@ from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitStatus, _global, _status, fit
 from ..fitting._quality import ambiguous
 from ..fitting._result import _UNDETERMINED, InformationCriteria, information_criterion
-from ..models import Model, _lookup_model
+from ..models import Model, _lookup_model, _param_hint
 from ..units import _registry, as_concentration
 from ._common import check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
 
@@ -382,7 +382,7 @@ class SharedFit(InformationCriteria):
                 return ConfidenceInterval(self._quantity(low), self._quantity(high))
         if name not in self.params:
             known = ", ".join(repr(k) for k in (*self.param_names, "ic<p>"))
-            raise KeyError(f"`name` must be one of {known}; got {name!r}.")
+            raise KeyError(f"`name` must be one of {known}; got {name!r}.{_param_hint(name, self.param_names)}")
         est = np.asarray(self.params[name])
         se = np.asarray(self.stderr[name])
         if name in self._model.log_params:
@@ -505,6 +505,7 @@ def _share_spec(
     if unknown:
         raise ValueError(
             f"`share` names unknown parameter(s) {unknown} for model {model_name!r}; known: {list(names)}."
+            f"{_param_hint(unknown[0], list(names))}"
         )
     out: dict[str, IntArray] = {}
     for name, spec in items:
@@ -732,7 +733,10 @@ def _fit_shared_arrays(
     fixed_d = {**m.default_fixed, **(dict(fixed) if fixed else {})}
     unknown = [s for s in fixed_d if s not in names]
     if unknown:
-        raise ValueError(f"`fixed` names unknown parameter(s) {unknown} for model {m.name!r}; known: {list(names)}.")
+        raise ValueError(
+            f"`fixed` names unknown parameter(s) {unknown} for model {m.name!r}; known: {list(names)}."
+            f"{_param_hint(unknown[0], list(names))}"
+        )
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise ValueError(f"`max_iter` must be a positive integer; got {max_iter!r}.")
     if np.isinf(X).any():

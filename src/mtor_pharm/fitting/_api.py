@@ -18,7 +18,7 @@ from scipy import special
 from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError, _warn
-from ..models import MODELS, Model, _lookup_model
+from ..models import MODELS, Model, _lookup_model, _param_hint
 from ..units import _registry, as_concentration, is_quantity
 from . import _engine, _layout
 from ._result import FitResult, FitStatus
@@ -165,6 +165,7 @@ def _check_names(mapping: Mapping[str, Any] | None, model: Model, what: str) -> 
     if unknown:
         raise ValueError(
             f"`{what}` names unknown parameter(s) {unknown} for model {model.name!r}; known: {list(model.param_names)}."
+            f"{_param_hint(unknown[0], model.param_names)}"
         )
     return dict(mapping)
 

@@ -18,7 +18,7 @@ from scipy import special
 from .._arrays import readonly as _readonly
 from .._typing import FloatArray, IntArray, Quantity
 from ..errors import ShapeError, UnitError
-from ..models import Model
+from ..models import Model, _param_hint
 from ..units import _pint, _registry, as_concentration, parse_unit
 from ._quality import AMBIGUITY_RULE
 
@@ -471,7 +471,7 @@ class FitResult(InformationCriteria):
             return ConfidenceInterval(self._quantity(low), self._quantity(high))
         if name not in self.params:
             known = ", ".join(repr(k) for k in (*self.param_names, "ic<p>"))
-            raise KeyError(f"`name` must be one of {known}; got {name!r}.")
+            raise KeyError(f"`name` must be one of {known}; got {name!r}.{_param_hint(name, self.param_names)}")
         est = np.asarray(self.params[name])
         se = np.asarray(self.stderr[name])
         if name in self._model.log_params:
