@@ -17,7 +17,7 @@ from ._typing import ConcentrationLike
 from .fitting import FitResult
 from .fitting import fit as _fit_arrays
 from .fitting._api import check_options
-from .models import Model
+from .models import Model, _lookup_model
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -201,12 +201,21 @@ def fit(
     1.09
     """
     check_options(max_iter, workers, share, progress)
+    if share is None and not (isinstance(along, int) and along == -2):
+        raise TypeError(f"`along` applies to global fits (with `share=`); got along={along!r} without `share`.")
     if share is not None:
         from .compare import fit_shared
 
         if inhibitor is not None or molecular_weight is not None or bounds is not None:
             raise ValueError("`share=` does not take `inhibitor`, `molecular_weight` or `bounds` yet; convert first.")
         by_dim = isinstance(along, str)
+        if by_dim and not is_dataarray(conc):
+            raise TypeError(
+                f"`along` names a dimension ({along!r}) only for an xarray.DataArray `conc`; with arrays give "
+                "the axis of `response` along which the parameters are shared (an int, default -2)."
+            )
+        if not by_dim and (isinstance(along, bool) or not isinstance(along, int)):
+            raise TypeError(f"`along` must be an axis (int) or, for a DataArray, a dimension name; got {along!r}.")
         return fit_shared(
             conc,
             response,
@@ -214,7 +223,7 @@ def fit(
             axis=-2 if by_dim else int(along),
             dim=dim,
             over=along if by_dim else None,
-            model=model if isinstance(model, str) else model.name,
+            model=_lookup_model(model).name,
             conc_unit=conc_unit,
             fixed=fixed,
             weights=weights,
@@ -225,6 +234,7 @@ def fit(
 
         if response is not None:
             raise TypeError("`response` must be None when `conc` is an xarray.DataArray of responses.")
+        _refuse_for_dataarray(conc_unit=conc_unit, weights=weights, progress=progress)
         return mpx.fit(
             conc,
             dim=dim,
@@ -255,3 +265,22 @@ def fit(
         max_iter=max_iter,
         progress=progress,
     )
+
+
+#: What a DataArray fit does instead of each array-only argument.
+_DATAARRAY_INSTEAD = {
+    "conc_unit": "the unit comes from the concentration coordinate's `units` attribute, e.g. "
+    "coords={'conc': ('dose', values, {'units': 'uM'})}",
+    "weights": "mask a point with NaN, or fit the arrays: mp.fit(mp.Q_(conc, unit), data.values, weights=...)",
+    "progress": "a DataArray fit runs per block through xarray (and dask); for dask, use dask.diagnostics.ProgressBar",
+}
+
+
+def _refuse_for_dataarray(**given: Any) -> None:
+    """Arguments of the array path that a DataArray fit has no use for are refused, not dropped."""
+    for name, value in given.items():
+        if value is not None:
+            raise TypeError(
+                f"`{name}` does not apply when `conc` is an xarray.DataArray; got {name}={value!r}: "
+                f"{_DATAARRAY_INSTEAD[name]}."
+            )

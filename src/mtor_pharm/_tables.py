@@ -27,12 +27,17 @@ def _did_you_mean(value: Any, options: Sequence[Any]) -> str:
 
 
 def _check_columns(df: Any, wanted: dict[str, str]) -> None:
-    """Every named column exists (with a did-you-mean)."""
+    """Every named column exists (with a did-you-mean), once."""
     cols = [str(c) for c in df.columns]
     for arg, col in wanted.items():
         if col not in df.columns:
             raise LookupError(
                 f"`{arg}` must name a column of `df`; got {col!r}.{_did_you_mean(col, cols)} Columns are {cols}."
+            )
+        if cols.count(str(col)) > 1:
+            raise ValueError(
+                f"`{arg}` names column {col!r}, which `df` has {cols.count(str(col))} times; rename or drop the "
+                "duplicates (e.g. df.loc[:, ~df.columns.duplicated()])."
             )
 
 
@@ -190,6 +195,11 @@ def fit_table(
         raise TypeError(f"`df` must be a pandas DataFrame (one row per point); got {type(df).__name__}.")
     if isinstance(by, str):
         by = [by]
+    if not isinstance(by, Sequence) or not all(isinstance(c, str) for c in by):
+        raise TypeError(
+            f"`by` must be a column name or a list of column names (e.g. by='compound'; by=[] for one curve); "
+            f"got {by!r}."
+        )
     by = list(by)
     for arg, value in (("conc", conc), ("response", response)):
         if not isinstance(value, str):
@@ -260,6 +270,11 @@ def summary_table(
 
     from .fitting._result import _unit_label
 
+    if not isinstance(result, FitResult):
+        raise TypeError(
+            f"`result` must be a FitResult (from mp.fit or mp.fit_table); got {type(result).__name__}."
+            + (" For a global fit, use its .to_dataframe()." if type(result).__name__ == "SharedFit" else "")
+        )
     u = unit or result.conc_unit
     if index is None and len(result.shape) == 1 and result.labels is None:
         index = pd.RangeIndex(result.shape[0])
@@ -290,6 +305,13 @@ _STATUS_WORDS = {
 }
 
 
+def _is_integer(value: object) -> bool:
+    """A Python or numpy integer, or a 0-d integer array (``res.status`` of one curve)."""
+    if isinstance(value, int):
+        return True
+    return isinstance(value, np.ndarray | np.generic) and np.ndim(value) == 0 and np.issubdtype(value.dtype, np.integer)
+
+
 def status_words(code: int) -> str:
     """The status bits of one curve in words, e.g. ``"ambiguous; IC50 extrapolated"`` (``"OK"`` for 0).
 
@@ -300,6 +322,11 @@ def status_words(code: int) -> str:
     """
     from .fitting import FitStatus
 
+    known = int(sum(int(f) for f in FitStatus))
+    if isinstance(code, bool) or not _is_integer(code) or not 0 <= int(code) <= known or int(code) & ~known:
+        raise ValueError(
+            f"`code` must be a status: an int made of FitStatus bits (0 to {known}, e.g. res.status[i]); got {code!r}."
+        )
     code = int(code)
     if code == 0:
         return "OK"
@@ -579,7 +606,13 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *, format: st
 
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"`table` must be a pandas DataFrame; got {type(table).__name__}.")
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise TypeError(f"`path` must be a file name (str or path); got {path!r}.")
     out = Path(path)
+    if not out.parent.is_dir():
+        raise ValueError(f"`path` must be in a folder that exists; {str(out.parent)!r} does not (create it first).")
+    if out.is_dir():
+        raise ValueError(f"`path` must be a file name; {str(out)!r} is a folder.")
     kinds = {".csv": "csv", ".tsv": "tsv", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
     kind = format or kinds.get(out.suffix.lower())
     if kind not in ("csv", "tsv", "markdown", "html"):

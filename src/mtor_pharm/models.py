@@ -421,6 +421,15 @@ def _kernel(model: Model, x: ArrayLike, values: Mapping[str, Any]) -> FloatArray
         raise ShapeError(
             f"the arguments of {model.name} must broadcast against each other; got shapes {listed}."
         ) from None
+    # outside the model's domain the curve is not defined (NaN passes through as NaN)
+    for name, low, what in (("x", 0.0, "non-negative concentrations (0 is vehicle)"),
+                            (model.loc_name, 0.0, "a positive concentration"), ("s", 0.0, "positive")):
+        if name not in shaped:
+            continue
+        with np.errstate(invalid="ignore"):
+            bad = (shaped[name] < low) | ((shaped[name] == low) & (name != "x"))
+        if np.any(bad):
+            raise ValueError(f"`{name}` of {model.name} must be {what}; got {shaped[name][bad].flat[0]:g}.")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = hill * (np.log(xa) - np.log(loc))
         # x = 0 (vehicle): the zero-dose plateau for either sign of hill

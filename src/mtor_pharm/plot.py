@@ -226,7 +226,7 @@ def _data(
         raise TypeError("`conc` and `response` must be given together (or neither, to draw the fit alone).")
     if conc_unit is None and not _has_unit(conc):
         conc_unit = res.conc_unit  # a bare array is read in the unit of the fit
-    x, unit = as_concentration(conc, conc_unit=conc_unit)
+    x, unit = as_concentration(conc, conc_unit=conc_unit, accepts=frozenset({"conc_unit"}))
     x = x * _factor(unit, res.conc_unit)
     if isinstance(response, str | bytes):
         raise TypeError(f"`response` must hold numbers; got the string {response!r}.")

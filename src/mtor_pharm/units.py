@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import ConcentrationLike, FloatArray, Quantity, Unit
-from .errors import UnitError
+from .errors import ShapeError, UnitError
 
 __all__ = [
     "Q_",
@@ -360,6 +360,15 @@ def _sequence_to_quantity(conc: Sequence[Any], name: str) -> Quantity:
     return registry.Quantity(out, target)
 
 
+def _holds_none(values: Any) -> bool:
+    """Whether a (nested) list/tuple or object array holds None, which numpy turns into NaN."""
+    if isinstance(values, list | tuple):
+        return any(_holds_none(v) if isinstance(v, list | tuple) else v is None for v in values)
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return any(v is None for v in values.ravel())
+    return False
+
+
 def as_float_array(values: Any, *, name: str) -> FloatArray:
     """A new float64 array of `values`; complex, text and huge integers are refused,
     masked entries become NaN (internal)."""
@@ -377,7 +386,16 @@ def as_float_array(values: Any, *, name: str) -> FloatArray:
             return np.ma.filled(values.astype(np.float64), np.nan)
         except (TypeError, ValueError, OverflowError):
             raise ValueError(f"`{name}` must hold real numbers; got {values!r}.") from None
-    if np.iscomplexobj(values):
+    if _holds_none(values):
+        raise ValueError(f"`{name}` must hold real numbers; got None among them (use NaN for a missing value).")
+    try:
+        complex_values = np.iscomplexobj(values)
+    except ValueError:
+        raise ShapeError(
+            f"`{name}` must be a rectangular array; got a ragged sequence (rows of different lengths). "
+            "Pad a ragged design with NaN."
+        ) from None
+    if complex_values:
         raise TypeError(
             f"`{name}` must hold real numbers; got complex values (dtype "
             f"{np.asarray(values).dtype}). Pass the real part explicitly if that is what you mean."
@@ -414,6 +432,15 @@ def _molecular_weight_g_per_mol(molecular_weight: Any) -> float:
     return value
 
 
+def _non_negative(values: FloatArray, unit: Any) -> FloatArray:
+    """`values` (of `conc`), refused where negative (NaN passes)."""
+    with np.errstate(invalid="ignore"):
+        negative = values < 0
+    if np.any(negative):
+        raise ValueError(f"`conc` must be non-negative; got {values[negative].flat[0]:g} {unit!s}.")
+    return values
+
+
 def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str = "uM") -> Quantity:
     """Convert a mass concentration (e.g. µg/mL) to a molar one.
 
@@ -445,6 +472,7 @@ def mass_to_molar(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
     with np.errstate(over="ignore", under="ignore"):
+        _non_negative(as_float_array(q.magnitude, name="conc"), q.units)
         molar = as_float_array(q.to("g/L").magnitude, name="conc") / mw
     if np.isinf(molar).any():
         raise UnitError(f"`molecular_weight` {mw!r} g/mol is too small: the molar concentration overflows float64.")
@@ -468,6 +496,7 @@ def molar_to_mass(conc: ConcentrationLike, molecular_weight: Any, *, unit: str =
     mw = _molecular_weight_g_per_mol(molecular_weight)
     registry = _registry()
     with np.errstate(over="ignore", under="ignore"):
+        _non_negative(as_float_array(q.magnitude, name="conc"), q.units)
         mass = as_float_array(q.to("M").magnitude, name="conc") * mw
     if np.isinf(mass).any():
         raise UnitError(f"`molecular_weight` {mw!r} g/mol is too large: the mass concentration overflows float64.")
@@ -574,6 +603,8 @@ def from_log10(x: Any, log_unit: str = "M", *, unit: str = "uM") -> Quantity:
     >>> mp.units.from_log10([-9, -7.5, -6], unit="nM").magnitude.round(1).tolist()
     [1.0, 31.6, 1000.0]
     """
+    if x is None or _holds_none(x):
+        raise TypeError(f"`x` must be numbers (log10 concentrations; NaN for a missing value); got {x!r}.")
     try:
         values = np.array(x, dtype=np.float64)
     except (TypeError, ValueError):
@@ -635,7 +666,7 @@ def dilution_series(top: ConcentrationLike, *, factor: float, n: int) -> Quantit
             f"`n` must be at most {MAX_DILUTION_STEPS:,} concentrations; got {n!r:.40} ({size} of float64). "
             "A dilution series that long is almost certainly a mistake."
         )
-    values, unit = as_concentration(top, name="top")
+    values, unit = as_concentration(top, name="top", accepts=frozenset())
     if values.ndim != 0 or not (np.isfinite(values) and values > 0):
         raise ValueError(f"`top` must be one positive finite concentration; got {top!r}.")
     with np.errstate(over="ignore", under="ignore"):
@@ -651,7 +682,13 @@ def pic50(ic50: ConcentrationLike, *, conc_unit: str | None = None) -> FloatArra
     >>> float(mp.pic50("10 nM"))
     8.0
     """
-    values, unit = as_concentration(ic50, conc_unit=conc_unit, name="ic50")
+    values, unit = as_concentration(ic50, conc_unit=conc_unit, name="ic50", accepts=frozenset({"conc_unit"}))
+    with np.errstate(invalid="ignore"):
+        bad = values <= 0
+    if np.any(bad):
+        raise ValueError(
+            f"`ic50` must be positive (NaN, an undetermined IC50, stays NaN); got {values[bad].flat[0]:g} {unit!s}."
+        )
     molar = values * _registry().Quantity(1.0, unit).to("M").magnitude
     with np.errstate(divide="ignore", invalid="ignore"):
         out = -np.log10(molar)

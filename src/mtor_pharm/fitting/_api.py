@@ -69,6 +69,18 @@ def _real(value: Any, name: str) -> FloatArray:
         raise ValueError(f"`{name}` has a value too large for a float64.") from None
 
 
+def _complex(values: Any, name: str) -> bool:
+    """Whether `values` are complex; a ragged nested sequence is refused here (numpy's own
+    error would not name the argument)."""
+    try:
+        return bool(np.iscomplexobj(values))
+    except ValueError:
+        raise ShapeError(
+            f"`{name}` must be a rectangular array; got a ragged sequence (rows of different lengths). "
+            "Pad a ragged design with NaN."
+        ) from None
+
+
 def _as_response(response: ArrayLike) -> FloatArray:
     y = _real(response, "response")
     if y.ndim == 0:
@@ -120,10 +132,19 @@ def _check_memory(N: int, m: int, p: int) -> None:
 
 
 def _scalar_param(name: str, value: Any, unit: Unit, what: str, m: Model) -> Any:
-    """Convert a fixed value / bound given for parameter `name` to the internal scale."""
+    """Convert a fixed value / bound given for parameter `name` to the internal scale; a
+    fixed value must be finite there (a bound may be infinite: no bound)."""
+    out = _internal_param(name, value, unit, what, m)
+    logged = name in m.conc_params or name in m.log_params  # ln of the value: 0 -> -inf is allowed
+    if what == "fixed" and not np.all(np.isfinite(out) | (logged & (out == -np.inf))):
+        raise ValueError(f"`fixed[{name!r}]` must be a finite number; got {value!r}.")
+    return out
+
+
+def _internal_param(name: str, value: Any, unit: Unit, what: str, m: Model) -> Any:
     if name in m.conc_params:
         if isinstance(value, str) or is_quantity(value):
-            mag, u = as_concentration(value, name=f"{what}[{name!r}]")
+            mag, u = as_concentration(value, name=f"{what}[{name!r}]", accepts=frozenset())
             mag = mag * _registry().Quantity(1.0, u).to(unit).magnitude
         else:
             mag = _real(value, f"{what}[{name!r}]")
@@ -136,7 +157,7 @@ def _scalar_param(name: str, value: Any, unit: Unit, what: str, m: Model) -> Any
     arr = _real(value, f"{what}[{name!r}]")
     if name in m.log_params:
         if np.any(arr < 0) or np.any(np.isnan(arr)):
-            raise ValueError(f"`{what}['s']` must be a positive number; got {value!r}.")
+            raise ValueError(f"`{what}[{name!r}]` must be a positive number; got {value!r}.")
         with np.errstate(divide="ignore"):
             return np.log(arr)
     if np.any(np.isnan(arr)):
@@ -226,8 +247,9 @@ def fit(
             )
         molecular_weight = molecular_weight_of(inhibitor)  # looked up only for mass concentrations
     conc_mag = conc.magnitude if is_quantity(conc) else conc
-    if isinstance(conc_mag, np.ndarray | list | tuple) or np.isscalar(conc_mag):
-        if np.iscomplexobj(conc_mag):
+    labelled = isinstance(conc_mag, list | tuple) and any(isinstance(c, str) or is_quantity(c) for c in conc_mag)
+    if not labelled and (isinstance(conc_mag, np.ndarray | list | tuple) or np.isscalar(conc_mag)):
+        if _complex(conc_mag, "conc"):
             raise TypeError("`conc` must be real; got complex values. Pass the real part explicitly.")
         if isinstance(conc_mag, np.ma.MaskedArray):  # masked concentrations are padding (NaN)
             filled = _real(conc_mag, "conc")

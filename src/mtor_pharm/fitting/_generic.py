@@ -237,9 +237,8 @@ def solve_block(
     lor, hir = lo[rows].copy(), hi[rows].copy()
     lor[:, conc] += c
     hir[:, conc] += c
-    floor = _ZERO_RSS * np.einsum("nk,nk->n", wr, yr * yr)
-
     with np.errstate(all="ignore"):
+        floor = _ZERO_RSS * np.einsum("nk,nk->n", wr, yr * yr)  # inf for responses ~1e160: no floor
         cand = model.start(lxr, yr, wr, Pf, free)  # (s, m, p)
         cand = np.where(free[None, None, :], np.clip(cand, lor[None], hir[None]), Pf[None])
         s, m = cand.shape[0], cand.shape[1]

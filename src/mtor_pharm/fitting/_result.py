@@ -503,7 +503,7 @@ class FitResult(InformationCriteria):
         >>> res.predict(mp.Q_([0, 1000], "uM")).round(0).tolist()[0] > 90
         True
         """
-        x, unit = as_concentration(conc, conc_unit=conc_unit)
+        x, unit = as_concentration(conc, conc_unit=conc_unit, accepts=frozenset({"conc_unit"}))
         x = x * _registry().Quantity(1.0, unit).to(self.conc_unit).magnitude
         expand = (Ellipsis,) + (None,) * max(x.ndim, 1)
         values = {k: np.asarray(v)[expand] for k, v in self.params.items()}
