@@ -214,3 +214,17 @@ def test_compare_reads_log10_concentrations(tmp_path: Path, capsys: pytest.Captu
                                      conc_unit="nM")
     assert direct.ratio == pytest.approx(ref.ratio, rel=1e-7)
     assert direct.pvalue == pytest.approx(ref.pvalue, rel=1e-6)
+
+
+def test_library_advice_is_given_as_command_line_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The library words its advice as Python keywords; the command line names its own options."""
+    pd.DataFrame({"logM": [-9, -8.5, -8, -7.5, -7, -6.5], "v": [98, 90, 70, 40, 15, 5]}).to_csv(
+        tmp_path / "log.csv", index=False
+    )
+    err = _fails(["fit", str(tmp_path / "log.csv"), "--conc-col", "logM", "--response-col", "v", "--conc-unit", "M"],
+                 capsys, "pass --conc-log10 with the unit the log was taken in (e.g. --conc-unit M)")
+    assert "conc_log10=True" not in err
+    _df().to_csv(tmp_path / "d.csv", index=False)
+    err = _fails(_fit(tmp_path / "d.csv", "--conc-unit", "nM", "--model", "standard slope"), capsys,
+                 "use --model 4pl")
+    assert "--fixed hill=1 for a falling curve" in err and "fixed={" not in err

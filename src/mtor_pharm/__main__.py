@@ -11,6 +11,7 @@ import base64
 import csv
 import html
 import io
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -526,6 +527,23 @@ def _label_of(res: FitResult, text: str) -> Any:
                     f"{_did_you_mean(text, [str(x) for x in res.labels or ()])}")
 
 
+#: The library's advice is written as Python keywords; on the command line it names the options.
+_KEYWORD_TO_OPTION = (
+    (re.compile(r"fixed=\{'(\w+)': ([-+0-9.eE]+)\}"), r"--fixed \1=\2"),
+    (re.compile(r"\bconc_log10=True\b"), "--conc-log10"),
+    (re.compile(r"\b(conc_unit|model|unit)=(['\"])([^'\" ]*)\2"), lambda m: f"--{m[1].replace('_', '-')} {m[3]}"),
+    (re.compile(r"\b(conc_unit|model|unit)=(['\"])([^'\"]*)\2"), lambda m: f'--{m[1].replace("_", "-")} "{m[3]}"'),
+)
+
+
+def _in_cli_words(message: str) -> str:
+    """A library error message with its keyword advice (``conc_log10=True``, ``fixed={'hill': 1}``,
+    ``model='4pl'``) given as the command line's options (``--conc-log10``, ``--fixed hill=1``)."""
+    for pattern, option in _KEYWORD_TO_OPTION:
+        message = pattern.sub(option, message)
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m mtor_pharm`` and the ``mtor-pharm`` script."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
@@ -543,8 +561,8 @@ def main(argv: list[str] | None = None) -> int:
         _print_table(table)
         return 0
     except (MtorPharmError, ValueError, LookupError, TypeError, OSError) as err:
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"mtor_pharm: error: {msg}", file=sys.stderr)
+        msg = str(err.args[0] if isinstance(err, KeyError) and err.args else err)
+        print(f"mtor_pharm: error: {msg if isinstance(err, _CliError) else _in_cli_words(msg)}", file=sys.stderr)
         return 2
     except Exception as err:  # last line of defence: never a traceback on the command line
         print(f"mtor_pharm: error: {type(err).__name__}: {err} (please report this input)", file=sys.stderr)
