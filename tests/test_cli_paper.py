@@ -95,7 +95,7 @@ def test_excel_sheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
      (["--conc-unit", "nM", "--exclude", "Z9"], "not a well"),
      (["--conc-unit", "nM", "--group-cols", "compound", "--compare", "sapanisertib", "torin"], "Did you mean"),
      (["--conc-unit", "nM", "--compare", "a", "b"], "--group-cols"),
-     (["--conc-unit", "nM", "--out", "x.xlsx"], ".csv"), (["--conc-unit", "ug/mL"], "mass_to_molar")],
+     (["--conc-unit", "nM", "--out", "x.xls"], ".xlsx"), (["--conc-unit", "ug/mL"], "mass_to_molar")],
 )
 def test_bad_options_name_themselves_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        extra: list[str], match: str) -> None:
@@ -228,3 +228,11 @@ def test_library_advice_is_given_as_command_line_options(tmp_path: Path, capsys:
     err = _fails(_fit(tmp_path / "d.csv", "--conc-unit", "nM", "--model", "standard slope"), capsys,
                  "use --model 4pl")
     assert "--fixed hill=1 for a falling curve" in err and "fixed={" not in err
+
+
+def test_out_writes_excel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _df().to_csv(tmp_path / "d.csv", index=False)
+    _ok(_fit(tmp_path / "d.csv", "--group-cols", "compound", "--conc-unit", "nM", "--out", str(tmp_path / "o.xlsx")),
+        capsys)
+    table = pd.read_excel(tmp_path / "o.xlsx", index_col=0)
+    assert set(table.index) == set(TRUTH) and "ic50 [nM]" in table.columns

@@ -145,3 +145,12 @@ def test_model_curves_refuse_parameters_outside_their_domain() -> None:
     # vehicle (x = 0) and NaN are still fine
     out = mp.models.four_pl(np.array([0.0, 1.0, np.nan]), 0, 100, 1, 1)
     assert out[0] == 100.0 and out[1] == 50.0 and np.isnan(out[2])
+
+
+def test_write_table_writes_excel(tmp_path: object) -> None:
+    """A Prism user's tables go to Excel: .xlsx is written (openpyxl, the `excel` extra) and reads back."""
+    table = mp.paper_table(mp.fit(X, [Y, Y[::-1] * 0.5 + 50]))
+    out = mp.write_table(table, f"{tmp_path}/t.xlsx")
+    back = pd.read_excel(out)  # a RangeIndex is not written, as for CSV
+    assert list(back.columns) == list(table.columns)
+    assert back.iloc[0, 0] == table.iloc[0, 0]

@@ -311,3 +311,12 @@ def test_summary_table_of_other_families_keeps_their_concentration_parameters_wi
         np.testing.assert_allclose(table[f"{name}_stderr [uM]"], np.asarray(res.stderr[name]) / 1000.0, rtol=1e-12)
     others = [p for p in res.param_names if p not in res.family.conc_params]
     assert all(p in table.columns and f"{p}_stderr" in table.columns for p in others)
+
+
+def test_fixed_hill_shows_prism_hillslope_too() -> None:
+    """Prism's standard slope (HillSlope fixed at -1) is where a Prism user looks for the HillSlope
+    row; it was dropped when the hill was fixed."""
+    x = mp.Q_([1, 3, 10, 30, 100, 300, 1000.0], "nM")
+    table = mp.paper_table(mp.fit(x, [98, 94, 80, 52, 25, 10, 4], fixed={"hill": 1}))
+    assert table.loc[0, "Hill slope (drc b = mtor_pharm hill)"] == "1.00 (fixed)"
+    assert table.loc[0, "HillSlope (Prism)"] == "−1.00 (fixed)"

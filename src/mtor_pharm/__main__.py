@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--decimal", help="decimal mark, '.' or ',' (default: sniffed; ',' with ';' separators)")
     f.add_argument("--unit", help="report IC50s in this unit (default: --conc-unit)")
     f.add_argument("--paper", action="store_true", help="print (and write) the paper table instead")
-    f.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md or .html)")
+    f.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md, .html or .xlsx)")
     f.add_argument("--compare", nargs=2, metavar=("A", "B"),
                    help="test whether curves A and B differ in potency (F test of a shared IC50)")
     f.add_argument("--plot", type=Path, metavar="DIR", help="write one figure per curve plus an overview (PNG)")
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--fixed", nargs="*", default=[], metavar="NAME=VALUE", help="hold parameters fixed")
     g.add_argument("--unit", help="report IC50s in this unit (default: the layout's)")
     g.add_argument("--paper", action="store_true", help="print (and write) the paper table")
-    g.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md or .html)")
+    g.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md, .html or .xlsx)")
     g.add_argument("--compare", nargs=2, metavar=("A", "B"), help="test whether compounds A and B differ in potency")
     g.add_argument("--plot", type=Path, metavar="DIR", help="write one figure per curve plus an overview (PNG)")
     g.add_argument("--report", type=Path, metavar="FILE.html",
@@ -362,7 +362,7 @@ def _report(path: Path, res: FitResult, paper: pd.DataFrame, figures: dict[str, 
 def _run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ._tables import fit_table, paper_table, summary_table, write_table
+    from ._tables import fit_table, paper_table, summary_table
     from .models import _lookup_model
 
     _lookup_model(args.model)  # an unknown model fails before any work
@@ -406,11 +406,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     show_unit = unit or conc_unit
     table = paper_table(res, unit=show_unit) if args.paper else summary_table(res, unit=show_unit)
     _print_table(table)
-    if args.out is not None:
-        if args.out.suffix.lower() not in (".csv", ".tsv", ".md", ".markdown", ".html", ".htm"):
-            raise _CliError(f"--out needs a file name ending in .csv, .tsv, .md or .html; got {args.out}.")
-        write_table(table, args.out)
-        print(f"\nwrote {args.out}")
+    _write_out(args, table)
     comparison = None
     if args.compare:
         from .compare import compare_potency
@@ -431,6 +427,21 @@ def _run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_out(args: argparse.Namespace, table: pd.DataFrame) -> None:
+    """--out: the printed table, in the format its suffix names."""
+    from ._tables import write_table
+
+    if args.out is None:
+        return
+    if args.out.suffix.lower() not in (".csv", ".tsv", ".md", ".markdown", ".html", ".htm", ".xlsx"):
+        raise _CliError(f"--out needs a file name ending in .csv, .tsv, .md, .html or .xlsx; got {args.out}.")
+    try:
+        write_table(table, args.out)
+    except ImportError as err:
+        raise _CliError(str(err)) from None
+    print(f"\nwrote {args.out}")
+
+
 def _write_outputs(args: argparse.Namespace, res: FitResult, figures: dict[str, bytes], unit: str, comparison: Any,
                    qc: pd.DataFrame | None = None, source: str | None = None) -> None:
     from ._tables import paper_table
@@ -449,7 +460,7 @@ def _write_outputs(args: argparse.Namespace, res: FitResult, figures: dict[str, 
 
 def _run_plate(args: argparse.Namespace) -> int:
     from . import assays
-    from ._tables import fit_table, paper_table, summary_table, write_table
+    from ._tables import fit_table, paper_table, summary_table
     from .models import _lookup_model
 
     _lookup_model(args.model)
@@ -487,11 +498,7 @@ def _run_plate(args: argparse.Namespace) -> int:
     table = paper_table(res, unit=unit, response_unit="%" if args.normalize == "percent" else None) \
         if args.paper else summary_table(res, unit=unit)
     _print_table(table)
-    if args.out is not None:
-        if args.out.suffix.lower() not in (".csv", ".tsv", ".md", ".markdown", ".html", ".htm"):
-            raise _CliError(f"--out needs a file name ending in .csv, .tsv, .md or .html; got {args.out}.")
-        write_table(table, args.out)
-        print(f"\nwrote {args.out}")
+    _write_out(args, table)
     comparison = None
     if args.compare:
         from .compare import compare_potency

@@ -531,6 +531,10 @@ def paper_table(
             header = name
         if name in res.fixed:
             rows[header] = [f"{_sig(v * scale, sig)} (fixed)" for v in value]
+            if kind == "slope":  # Prism's standard slope is exactly the case a Prism user looks for
+                rows[f"HillSlope{' ' + suffix if suffix else ''} (Prism)"] = [
+                    f"{_sig(-v, sig)} (fixed)".replace("-", "−") for v in value
+                ]
             continue
         if kind in ("conc", "log"):
             lo, hi = res.ci(name, level=level)
@@ -580,14 +584,15 @@ def _markdown(table: pd.DataFrame) -> str:
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
-    """Write a table (e.g. :func:`paper_table`) as CSV, TSV, Markdown or HTML.
+    """Write a table (e.g. :func:`paper_table`) as CSV, TSV, Markdown, HTML or Excel.
 
     Parameters
     ----------
     table : pandas.DataFrame
     path : str or path
-        Destination; the suffix picks the format (``.csv``, ``.tsv``, ``.md``, ``.html``).
-    format : {"csv", "tsv", "markdown", "html"}, optional
+        Destination; the suffix picks the format (``.csv``, ``.tsv``, ``.md``, ``.html``,
+        ``.xlsx`` with openpyxl installed, e.g. ``pip install mtor_pharm[excel]``).
+    format : {"csv", "tsv", "markdown", "html", "excel"}, optional
         Overrides the suffix.
 
     Returns
@@ -613,15 +618,24 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *, format: st
         raise ValueError(f"`path` must be in a folder that exists; {str(out.parent)!r} does not (create it first).")
     if out.is_dir():
         raise ValueError(f"`path` must be a file name; {str(out)!r} is a folder.")
-    kinds = {".csv": "csv", ".tsv": "tsv", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+    kinds = {
+        ".csv": "csv", ".tsv": "tsv", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+        ".xlsx": "excel",
+    }
     kind = format or kinds.get(out.suffix.lower())
-    if kind not in ("csv", "tsv", "markdown", "html"):
+    if kind not in ("csv", "tsv", "markdown", "html", "excel"):
         raise ValueError(
-            f"`path` must end in .csv, .tsv, .md or .html (or pass format=); got {str(path)!r}"
+            f"`path` must end in .csv, .tsv, .md, .html or .xlsx (or pass format=); got {str(path)!r}"
             + (f" with format={format!r}." if format else ".")
         )
     show_index = not isinstance(table.index, pd.RangeIndex)
-    if kind == "csv":
+    if kind == "excel":
+        import importlib.util
+
+        if importlib.util.find_spec("openpyxl") is None:
+            raise ImportError("Writing .xlsx needs openpyxl: pip install openpyxl (or mtor_pharm[excel]).")
+        table.to_excel(out, index=show_index)
+    elif kind == "csv":
         table.to_csv(out, index=show_index, encoding="utf-8")
     elif kind == "tsv":
         table.to_csv(out, sep="\t", index=show_index, encoding="utf-8")
