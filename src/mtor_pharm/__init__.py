@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors, models, units
 from ._api import fit
 from ._example import load_example, run_example
-from ._tables import fit_table, paper_table, status_words, summary_table, write_table
+from ._tables import fit_table, paper_table, status_words, summary_table, tidy_xy, write_table
 from ._version import __version__
 from .fitting import STATUS_MESSAGES, ConfidenceInterval, FitResult, FitStatus, lmfit_model
 from .units import Q_, dilution_series, from_pic50, pic50
@@ -64,6 +64,7 @@ __all__ = [
     "run_example",
     "status_words",
     "summary_table",
+    "tidy_xy",
     "units",
     "ureg",
     "write_table",

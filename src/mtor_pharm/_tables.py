@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +117,97 @@ def _batch_from_table(
         x[i, : len(rows)] = x_all[rows]
         y[i, : len(rows)] = y_all[rows]
     return labels, x, y
+
+
+def tidy_xy(
+    table: pd.DataFrame,
+    x: str,
+    datasets: Mapping[str, Sequence[str]] | None = None,
+    *,
+    by: str = "compound",
+) -> pd.DataFrame:
+    """A GraphPad Prism XY table (one X column, replicate Y columns per data set) as tidy points.
+
+    Prism keeps a dose-response experiment as an XY table: the X column (often log10 of the
+    molar concentration) and, per data set, a group of replicate Y sub-columns.  Exported
+    and read with pandas, the repeated data-set names come back as ``"Torin1"``,
+    ``"Torin1.1"``, ``"Torin1.2"``; by default those are grouped back into one data set.
+    The result is what :func:`fit_table` reads (with ``conc_log10=True, conc_unit="M"`` for
+    Prism's log X).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per X value.
+    x : str
+        The X column, copied unchanged into ``conc`` (log10 stays log10).
+    datasets : mapping of str to sequence of str, optional
+        Data set name → its replicate Y columns.  Default: every other column, grouped by
+        its name without pandas' ``.1``, ``.2`` … suffix for repeated names.
+    by : str, default "compound"
+        Name of the data-set column of the result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `by`, ``conc``, ``replicate`` (1, 2, … in column order) and ``response``;
+        one row per cell, an empty cell (NaN) kept as a missing point.
+
+    Raises
+    ------
+    LookupError
+        `x` or a column of `datasets` is not a column of `table`.
+    ValueError
+        A Y column in two data sets, or a table with no Y column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = [100 / (1 + 10.0**lx / 20e-9) for lx in (-9, -8, -7)]  # a 4PL with IC50 20 nM, hill 1
+    >>> prism = pd.DataFrame({"logM": [-9, -8, -7], "Torin1": y, "Torin1.1": y})
+    >>> points = mp.tidy_xy(prism, x="logM")
+    >>> points.columns.tolist(), len(points)
+    (['compound', 'conc', 'replicate', 'response'], 6)
+    >>> res, index = mp.fit_table(points, conc="conc", response="response", by="compound",
+    ...                           conc_unit="M", conc_log10=True, fixed={"bottom": 0, "top": 100})
+    >>> round(float(res.ic50.to("nM").magnitude[0]), 6)
+    20.0
+    """
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`table` must be a pandas DataFrame (a Prism XY table); got {type(table).__name__}.")
+    for arg, value in (("x", x), ("by", by)):
+        if not isinstance(value, str):
+            raise TypeError(f"`{arg}` must be a column name (str); got {value!r}.")
+    _check_columns(table, {"x": x})
+    if datasets is None:
+        groups: dict[str, list[str]] = {}
+        for col in table.columns:
+            if col != x:
+                groups.setdefault(re.sub(r"\.\d+$", "", str(col)), []).append(col)
+    else:
+        if not isinstance(datasets, Mapping):
+            raise TypeError(f"`datasets` must map a data-set name to its Y columns; got {type(datasets).__name__}.")
+        groups = {str(k): [v] if isinstance(v, str) else list(v) for k, v in datasets.items()}
+        for name, cols in groups.items():
+            _check_columns(table, {f"datasets[{name!r}]": c for c in cols})
+        seen: dict[str, str] = {}
+        for name, cols in groups.items():
+            for c in cols:
+                if c in seen:
+                    raise ValueError(f"`datasets` puts column {c!r} in both {seen[c]!r} and {name!r}.")
+                seen[c] = name
+    if not any(groups.values()):
+        raise ValueError(f"`table` has no Y column besides `x` ({x!r}); columns are {list(table.columns)}.")
+    xs = _numeric_column(table, x, "x")
+    parts = []
+    for name, cols in groups.items():
+        for rep, col in enumerate(cols, start=1):
+            parts.append(pd.DataFrame({
+                by: name, "conc": xs, "replicate": rep, "response": _numeric_column(table, col, "Y"),
+            }))
+    return pd.concat(parts, ignore_index=True)
 
 
 def fit_table(
