@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._typing import FloatArray
+from ._validate import boolean
 from .fitting import FitResult, fit
 
 if TYPE_CHECKING:
@@ -302,8 +303,7 @@ def fit_table(
     if len(df) == 0:
         raise ValueError("`df` must have at least one row; got an empty table.")
     _group_keys(df, by)
-    if not isinstance(conc_log10, bool):
-        raise TypeError(f"`conc_log10` must be True or False; got {conc_log10!r}.")
+    conc_log10 = boolean(conc_log10, "conc_log10")
     labels, x, y = _batch_from_table(df, conc, response, by, excluded)
     if conc_unit is None:
         conc_unit = df.attrs.get("conc_unit") or unit_column(df)

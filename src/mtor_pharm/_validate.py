@@ -68,3 +68,11 @@ def choice(value: Any, name: str, options: Iterable[str]) -> str:
         listed = ", ".join(repr(o) for o in opts)
         raise ValueError(f"`{name}` must be one of {listed}; got {_short(value)}.")
     return value
+
+
+def boolean(value: Any, name: str) -> bool:
+    """An on/off option: True or False (NumPy booleans too), never a string or a number
+    (``'no'`` would otherwise read as True)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"`{name}` must be True or False; got {_short(value)}.")
+    return bool(value)

@@ -258,7 +258,12 @@ def replicate_stats(values: Any, *, name: str, signal: Any, dim: Hashable | None
 
 
 def check_broadcast(**arrays: Any) -> tuple[int, ...]:
-    """Broadcast shape of NumPy operands, or a ShapeError naming them."""
+    """Broadcast shape of the NumPy operands, or a ShapeError naming them.
+
+    DataArray operands are checked with :func:`check_aligned` (their labels must
+    agree along the dimensions they share); they do not enter the returned shape.
+    """
+    check_aligned(**arrays)
     shapes = {k: np.shape(v) for k, v in arrays.items() if not is_dataarray(v)}
     try:
         return tuple(np.broadcast_shapes(*shapes.values()))
@@ -267,6 +272,57 @@ def check_broadcast(**arrays: Any) -> tuple[int, ...]:
         raise ShapeError(
             f"the inputs must broadcast against each other; got shapes {listed}."
         ) from None
+
+
+def _labels_text(labels: Any) -> str:
+    items = [str(v) for v in labels]
+    return "[" + ", ".join(items[:5]) + (", …" if len(items) > 5 else "") + "]"
+
+
+def _misalignment(a_name: str, a: xr.DataArray, b_name: str, b: xr.DataArray) -> str | None:
+    """Why `a` and `b` do not align along a shared dimension, or None when they differ only
+    in the order of their labels (which xarray aligns without losing anything)."""
+    for d in a.dims:
+        if d not in b.dims:
+            continue
+        ia, ib = a.indexes.get(d), b.indexes.get(d)
+        if ia is not None and ib is not None:
+            if ia.equals(ib) or (len(ia) == len(ib) and ia.is_unique and ib.is_unique
+                                 and ia.sort_values().equals(ib.sort_values())):
+                continue
+            only_a, only_b = ia.difference(ib), ib.difference(ia)
+            parts = [f"`{n}` has {_labels_text(o)} that `{m}` lacks"
+                     for n, o, m in ((a_name, only_a, b_name), (b_name, only_b, a_name)) if len(o)]
+            detail = "; ".join(parts) or "repeated labels"
+            return (
+                f"`{a_name}` and `{b_name}` must have the same labels along their shared dimension "
+                f"{d!r}; {detail}. xarray would keep only the common labels and drop the others "
+                f"without notice: select or reindex both to the same {d!r} labels first."
+            )
+        if a.sizes[d] != b.sizes[d]:
+            return (
+                f"`{a_name}` and `{b_name}` must have the same size along their shared dimension "
+                f"{d!r}; got {a.sizes[d]} and {b.sizes[d]}."
+            )
+    return None
+
+
+def check_aligned(**arrays: Any) -> None:
+    """Refuse DataArray operands whose labels differ along a dimension they share.
+
+    xarray arithmetic inner-joins such operands, which silently drops wells or
+    plates; a dimension that only one operand has still broadcasts, and labels in
+    another order are aligned (nothing is lost).  NumPy operands are ignored.
+    """
+    named = [(k, v) for k, v in arrays.items() if is_dataarray(v)]
+    for i, (a_name, a) in enumerate(named):
+        for b_name, b in named[i + 1:]:
+            try:
+                xr.align(a, b, join="exact", copy=False)
+            except ValueError:
+                why = _misalignment(a_name, a, b_name, b)
+                if why is not None:
+                    raise ShapeError(why) from None
 
 
 def check_no_overflow(value: Any, *, what: str = "normalized values", name: str = "signal") -> None:
@@ -302,8 +358,7 @@ def signal_variance(signal_stderr: Any, signal: Any) -> Any:
     se = as_signal(signal_stderr, "signal_stderr")
     if np.any(np.asarray(se) < 0):
         raise ValueError("`signal_stderr` must be ≥ 0; got a negative value.")
-    if not is_dataarray(se):
-        check_broadcast(signal=signal, signal_stderr=se)
+    check_broadcast(signal=signal, signal_stderr=se)
     return se**2
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from .._validate import boolean
 from ..errors import PlateLayoutError
 from ..fitting._result import _did_you_mean
 from .normalize import percent_of_control
@@ -169,6 +170,8 @@ def plate_curves(
         no concentration unit.
     ControlError
         Control means that are not above the blank mean.
+    TypeError
+        A `table` that is not a DataFrame; a `controls_as_data` that is not True or False.
 
     Examples
     --------
@@ -183,6 +186,7 @@ def plate_curves(
         raise TypeError(f"`table` must be a pandas DataFrame (one row per well); got {type(table).__name__}.")
     if normalize not in ("percent", "none"):
         raise ValueError(f"`normalize` must be 'percent' or 'none'; got {normalize!r}.")
+    controls_as_data = boolean(controls_as_data, "controls_as_data")
     cols = [str(c) for c in table.columns]
     for arg, col in (("signal", signal), ("reference", reference)):
         if col is not None and col not in table.columns:

@@ -26,11 +26,19 @@ from numpy.typing import ArrayLike, NDArray
 from .._molecular_weight import molecular_weight_of
 from .._morrison import bound_fraction
 from .._typing import ConcentrationLike, FloatArray, IntArray
-from .._validate import choice, real_number
+from .._validate import boolean, choice, real_number
 from ..errors import MtorPharmWarning, ShapeError, UnitError
 from ..fitting import ConfidenceInterval, FitResult, FitStatus, fit
 from ..units import as_concentration
-from ._common import as_float, first_value, quantity, quiet, unit_factor, where_text
+from ._common import (
+    as_float,
+    check_broadcast,
+    first_value,
+    quantity,
+    quiet,
+    unit_factor,
+    where_text,
+)
 from .normalize import percent_activity, percent_inhibition
 
 if TYPE_CHECKING:
@@ -70,11 +78,15 @@ def _molar(value: ConcentrationLike, name: str) -> FloatArray:
     return molar
 
 
-def _factor(mechanism: str, substrate: ConcentrationLike | None, km: ConcentrationLike | None
-            ) -> FloatArray:
-    """IC50 / Ki for the mechanism: 1 + [S]/Km, 1, or 1 + Km/[S]."""
+def _factor(mechanism: str, substrate: ConcentrationLike | None, km: ConcentrationLike | None,
+            **others: Any) -> FloatArray:
+    """IC50 / Ki for the mechanism: 1 + [S]/Km, 1, or 1 + Km/[S].
+
+    `others` are the caller's other array arguments by name: they, `substrate` and `km`
+    must broadcast together (a ShapeError names them and their shapes)."""
     choice(mechanism, "mechanism", _MECHANISMS)
     if mechanism == "noncompetitive":
+        check_broadcast(**others)
         return np.ones((), dtype=np.float64)
     missing = [n for n, v in (("substrate", substrate), ("km", km)) if v is None]
     if missing:
@@ -84,6 +96,7 @@ def _factor(mechanism: str, substrate: ConcentrationLike | None, km: Concentrati
         )
     s = _molar(substrate, "substrate")
     k = _molar(km, "km")
+    check_broadcast(**others, substrate=s, km=k)
     ratio = s / k
     out: FloatArray = 1.0 + ratio if mechanism == "competitive" else 1.0 + 1.0 / ratio
     return out
@@ -94,6 +107,7 @@ def _tight_binding_check(ic50_molar: FloatArray, enzyme: ConcentrationLike | Non
     if enzyme is None:
         return
     e = _molar(enzyme, "enzyme")
+    check_broadcast(ic50=ic50_molar, enzyme=e)
     with np.errstate(invalid="ignore", divide="ignore"):
         close = ic50_molar < ratio * e
     if np.any(close):
@@ -224,9 +238,12 @@ def cheng_prusoff(
     Raises
     ------
     ValueError
-        Unknown mechanism; missing `substrate`/`km`; non-positive concentrations.
+        Unknown mechanism; missing `substrate`/`km`; non-positive concentrations; a
+        `ci` with low > high or not containing the IC50; a negative `stderr`.
     UnitError
         Arguments that are not concentrations.
+    ShapeError
+        Array arguments whose shapes do not broadcast.
 
     Warns
     -----
@@ -273,12 +290,7 @@ def _cheng_prusoff(
     if level is not None:
         level = real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True,
                             accepted="a confidence level in (0, 1)")
-    f = _factor(mechanism, substrate, km)
-    _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1, labels)
-    with np.errstate(invalid="ignore"):
-        ki = values / f
-    nan = np.full(np.shape(ki), np.nan)
-    low = high = se = nan
+    given: dict[str, FloatArray] = {}
     if ci is not None:
         try:
             lo_q, hi_q = ci
@@ -286,11 +298,18 @@ def _cheng_prusoff(
             raise ValueError(f"`ci` must be a (low, high) pair; got {ci!r}.") from None
         lo_v, lo_u = as_concentration(lo_q, name="ci[0]", conc_unit=None if _has_unit(lo_q) else str(unit))
         hi_v, hi_u = as_concentration(hi_q, name="ci[1]", conc_unit=None if _has_unit(hi_q) else str(unit))
-        low = lo_v * unit_factor(lo_u, unit) / f
-        high = hi_v * unit_factor(hi_u, unit) / f
+        given["ci[0]"], given["ci[1]"] = lo_v * unit_factor(lo_u, unit), hi_v * unit_factor(hi_u, unit)
     if stderr is not None:
         se_v, se_u = as_concentration(stderr, name="stderr", conc_unit=None if _has_unit(stderr) else str(unit))
-        se = se_v * unit_factor(se_u, unit) / f
+        given["stderr"] = se_v * unit_factor(se_u, unit)
+    f = _factor(mechanism, substrate, km, ic50=values, **given)
+    _check_interval(values, given, unit)
+    _tight_binding_check(values * unit_factor(unit, "M"), enzyme, ratio, stacklevel + 1, labels)
+    with np.errstate(invalid="ignore"):
+        ki = values / f
+        low = given["ci[0]"] / f if ci is not None else np.full(np.shape(ki), np.nan)
+        high = given["ci[1]"] / f if ci is not None else np.full(np.shape(ki), np.nan)
+        se = given["stderr"] / f if stderr is not None else np.full(np.shape(ki), np.nan)
     shape = np.broadcast_shapes(np.shape(ki), np.shape(low), np.shape(high), np.shape(se))
     return KiEstimate(
         ki=quantity(np.broadcast_to(ki, shape), unit),
@@ -302,6 +321,38 @@ def _cheng_prusoff(
         mechanism=mechanism,  # type: ignore[arg-type]
         labels=labels if labels is not None and len(labels) == int(np.prod(shape)) else None,
     )
+
+
+def _check_interval(ic50: FloatArray, given: dict[str, FloatArray], unit: Any) -> None:
+    """`ci` ordered and containing the IC50, `stderr` ≥ 0 (NaN entries are not checked)."""
+    tol = 1e-9  # relative: unit conversions round
+    if "ci[0]" in given:
+        lo, hi = given["ci[0]"], given["ci[1]"]
+        lo_b, hi_b, x = np.broadcast_arrays(lo, hi, ic50)
+        with np.errstate(invalid="ignore"):
+            reversed_ = lo_b > hi_b
+            outside = ~reversed_ & ((lo_b > x * (1 + tol)) | (hi_b < x * (1 - tol)))
+        if reversed_.any():
+            i = np.asarray(reversed_)
+            raise ValueError(
+                f"`ci` must be (low, high) with low ≤ high; got low {first_value(lo_b, i)!r} and high "
+                f"{first_value(hi_b, i)!r} {unit:~P}{where_text(i)}."
+            )
+        if outside.any():
+            i = np.asarray(outside)
+            raise ValueError(
+                f"`ci` must contain `ic50` (low ≤ ic50 ≤ high); got ({first_value(lo_b, i)!r}, "
+                f"{first_value(hi_b, i)!r}) {unit:~P} for ic50 {first_value(x, i)!r} {unit:~P}"
+                f"{where_text(i)}. Is it the interval of another curve or of another parameter?"
+            )
+    if "stderr" in given:
+        se = given["stderr"]
+        bad = np.asarray(se < 0)
+        if bad.any():
+            raise ValueError(
+                f"`stderr` must be ≥ 0 (a standard error); got {first_value(se, bad)!r} {unit:~P}"
+                f"{where_text(bad)}."
+            )
 
 
 def _has_unit(value: Any) -> bool:
@@ -470,6 +521,13 @@ def morrison_ic50(
     pint.Quantity
         In the unit of `ki`.  As ``[E] → 0`` this is the Cheng–Prusoff relation.
 
+    Raises
+    ------
+    ValueError
+        A `ki`, `enzyme`, `substrate` or `km` ≤ 0; an unknown mechanism.
+    ShapeError
+        Array arguments whose shapes do not broadcast.
+
     References
     ----------
     Morrison JF. Biochim Biophys Acta 1969;185:269–286; Copeland RA. Evaluation of
@@ -481,9 +539,12 @@ def morrison_ic50(
     <Quantity(4.0, 'nanomolar')>
     """
     values, unit = as_concentration(ki, name="ki")
+    bad = ~(values > 0) & ~np.isnan(values)
+    if bad.any():
+        raise ValueError(f"`ki` must be > 0; got {first_value(values, bad)!r}{where_text(bad)}.")
     choice(mechanism, "mechanism", _MECHANISMS)
-    f = _factor(mechanism, substrate, km)
     e = _molar(enzyme, "enzyme") * unit_factor("M", unit)
+    f = _factor(mechanism, substrate, km, ki=values, enzyme=e)
     return quantity(values * f + e / 2.0, unit)
 
 
@@ -600,7 +661,7 @@ def fit_morrison(
     conc_unit : str, optional
         Unit of a bare `conc` array.
     v0 : float, optional
-        Fix the uninhibited velocity (e.g. 100 for percent activity); fitted by default.
+        Fix the uninhibited velocity (> 0, e.g. 100 for percent activity); fitted by default.
     fit_enzyme : bool, default False
         Also fit the active enzyme concentration (often below the nominal one).
     inhibitor : str or Inhibitor, optional
@@ -615,7 +676,9 @@ def fit_morrison(
     Raises
     ------
     ValueError, UnitError, ShapeError
-        Bad concentrations, units or shapes.
+        Bad concentrations, units or shapes; a `v0` ≤ 0.
+    TypeError
+        A `fit_enzyme` that is not True or False.
 
     Notes
     -----
@@ -661,9 +724,11 @@ def fit_morrison(
     if e_val.ndim != 0 or not np.isfinite(e_val):
         raise ValueError(f"`enzyme` must be one positive finite concentration; got {enzyme!r}.")
     # the enzyme as given: the engine converts it to the unit of `conc` as it does for mp.fit
+    fit_enzyme = boolean(fit_enzyme, "fit_enzyme")
     fixed: dict[str, Any] = {} if fit_enzyme else {"enzyme": enzyme}
     if v0 is not None:
-        fixed["top"] = real_number(v0, "v0", accepted="a finite number or None")
+        fixed["top"] = real_number(v0, "v0", low=0.0, low_open=True,
+                                   accepted="a positive finite number (the uninhibited velocity) or None")
     res = fit(quantity(x, unit), y, model="morrison_e" if fit_enzyme else "morrison", fixed=fixed)
     k_app = np.asarray(res.params["ki_app"])
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -102,8 +102,7 @@ def _percent(
     s = as_signal(signal, "signal")
     hs = replicate_stats(high, name=high_name, signal=s, dim=dim)
     ls = _stats_or_zero(low, name=low_name or "blank", signal=s, dim=dim)
-    if not is_dataarray(s):
-        check_broadcast(signal=s, **{high_name: hs.mean, (low_name or "blank"): ls.mean})
+    check_broadcast(signal=s, **{high_name: hs.mean, (low_name or "blank"): ls.mean})
     _window_error(hs, ls, high_name=high_name, low_name=low_name, strict=strict)
     var_s = signal_variance(signal_stderr, s)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -164,8 +163,7 @@ def subtract_blank(signal: Any, blank: Any, *, dim: Hashable | None = None) -> N
     """
     s = as_signal(signal, "signal")
     bs = replicate_stats(blank, name="blank", signal=s, dim=dim)
-    if not is_dataarray(s):
-        check_broadcast(signal=s, blank=bs.mean)
+    check_broadcast(signal=s, blank=bs.mean)
     with np.errstate(invalid="ignore"):
         return finish(s - bs.mean, np.sqrt(bs.var), n_control_missing=bs.n_missing)
 
@@ -346,8 +344,7 @@ def _band(values: Any, background: Any, name: str, bg_name: str) -> Any:
         return v
     bg = as_signal(background, bg_name)
     check_nonnegative(bg, bg_name)
-    if not (is_dataarray(v) or is_dataarray(bg)):
-        check_broadcast(**{name: v, bg_name: bg})
+    check_broadcast(**{name: v, bg_name: bg})
     return v - bg
 
 
@@ -470,8 +467,8 @@ def _band_ratio(num: Any, den: Any, background: Any, den_background: Any, names:
     own = den_background is not None
     d = _band(den, den_background if own else background, den_name, den_bg_name if own else "background")
     _positive_denominator(d, den_name, what)
+    check_broadcast(**{num_name: n, den_name: d})
     if not (is_dataarray(n) or is_dataarray(d)):
-        check_broadcast(**{num_name: n, den_name: d})
         return np.asarray(n / d, dtype=np.float64)
     return n / d
 
@@ -479,8 +476,7 @@ def _band_ratio(num: Any, den: Any, background: Any, den_background: Any, names:
 def _ratio(values: Any, reference: Any, *, dim: Hashable | None, values_stderr: Any) -> Normalized[Any]:
     v = as_signal(values, "values")
     rs = replicate_stats(reference, name="reference", signal=v, dim=dim, signal_name="values")
-    if not is_dataarray(v):
-        check_broadcast(values=v, reference=rs.mean)
+    check_broadcast(values=v, reference=rs.mean)
     r = np.asarray(rs.mean, dtype=np.float64)
     bad = r <= 0
     if bad.any():

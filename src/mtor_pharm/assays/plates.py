@@ -64,7 +64,7 @@ from .._typing import BoolArray, FloatArray
 from .._validate import choice, optional_number
 from ..errors import ShapeError, UnitError
 from ..fitting import FitStatus
-from ..units import Q_, parse_unit
+from ..units import Q_, as_float_array, parse_unit
 from ._common import as_float, unit_factor
 from ._errors import PlateLayoutError
 
@@ -256,6 +256,13 @@ def read_layout(
         parse_unit(conc_unit, name="conc_unit")
     if plate_format is not None:
         _shape_of(plate_format, "plate_format")
+    rows, meta, name = _layout_rows(source, kind)
+    return _build_layout(rows, meta, plate_format=plate_format, conc_unit=conc_unit, name=name)
+
+
+def _layout_rows(source: Source, kind: str | None) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
+    """The entries, the file-level settings and the name of a layout file (CSV or TOML);
+    a file that lists no wells is refused (used by both ``read_layout`` functions)."""
     text, name = _read_text(source)
     if kind is None:
         stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -276,7 +283,21 @@ def read_layout(
             f"`source` {name} lists no wells; a layout must describe at least one well "
             "(unlisted wells are then 'empty')."
         )
-    return _build_layout(rows, meta, plate_format=plate_format, conc_unit=conc_unit, name=name)
+    return rows, dict(meta), name
+
+
+def _require_table(table: Any, name: str, columns: Iterable[str], origin: str) -> None:
+    """`table` is a DataFrame holding `columns`; else a TypeError or a PlateLayoutError that
+    names the missing columns and the columns present."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`{name}` must be a pandas DataFrame from {origin}; got {type(table).__name__}.")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        present = [str(c) for c in table.columns]
+        raise PlateLayoutError(
+            f"`{name}` must be a table from {origin}; it lacks column(s) {missing} "
+            f"(columns present: {present[:20]}{' …' if len(present) > 20 else ''})."
+        )
 
 
 def _build_layout(rows: list[dict[str, Any]], meta: Mapping[str, Any], *, plate_format: int | None,
@@ -778,8 +799,11 @@ def tidy_plate(
     ShapeError
         A grid whose shape does not match the layout's plate format.
     PlateLayoutError
-        Layout wells that are not on the export's plate, plate ids that differ,
-        or readout names that clash with layout columns.
+        Layout wells that are not on the export's plate, a well listed more than
+        once, a grid cell that is not a number, plate ids that differ, or readout
+        names that clash with layout columns.
+    TypeError
+        A `layout` that is not a DataFrame or path; grids that are not real numbers.
 
     Examples
     --------
@@ -791,10 +815,14 @@ def tidy_plate(
     [{'well': 'A1', 'role': 'blank', 'A570': 0.05}, {'well': 'A12', 'role': 'vehicle', 'A570': 1.0}]
     """
     lay = layout if isinstance(layout, pd.DataFrame) else read_layout(layout)
-    missing_cols = [c for c in _LAYOUT_COLUMNS if c not in lay.columns]
-    if missing_cols:
+    _require_table(lay, "layout", _LAYOUT_COLUMNS, "read_layout()")
+    repeated = lay["well"][lay["well"].astype(str).str.strip().str.upper().duplicated(keep=False)]
+    if len(repeated):
+        wells = list(dict.fromkeys(str(w) for w in repeated))
         raise PlateLayoutError(
-            f"`layout` must be a table from read_layout(); it lacks columns {missing_cols}."
+            f"`layout` must list each well once; {', '.join(wells[:10])}{' …' if len(wells) > 10 else ''} "
+            f"appear(s) more than once ({len(repeated)} rows). A well holds one thing: drop or fix "
+            "the repeated rows."
         )
     ex = _as_export(export)
     fmt = int(lay.attrs.get("plate_format", 96 if len(lay) == 96 else 384))
@@ -845,11 +873,11 @@ def _as_export(export: Any) -> PlateExport:
     if isinstance(export, PlateExport):
         return export
     if isinstance(export, Mapping):
-        grids = {str(k): np.array(v, dtype=np.float64) for k, v in export.items()}
+        grids = {str(k): _grid_values(v, f"export[{str(k)!r}]") for k, v in export.items()}
     elif isinstance(export, str | os.PathLike) or hasattr(export, "read") or hasattr(export, "read_text"):
         return read_plate_export(export)
     else:
-        grids = {"signal": np.array(export, dtype=np.float64)}
+        grids = {"signal": _grid_values(export, "export")}
     shapes = {k: g.shape for k, g in grids.items()}
     fmt = None
     for f, s in PLATE_SHAPES.items():
@@ -861,6 +889,27 @@ def _as_export(export: Any) -> PlateExport:
         )
     return PlateExport(readouts=grids, overflow={k: np.zeros(g.shape, bool) for k, g in grids.items()},
                        plate_id=None, plate_format=fmt)
+
+
+def _grid_values(values: Any, name: str) -> FloatArray:
+    """A plate grid of readings as float64; a cell that is not a number is refused by position."""
+    try:
+        return as_float_array(values, name=name)
+    except ShapeError:
+        raise
+    except ValueError:
+        cells = np.asarray(values, dtype=object)
+    for pos, cell in np.ndenumerate(cells):
+        try:
+            float(cell)
+        except (TypeError, ValueError):
+            where = f" at row {_LETTERS[pos[0]]}, column {pos[1] + 1}" if len(pos) == 2 and pos[0] < 16 else ""
+            raise PlateLayoutError(
+                f"`{name}` must hold one number per well (NaN for a missing well); got {cell!r:.40}"
+                f"{where}. Read a reader's file with read_plate_export(), which turns 'OVER' cells "
+                "into NaN."
+            ) from None
+    raise PlateLayoutError(f"`{name}` must hold one number per well; got {values!r:.80}.")
 
 
 def plate_dataset(table: pd.DataFrame) -> xr.Dataset:
@@ -886,9 +935,7 @@ def plate_dataset(table: pd.DataFrame) -> xr.Dataset:
     >>> dict(ds.sizes), ds["signal"].dims
     ({'well': 96}, ('well',))
     """
-    missing = [c for c in ("plate", "well") if c not in table.columns]
-    if missing:
-        raise PlateLayoutError(f"`table` must come from tidy_plate(); it lacks columns {missing}.")
+    _require_table(table, "table", ("plate", "well"), "tidy_plate()")
     coords = [c for c in _LAYOUT_COLUMNS if c in table.columns and c not in ("plate", "well")]
     plates = pd.unique(table["plate"])
     frame = table.copy()
@@ -999,9 +1046,9 @@ def plate_qc(
     plate : str
         Plate id, carried into the result.
     z_prime_min : float or None, default 0.5
-        Fail below this Z′ (Zhang et al.: 0.5 ≤ Z′ < 1 is an excellent assay).
+        Fail below this Z′ (at most 1; Zhang et al.: 0.5 ≤ Z′ < 1 is an excellent assay).
     cv_max : float or None, default 20
-        Fail when the high controls' CV (%) exceeds this.
+        Fail when the high controls' CV (%, ≥ 0) exceeds this.
     cv_low_max : float or None
         Same for the low controls (off by default: a blank near zero has a large CV).
     ssmd_min, sb_min : float or None
@@ -1033,8 +1080,11 @@ def plate_qc(
     >>> round(qc.z_prime, 3), qc.passed   # 1 - 3*(0.0816 + 0.0082)/0.95
     (0.716, True)
     """
-    for nm, v in (("z_prime_min", z_prime_min), ("cv_max", cv_max), ("cv_low_max", cv_low_max),
-                  ("ssmd_min", ssmd_min), ("sb_min", sb_min)):
+    optional_number(z_prime_min, "z_prime_min", high=1.0,
+                    accepted="a finite number ≤ 1 (Z′ never exceeds 1) or None")
+    for nm, v in (("cv_max", cv_max), ("cv_low_max", cv_low_max)):
+        optional_number(v, nm, low=0.0, accepted="a finite number ≥ 0 (a CV in percent) or None")
+    for nm, v in (("ssmd_min", ssmd_min), ("sb_min", sb_min)):
         optional_number(v, nm, accepted="a finite number or None")
     if isinstance(min_wells, bool) or not isinstance(min_wells, int) or not 2 <= min_wells <= 10**6:
         raise ValueError(f"`min_wells` must be an integer ≥ 2; got {min_wells!r:.40} (at most 1,000,000).")
@@ -1095,6 +1145,14 @@ def qc_plates(
     dict of str to PlateQC
         Keyed by plate id.
 
+    Raises
+    ------
+    TypeError
+        A `table` that is not a DataFrame.
+    PlateLayoutError
+        A `table` without the ``plate`` or ``role`` column, a `signal` that is not one of
+        its columns, unknown roles.
+
     Examples
     --------
     >>> import io
@@ -1104,8 +1162,12 @@ def qc_plates(
     >>> qc["P1"].passed, qc["P1"].n_high
     (True, 2)
     """
-    if signal not in table.columns:
-        raise PlateLayoutError(f"`signal` must be a column of `table`; got {signal!r}.")
+    _require_table(table, "table", ("plate", "role"), "tidy_plate()")
+    if not isinstance(signal, str) or signal not in table.columns:
+        raise PlateLayoutError(
+            f"`signal` must name a readout column of `table`; got {signal!r} (columns: "
+            f"{[str(c) for c in table.columns][:20]})."
+        )
     for name, role in (("high", high), ("low", low)):
         if role not in ROLES:
             raise PlateLayoutError(f"`{name}` must be one of {', '.join(ROLES)}; got {role!r}.")

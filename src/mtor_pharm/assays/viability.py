@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._arrays import is_dataarray
 from .._typing import ConcentrationLike, FloatArray, IntArray, ModelName
-from .._validate import choice, real_number
+from .._validate import boolean, choice, real_number
 from ..fitting import FitResult, fit
 from ..models import get_model
 from ..units import as_concentration
@@ -111,8 +111,8 @@ def mtt_absorbance(a570: Any, a_ref: Any = None) -> Any:
     if a_ref is None:
         return a
     r = as_signal(a_ref, "a_ref")
+    check_broadcast(a570=a, a_ref=r)
     if not (is_dataarray(a) or is_dataarray(r)):
-        check_broadcast(a570=a, a_ref=r)
         return np.asarray(a - r, dtype=np.float64)
     return a - r
 
@@ -160,8 +160,7 @@ def _t0_control_stats(
     s = as_signal(signal, "signal")
     ts = replicate_stats(t0, name="t0", signal=s, dim=dim)
     cs = replicate_stats(control, name="control", signal=s, dim=dim)
-    if not is_dataarray(s):
-        check_broadcast(signal=s, t0=ts.mean, control=cs.mean)
+    check_broadcast(signal=s, t0=ts.mean, control=cs.mean)
     t = np.asarray(ts.mean, dtype=np.float64)
     bad = t <= 0
     if bad.any():
@@ -339,7 +338,17 @@ class GrowthMetrics:
 
 def _crossing(g_x: FloatArray, g_y: FloatArray, valid: NDArray[np.bool_], level: float
               ) -> tuple[FloatArray, NDArray[np.str_]]:
-    """First downward crossing of `level` (from low to high conc), linear in log10 conc."""
+    """First downward crossing of `level` (from low to high conc), linear in log10 conc.
+
+    A design with one concentration has no pair of points to cross between: it is
+    padded with a missing point, so each curve gets NaN and its ``">"``/``"<"``/``""``
+    qualifier like a curve with a single valid point.
+    """
+    if g_y.shape[-1] < 2:
+        pad = [(0, 0)] * (g_y.ndim - 1) + [(0, 2 - g_y.shape[-1])]
+        g_x = np.pad(g_x, pad, constant_values=np.nan)
+        g_y = np.pad(g_y, pad, constant_values=np.nan)
+        valid = np.pad(valid, pad, constant_values=False)
     d = g_y - level
     pair = valid[..., :-1] & valid[..., 1:]
     with np.errstate(invalid="ignore"):
@@ -389,7 +398,8 @@ def nci60_metrics(
     -------
     GrowthMetrics
         NaN plus a ``">"``/``"<"`` qualifier where the level is not crossed inside
-        the tested range (never an extrapolated number).
+        the tested range (never an extrapolated number), also for a curve with a
+        single tested concentration (e.g. a one-dose screen).
 
     Raises
     ------
@@ -641,8 +651,7 @@ def _gr_values_case_c(
         )
     s = as_signal(signal, "signal")
     cs = replicate_stats(control, name="control", signal=s, dim=dim)
-    if not is_dataarray(s):
-        check_broadcast(signal=s, control=cs.mean)
+    check_broadcast(signal=s, control=cs.mean)
     c = np.asarray(cs.mean, dtype=np.float64)
     bad = ~(c > 0)
     if bad.any():
@@ -902,7 +911,7 @@ def auc(
     kind: AreaKind = "auc", method: AreaMethod = "trapezoid", response_scale: float = 100.0,
     log_base: float = 10.0, normalize: bool = True,
     conc_range: tuple[ConcentrationLike, ConcentrationLike] | None = None,
-    model: ModelName = "4pl", fit_result: FitResult | None = None, inhibitor: Any = None,
+    model: ModelName | None = None, fit_result: FitResult | None = None, inhibitor: Any = None,
 ) -> AreaUnderCurve:
     """Area under (or above) a dose-response curve over a log-dose range.
 
@@ -928,10 +937,11 @@ def auc(
         Concentrations to integrate between (e.g. the range common to two datasets);
         default: each curve's tested range.  With the trapezoid rule it must lie
         inside every curve's tested range.
-    model : str, default "4pl"
-        Model for ``method="fit"`` when `fit_result` is not given.
+    model : str, optional
+        Model for ``method="fit"`` when `fit_result` is not given (default ``"4pl"``).
+        Refused with the trapezoid rule, which fits nothing, and together with `fit_result`.
     fit_result : FitResult, optional
-        A fit of these curves to integrate (``method="fit"``).
+        A fit of these curves to integrate; ``method="fit"`` only.
     inhibitor : str or Inhibitor, optional
         Registry inhibitor whose molecular weight converts mass concentrations
         (µg/mL) to molar; molar input is used as is.
@@ -944,7 +954,10 @@ def auc(
     Raises
     ------
     ValueError
-        Concentrations ≤ 0, a range outside the tested one (trapezoid), unknown options.
+        Concentrations ≤ 0, a range outside the tested one (trapezoid), unknown options,
+        `model` or `fit_result` with ``method="trapezoid"``.
+    TypeError
+        A `normalize` that is not True or False.
 
     Notes
     -----
@@ -972,8 +985,22 @@ def auc(
     if response_scale == 0:
         raise ValueError(f"`response_scale` must be a finite non-zero number; got {response_scale!r}.")
     log_base = real_number(log_base, "log_base", low=1.0, low_open=True, accepted="a number > 1")
+    normalize = boolean(normalize, "normalize")
     if fit_result is not None and not isinstance(fit_result, FitResult):
         raise TypeError(f"`fit_result` must be a FitResult or None; got {type(fit_result).__name__}.")
+    if method == "trapezoid":
+        given = [n for n, v in (("fit_result", fit_result), ("model", model)) if v is not None]
+        if given:
+            raise ValueError(
+                f"`{given[0]}` is used only with method='fit'; got {given[0]}= with method='trapezoid', "
+                "which integrates the observed points. Pass method='fit' to integrate a fitted curve, "
+                f"or drop `{given[0]}`."
+            )
+    elif fit_result is not None and model is not None:
+        raise ValueError(
+            f"`model` must not be given with `fit_result` (the fit already has model "
+            f"{fit_result.model!r}); got model={model!r}."
+        )
     cv = as_curves(conc, response, conc_unit=conc_unit, inhibitor=inhibitor)
     y = cv.response / response_scale
     if kind == "activity_area":
@@ -1005,7 +1032,7 @@ def auc(
         area, lo, hi = trapezoid_log(g, log_lo=log_lo, log_hi=log_hi, log_base=log_base)
     else:
         res = fit_result if fit_result is not None else fit(
-            cv.conc, cv.response, model=model, conc_unit=str(cv.unit))
+            cv.conc, cv.response, model=model or "4pl", conc_unit=str(cv.unit))
         lo, hi = np.asarray(log_lo, dtype=np.float64), np.asarray(log_hi, dtype=np.float64)
         area = _fitted_area(res, lo, hi, cv.unit, log_base, response_scale, kind)
     with np.errstate(invalid="ignore", divide="ignore"):

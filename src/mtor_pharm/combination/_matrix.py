@@ -160,7 +160,11 @@ class DoseMatrix:
         ----------
         conc_a, conc_b : Quantity, str sequence or array_like, shape (nA,) / (nB,) or (P, nA) / (P, nB)
             Concentrations of A (rows) and B (columns), each including 0 (the
-            single-agent margins); NaN pads ragged designs.  Bare arrays need `conc_unit`.
+            single-agent margins), strictly increasing or strictly decreasing (e.g.
+            ``np.r_[mp.dilution_series(...).m, 0]``, highest first); NaN pads ragged
+            designs (after the last dose, with no responses).  Bare arrays need `conc_unit`.
+            The matrix is stored with increasing doses: decreasing vectors are reversed
+            together with the matching axis of `response`.
         response : array_like, shape (nA, nB), (nA, nB, R) or (P, nA, nB, R)
             Responses; NaN marks a missing well.
         conc_unit : str, optional
@@ -178,7 +182,8 @@ class DoseMatrix:
             Shapes that do not match.
         ValueError
             Negative doses, no zero dose (no single-agent margin), fewer than two
-            positive doses of a drug, an unsorted or repeated dose vector.
+            positive doses of a drug, an unsorted or repeated dose vector, a NaN dose
+            whose row or column of `response` holds data.
         """
         a, ua = as_concentration(conc_a, conc_unit=conc_unit, name="conc_a")
         b, ub = as_concentration(conc_b, conc_unit=conc_unit, name="conc_b")
@@ -203,7 +208,10 @@ class DoseMatrix:
             raise ShapeError(f"`conc_b` of shape {b.shape} must match `response` axis nB={y.shape[2]} (P={P}).")
         if np.isinf(y).any():
             raise ValueError("`response` must be finite or NaN (missing).")
-        for name, c in (("conc_a", a2), ("conc_b", b2)):
+        a2, y = _increasing(a2, y, axis=1)
+        b2, y = _increasing(b2, y, axis=2)
+        for name, c, axis in (("conc_a", a2, 1), ("conc_b", b2, 2)):
+            _check_nan_doses(name, c, y, axis)
             _check_doses(name, c)
         return cls(
             conc_a=a2,
@@ -587,6 +595,40 @@ def _column_conc(series: pd.Series, unit: str | None, *, arg: str, col: str) -> 
     return mags2, u
 
 
+def _increasing(c: FloatArray, y: FloatArray, *, axis: int) -> tuple[FloatArray, FloatArray]:
+    """Reverse the finite doses of each pair given strictly decreasing (highest first), and the
+    matching `axis` of the response with them; other pairs (NaN padding after the doses) are kept."""
+    finite = np.isfinite(c)
+    n = finite.sum(axis=1)
+    prefix = finite == (np.arange(c.shape[1])[None, :] < n[:, None])  # NaN only after the doses
+    with np.errstate(invalid="ignore"):
+        step = np.diff(c, axis=1)
+        pair_ok = finite[:, 1:] & finite[:, :-1]
+        decreasing = prefix.all(axis=1) & (n >= 2) & np.where(pair_ok, step < 0, True).all(axis=1)
+    if not decreasing.any():
+        return c, y
+    k = np.arange(c.shape[1])[None, :]
+    order = np.where(decreasing[:, None] & (k < n[:, None]), n[:, None] - 1 - k, k)
+    c_out = np.take_along_axis(c, order, axis=1)
+    shape = [order.shape[0], 1, 1, 1]
+    shape[axis] = order.shape[1]
+    y_out = np.take_along_axis(y, order.reshape(shape), axis=axis)
+    return c_out, y_out
+
+
+def _check_nan_doses(name: str, c: FloatArray, y: FloatArray, axis: int) -> None:
+    """A NaN dose may pad a ragged design only: its row (or column) of responses must be all NaN."""
+    other = tuple(ax for ax in (1, 2, 3) if ax != axis)
+    has_data = np.isfinite(y).any(axis=other)  # (P, n) along `axis`
+    bad = np.isnan(c) & has_data
+    if bad.any():
+        p, i = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(
+            f"`{name}` must be a dose wherever `response` has data; got nan at position {i} (pair {p}), "
+            "whose responses are not all NaN. NaN only pads a ragged design after the last dose."
+        )
+
+
 def _check_doses(name: str, c: FloatArray, labels: tuple[str, ...] | None = None) -> None:
     """Every pair's doses: non-negative, ascending, a zero dose first, ≥ 2 positive doses."""
     finite = np.isfinite(c)
@@ -606,7 +648,10 @@ def _check_doses(name: str, c: FloatArray, labels: tuple[str, ...] | None = None
         inc = np.where(finite[:, 1:] & finite[:, :-1], np.diff(c, axis=1) > 0, True)
     if not inc.all():
         p = int(np.flatnonzero(~inc.all(axis=1))[0])
-        raise ValueError(f"`{name}` must be strictly increasing doses ({where(p)}): got {c[p][finite[p]].tolist()}.")
+        raise ValueError(
+            f"`{name}` must be strictly increasing (or strictly decreasing) doses ({where(p)}): got "
+            f"{c[p][finite[p]].tolist()}."
+        )
     no_zero = ~(finite[:, 0] & (c[:, 0] == 0))
     if no_zero.any():
         p = int(np.flatnonzero(no_zero)[0])

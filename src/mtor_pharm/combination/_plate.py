@@ -42,7 +42,8 @@ def read_layout(
     Raises
     ------
     PlateLayoutError
-        Everything :func:`mtor_pharm.assays.read_layout` rejects, plus a second compound
+        Everything :func:`mtor_pharm.assays.read_layout` rejects (including a file that
+        lists no wells), plus a second compound
         without a concentration (or the reverse) or outside a ``sample`` well.
 
     Examples
@@ -55,26 +56,14 @@ def read_layout(
     >>> lay.loc[lay.well == "A4", ["compound", "conc", "compound_b", "conc_b"]].to_dict("records")
     [{'compound': 'Torin1', 'conc': 10.0, 'compound_b': 'BKM120', 'conc_b': 500.0}]
     """
+    from .._validate import choice
     from ..assays import plates as _plates  # the assays subpackage loads on first use only
     from ..assays._common import unit_factor
     from ..errors import PlateLayoutError
 
-    text, name = _plates._read_text(source)
-    if kind is None:
-        stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-        first = stripped[0] if stripped else ""
-        kind = "toml" if name.endswith(".toml") or first.startswith("[") or "=" in first else "csv"
-    if kind == "toml":
-        import tomllib
-
-        try:
-            rows, meta = _plates._toml_rows(tomllib.loads(text), name)
-        except tomllib.TOMLDecodeError as exc:
-            raise PlateLayoutError(f"`source` must be valid TOML; {name}: {exc}.") from None
-    elif kind == "csv":
-        rows, meta = _plates._csv_rows(text), {}
-    else:
-        raise ValueError(f"`kind` must be 'csv', 'toml' or None; got {kind!r}.")
+    if kind is not None:
+        choice(kind, "kind", ("csv", "toml"))
+    rows, meta, name = _plates._layout_rows(source, kind)  # refuses a file that lists no wells
     # a well holding only compound B is a single-agent well of that compound: move it to `compound`
     base_rows = []
     for row in rows:

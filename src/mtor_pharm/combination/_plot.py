@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._typing import FloatArray
+from .._validate import integer
 from ..units import _registry
 from . import _reference as ref
 from ._matrix import DoseMatrix
-from ._score import SynergyResult
+from ._score import SynergyResult, check_levels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -52,6 +53,16 @@ def _new_axes(ax: Axes | None) -> Axes:
 
 def _unit(unit: str) -> str:
     return f"{_registry().Unit(unit):~P}"
+
+
+def _check_result(result: Any, func: str) -> SynergyResult:
+    if not isinstance(result, SynergyResult):
+        hint = " Score it first: mp.combination.score(matrix)." if isinstance(result, DoseMatrix) else ""
+        raise TypeError(
+            f"`result` of {func} must be a SynergyResult from mp.combination.score; got "
+            f"{type(result).__name__}.{hint}"
+        )
+    return result
 
 
 def _fmt(v: float) -> str:
@@ -162,12 +173,19 @@ def isobologram(
     result : SynergyResult
     pair : int or str, default 0
     levels : sequence of float, default (0.5, 0.75, 0.9)
-        Fractions affected.
+        Fractions affected, each strictly between 0 and 1 (at least one).
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     CombinationArtists
+
+    Raises
+    ------
+    TypeError
+        A `result` that is not a SynergyResult.
+    ValueError
+        No level, or a level outside (0, 1).
 
     Examples
     --------
@@ -180,9 +198,10 @@ def isobologram(
     >>> len(art.artists) >= 1
     True
     """
+    result = _check_result(result, "isobologram")
+    lev = check_levels(levels, allow_empty=False)
     m = result.matrix
     p = m.index(pair)
-    lev = np.asarray(levels, dtype=np.float64)
     c = result.single
     ax = _new_axes(ax)
     artists: list[Any] = []
@@ -240,11 +259,19 @@ def fa_ci_plot(
     pair : int, str or sequence of them, default 0
     ax : matplotlib.axes.Axes, optional
     grid : int, default 99
-        Points of the curve.
+        Points of the curve, from 2 to 1,000,000.
 
     Returns
     -------
     CombinationArtists
+
+    Raises
+    ------
+    TypeError
+        A `result` that is not a SynergyResult (e.g. a DoseMatrix: score it first), a
+        `grid` that is not an integer.
+    ValueError
+        A result scored without levels (no CI), a `grid` outside 2…1,000,000.
 
     Examples
     --------
@@ -257,6 +284,8 @@ def fa_ci_plot(
     >>> art.ax.get_xlabel()
     'fraction affected (fa)'
     """
+    result = _check_result(result, "fa_ci_plot")
+    grid = integer(grid, "grid", low=2, high=10**6, accepted="an integer from 2 to 1,000,000 (points of the curve)")
     ci = result.ci
     if ci is None:
         raise ValueError("`result` has no combination index; score with levels=(...) to compute it.")

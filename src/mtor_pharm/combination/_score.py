@@ -402,8 +402,10 @@ def _fit_agents(matrix: DoseMatrix, u: FloatArray, workers: int, single_agents: 
     undetermined = too_few | (((res.status & FitStatus.NOT_CONVERGED) != 0) & ~flat)
     with np.errstate(invalid="ignore"):
         rising = ~flat & ~undetermined & ~(p["hill"] > 0)
-    with np.errstate(invalid="ignore"):
-        ymean = np.nanmean(np.where(np.isfinite(Y), Y, np.nan), axis=1) if Y.size else np.zeros(0)
+    finite_y = np.isfinite(Y)
+    n_y = finite_y.sum(axis=1)
+    # mean of each agent's points, NaN for an agent without any (no "Mean of empty slice" warning)
+    ymean = np.where(n_y > 0, np.where(finite_y, Y, 0.0).sum(axis=1) / np.maximum(n_y, 1), np.nan)
     curve = ref.Curve(
         bottom=np.where(flat, ymean, p["bottom"]),
         top=np.where(flat, ymean, p["top"]),
@@ -416,6 +418,23 @@ def _fit_agents(matrix: DoseMatrix, u: FloatArray, workers: int, single_agents: 
 
 
 # ---------------------------------------------------------------------------- scoring
+def check_levels(levels: Any, *, allow_empty: bool) -> FloatArray:
+    """Effect levels (fractions affected) as a 1-D float array, each strictly between 0 and 1."""
+    accepted = "fractions affected strictly between 0 and 1, a sequence such as (0.5, 0.75, 0.9)"
+    if isinstance(levels, str | bytes) or levels is None:
+        raise TypeError(f"`levels` must be {accepted}; got {levels!r}.")
+    try:
+        lev = np.array(levels, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"`levels` must be {accepted}; got {levels!r:.80}.") from None
+    if lev.size == 0 and not allow_empty:
+        raise ValueError(f"`levels` must be {accepted}; got an empty sequence.")
+    bad = ~((lev > 0) & (lev < 1))  # also NaN
+    if bad.any():
+        raise ValueError(f"`levels` must be fractions affected strictly between 0 and 1; got {lev.tolist()}.")
+    return lev
+
+
 def score(
     matrix: DoseMatrix,
     *,
@@ -433,10 +452,11 @@ def score(
     matrix : DoseMatrix
         The data (one pair or many).
     models : sequence of str, default ("hsa", "bliss", "loewe", "zip")
-        Reference models to score.
+        Reference models to score; ``()`` computes only the combination index.
     levels : sequence of float, default (0.5, 0.75, 0.9)
         Effect levels (fraction affected, strictly between 0 and 1) at which to report the
-        Chou–Talalay combination index; an empty sequence skips the CI.
+        Chou–Talalay combination index; an empty sequence skips the CI.  `models` and
+        `levels` may not both be empty.
     level : float, default 0.95
         Confidence level of the interval on each summary score.
     region : int, default 3
@@ -458,7 +478,8 @@ def score(
     TypeError
         `matrix` is not a :class:`DoseMatrix`.
     ValueError
-        Unknown model names, effect levels outside (0, 1), a bad confidence level.
+        Unknown model names, effect levels outside (0, 1), a bad confidence level, no
+        model and no level (nothing to score).
     LookupError
         `single_agents` lacks a column or names a compound that is in no pair.
     UnitError
@@ -520,13 +541,19 @@ def score(
 
     if not isinstance(matrix, DoseMatrix):
         raise TypeError(f"`matrix` must be a DoseMatrix; got {type(matrix).__name__}.")
+    if isinstance(models, str):
+        raise TypeError(f"`models` must be a sequence of model names, e.g. ({models!r},); got the string {models!r}.")
     models = tuple(models)
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise ValueError(f"`models` has unknown model(s) {unknown}; known: {list(MODELS)}.")
-    lev = np.asarray(levels, dtype=np.float64).reshape(-1)
-    if ((lev <= 0) | (lev >= 1) | ~np.isfinite(lev)).any():
-        raise ValueError(f"`levels` must be fractions affected strictly between 0 and 1; got {list(levels)}.")
+    lev = check_levels(levels, allow_empty=True)
+    if not models and lev.size == 0:
+        raise ValueError(
+            f"`models` must name at least one of {list(MODELS)} when `levels` is empty (nothing would be "
+            "scored); got models=() and levels=(). Pass models=() with levels to compute only the "
+            "combination index."
+        )
     if not (isinstance(level, float | int) and 0 < float(level) < 1):
         raise ValueError(f"`level` must be a confidence level between 0 and 1; got {level!r}.")
     if not (isinstance(region, int) and region >= 1):
@@ -593,7 +620,8 @@ def score(
             )
             se = 100.0 * np.sqrt(var_obs + var_ref)
             se = np.where(K >= 2, se, np.nan)
-            tval = mean / se
+            # se = 0 (a constant pair without replicates): no t statistic, the p-value is NaN
+            tval = np.where(se > 0, mean / np.where(se > 0, se, 1.0), np.nan)
             pval = 2.0 * stats.t.sf(np.abs(tval), np.where(dof > 0, dof, np.nan))
         sub = excess[:, 1:, 1:]
         w = int(min(region, sub.shape[1], sub.shape[2]))
