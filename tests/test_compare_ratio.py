@@ -194,7 +194,7 @@ def test_potency_ratio_rejects_bad_input() -> None:
         cmp.potency_ratio(0, 1, fit=res).ci(level=95)
     with pytest.raises(ValueError, match="`method` must be"):
         cmp.potency_ratio(0, 1, fit=res).ci(method="bootstrap")  # type: ignore[arg-type]
-    with pytest.raises(IndexError, match="`b` must index"):
+    with pytest.raises(LookupError, match=r"`b` must index the 2 curves along `axis` \(an integer from -2 to 1\)"):
         cmp.potency_ratio(0, 5, fit=res)
     with pytest.raises(LookupError, match="`a` must be a curve label"):
         cmp.potency_ratio("torin1", 0, fit=cmp.fit_shared(CONC, y, conc_unit="uM"))

@@ -154,3 +154,8 @@ def test_write_table_writes_excel(tmp_path: object) -> None:
     back = pd.read_excel(out)  # a RangeIndex is not written, as for CSV
     assert list(back.columns) == list(table.columns)
     assert back.iloc[0, 0] == table.iloc[0, 0]
+
+
+def test_dim_with_arrays_is_refused_on_the_global_route_too() -> None:
+    with pytest.raises(TypeError, match="`dim` and `conc_coord` apply to an xarray.DataArray"):
+        mp.fit(X, [Y, Y], share=["hill"], dim="x")  # type: ignore[call-overload]

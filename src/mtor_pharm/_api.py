@@ -201,6 +201,8 @@ def fit(
     1.09
     """
     check_options(max_iter, workers, share, progress)
+    if not is_dataarray(conc) and (dim is not None or conc_coord is not None):
+        raise TypeError("`dim` and `conc_coord` apply to an xarray.DataArray `conc`; got arrays.")
     if share is None and not (isinstance(along, int) and along == -2):
         raise TypeError(f"`along` applies to global fits (with `share=`); got along={along!r} without `share`.")
     if share is not None:
@@ -249,8 +251,6 @@ def fit(
         )
     if response is None:
         raise TypeError("fit() missing `response`: pass fit(conc, response) or fit(data_array, dim=...).")
-    if dim is not None or conc_coord is not None:
-        raise TypeError("`dim` and `conc_coord` apply to an xarray.DataArray `conc`; got arrays.")
     return _fit_arrays(
         conc,
         response,

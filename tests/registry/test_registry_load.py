@@ -339,8 +339,8 @@ def test_load_rejects_trials_with_unknown_compounds_and_duplicate_ids(write_toml
         "got 'EudraCT 2015-002133-22'" in str(info.value)
 
 
-def test_load_of_a_missing_file_raises_file_not_found(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+def test_load_of_a_missing_file_raises_registry_data_error(tmp_path: Path) -> None:
+    with pytest.raises(RegistryDataError, match="`path` must name an existing TOML file; got '.*absent.toml'"):
         reg.load(tmp_path / "absent.toml")
 
 

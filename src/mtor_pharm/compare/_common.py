@@ -193,6 +193,22 @@ def free_mask(model: Model, fixed: tuple[str, ...]) -> BoolArray:
     return np.array([name not in fixed for name in model.param_names])
 
 
+def refuse_dimension_names(instead: str, **given: Any) -> None:
+    """Dimension names given with arrays are refused, not ignored (as ``mp.fit(arrays, dim=...)``).
+
+    `given` maps each argument name to its value (``None``: not given); `instead` says
+    what the array path uses in their place.
+    """
+    named = {key: value for key, value in given.items() if value is not None}
+    if named:
+        names = " and ".join(f"`{key}`" for key in named)
+        got = ", ".join(f"{key}={value!r}" for key, value in named.items())
+        raise TypeError(
+            f"{names} {'apply' if len(named) > 1 else 'applies'} to an xarray.DataArray `conc`; "
+            f"got arrays with {got}. {instead}"
+        )
+
+
 def dataarray_data(data: Any, dim: Any, *, first: tuple[Any, ...] = ()) -> tuple[Any, FloatArray]:
     """(concentrations as a Quantity, responses) from a DataArray of responses.
 

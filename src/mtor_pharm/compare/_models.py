@@ -72,6 +72,7 @@ class _DatasetFit(InformationCriteria):
         self.rss = np.asarray(ds["rss"].values, dtype=np.float64)
         self.n = np.asarray(ds["n"].transpose(*self.dims).values)
         self.dof = np.asarray(ds["dof"].transpose(*self.dims).values)
+        self.status = np.asarray(ds["status"].transpose(*self.dims).values) if "status" in ds else None
         self.shape = tuple(self.rss.shape)
         self.conc_unit = str(ds.attrs.get("conc_unit"))
         self.conc_min = self.conc_max = np.full(self.shape, np.nan)
@@ -178,6 +179,77 @@ def _check_same_fits(a: Any, b: Any, names: tuple[str, str]) -> None:
         )
     if not same:
         raise ValueError(f"`{names[0]}` and `{names[1]}` must be fits of the same data; their tested ranges differ.")
+    # the data themselves, where both fits record them: each curve's SS about its mean
+    ta = np.asarray(getattr(a, "tss", np.nan), dtype=np.float64)
+    tb = np.asarray(getattr(b, "tss", np.nan), dtype=np.float64)
+    if ta.shape == tb.shape:
+        with np.errstate(invalid="ignore"):
+            differ = np.abs(ta - tb) > 1e-8 * np.maximum(np.abs(ta), np.abs(tb)) + 1e-300
+        if differ.any():
+            i = _first(differ)
+            raise ValueError(
+                f"`{names[0]}` and `{names[1]}` must be fits of the same data; their responses differ{_at(i)}: "
+                f"the sum of squares of the responses about their mean is {float(ta[i]):.6g} in `{names[0]}` "
+                f"and {float(tb[i]):.6g} in `{names[1]}` (other responses or weights)."
+            )
+
+
+def _first(mask: NDArray[np.bool_]) -> tuple[int, ...]:
+    """Batch index of the first True of `mask`."""
+    return tuple(int(j) for j in np.unravel_index(int(np.flatnonzero(mask)[0]), mask.shape))
+
+
+def _at(index: tuple[int, ...]) -> str:
+    """`` at curve i`` for a batch index (nothing for a single curve)."""
+    if not index:
+        return ""
+    return f" at curve {index[0] if len(index) == 1 else index}"
+
+
+#: Status bits of a fit that may not have reached its least-squares optimum.
+_UNSETTLED = (
+    FitStatus.NOT_CONVERGED | FitStatus.AT_BOUND | FitStatus.FLAT_RESPONSE | FitStatus.TOO_FEW_POINTS
+    | FitStatus.AMBIGUOUS
+)
+
+
+def _check_rss_order(reduced: Any, full: Any) -> None:
+    """A fit nested in a settled fit of the same data cannot have a smaller RSS (beyond rounding):
+    the check of "same data" for fits that do not record their responses' sum of squares.
+
+    Only where every curve of `full` reached its optimum: a fit that did not converge, sits on
+    a bound or is flat or ambiguous may stop above the reduced fit's RSS on the same data.
+    """
+    rss_r = np.asarray(reduced.rss, dtype=np.float64)
+    rss_f = np.asarray(full.rss, dtype=np.float64)
+    recorded = [np.asarray(getattr(r, "tss", np.nan), dtype=np.float64) for r in (reduced, full)]
+    if all(np.isfinite(t).all() for t in recorded):
+        # the responses were compared by `_check_same_fits`; an inversion is then a fit that
+        # stopped short on one curve, which must not fail the batch (its F is reported as is)
+        return
+    if full.status is None:
+        return
+    status = np.asarray(full.status).reshape(*rss_f.shape, -1)
+    settled = np.all((status & _UNSETTLED) == 0, axis=-1)
+    # rounding: a relative 1e-6 of the RSS, and residuals of 1e-6 of the response level
+    level = np.zeros(rss_f.shape)
+    for res in (reduced, full):
+        for name in ("bottom", "top"):
+            if name in res.params:
+                v = np.abs(np.asarray(res.params[name], dtype=np.float64)).reshape(*rss_f.shape, -1)
+                with np.errstate(invalid="ignore"):
+                    level = np.fmax(level, np.nanmax(np.where(np.isfinite(v), v, np.nan), axis=-1, initial=0.0))
+    with np.errstate(invalid="ignore", over="ignore"):
+        tol = 1e-6 * rss_f + 1e-12 * np.asarray(full.n) * level**2
+        smaller = settled & (rss_r < rss_f - tol)
+    if smaller.any():
+        i = _first(smaller)
+        raise ValueError(
+            f"`reduced` and `full` must be nested fits of the same data;{_at(i)} `reduced` has the smaller "
+            f"residual sum of squares ({float(rss_r[i]):.6g} < {float(rss_f[i]):.6g}), which a fit nested in "
+            "`full` cannot have when `full` reached its optimum (as its status says). Fit both models to the "
+            "same responses and weights."
+        )
 
 
 def f_test(reduced: FitResult | SharedFit | Any, full: FitResult | SharedFit | Any) -> FTest:
@@ -260,6 +332,7 @@ def f_test(reduced: FitResult | SharedFit | Any, full: FitResult | SharedFit | A
             "`reduced` must have fewer free parameters than `full`; got "
             f"{k_r.ravel()[:3].tolist()} and {k_f.ravel()[:3].tolist()} estimated."
         )
+    _check_rss_order(reduced, full)
     rss_r = np.asarray(reduced.rss)
     rss_f = np.asarray(full.rss)
     with np.errstate(invalid="ignore", divide="ignore"):

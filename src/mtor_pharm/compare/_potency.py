@@ -13,11 +13,12 @@ from scipy import special
 from .._typing import FloatArray, Quantity
 from ..errors import ShapeError
 from ..fitting import FitStatus
+from ..models import MODELS, Model, _lookup_model
 from ..units import _registry
 from ._common import check_level
 from ._models import FTest, f_test
 from ._ratio import Ratio, potency_ratio
-from ._shared import fit_shared
+from ._shared import check_share_kind, fit_shared
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -195,7 +196,7 @@ def compare_potency(
     level : float, default 0.95
         Confidence level of the interval.
     model : str, default "4pl"
-        A 4PL-family model.
+        A family with an ``ic50`` parameter (``"4pl"``, ``"3pl"``, ``"2pl"``, ``"lognormal"``).
     excluded : str, optional
         Boolean column of rows left out (default ``"excluded"`` when present).
 
@@ -207,6 +208,11 @@ def compare_potency(
     ------
     LookupError
         `a` or `b` is not a curve of `data` (with the closest labels).
+    TypeError
+        `share` not a sequence of parameter names (e.g. a str).
+    ValueError
+        A `model` without an ``ic50`` parameter; a curve with too few usable
+        points for the two fits.
 
     Notes
     -----
@@ -240,6 +246,14 @@ def compare_potency(
     unit = conc_unit or data.attrs.get("conc_unit")
     if not unit:
         raise ValueError("`conc_unit` must be given: `data` does not record its unit (no attrs['conc_unit']).")
+    family = _lookup_model(model)
+    if "ic50" not in family.param_names:
+        with_ic50 = ", ".join(name for name, m in MODELS.items() if "ic50" in m.param_names)
+        raise ValueError(
+            f"`model`: compare_potency needs a family with an `ic50` parameter ({with_ic50}); got {family.name!r}, "
+            f"whose parameters are {list(family.param_names)}."
+        )
+    check_share_kind(share, groups=False)
     share_t = tuple(share)
     if "ic50" in share_t:
         raise ValueError("`share` must not contain 'ic50': the comparison is about the IC50.")
@@ -251,6 +265,7 @@ def compare_potency(
             x = np.power(10.0, x)
     if x.shape[1] == 0:
         raise ShapeError("`data` has no points for these curves.")
+    _check_points(x, y, (("a", a), ("b", b)), family, share_t)
     full = fit_shared(x, y, share=share_t, model=model, conc_unit=str(unit))
     reduced = fit_shared(x, y, share=(*share_t, "ic50"), model=model, conc_unit=str(unit))
     ft = f_test(reduced, full)
@@ -302,6 +317,36 @@ def compare_potency(
         status_b=int(status[1]),
         note=note.strip(),
     )
+
+
+def _check_points(
+    x: FloatArray, y: FloatArray, curves: Sequence[tuple[str, Any]], family: Model, share: tuple[str, ...]
+) -> None:
+    """Refuse curves with too few points for the two fits, by the rule of :func:`fit_shared`: with
+    nothing shared, the separate fits of ``mp.fit`` (more points than parameters, as many distinct
+    concentrations); else as many points and distinct concentrations as the curve's own parameters,
+    one above 0 (a curve of vehicle wells alone has no IC50)."""
+    fixed = set(family.default_fixed)
+    own = sum(1 for name in family.param_names if name not in fixed and name not in share)
+    shared = sum(1 for name in family.param_names if name in share and name not in fixed)
+    need = own + 1 if not share else own
+    valid = np.isfinite(x) & np.isfinite(y)
+    for row, (arg, label) in enumerate(curves):
+        xs = x[row][valid[row]]
+        n, distinct = int(xs.size), int(np.unique(xs).size)
+        if n < need or distinct < own or not np.any(xs > 0):
+            raise ValueError(
+                f"curve {label!r} (`{arg}`) has {n} usable points (finite concentration and response) at "
+                f"{distinct} distinct concentrations; comparing {family.name} IC50s needs at least {need} points "
+                f"per curve at {own} or more distinct concentrations, one of them above 0."
+            )
+    n_total = int(valid.sum())
+    if n_total <= 2 * own + shared:
+        raise ValueError(
+            f"curves {curves[0][1]!r} and {curves[1][1]!r} have {n_total} usable points together; comparing "
+            f"{family.name} IC50s with share={list(share)} needs more than {2 * own + shared} (the parameters of "
+            "the fit with separate IC50s), to leave a residual degree of freedom."
+        )
 
 
 def _refit_hint(data: object) -> str:

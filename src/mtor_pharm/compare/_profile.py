@@ -169,7 +169,7 @@ def profile_ci(
     ------
     ShapeError, ValueError
         Data that are not those of `res`; `name` not a free parameter of the
-        model; `level` outside (0, 1); `span` not positive.
+        model; `level` outside (0, 1); `span` or `xtol` not positive.
 
     Notes
     -----
@@ -204,6 +204,8 @@ def profile_ci(
         raise ValueError(f"`name` must be a free parameter; {name!r} was held fixed in `res`.")
     if isinstance(span, bool) or not isinstance(span, int | float) or not (0 < span < 100):
         raise ValueError(f"`span` must be a positive number of decades; got {span!r}.")
+    if isinstance(xtol, bool) or not isinstance(xtol, int | float) or not (0 < xtol < math.inf):
+        raise ValueError(f"`xtol` must be a positive finite tolerance, e.g. 1e-6; got {xtol!r}.")
     x, y, w, valid = curve_data(res, conc, response, conc_unit=conc_unit, weights=weights)
     check_same_data(res, x, y, w, valid, "res")
     N = y.shape[0]

@@ -294,7 +294,9 @@ def _indices(sel: Any, name: str, n: int) -> Any:
     if arr.dtype.kind not in "iu" or arr.ndim > 1:
         raise TypeError(f"`{name}` must be an integer index or a 1-D sequence of them; got {sel!r}.")
     if np.any((arr < -n) | (arr >= n)):
-        raise IndexError(f"`{name}` must index the {n} curves along `axis`; got {sel!r}.")
+        raise LookupError(
+            f"`{name}` must index the {n} curves along `axis` (an integer from {-n} to {n - 1}); got {sel!r}."
+        )
     return arr
 
 
@@ -357,8 +359,8 @@ def potency_ratio(
         Arguments of the wrong kind.
     ValueError
         `p` outside (0, 100); a Dataset asked for an ICx other than the IC50.
-    LookupError, IndexError
-        Unknown curve labels or indices.
+    LookupError
+        Unknown curve labels, or indices outside the curves of `fit`.
 
     Notes
     -----
@@ -471,9 +473,9 @@ def potency_ratio(
 
 
 def _shared_indices(fit: SharedFit, sel: Any, name: str) -> Any:
-    if isinstance(sel, list | tuple | np.ndarray):
-        return np.array([fit.index(s) for s in sel], dtype=np.int64)
     try:
+        if isinstance(sel, list | tuple | np.ndarray):
+            return np.array([fit.index(s) for s in sel], dtype=np.int64)
         return np.asarray(fit.index(sel), dtype=np.int64)
     except LookupError:
         raise LookupError(

@@ -16,7 +16,15 @@ from .._typing import BoolArray, FloatArray, IntArray
 from ..errors import ShapeError
 from ..fitting import FitResult, fit
 from ..models import Model
-from ._common import check_level, conc_in, dataarray_data, internal_params, model_values, response_array
+from ._common import (
+    check_level,
+    conc_in,
+    dataarray_data,
+    internal_params,
+    model_values,
+    refuse_dimension_names,
+    response_array,
+)
 
 __all__ = ["Loss", "Outliers", "RobustFit", "find_outliers", "fit_robust"]
 
@@ -35,6 +43,7 @@ def _unpack_dataarray(conc: Any, response: Any, dim: Any) -> tuple[Any, ArrayLik
         return dataarray_data(conc, dim)
     if response is None:
         raise TypeError("missing `response`: pass (conc, response) arrays, or a DataArray of responses with dim=.")
+    refuse_dimension_names("With arrays, the concentrations lie along the last axis of `response`.", dim=dim)
     return conc, response
 
 

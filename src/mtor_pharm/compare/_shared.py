@@ -23,7 +23,15 @@ from ..fitting._quality import ambiguous
 from ..fitting._result import _UNDETERMINED, InformationCriteria, information_criterion
 from ..models import Model, _lookup_model, _param_hint
 from ..units import _registry, as_concentration
-from ._common import check_level, check_percent, dataarray_data, log_icx_grad, response_array, t_quantile
+from ._common import (
+    check_level,
+    check_percent,
+    dataarray_data,
+    log_icx_grad,
+    refuse_dimension_names,
+    response_array,
+    t_quantile,
+)
 
 __all__ = ["SharedFit", "fit_shared"]
 
@@ -87,6 +95,9 @@ class SharedFit(InformationCriteria):
         Tested range of each curve.
     iterations : ndarray of int, shape (...)
         Levenberg–Marquardt iterations.
+    tss : ndarray, shape (..., k)
+        Total sum of squares of each curve's responses about their (weighted)
+        mean, as :attr:`mtor_pharm.FitResult.tss`; NaN where not recorded.
     """
 
     model: str
@@ -106,6 +117,7 @@ class SharedFit(InformationCriteria):
     iterations: IntArray
     share_groups: Mapping[str, IntArray] = field(default_factory=dict)
     attached_to: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tss: FloatArray | None = None
     _model: Model = field(repr=False)
     # (JᵀWJ)⁻¹ in block form, internal scale: Cov(i, j) = [i == j] X_i + Y_i Sinv[g_i, g_j] Y_jᵀ
     _X: FloatArray = field(repr=False)  # (..., k, p, p)
@@ -117,7 +129,9 @@ class SharedFit(InformationCriteria):
         for name in ("params", "stderr", "share_groups"):
             value = getattr(self, name)
             object.__setattr__(self, name, MappingProxyType({k: readonly(v) for k, v in value.items()}))
-        for name in ("rss", "n", "dof", "status", "conc_min", "conc_max", "iterations", "attached_to"):
+        if self.tss is None:
+            object.__setattr__(self, "tss", np.full(np.shape(self.conc_min), np.nan))
+        for name in ("rss", "n", "dof", "status", "conc_min", "conc_max", "iterations", "attached_to", "tss"):
             object.__setattr__(self, name, readonly(getattr(self, name)))
 
     # ------------------------------------------------------------------ basics
@@ -491,15 +505,22 @@ def _group_ids(values: Any, name: str, k: int, point_curve: IntArray | None) -> 
     return np.asarray(rank[inv.reshape(-1)], dtype=np.int64)
 
 
+def check_share_kind(share: Any, *, groups: bool = True) -> None:
+    """Refuse a `share` that is not a collection of parameter names (a str would be split into
+    letters), or, with ``groups=False``, a mapping (whose group labels would be dropped)."""
+    kinds: tuple[type, ...] = (Sequence, set, frozenset, *((Mapping,) if groups else ()))
+    if isinstance(share, str) or not isinstance(share, kinds):
+        alternative = ", or a mapping of parameter name to groups, e.g. {'hill': compound}" if groups else ""
+        raise TypeError(
+            f"`share` must be a sequence of parameter names, e.g. ('hill',){alternative}; got {share!r}."
+        )
+
+
 def _share_spec(
     share: Any, names: tuple[str, ...], model_name: str, k: int, point_curve: IntArray | None, coords: Any
 ) -> dict[str, IntArray]:
     """``{parameter: group of every curve}`` from `share` (a sequence of names, or a mapping)."""
-    if isinstance(share, str) or not isinstance(share, Sequence | Mapping | set | frozenset):
-        raise TypeError(
-            "`share` must be a sequence of parameter names, e.g. ('hill',), or a mapping of parameter "
-            f"name to groups, e.g. {{'hill': compound}}; got {share!r}."
-        )
+    check_share_kind(share)
     items: list[tuple[Any, Any]] = list(share.items()) if isinstance(share, Mapping) else [(s, True) for s in share]
     unknown = [s for s, _ in items if s not in names]
     if unknown:
@@ -661,6 +682,13 @@ def fit_shared(
     W_in: Any = weights
     point_curve: IntArray | None = None
     coords: dict[str, Any] | None = None
+    if not is_dataarray(conc):
+        refuse_dimension_names(
+            "With arrays, the curves of one global fit lie along `axis` (an int, default -2) of `response`, "
+            "or are named per point by `groups=`.",
+            dim=dim,
+            over=over,
+        )
     if is_dataarray(conc):
         if response is not None:
             raise TypeError("`response` must be None when `conc` is an xarray.DataArray of responses.")
@@ -671,6 +699,11 @@ def fit_shared(
         X, unit = as_concentration(q)
         if weights is not None:
             raise TypeError("`weights` are not supported with a DataArray yet; pass numpy arrays.")
+        if conc_unit is not None:
+            raise TypeError(
+                f"`conc_unit` does not apply when `conc` is an xarray.DataArray; got conc_unit={conc_unit!r}: the "
+                f"unit comes from the attrs['units'] of the concentration coordinate {dim!r}."
+            )
     elif groups is not None:
         if response is None:
             raise TypeError("fit_shared() missing `response`.")
@@ -845,6 +878,7 @@ def _fit_shared_arrays(
         conc_unit=str(sep.conc_unit),
         conc_min=conc_min.reshape(*batch, k),
         conc_max=conc_max.reshape(*batch, k),
+        tss=np.asarray(sep.tss, dtype=np.float64).reshape(*batch, k),
         _model=m,
         share_groups={n: groups[n] for n in share_t},
     )

@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
-from ..models import Model, _lookup_model, five_pl, four_pl, weibull1, weibull2
+from .._typing import FloatArray
+from ..models import Model, _lookup_model
 
 __all__ = ["lmfit_model"]
 
-_KERNELS = {"4pl": four_pl, "3pl": four_pl, "2pl": four_pl, "5pl": five_pl, "weibull1": weibull1, "weibull2": weibull2}
+#: The public kernel each family's curve is known by (lmfit names the model after it).
+_KERNEL_NAMES = {
+    "4pl": "four_pl", "3pl": "four_pl", "2pl": "four_pl", "5pl": "five_pl", "weibull1": "weibull1",
+    "weibull2": "weibull2",
+}
+
+
+class _Curve:
+    """A family's curve as ``f(x, <parameters in model order>)``: the signature lmfit reads the
+    parameter names from (a module-level class, so lmfit models and results pickle)."""
+
+    def __init__(self, family: Model) -> None:
+        self.family = family
+        self.__name__ = _KERNEL_NAMES.get(family.name, family.name)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        return inspect.Signature([inspect.Parameter(name, positional) for name in ("x", *self.family.param_names)])
+
+    def __call__(self, x: Any, **params: Any) -> FloatArray:
+        return self.family(x, **params)
 
 
 def lmfit_model(model: str | Model = "4pl", **kwargs: Any) -> Any:
     """The model family as an :class:`lmfit.Model`, for expressions, bounds and reports.
 
-    Concentration parameters get ``min=0``; ``s`` gets ``min=0``; parameters that
-    the family fixes (``"3pl"``: ``bottom = 0``) are set with ``vary=False``.
-    Concentrations are bare numbers in one unit of your choice.
+    Every registered family is available; the model evaluates the family's own
+    curve (``mp.models.get_model(model)(x, **params)``).  Concentration
+    parameters get ``min=0``; ``s`` gets ``min=0``; a fraction (the biphasic
+    ``frac``) gets ``min=0, max=1``; parameters that the family fixes
+    (``"3pl"``: ``bottom = 0``) are set with ``vary=False``, and so are those a
+    fit must be given (the Morrison ``enzyme``: pass its value, e.g.
+    ``lm.fit(y, x=x, enzyme=2.0, ...)``).  Concentrations are bare numbers in
+    one unit of your choice.
 
     Parameters
     ----------
@@ -28,6 +56,11 @@ def lmfit_model(model: str | Model = "4pl", **kwargs: Any) -> Any:
     Returns
     -------
     lmfit.Model
+
+    Raises
+    ------
+    UnknownModelError
+        `model` is not a model family.
 
     Examples
     --------
@@ -42,10 +75,14 @@ def lmfit_model(model: str | Model = "4pl", **kwargs: Any) -> Any:
     import lmfit
 
     m = _lookup_model(model)
-    lm = lmfit.Model(_KERNELS[m.name], **kwargs)
-    lm.set_param_hint(m.loc_name, min=0.0)
-    if m.has_s:
-        lm.set_param_hint("s", min=0.0)
+    lm = lmfit.Model(_Curve(m), **kwargs)
+    for name, kind in zip(m.param_names, m.kinds, strict=True):
+        if kind in ("conc", "log"):
+            lm.set_param_hint(name, min=0.0)
+        elif kind == "fraction":
+            lm.set_param_hint(name, min=0.0, max=1.0)
     for name, value in m.default_fixed.items():
         lm.set_param_hint(name, value=value, vary=False)
+    for name in m.required_fixed:
+        lm.set_param_hint(name, vary=False)
     return lm

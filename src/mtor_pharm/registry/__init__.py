@@ -242,7 +242,8 @@ def load(path: str | os.PathLike[str]) -> Registry:
     Raises
     ------
     RegistryDataError
-        One error listing every bad field with its location.
+        A `path` that names no existing file, or one error listing every bad
+        field with its location.
     """
     return builtin_registry().load(path)
 

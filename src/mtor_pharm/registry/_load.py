@@ -917,6 +917,8 @@ def read_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
     origin = repr(fspath)
     if not fspath.strip():
         raise RegistryDataError("`path` must name a TOML file; got an empty path.")
+    if not os.path.exists(fspath):
+        raise RegistryDataError(f"`path` must name an existing TOML file; got {origin}.")
     if os.path.isdir(fspath):
         raise RegistryDataError(
             f"registry data in {origin} must be a TOML file; got a folder. Pass the path of "
@@ -925,8 +927,6 @@ def read_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
     try:
         with open(fspath, "rb") as fh:
             text = fh.read(_MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise
     except (OSError, ValueError) as exc:
         raise RegistryDataError(
             f"registry data in {origin} must be a readable file; got {type(exc).__name__}: "

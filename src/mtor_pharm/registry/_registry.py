@@ -494,8 +494,8 @@ class Registry:
         Raises
         ------
         RegistryDataError
-            One error listing every bad field with its location.
-        FileNotFoundError
+            A `path` that names no existing file, or one error listing every bad
+            field with its location.
 
         Examples
         --------
