@@ -11,6 +11,7 @@ import numpy as np
 from scipy import special
 
 from .._typing import FloatArray, Quantity
+from .._validate import boolean
 from ..errors import ShapeError
 from ..fitting import FitStatus
 from ..models import MODELS, Model, _lookup_model
@@ -257,8 +258,7 @@ def compare_potency(
     share_t = tuple(share)
     if "ic50" in share_t:
         raise ValueError("`share` must not contain 'ic50': the comparison is about the IC50.")
-    if not isinstance(conc_log10, bool):
-        raise TypeError(f"`conc_log10` must be True or False; got {conc_log10!r}.")
+    conc_log10 = boolean(conc_log10, "conc_log10")
     x, y = _pair_arrays(data, a, b, conc, response, keys, excluded)
     if conc_log10:
         with np.errstate(over="ignore", under="ignore"):
