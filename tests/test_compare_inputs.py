@@ -179,3 +179,50 @@ def test_fit_shared_refuses_conc_unit_with_a_dataarray() -> None:
     with pytest.raises(TypeError, match=r"`conc_unit` does not apply when `conc` is an xarray.DataArray; got "
                        r"conc_unit='uM': the unit comes from the attrs\['units'\] of the concentration coordinate"):
         cmp.fit_shared(data, share=("hill",), dim="conc", over="compound", conc_unit="uM")
+
+
+def test_compare_potency_with_fixed_parameters_matches_scipy_and_the_2pl() -> None:
+    """Prism compares IC50s with constraints (bottom 0 / top 100, or its standard slope): `fixed=`
+    holds them in both models. Checked against the 2pl family (the same model by another route)
+    and against scipy least squares for the standard slope."""
+    import pandas as pd
+    from scipy.optimize import least_squares
+
+    x = 1000.0 / 3.0 ** np.arange(9)
+    rng = np.random.default_rng(11)
+    rows = [{"compound": c, "conc": xi, "response": mp.models.four_pl(xi, 3, 97, ic, 1.0) + rng.normal(0, 3)}
+            for c, ic in (("A", 4.0), ("B", 25.0)) for xi in x for _ in range(2)]
+    df = pd.DataFrame(rows)
+    plateaus = mp.compare.compare_potency(df, "B", "A", conc_unit="nM", fixed={"bottom": 0, "top": 100})
+    two = mp.compare.compare_potency(df, "B", "A", conc_unit="nM", model="2pl")
+    assert plateaus.ratio == pytest.approx(two.ratio, rel=1e-7)
+    assert plateaus.pvalue == pytest.approx(two.pvalue, rel=1e-6)
+
+    std = mp.compare.compare_potency(df, "B", "A", conc_unit="nM", fixed={"hill": 1})
+    xa = df["conc"].to_numpy()
+    ya = df["response"].to_numpy()
+    is_b = (df["compound"] == "B").to_numpy()
+
+    def model(p: np.ndarray, shared: bool) -> np.ndarray:
+        ba, ta, la, bb, tb = p[:5]
+        lb = la if shared else p[5]
+        yb = bb + (tb - bb) / (1 + xa / 10.0**lb)
+        ya_ = ba + (ta - ba) / (1 + xa / 10.0**la)
+        return np.where(is_b, yb, ya_) - ya
+
+    full = least_squares(model, [0, 100, 0.5, 0, 100, 1.5], args=(False,), xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    red = least_squares(model, [0, 100, 1.0, 0, 100], args=(True,), xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    rss_f, rss_r = 2 * full.cost, 2 * red.cost
+    dof = xa.size - 6
+    f_ref = (rss_r - rss_f) / (rss_f / dof)
+    assert float(std.f_test.statistic) == pytest.approx(f_ref, rel=1e-6)
+    assert std.ratio == pytest.approx(10.0 ** (full.x[5] - full.x[2]), rel=1e-6)
+
+
+def test_compare_potency_refuses_fixing_the_ic50() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"compound": ["A"] * 5 + ["B"] * 5, "conc": [1, 10, 100, 1000, 3] * 2,
+                       "response": [90, 60, 20, 5, 80, 95, 80, 40, 10, 90]})
+    with pytest.raises(ValueError, match="`fixed` must not contain 'ic50'"):
+        mp.compare.compare_potency(df, "A", "B", conc_unit="nM", fixed={"ic50": 3})

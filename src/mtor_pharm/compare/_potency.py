@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -164,6 +164,7 @@ def compare_potency(
     conc_unit: str | None = None,
     conc_log10: bool = False,
     share: Sequence[str] = (),
+    fixed: Mapping[str, Any] | None = None,
     level: float = 0.95,
     model: str = "4pl",
     excluded: str | None = None,
@@ -194,6 +195,9 @@ def compare_potency(
         is then the unit the log was taken in (``"M"`` for Prism), as in :func:`mtor_pharm.fit_table`.
     share : sequence of str, default ()
         Parameters common to both curves in both models (e.g. ``("top", "bottom")``).
+    fixed : mapping, optional
+        Parameters held at a value in both models and both curves, as in :func:`mtor_pharm.fit`
+        (e.g. ``{"bottom": 0, "top": 100}``, or Prism's standard slope ``{"hill": 1}``); not ``ic50``.
     level : float, default 0.95
         Confidence level of the interval.
     model : str, default "4pl"
@@ -258,6 +262,11 @@ def compare_potency(
     share_t = tuple(share)
     if "ic50" in share_t:
         raise ValueError("`share` must not contain 'ic50': the comparison is about the IC50.")
+    fixed_d = dict(fixed) if fixed is not None else {}
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise TypeError(f"`fixed` must be a mapping of parameter name to value; got {type(fixed).__name__}.")
+    if "ic50" in fixed_d:
+        raise ValueError("`fixed` must not contain 'ic50': the comparison is about the IC50.")
     conc_log10 = boolean(conc_log10, "conc_log10")
     x, y = _pair_arrays(data, a, b, conc, response, keys, excluded)
     if conc_log10:
@@ -265,9 +274,10 @@ def compare_potency(
             x = np.power(10.0, x)
     if x.shape[1] == 0:
         raise ShapeError("`data` has no points for these curves.")
-    _check_points(x, y, (("a", a), ("b", b)), family, share_t)
-    full = fit_shared(x, y, share=share_t, model=model, conc_unit=str(unit))
-    reduced = fit_shared(x, y, share=(*share_t, "ic50"), model=model, conc_unit=str(unit))
+    _check_points(x, y, (("a", a), ("b", b)), family, share_t, fixed_d)
+    fix = fixed_d or None
+    full = fit_shared(x, y, share=share_t, model=model, conc_unit=str(unit), fixed=fix)
+    reduced = fit_shared(x, y, share=(*share_t, "ic50"), model=model, conc_unit=str(unit), fixed=fix)
     ft = f_test(reduced, full)
     wald = potency_ratio(0, 1, fit=full)
     ic = np.asarray(full.params["ic50"], dtype=np.float64)
@@ -283,7 +293,7 @@ def compare_potency(
         xs = np.broadcast_to(x, (rho.size, *x.shape)).copy()
         xs[:, 1, :] = xs[:, 1, :] * rho[:, None]
         ys = np.broadcast_to(y, xs.shape)
-        fit = fit_shared(xs, ys, share=(*share_t, "ic50"), model=model, conc_unit=str(unit))
+        fit = fit_shared(xs, ys, share=(*share_t, "ic50"), model=model, conc_unit=str(unit), fixed=fix)
         out: FloatArray = np.asarray(fit.rss, dtype=np.float64)
         return out
 
@@ -292,7 +302,7 @@ def compare_potency(
     # per-curve statuses as mp.fit reports them (with the ambiguity rule)
     from ..fitting import fit as _fit
 
-    status = np.asarray(full.status) | np.asarray(_fit(x, y, model=model, conc_unit=str(unit)).status)
+    status = np.asarray(full.status) | np.asarray(_fit(x, y, model=model, conc_unit=str(unit), fixed=fix).status)
     note = ""
     bad = FitStatus.AMBIGUOUS | FitStatus.FLAT_RESPONSE | FitStatus.NOT_CONVERGED | FitStatus.TOO_FEW_POINTS
     for name, code in ((a, int(status[0])), (b, int(status[1]))):
@@ -320,13 +330,14 @@ def compare_potency(
 
 
 def _check_points(
-    x: FloatArray, y: FloatArray, curves: Sequence[tuple[str, Any]], family: Model, share: tuple[str, ...]
+    x: FloatArray, y: FloatArray, curves: Sequence[tuple[str, Any]], family: Model, share: tuple[str, ...],
+    fixed_by_caller: Mapping[str, Any],
 ) -> None:
     """Refuse curves with too few points for the two fits, by the rule of :func:`fit_shared`: with
     nothing shared, the separate fits of ``mp.fit`` (more points than parameters, as many distinct
     concentrations); else as many points and distinct concentrations as the curve's own parameters,
     one above 0 (a curve of vehicle wells alone has no IC50)."""
-    fixed = set(family.default_fixed)
+    fixed = set(family.default_fixed) | set(fixed_by_caller)
     own = sum(1 for name in family.param_names if name not in fixed and name not in share)
     shared = sum(1 for name in family.param_names if name in share and name not in fixed)
     need = own + 1 if not share else own
