@@ -236,3 +236,15 @@ def test_out_writes_excel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         capsys)
     table = pd.read_excel(tmp_path / "o.xlsx", index_col=0)
     assert set(table.index) == set(TRUTH) and "ic50 [nM]" in table.columns
+
+
+def test_compare_holds_the_fixed_parameters_of_the_fit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--fixed applies to the comparison too (it compared free-plateau fits of a table fitted with fixed ones)."""
+    df = _df()
+    df.to_csv(tmp_path / "d.csv", index=False)
+    out = _ok(_fit(tmp_path / "d.csv", "--group-cols", "compound", "--conc-unit", "nM", "--fixed", "bottom=0",
+                   "top=100", "--compare", "sapanisertib", "Torin1"), capsys)
+    ref = mp.compare.compare_potency(df, "sapanisertib", "Torin1", conc="conc", response="viability",
+                                     conc_unit="nM", fixed={"bottom": 0.0, "top": 100.0})
+    free = mp.compare.compare_potency(df, "sapanisertib", "Torin1", conc="conc", response="viability", conc_unit="nM")
+    assert ref.summary() in out and free.summary() not in out

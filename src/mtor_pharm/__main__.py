@@ -416,7 +416,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         a, b = (_label_of(res, s) for s in args.compare)
         comparison = compare_potency(df, a, b, conc=args.conc_col, response=args.response_col,
                                      by=args.group_cols, conc_unit=conc_unit, conc_log10=args.conc_log10,
-                                     model=args.model)
+                                     model=args.model, fixed=fixed or None)
         print("\n" + comparison.summary())
     if args.plot is not None or args.report is not None:
         data = df.copy()
@@ -504,7 +504,7 @@ def _run_plate(args: argparse.Namespace) -> int:
         from .compare import compare_potency
 
         a, b = (_label_of(res, s) for s in args.compare)
-        comparison = compare_potency(curves, a, b, model=args.model)
+        comparison = compare_potency(curves, a, b, model=args.model, fixed=fixed or None)
         print("\n" + comparison.summary())
     if args.plot is not None or args.report is not None:
         qc = None
