@@ -159,3 +159,16 @@ def test_write_table_writes_excel(tmp_path: object) -> None:
 def test_dim_with_arrays_is_refused_on_the_global_route_too() -> None:
     with pytest.raises(TypeError, match="`dim` and `conc_coord` apply to an xarray.DataArray"):
         mp.fit(X, [Y, Y], share=["hill"], dim="x")  # type: ignore[call-overload]
+
+
+def test_linear_cells_names_its_arrays() -> None:
+    with pytest.raises(ShapeError, match=r"`design` must have shape \(c, n, k, m\)"):
+        mp.models.linear_cells(np.ones((2, 3, 2)), np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(TypeError, match="arrays of real numbers"):
+        mp.models.linear_cells("a", "b", "c")  # type: ignore[arg-type]
+    # the documented shapes: an exact line in every cell
+    x = np.linspace(0, 1, 5)
+    design = np.stack([np.ones(5), x], axis=-1)[None, None]  # (1, 1, 5, 2)
+    coef, rss = mp.models.linear_cells(design, (2 + 3 * x)[None, None], np.ones((1, 5)))
+    np.testing.assert_allclose(coef[0, 0], [2, 3], atol=1e-12)
+    assert rss[0, 0] < 1e-20

@@ -558,6 +558,15 @@ def linear_cells(design: FloatArray, y: FloatArray, w: FloatArray) -> tuple[Floa
     coef : ndarray, shape (c, n, m)
     rss : ndarray, shape (c, n)
     """
+    try:
+        design, y, w = (np.asarray(v, dtype=np.float64) for v in (design, y, w))
+    except (TypeError, ValueError):
+        raise TypeError("`design`, `y` and `w` must be arrays of real numbers.") from None
+    if design.ndim != 4 or y.shape != design.shape[:3] or w.shape != design.shape[1:3]:
+        raise ShapeError(
+            "`design` must have shape (c, n, k, m), `y` (c, n, k) and `w` (n, k); got "
+            f"{design.shape}, {y.shape} and {w.shape}."
+        )
     A = np.einsum("cnkm,nk,cnkl->cnml", design, w, design)
     b = np.einsum("cnkm,nk,cnk->cnm", design, w, y)
     coef = np.einsum("cnml,cnl->cnm", np.linalg.pinv(A), b)

@@ -176,3 +176,13 @@ def test_tidy_plate_names_the_export_cell_that_is_not_a_number():
     grid[2, 3] = "OVER"
     with pytest.raises(PlateLayoutError, match=r"`export\['A570'\]` .*'OVER' at row C, column 4"):
         assays.tidy_plate(lay, {"A570": grid})
+
+
+def test_plate_dataset_refuses_a_repeated_well_on_one_plate_too() -> None:
+    import pandas as pd
+
+    A = mp.assays
+    plate = A.tidy_plate(A.read_layout(A.example_file("example_mtt_layout.toml")),
+                         A.read_plate_export(A.example_file("example_mtt_plate.csv")))
+    with pytest.raises(mp.errors.PlateLayoutError, match="well 'A1' of plate 'SIM-MTT-001' appears more than once"):
+        A.plate_dataset(pd.concat([plate, plate.iloc[:1]]))

@@ -124,3 +124,15 @@ def test_isobologram_refuses_levels_outside_zero_one_or_none(levels):
     res = mp.combination.score(_matrix())
     with pytest.raises(ValueError, match="`levels` must be fractions affected strictly between 0 and 1"):
         mp.combination.isobologram(res, levels=levels)
+
+
+def test_dose_matrix_mass_unit_hints_offer_only_what_it_takes() -> None:
+    import pandas as pd
+
+    a = np.r_[0, 3.0 ** np.arange(5)]
+    A, B = np.meshgrid(a, a, indexing="ij")
+    t = pd.DataFrame({"drug_a": "X", "drug_b": "Y", "conc_a": A.ravel(), "conc_b": B.ravel(),
+                      "response": (100 / (1 + A / 30) / (1 + B / 5)).ravel()})
+    with pytest.raises(mp.errors.UnitError, match="give it in molar units") as err:
+        mp.combination.DoseMatrix.from_table(t, unit="ug/mL")
+    assert "inhibitor=" not in str(err.value)

@@ -940,12 +940,17 @@ def plate_dataset(table: pd.DataFrame) -> xr.Dataset:
     plates = pd.unique(table["plate"])
     frame = table.copy()
     frame["replicate"] = frame["replicate"].astype("float64") if "replicate" in frame else np.nan
+    repeated = frame.duplicated(["plate", "well"], keep=False)
+    if repeated.any():
+        first = frame.loc[repeated, ["plate", "well"]].iloc[0]
+        raise PlateLayoutError(
+            f"`table` must have one row per (plate, well); well {first['well']!r} of plate {first['plate']!r} "
+            f"appears more than once ({int(repeated.sum())} rows repeat a well)."
+        )
     if len(plates) == 1:
         ds = frame.drop(columns=["plate"]).set_index("well").to_xarray()
         ds = ds.assign_coords(plate=plates[0])
     else:
-        if frame.duplicated(["plate", "well"]).any():
-            raise PlateLayoutError("`table` must have one row per (plate, well); found duplicates.")
         ds = frame.set_index(["plate", "well"]).to_xarray()
         ds = ds.reindex(well=pd.unique(frame["well"]))  # keep row-major well order
     ds = ds.set_coords([c for c in coords if c in ds.data_vars])

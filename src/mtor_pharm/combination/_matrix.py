@@ -185,8 +185,8 @@ class DoseMatrix:
             positive doses of a drug, an unsorted or repeated dose vector, a NaN dose
             whose row or column of `response` holds data.
         """
-        a, ua = as_concentration(conc_a, conc_unit=conc_unit, name="conc_a")
-        b, ub = as_concentration(conc_b, conc_unit=conc_unit, name="conc_b")
+        a, ua = as_concentration(conc_a, conc_unit=conc_unit, name="conc_a", accepts=frozenset({"conc_unit"}))
+        b, ub = as_concentration(conc_b, conc_unit=conc_unit, name="conc_b", accepts=frozenset({"conc_unit"}))
         try:
             y = np.array(response, dtype=np.float64, copy=True)
         except (TypeError, ValueError):
@@ -564,7 +564,7 @@ def _column_conc(series: pd.Series, unit: str | None, *, arg: str, col: str) -> 
                 f"`{arg}` column {col!r} holds bare numbers; name their unit with unit= (or unit_a=/unit_b=), "
                 "e.g. unit='uM', or store strings such as '10 uM'."
             )
-        mags, u = as_concentration(values.astype(np.float64), conc_unit=unit, name=arg)
+        mags, u = as_concentration(values.astype(np.float64), conc_unit=unit, name=arg, accepts=frozenset())
         return mags, u
     if unit is not None:
         raise UnitError(f"`{arg}` column {col!r} holds strings with units; drop unit=/unit_{arg[-1]}=.")
@@ -591,7 +591,7 @@ def _column_conc(series: pd.Series, unit: str | None, *, arg: str, col: str) -> 
             "(mixed units are refused so that no dose is silently rescaled)."
         )
     (u_str,) = units
-    mags2, u = as_concentration(mags, conc_unit=u_str, name=arg)
+    mags2, u = as_concentration(mags, conc_unit=u_str, name=arg, accepts=frozenset())
     return mags2, u
 
 
