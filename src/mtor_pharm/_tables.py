@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._typing import FloatArray
 from ._validate import boolean
@@ -27,19 +28,27 @@ def _did_you_mean(value: Any, options: Sequence[Any]) -> str:
     return dym(value, options)
 
 
-def _check_columns(df: Any, wanted: dict[str, str]) -> None:
-    """Every named column exists (with a did-you-mean), once."""
+def _check_columns(df: Any, wanted: dict[str, str], table: str = "df") -> None:
+    """Every named column exists (with a did-you-mean), once; `table` is the caller's name for `df`."""
     cols = [str(c) for c in df.columns]
     for arg, col in wanted.items():
         if col not in df.columns:
             raise LookupError(
-                f"`{arg}` must name a column of `df`; got {col!r}.{_did_you_mean(col, cols)} Columns are {cols}."
+                f"`{arg}` must name a column of `{table}`; got {col!r}.{_did_you_mean(col, cols)} Columns are {cols}."
             )
         if cols.count(str(col)) > 1:
             raise ValueError(
-                f"`{arg}` names column {col!r}, which `df` has {cols.count(str(col))} times; rename or drop the "
-                "duplicates (e.g. df.loc[:, ~df.columns.duplicated()])."
+                f"`{arg}` names column {col!r}, which `{table}` has {cols.count(str(col))} times; rename or drop "
+                f"the duplicates (e.g. {table}.loc[:, ~{table}.columns.duplicated()])."
             )
+
+
+def excluded_flags(df: pd.DataFrame, col: str) -> NDArray[np.bool_]:
+    """The True/False column `col` of rows left out (as ``fit_table`` and the plots read it)."""
+    flags = df[col]
+    if not (flags.dtype == bool or flags.isin([True, False]).all()):
+        raise TypeError(f"`excluded` column {col!r} must hold True/False per row; got {flags.dtype}.")
+    return np.asarray(flags.to_numpy(dtype=bool))
 
 
 def unit_column(df: pd.DataFrame) -> str | None:
@@ -101,10 +110,7 @@ def _batch_from_table(
     x_all = _numeric_column(df, conc, "conc")
     y_all = _numeric_column(df, response, "response")
     if excluded is not None:
-        flags = df[excluded]
-        if not (flags.dtype == bool or flags.isin([True, False]).all()):
-            raise TypeError(f"`excluded` column {excluded!r} must hold True/False per row; got {flags.dtype}.")
-        y_all = np.where(flags.to_numpy(dtype=bool), np.nan, y_all)
+        y_all = np.where(excluded_flags(df, excluded), np.nan, y_all)
     if by:
         groups = list(df.groupby(list(by), sort=False, dropna=False).indices.items())
     else:

@@ -36,8 +36,9 @@ import pint
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from ._tables import _check_columns, _numeric_column, excluded_flags, status_words, unit_column
 from ._typing import FloatArray, Quantity
-from ._validate import choice, integer, optional_number, real_number
+from ._validate import _short, boolean, choice, integer, optional_number, real_number
 from .errors import PlateLayoutError, ShapeError, UnitError
 from .fitting import FitResult
 from .fitting._result import _did_you_mean
@@ -143,6 +144,9 @@ class ResidualArtists:
         The stub Axes for x = 0.
     vehicle_points : matplotlib.lines.Line2D or None
         Residuals of the vehicle wells.
+    note : matplotlib.text.Text or None
+        Says why there is no residual at a positive concentration (the fit
+        failed, or no such data point); None otherwise.
     """
 
     figure: Figure | SubFigure
@@ -151,6 +155,7 @@ class ResidualArtists:
     zero_line: Line2D
     vehicle_ax: Axes | None
     vehicle_points: Line2D | None
+    note: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -164,8 +169,159 @@ class HeatmapArtists:
 
 
 # ----------------------------------------------------------------------------- helpers
+#: Projections on which a concentration axis cannot be drawn.
+_NOT_CARTESIAN = frozenset({"polar", "3d", "aitoff", "hammer", "lambert", "mollweide"})
+
+
+def _check_ax(ax: Any) -> None:
+    """None, or one Cartesian matplotlib Axes."""
+    if ax is None:
+        return
+    from matplotlib.axes import Axes as _Axes
+    from matplotlib.figure import FigureBase
+
+    if isinstance(ax, np.ndarray | list | tuple):
+        many = len(ax) > 0 and all(isinstance(a, _Axes) for a in np.asarray(ax, dtype=object).flat)
+        hint = (
+            " (the array of Axes that plt.subplots(nrows, ncols) returns): pass one of them, e.g. ax=axs[0]"
+            if many
+            else ""
+        )
+        kind = f"numpy array of shape {ax.shape}" if isinstance(ax, np.ndarray) else f"{type(ax).__name__} of {len(ax)}"
+        raise TypeError(f"`ax` must be one matplotlib Axes; got a {kind}{hint}.")
+    if isinstance(ax, FigureBase):
+        raise TypeError("`ax` must be a matplotlib Axes; got a Figure. Pass fig.gca() or fig.add_subplot().")
+    if not isinstance(ax, _Axes):
+        raise TypeError(
+            f"`ax` must be a matplotlib Axes (e.g. from fig, ax = plt.subplots()), or None for a new figure; "
+            f"got {type(ax).__name__} {_short(ax)}."
+        )
+    if getattr(ax, "name", "") in _NOT_CARTESIAN:
+        raise ValueError(
+            f"`ax` must be a Cartesian Axes (x and y axes); got one with the {ax.name!r} projection, "
+            "which cannot show a concentration axis."
+        )
+
+
+def _check_color(color: Any) -> None:
+    """None, or a matplotlib color."""
+    if color is None:
+        return
+    from matplotlib.colors import is_color_like
+
+    if not is_color_like(color):
+        kind = ValueError if isinstance(color, str | tuple | list | np.ndarray) else TypeError
+        raise kind(
+            "`color` must be a matplotlib color: a name ('red', 'C1'), a hex string ('#1f77b4'), a grey level "
+            f"('0.5') or an RGB(A) tuple of numbers in [0, 1], or None for the next color; got {_short(color)}."
+        )
+
+
+def _check_marker(marker: Any) -> None:
+    """A marker matplotlib knows ('o', 's', '^', '$x$', (5, 0, 0), ...)."""
+    from matplotlib.markers import MarkerStyle
+
+    try:
+        if marker is None or isinstance(marker, bool):
+            raise ValueError
+        MarkerStyle(marker)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"`marker` must be a matplotlib marker such as 'o', 's', '^', 'D' or 'x'; got {_short(marker)}."
+        ) from None
+
+
+def _marker_style(marker: Any) -> dict[str, Any]:
+    """The errorbar() arguments drawing points with `marker` (a checked marker)."""
+    from matplotlib.lines import Line2D as _Line2D
+
+    if isinstance(marker, str) and len(marker) == 1 and marker in _Line2D.markers:
+        return {"fmt": marker}  # a format-string marker: drawn as before
+    return {"fmt": "", "marker": marker, "linestyle": "none"}
+
+
+def _colormap(cmap: Any) -> Any:
+    """A matplotlib Colormap from a registered name or a Colormap."""
+    import matplotlib
+    from matplotlib.colors import Colormap
+
+    if isinstance(cmap, Colormap):
+        return cmap
+    if isinstance(cmap, str):
+        names = list(matplotlib.colormaps)
+        if cmap in names:
+            return matplotlib.colormaps[cmap]
+        raise ValueError(
+            f"`cmap` must be the name of a registered colormap such as 'viridis' or 'magma', or a matplotlib "
+            f"Colormap; got {cmap!r}.{_did_you_mean(cmap, names)}"
+        )
+    raise TypeError(
+        f"`cmap` must be the name of a registered colormap such as 'viridis', or a matplotlib Colormap; "
+        f"got {_short(cmap)}."
+    )
+
+
+def _check_finite_conc(x: FloatArray, y: FloatArray, unit: Any, where: tuple[int, ...] = ()) -> None:
+    """No infinite concentration, and NaN concentrations only where the response is NaN too (padding);
+    the messages of :func:`mtor_pharm.fit`."""
+    if np.isinf(x).any():
+        raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
+    nan_x = np.isnan(x) & ~np.isnan(y)
+    if nan_x.any():
+        at = (*where, *(int(i) for i in np.argwhere(nan_x)[0]))
+        raise ValueError(
+            f"`conc` is NaN at index {at} where `response` is {y[nan_x][0]}; NaN concentrations "
+            "may only pad ragged designs where the response is NaN too."
+        )
+    if np.isinf(y).any():
+        at = (*where, *(int(i) for i in np.argwhere(np.isinf(y))[0]))
+        raise ValueError(f"`response` must be finite or NaN (missing); got {y[np.isinf(y)][0]} at index {at}.")
+
+
+def _band_values(given: Any, n: int) -> tuple[FloatArray, FloatArray]:
+    """The (low, high) a `band` callable returned, as two arrays of `n` responses."""
+    what = f"`band` must return (low, high): two sequences of {n} responses, one per grid concentration"
+    if isinstance(given, str | bytes) or not isinstance(given, Sequence | np.ndarray) or len(given) != 2:
+        raise TypeError(f"{what}; got {_short(given)}.")
+    out = []
+    for part, name in zip(given, ("low", "high"), strict=True):
+        try:
+            if isinstance(part, str | bytes):
+                raise TypeError
+            arr = as_float_array(part, name=f"band {name}")
+        except (TypeError, ValueError, ShapeError):
+            raise TypeError(f"{what}; its {name} is {_short(part)}.") from None
+        if arr.shape != (n,):
+            raise ShapeError(f"{what}; its {name} has shape {arr.shape}.")
+        out.append(arr)
+    return out[0], out[1]
+
+
+def _axis_range(
+    res: FitResult, idx: tuple[int, ...], data: tuple[FloatArray, FloatArray] | None
+) -> tuple[float, float]:
+    """The tested concentrations (in the unit of the fit): from the data, else the fit, else 1 to 10."""
+    lo = hi = math.nan
+    if data is not None and np.any(data[0] > 0):
+        positive = data[0][data[0] > 0]
+        lo, hi = float(positive.min()), float(positive.max())
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        lo, hi = float(np.asarray(res.conc_min)[idx]), float(np.asarray(res.conc_max)[idx])
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        lo, hi = 1.0, 10.0
+    return lo, hi
+
+
+def _positive_xlim(ax: Axes, lo: float, hi: float) -> None:
+    """Give a log x axis positive limits when nothing drawn on it has x > 0 (else it cannot be drawn)."""
+    left, right = ax.get_xlim()
+    if not (math.isfinite(left) and math.isfinite(right) and 0 < left < right):
+        ax.set_xlim(lo * 10.0**-_MARGIN_DECADES, hi * 10.0**_MARGIN_DECADES)
+
+
 def _new_axes(ax: Axes | None) -> Axes:
     if ax is not None:
+        _check_ax(ax)
         return ax
     import matplotlib.pyplot as plt
 
@@ -231,6 +387,7 @@ def _data(
     if isinstance(response, str | bytes):
         raise TypeError(f"`response` must hold numbers; got the string {response!r}.")
     y = as_float_array(response, name="response")
+    batch_y = y.ndim > 1 and y.shape[:-1] == res.shape
     if y.ndim > 1:
         y = y[idx] if y.shape[:-1] == res.shape else y
     if x.ndim > 1:
@@ -243,6 +400,7 @@ def _data(
     if np.any(x < 0):
         raise ValueError(f"`conc` must be non-negative (0 marks vehicle; "
             f"log10 values: use mp.units.from_log10); got {x[x < 0][0]} {res.conc_unit}.")
+    _check_finite_conc(x, y, res.conc_unit, idx if batch_y else ())
     return x, y
 
 
@@ -374,6 +532,8 @@ def curve(
         in `conc_unit`, which defaults to the unit of the fit.
     response : array_like, shape (m,) or batch + (m,), optional
         Responses; NaN points are left out.  Give both or neither (the fit alone).
+        As in :func:`mtor_pharm.fit`, a concentration may be NaN only where the
+        response is NaN too (padding of a ragged design), and neither may be infinite.
     index : int or tuple of int, optional
         Which curve of a batch result to draw (required when ``res.shape != ()``).
         Batch-shaped `conc`/`response` are indexed with it too.
@@ -405,7 +565,7 @@ def curve(
     n_points : int, default 200
         Points of the drawn curve.
     marker : str, default "o"
-        matplotlib marker of the data points.
+        matplotlib marker of the data points (``'o'``, ``'s'``, ``'^'``, ``'$x$'``, …).
 
     Returns
     -------
@@ -416,11 +576,15 @@ def curve(
     ------
     TypeError
         `res` is not a FitResult; `index` missing for a batch; only one of
-        `conc`/`response`.
+        `conc`/`response`; `ax` is not one Axes; a flag is not True/False.
+    ValueError
+        A NaN concentration with a response, or an infinite value; a `color`
+        or `marker` matplotlib does not know; a polar (or 3-D, map) `ax`.
     IndexError
         `index` is not a position in the batch.
     ShapeError
-        `conc` and `response` do not describe one curve.
+        `conc` and `response` do not describe one curve; a `band` callable
+        returning arrays of another length.
     UnitError
         `conc` is not a concentration.
 
@@ -462,6 +626,11 @@ def curve(
         choice(errorbar, "errorbar", ("sd", "se"))
     real_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True, accepted="a number in (0, 1)")
     integer(n_points, "n_points", low=2, high=_MAX_POINTS, accepted=f"an integer from 2 to {_MAX_POINTS:,}")
+    log = boolean(log, "log")
+    vehicle = boolean(vehicle, "vehicle")
+    _check_ax(ax)
+    _check_color(color)
+    _check_marker(marker)
     show_unit = res.conc_unit if unit is None else unit
     scale = _factor(res.conc_unit, show_unit)  # raises for a unit that is not a concentration
     data = _data(res, idx, conc, response, conc_unit)
@@ -493,8 +662,7 @@ def curve(
         if band is True:
             low, high = _delta_band(res, idx, grid, float(level))
         else:
-            given = band(_registry().Quantity(grid, res.conc_unit))
-            low, high = np.asarray(given[0], dtype=np.float64), np.asarray(given[1], dtype=np.float64)
+            low, high = _band_values(band(_registry().Quantity(grid, res.conc_unit)), grid.size)
         if np.isfinite(low).any() and np.isfinite(high).any():  # no band without degrees of freedom
             band_artist = ax.fill_between(grid * scale, low, high, color=color, alpha=0.2, linewidth=0)
 
@@ -504,7 +672,8 @@ def curve(
         x, y = data
         px, py, err = _summarize(x[x > 0], y[x > 0], errorbar)
         if px.size:
-            points = ax.errorbar(px * scale, py, yerr=err, fmt=marker, color=color, capsize=3, markersize=5)
+            points = ax.errorbar(px * scale, py, yerr=err, color=color, capsize=3, markersize=5,
+                                 **_marker_style(marker))
         vx, vy, verr = _summarize(x[x == 0], y[x == 0], errorbar)
         if vehicle and vx.size:
             target = ax
@@ -516,7 +685,8 @@ def curve(
                 vx = vx + offset
                 zero = _predict(res, idx, np.zeros(1))
                 (vehicle_line,) = vehicle_ax.plot([offset - 0.25, offset + 0.25], [zero[0], zero[0]], color=color)
-            vehicle_points = target.errorbar(vx, vy, yerr=verr, fmt=marker, color=color, capsize=3, markersize=5)
+            vehicle_points = target.errorbar(vx, vy, yerr=verr, color=color, capsize=3, markersize=5,
+                                             **_marker_style(marker))
     elif log and ax in _STUBS:
         vehicle_ax = _STUBS[ax]
     return CurveArtists(
@@ -559,7 +729,8 @@ def curves(
         batch + ``(m,)``).  With a sequence of results: sequences of the same
         length, one entry per result.  Omit both to draw the fits alone.
     labels : sequence of str, optional
-        One legend label per curve; default ``"curve 0"``, ``"curve 1"``, …
+        One legend label per curve (a list, tuple, 1-D array or pandas Index);
+        default ``"curve 0"``, ``"curve 1"``, …
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
     band, level, log, conc_unit, errorbar, vehicle
@@ -578,6 +749,8 @@ def curves(
     ------
     ShapeError
         `labels`, `conc` or `response` do not match the number of curves or results.
+    ValueError
+        `results` is an empty batch.
 
     Examples
     --------
@@ -590,8 +763,16 @@ def curves(
     >>> [t.get_text() for t in art.legend.get_texts()]
     ['Torin1', 'rapamycin']
     """
+    log = boolean(log, "log")
+    vehicle = boolean(vehicle, "vehicle")
+    legend = boolean(legend, "legend")
+    _check_ax(ax)
     items: list[tuple[FitResult, tuple[int, ...], Any, Any]] = []
     if isinstance(results, FitResult):
+        if 0 in results.shape:
+            raise ValueError(
+                f"`results` must hold at least one curve; got an empty batch of shape {results.shape}."
+            )
         for idx in np.ndindex(*results.shape):
             items.append((results, tuple(int(i) for i in idx), conc, response))
     else:
@@ -603,6 +784,16 @@ def curves(
         if not seq or not all(isinstance(r, FitResult) for r in seq):
             raise TypeError("`results` must be a FitResult or a non-empty sequence of FitResults.")
         for name, value in (("conc", conc), ("response", response)):
+            if value is not None and (
+                isinstance(value, str | bytes | Mapping)
+                or not hasattr(value, "__len__")
+                or not hasattr(value, "__getitem__")
+                or getattr(value, "ndim", 1) == 0
+            ):
+                raise TypeError(
+                    f"`{name}` must be a sequence with one entry per result ({len(seq)}) when `results` is a "
+                    f"sequence; got {_short(value)}."
+                )
             if value is not None and len(value) != len(seq):
                 raise ShapeError(
                     f"`{name}` must have one entry per result ({len(seq)}) when `results` is a sequence; "
@@ -615,8 +806,23 @@ def curves(
                 items.append((r, tuple(int(i) for i in idx), ck, rk))
     if labels is None:
         labels = [f"curve {k}" for k in range(len(items))]
-    elif isinstance(labels, str) or not isinstance(labels, Sequence) or len(labels) != len(items):
-        raise ShapeError(f"`labels` must hold one label per curve ({len(items)}); got {labels!r}.")
+    else:
+        if (
+            isinstance(labels, str | bytes | Mapping | set | frozenset)
+            or not hasattr(labels, "__len__")
+            or not hasattr(labels, "__iter__")
+            or getattr(labels, "ndim", 1) == 0
+        ):
+            raise TypeError(
+                f"`labels` must be a sequence (list, tuple, array, pandas Index) of one label per curve "
+                f"({len(items)}); got {_short(labels)}."
+            )
+        if getattr(labels, "ndim", 1) != 1 or len(labels) != len(items):
+            raise ShapeError(
+                f"`labels` must hold one label per curve ({len(items)}); got {len(labels)} "
+                f"(shape {getattr(labels, 'shape', (len(labels),))}): {_short(labels)}."
+            )
+        labels = list(labels)
     ax = _new_axes(ax)
     show_unit = items[0][0].conc_unit if unit is None else unit
     drawn = tuple(
@@ -671,6 +877,9 @@ def residuals(
     Returns
     -------
     ResidualArtists
+        When there is no residual at a positive concentration (the fit failed,
+        or vehicle wells only) a note on the Axes says so, and a log axis spans
+        the tested range, so that the figure can still be drawn and saved.
 
     Examples
     --------
@@ -684,18 +893,41 @@ def residuals(
     (7, 1)
     """
     idx = _check_index(res, index)
+    log = boolean(log, "log")
+    vehicle = boolean(vehicle, "vehicle")
+    _check_ax(ax)
+    _check_color(color)
     show_unit = res.conc_unit if unit is None else unit
     scale = _factor(res.conc_unit, show_unit)
+    if conc is None or response is None:
+        raise TypeError(
+            "`conc` and `response` must be given: residuals need the data the curve was fitted to; "
+            f"got conc={_short(conc)} and response={_short(response)}."
+        )
     data = _data(res, idx, conc, response, conc_unit)
-    assert data is not None
+    if data is None:  # pragma: no cover - both were checked above
+        raise TypeError("`conc` and `response` must be given.")
     x, y = data
     ok = np.isfinite(x) & np.isfinite(y)
     x, r = x[ok], y[ok] - _predict(res, idx, x[ok])
     ax = _new_axes(ax)
     (points,) = ax.plot(x[x > 0] * scale, r[x > 0], "o", color=color, markersize=5)
     zero_line = ax.axhline(0.0, color="0.5", linewidth=1, zorder=0)
+    note = None
+    if not np.isfinite(r[x > 0]).any():
+        # nothing to show at x > 0: say why, and keep the axis drawable (a log axis needs positive limits)
+        status = int(np.asarray(res.status)[idx])
+        if not np.isfinite(r).any() and ok.any():
+            why = f"no residuals: the fit failed ({status_words(status)})" if status else "no residuals"
+        else:
+            why = "no finite data point at a concentration > 0"
+        note = ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", fontsize="small",
+                       color="0.4")
     if log:
         ax.set_xscale("log")
+        if note is not None:
+            lo, hi = _axis_range(res, idx, data)
+            _positive_xlim(ax, lo * scale, hi * scale)
     ax.set_xlabel(f"concentration ({_unit_label(show_unit)})")
     _set_ylabel(ax, "residual (observed − fitted)")
     vehicle_ax = vehicle_points = None
@@ -714,6 +946,7 @@ def residuals(
         zero_line=zero_line,
         vehicle_ax=vehicle_ax,
         vehicle_points=vehicle_points,
+        note=note,
     )
 
 
@@ -799,8 +1032,10 @@ def plate_heatmap(
         Default: from the shape, or the wells named.
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
-    cmap, vmin, vmax
-        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+    cmap : str or matplotlib.colors.Colormap, default "viridis"
+        A registered colormap name or a Colormap.
+    vmin, vmax : float, optional
+        Limits of the color scale (``vmin < vmax``); default the range of the values.
     colorbar : bool, default True
         Add a colorbar.
     label : str, optional
@@ -814,6 +1049,8 @@ def plate_heatmap(
     ------
     ShapeError
         An array that is not one plate.
+    ValueError
+        ``vmin >= vmax``, or an unknown colormap name.
     PlateLayoutError
         Unknown or repeated well names, or wells off the plate.
 
@@ -828,11 +1065,13 @@ def plate_heatmap(
     """
     for nm, v in (("vmin", vmin), ("vmax", vmax)):
         optional_number(v, nm, low=-1e300, high=1e300, accepted="a number of magnitude ≤ 1e300, or None")
+    if vmin is not None and vmax is not None and not float(vmin) < float(vmax):
+        raise ValueError(f"`vmin` must be less than `vmax`; got vmin={vmin!r} and vmax={vmax!r}.")
+    colorbar = boolean(colorbar, "colorbar")
+    _check_ax(ax)
+    colormap = _colormap(cmap)
     grid = _plate_grid(values, plate_format)
     nrow, ncol = grid.shape
-    import matplotlib
-
-    colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     ax = _new_axes(ax)
     with np.errstate(over="ignore", invalid="ignore"):  # extreme vmin/vmax: matplotlib's own arithmetic
         image = ax.imshow(
@@ -872,7 +1111,7 @@ class DoseResponseArtists:
         The excluded points of each series (open symbols), None where there are none.
     legend : Legend or None
     note : Text or None
-        The "mean ± SD, n = …" note.
+        The "mean ± SD, n = …" note (for an empty batch, a note saying so).
     """
 
     figure: Figure | SubFigure
@@ -890,6 +1129,122 @@ def _replicate_text(counts: list[int]) -> str:
     return f"n = {k[0]}" if len(k) == 1 else f"n = {k[0]}–{k[-1]}"
 
 
+def _table_points(
+    res: FitResult, labels: list[Any], data: Any, conc: Any, response: Any, by: Any
+) -> list[tuple[FloatArray, FloatArray, Any]]:
+    """Each curve's rows of `data`: concentrations (in the unit of the fit), responses and the
+    ``excluded`` flags (None without that column); every curve must have rows."""
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame of points; got {type(data).__name__}.")
+    for arg, value in (("conc", conc), ("response", response)):
+        if not isinstance(value, str):
+            raise TypeError(f"`{arg}` must be a column name (str); got {_short(value)}.")
+    if by is None:
+        by = data.attrs.get("by") or list(res.label_names)
+    if isinstance(by, str):
+        by = [by]
+    if not isinstance(by, Sequence) or not all(isinstance(c, str) for c in by):
+        raise TypeError(
+            "`by` must be a column name or a list of column names (e.g. by='compound'), the columns that "
+            f"identify each curve of `res` in `data`; got {_short(by)}."
+        )
+    keys = list(by)
+    n = len(labels)
+    missing = [c for c in (conc, response, *keys) if c not in data.columns]
+    if missing:
+        raise LookupError(
+            f"`data` has no column {missing[0]!r} (needed: conc={conc!r}, response={response!r}, by={keys!r}); "
+            f"it has {list(data.columns)}.{_did_you_mean(missing[0], [str(c) for c in data.columns])} "
+            "Name the columns with conc=, response= and by=."
+        )
+    if n > 1 and not keys:
+        raise ShapeError("`by` must name the columns that identify each curve of `res` in `data`.")
+    wanted = {"conc": conc, "response": response, **{f"by[{i}]": c for i, c in enumerate(keys)}}
+    if "excluded" in data.columns:
+        wanted["excluded"] = "excluded"
+    _check_columns(data, wanted, table="data")
+    x_all = _numeric_column(data, conc, "conc")
+    y_all = _numeric_column(data, response, "response")
+    table_unit = data.attrs.get("conc_unit")
+    where = "data.attrs['conc_unit']"
+    if not table_unit:
+        table_unit, where = unit_column(data), "data['conc_unit']"
+    if table_unit:
+        x_all = x_all * _table_factor(table_unit, res.conc_unit, where)
+    ex_all = excluded_flags(data, "excluded") if "excluded" in data.columns else None
+    kept = np.where(ex_all, np.nan, y_all) if ex_all is not None else y_all
+    rows = data.index
+    if np.isinf(x_all).any():
+        at = int(np.argmax(np.isinf(x_all)))
+        raise ValueError(f"`conc` must be finite; column {conc!r} holds {x_all[at]} at row {rows[at]!r}.")
+    nan_x = np.isnan(x_all) & ~np.isnan(kept)
+    if nan_x.any():
+        at = int(np.argmax(nan_x))
+        raise ValueError(
+            f"`conc` is NaN at row {rows[at]!r} of `data` where `response` is {kept[at]}; NaN concentrations "
+            "may only pad ragged designs where the response is NaN too."
+        )
+    if np.isinf(kept).any():
+        at = int(np.argmax(np.isinf(kept)))
+        raise ValueError(
+            f"`response` must be finite or NaN (missing); column {response!r} holds {kept[at]} at row {rows[at]!r}."
+        )
+    masks: list[Any] = []
+    for lab in labels:
+        key = lab if isinstance(lab, tuple) else (lab,)
+        if keys and len(key) != len(keys):
+            raise LookupError(
+                f"`by` names {len(keys)} column(s) {keys}, but the curves of `res` are labelled by {len(key)} "
+                f"key(s) ({list(res.label_names) or 'unnamed'}, e.g. {lab!r}); pass by= the matching columns."
+            )
+        mask = np.ones(len(data), dtype=bool)
+        for col, val in zip(keys, key, strict=False):
+            mask &= (data[col] == val).to_numpy(dtype=bool, na_value=False)
+        masks.append(mask)
+    empty = [lab for lab, mask in zip(labels, masks, strict=True) if not mask.any()]
+    if empty:
+        if not keys:
+            table_keys: list[Any] = []
+        elif len(keys) == 1:
+            table_keys = list(dict.fromkeys(data[keys[0]]))
+        else:
+            table_keys = list(dict.fromkeys(map(tuple, data[keys].to_numpy())))
+        shown = ", ".join(repr(k) for k in table_keys[:5]) + (", …" if len(table_keys) > 5 else "")
+        hint = _did_you_mean(empty[0], [str(k) for k in table_keys])
+        if res.labels is None:
+            hint += (
+                " `res` is unlabelled (mp.fit names its curves 'curve 0', 'curve 1', …): fit with "
+                "mp.fit_table(..., by=...) or name the curves with res.with_labels([...], names=...)."
+            )
+        elif len(keys) == 1:
+            elsewhere = [str(c) for c in data.columns if c not in keys and bool(data[c].isin(empty).any())]
+            if elsewhere:
+                hint += f" The labels appear in column {elsewhere[0]!r}: pass by={elsewhere[0]!r}?"
+        some = ", ".join(repr(lab) for lab in empty[:5]) + (", …" if len(empty) > 5 else "")
+        raise LookupError(
+            f"`data` must hold the points of every curve of `res`, matched by `by`={keys!r}; no row matches "
+            f"{len(empty)} of the {n} curves ({some}). The table's {keys!r} values include {shown or 'nothing'}."
+            f"{hint} (A curve drawn without its points would be misleading; pass data=None to draw the fits "
+            "alone.)"
+        )
+    return [(x_all[m], y_all[m], None if ex_all is None else ex_all[m]) for m in masks]
+
+
+def _table_factor(table_unit: Any, to_unit: Any, where: str) -> float:
+    """The factor from the unit the table records (attrs or conc_unit column) to the unit of the fit."""
+    unit = parse_unit(str(table_unit), name=where)
+    try:
+        return float(_registry().Quantity(1.0, unit).to(to_unit).magnitude)
+    except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError, ValueError, TypeError):
+        raise UnitError(
+            f"`data` records its concentrations in {table_unit!s} ({where}), which does not convert to "
+            f"the unit of the fit, {to_unit!s}; convert the table (or refit it) so that both are concentrations "
+            "of the same kind (molar or mass, e.g. with mp.units.mass_to_molar)."
+        ) from None
+
+
 def dose_response(
     res: FitResult,
     data: Any = None,
@@ -900,7 +1255,7 @@ def dose_response(
     ax: Axes | None = None,
     unit: str | None = None,
     ticks: Literal["decimal", "log"] = "decimal",
-    band: bool = False,
+    band: Band = False,
     errorbar: ErrorBar = "sd",
     note: bool = True,
     legend: bool = True,
@@ -923,7 +1278,10 @@ def dose_response(
     data : pandas.DataFrame, optional
         Tidy points (e.g. :func:`mtor_pharm.assays.plate_curves`' table) with the
         `by` columns, `conc`, `response` and optionally a boolean ``excluded``
-        column; concentrations in ``res.conc_unit``.  Omit to draw the fits alone.
+        column; concentrations in the unit ``data.attrs["conc_unit"]`` or a
+        ``conc_unit`` column records (converted to ``res.conc_unit``), else in
+        ``res.conc_unit``.  Every curve of `res` must have rows.  Omit to draw
+        the fits alone.
     conc, response : str
         Column names.
     by : str or sequence of str, optional
@@ -933,8 +1291,8 @@ def dose_response(
         Concentration unit of the axis (decimal ticks); default the fit's.
     ticks : {"decimal", "log"}, default "decimal"
         ``"log"`` labels the axis ``log[inhibitor] (M)`` with log10 molar ticks.
-    band : bool, default False
-        Draw each curve's confidence band.
+    band : bool or callable, default False
+        Draw each curve's confidence band (a callable: as in :func:`curve`).
     errorbar : {"sd", "se", None}, default "sd"
     note : bool, default True
         Add the "mean ± SD, n = …" note.
@@ -945,6 +1303,17 @@ def dose_response(
     Returns
     -------
     DoseResponseArtists
+
+    Raises
+    ------
+    LookupError
+        A column is missing, or `by` matches no row of `data` for some curve of
+        `res` (e.g. an unlabelled result, or labels spelled differently).
+    TypeError
+        `by` is not column names; a non-numeric `conc`/`response` column or a
+        non-boolean ``excluded`` column.
+    UnitError
+        The table's unit does not convert to the unit of the fit.
 
     Examples
     --------
@@ -967,29 +1336,24 @@ def dose_response(
         raise ShapeError(f"`res` must be one curve or a 1-D batch; got batch shape {res.shape}.")
     if ticks not in ("decimal", "log"):
         raise ValueError(f"`ticks` must be 'decimal' or 'log'; got {ticks!r}.")
+    if not callable(band):
+        if not isinstance(band, bool | np.bool_):
+            raise TypeError(f"`band` must be True, False or a callable (as in curve()); got {_short(band)}.")
+        band = bool(band)
+    note = boolean(note, "note")
+    legend = boolean(legend, "legend")
+    if errorbar is not None:
+        choice(errorbar, "errorbar", ("sd", "se"))
+    _check_ax(ax)
     n = res.shape[0] if res.shape else 1
     labels = list(res.labels) if res.labels is not None else [f"curve {i}" for i in range(n)]
-    keys: list[str] = []
+    points: list[tuple[FloatArray, FloatArray, FloatArray | None]] = []
     if data is not None:
-        import pandas as pd
-
-        if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"`data` must be a pandas DataFrame of points; got {type(data).__name__}.")
-        if by is None:
-            by = data.attrs.get("by") or list(res.label_names)
-        keys = [by] if isinstance(by, str) else list(by)
-        missing = [c for c in (conc, response, *keys) if c not in data.columns]
-        if missing:
-            raise LookupError(
-                f"`data` has no column {missing[0]!r} (needed: conc={conc!r}, response={response!r}, by={keys!r}); "
-                f"it has {list(data.columns)}.{_did_you_mean(missing[0], [str(c) for c in data.columns])} "
-                "Name the columns with conc=, response= and by=."
-            )
-        if n > 1 and not keys:
-            raise ShapeError("`by` must name the columns that identify each curve of `res` in `data`.")
+        points = _table_points(res, labels, data, conc, response, by)
     show_unit = unit or res.conc_unit
     if ticks == "log":
         show_unit = "M"
+    scale = _factor(res.conc_unit, show_unit)  # raises for a unit that is not a concentration
     ax = _new_axes(ax)
     drawn: list[CurveArtists] = []
     excluded_art: list[Line2D | None] = []
@@ -1002,18 +1366,9 @@ def dose_response(
         x = y = None
         ex_x = ex_y = None
         if data is not None:
-            if keys:
-                key = labels[i] if isinstance(labels[i], tuple) else (labels[i],)
-                mask = np.ones(len(data), dtype=bool)
-                for col, val in zip(keys, key, strict=False):
-                    mask &= (data[col] == val).to_numpy()
-            else:
-                mask = np.ones(len(data), dtype=bool)
-            sub = data[mask]
-            x = sub[conc].to_numpy(dtype=np.float64)
-            y = sub[response].to_numpy(dtype=np.float64).copy()
-            if "excluded" in sub.columns:
-                ex = sub["excluded"].to_numpy(dtype=bool)
+            x, y, ex = points[i]
+            y = y.copy()
+            if ex is not None:
                 ex_x, ex_y = x[ex], y[ex]
                 y[ex] = np.nan
             pos = np.isfinite(y) & (x > 0)
@@ -1025,13 +1380,19 @@ def dose_response(
         drawn.append(art)
         exc = None
         if ex_x is not None and ex_y is not None and ex_x.size:
-            scale = _factor(res.conc_unit, show_unit)
             on_axis = ex_x > 0
             target_x = ex_x[on_axis] * scale
             (exc,) = ax.plot(target_x, ex_y[on_axis], linestyle="none", marker=marker, markersize=6,
                              markerfacecolor="none", markeredgecolor=color, label="_excluded")
         excluded_art.append(exc)
         handles.append(_Line2D([], [], color=color, marker=marker, linestyle="-", markersize=5, label=str(labels[i])))
+    empty_note = None
+    if not drawn:  # an empty batch: a log axis over a default decade, and a note saying why it is empty
+        ax.set_xscale("log")
+        _positive_xlim(ax, scale, 10.0 * scale)
+        ax.set_xlabel(f"concentration ({_unit_label(show_unit)})")
+        empty_note = ax.text(0.5, 0.5, f"no curves: `res` is an empty batch (shape {res.shape})",
+                             transform=ax.transAxes, ha="center", va="center", fontsize="small", color="0.4")
     for axis in [ax, *([drawn[0].vehicle_ax] if drawn and drawn[0].vehicle_ax is not None else [])]:
         axis.spines["top"].set_visible(False)
         axis.spines["right"].set_visible(False)
@@ -1051,7 +1412,7 @@ def dose_response(
         stub = _STUBS.get(ax)
         (stub if stub is not None and stub.get_ylabel() else ax).set_ylabel(ylabel)
     leg = ax.legend(handles=handles, frameon=False) if legend else None
-    note_artist = None
+    note_artist = empty_note
     if note and data is not None and errorbar is not None and counts:
         what = "SD" if errorbar == "sd" else "SEM"
         text = f"mean ± {what}, {_replicate_text(counts)}"
