@@ -136,15 +136,16 @@ def test_write_table_checks_its_path(tmp_path: object) -> None:
 
 def test_model_curves_refuse_parameters_outside_their_domain() -> None:
     x = np.array([0.01, 1, 100.0])
-    with pytest.raises(ValueError, match="`ic50` of 4pl must be a positive concentration; got -1"):
+    with pytest.raises(ValueError, match="`ic50` of 4pl must be a non-negative concentration; got -1"):
         mp.models.four_pl(x, 0, 100, -1, 1)
     with pytest.raises(ValueError, match="`x` of 4pl must be non-negative"):
         mp.models.four_pl(np.array([-1.0]), 0, 100, 1, 1)
-    with pytest.raises(ValueError, match="`s` of 5pl must be positive"):
+    with pytest.raises(ValueError, match="`s` of 5pl must be non-negative"):
         mp.models.five_pl(x, 0, 100, 1, 1, -1)
-    # vehicle (x = 0) and NaN are still fine
+    # vehicle (x = 0) and NaN are still fine, and so is the limit ic50 -> 0 (a bound an optimizer may touch)
     out = mp.models.four_pl(np.array([0.0, 1.0, np.nan]), 0, 100, 1, 1)
     assert out[0] == 100.0 and out[1] == 50.0 and np.isnan(out[2])
+    assert mp.models.four_pl(np.array([0.0, 1.0]), 0, 100, 0.0, 1).tolist() == [100.0, 0.0]
 
 
 def test_write_table_writes_excel(tmp_path: object) -> None:

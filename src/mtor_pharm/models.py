@@ -421,13 +421,14 @@ def _kernel(model: Model, x: ArrayLike, values: Mapping[str, Any]) -> FloatArray
         raise ShapeError(
             f"the arguments of {model.name} must broadcast against each other; got shapes {listed}."
         ) from None
-    # outside the model's domain the curve is not defined (NaN passes through as NaN)
-    for name, low, what in (("x", 0.0, "non-negative concentrations (0 is vehicle)"),
-                            (model.loc_name, 0.0, "a positive concentration"), ("s", 0.0, "positive")):
+    # outside the model's domain the curve is not defined (NaN passes through as NaN; 0 is the
+    # limit of the curve, which an optimizer with a bound at 0, e.g. lmfit's, may evaluate)
+    for name, what in (("x", "non-negative concentrations (0 is vehicle)"),
+                       (model.loc_name, "a non-negative concentration"), ("s", "non-negative")):
         if name not in shaped:
             continue
         with np.errstate(invalid="ignore"):
-            bad = (shaped[name] < low) | ((shaped[name] == low) & (name != "x"))
+            bad = shaped[name] < 0.0
         if np.any(bad):
             raise ValueError(f"`{name}` of {model.name} must be {what}; got {shaped[name][bad].flat[0]:g}.")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
