@@ -132,3 +132,15 @@ def test_records_filter_by_target_kind_assay_and_source() -> None:
     assert len(api.records(source="Sutherlin2011")) == 5  # by reference key
     assert api.records(source="Sutherlin2011") == api.records(source="Sutherlin et al. 2011")
     assert [r.magnitude for r in api.records(target="pi3k α")] == [5.0]
+
+
+def test_a_ratio_of_unverified_or_unstated_records_warns() -> None:
+    """Torin1's 2 and 10 nM are 'unverified' and of unspecified kind: their ratio is returned (it is
+    what the records say) with a warning, so it is not cited as a measured selectivity."""
+    from mtor_pharm.errors import MtorPharmWarning
+
+    with pytest.warns(MtorPharmWarning, match=r"Torin1 mTORC2/mTORC1 ratio 5 .*verified='unverified'"):
+        sel = reg.get("Torin1").selectivity("mTORC2", "mTORC1")
+    assert sel.ratio == pytest.approx(5.0)
+    # sourced records of a stated kind: no warning (pytest turns warnings into errors)
+    assert reg.get("PP242").selectivity("PI3Kα", "mTOR").ratio == pytest.approx(50.0)

@@ -113,12 +113,15 @@ def _tight_binding_check(ic50_molar: FloatArray, enzyme: ConcentrationLike | Non
     if np.any(close):
         where = where_text(np.atleast_1d(close))
         flat = np.atleast_1d(close).reshape(-1)
+        values = f"IC50 {first_value(ic50_molar, close):.3g} M"
         if labels is not None and np.shape(close) == np.shape(ic50_molar) and len(labels) == flat.size:
-            named = [str(lab) for lab, c in zip(labels, flat, strict=True) if c]
-            where = f" for {', '.join(named[:5])}{' …' if len(named) > 5 else ''}"
+            ic = np.atleast_1d(ic50_molar).reshape(-1)
+            named = [(str(lab), v) for lab, c, v in zip(labels, flat, ic, strict=True) if c]
+            where = f" for {', '.join(n for n, _ in named[:5])}{' …' if len(named) > 5 else ''}"
+            values = "IC50 " + ", ".join(f"{v:.3g} M ({n})" for n, v in named[:5])
         warnings.warn(
             f"IC50 is within {ratio:g}× of the enzyme concentration{where}"
-            f" (IC50 {first_value(ic50_molar, close):.3g} M, enzyme "
+            f" ({values}; enzyme "
             f"{float(np.max(e)):.3g} M): Cheng–Prusoff assumes free ≈ total inhibitor, which "
             "fails for tight binders (IC50 = Ki_app + [E]/2; Morrison 1969). Fit the Morrison "
             "equation with mtor_pharm.assays.fit_morrison.",

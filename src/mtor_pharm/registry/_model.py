@@ -1011,4 +1011,17 @@ class Inhibitor:
         ratio = float((a.low / b.low).to("dimensionless").magnitude)  # single-valued: low == value
         if not math.isfinite(ratio):  # pragma: no cover - magnitudes are validated > 0
             raise ValueError(f"selectivity ratio is not finite; got {ratio!r}.")
+        weak = [
+            f"{rec.target} {rec.value_text()} (verified={rec.verified!r}, kind {rec.kind!r}, "
+            f"assay {rec.assay_type!r}, {rec.source})"
+            for rec in (a, b)
+            if rec.verified in ("unverified", "unverifiable") or rec.kind == "unspecified"
+        ]
+        if weak:
+            from ..errors import _warn
+
+            _warn(
+                f"the {self.name} {a.target}/{b.target} ratio {ratio:.3g} divides record(s) not checked in their "
+                f"source or of unstated kind: {'; '.join(weak)}. Check them before citing the ratio."
+            )
         return Selectivity(ratio=ratio, numerator=a, denominator=b)

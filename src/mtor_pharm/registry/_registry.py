@@ -189,7 +189,7 @@ class Registry:
         found = self._get_labelled(name)
         if found is not None:
             return found
-        close = difflib.get_close_matches(key, list(self._index), n=3, cutoff=0.6)
+        close = difflib.get_close_matches(key, list(self._index), n=3, cutoff=0.75)  # typos, not other drugs
         if close:
             shown = ", ".join(
                 f"{self._display(c)!r} ({self._index[c].name})"
@@ -198,7 +198,11 @@ class Registry:
             )
             hint = f"Closest names: {shown}."
         else:
-            hint = f"No close name; try mp.registry.search({name!r}) or mp.registry.all()."
+            hint = (
+                f"No close name; try mp.registry.search({name!r}) or mp.registry.all(). The registry holds mTOR "
+                "inhibitors only; for another compound give its molecular weight yourself, e.g. "
+                "mp.units.mass_to_molar('1 ug/mL', '615.39 g/mol')."
+            )
         raise UnknownInhibitorError(
             f"`name` must be a compound name, synonym or code in the registry; got {name!r}. {hint}"
         )
