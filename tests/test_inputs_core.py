@@ -99,7 +99,7 @@ def test_mass_concentration_hints_offer_only_what_the_function_takes() -> None:
         mp.fit(mp.Q_([1, 2, 3, 4, 5], "ug/mL"), Y[:5])
 
 
-@pytest.mark.parametrize("code", [-1, 1.5, "5", True, None, float("nan"), 128])
+@pytest.mark.parametrize("code", [-1, 1.5, "5", True, None, float("nan"), 256])
 def test_status_words_refuses_what_is_not_a_status(code: object) -> None:
     with pytest.raises(ValueError, match="`code` must be a status"):
         mp.status_words(code)  # type: ignore[arg-type]
@@ -173,3 +173,49 @@ def test_linear_cells_names_its_arrays() -> None:
     coef, rss = mp.models.linear_cells(design, (2 + 3 * x)[None, None], np.ones((1, 5)))
     np.testing.assert_allclose(coef[0, 0], [2, 3], atol=1e-12)
     assert rss[0, 0] < 1e-20
+
+
+def test_invalid_data_in_one_curve_flags_that_curve_not_the_batch() -> None:
+    """A screen of many curves must survive one bad well: an infinite response, or with one design
+    per curve a negative, infinite or NaN concentration where there is a response, marks that curve
+    INVALID_DATA (with TOO_FEW_POINTS: not fitted) and the others are fitted exactly as alone."""
+    y = np.stack([Y, Y * 0.9 + 5, Y])
+    bad_y = y.copy()
+    bad_y[1, 2] = np.inf
+    before = bad_y.copy()
+    res = mp.fit(X, bad_y)
+    np.testing.assert_array_equal(bad_y, before)  # the caller's array is not touched
+    flag = int(mp.FitStatus.INVALID_DATA | mp.FitStatus.TOO_FEW_POINTS)
+    assert res.status.tolist() == [0, flag, 0]
+    assert np.isnan(res.ic50.magnitude[1])
+    alone = mp.fit(X, y[[0, 2]])
+    np.testing.assert_array_equal(res.ic50.magnitude[[0, 2]], alone.ic50.magnitude)
+    assert "invalid" in mp.status_words(res.status[1]).lower()
+
+    conc = np.stack([X.magnitude] * 3)
+    for value in (-1.0, np.inf, np.nan):
+        c = conc.copy()
+        c[2, 3] = value
+        per_curve = mp.fit(mp.Q_(c, "nM"), y)
+        assert per_curve.status.tolist() == [0, 0, flag], value
+        np.testing.assert_array_equal(per_curve.ic50.magnitude[:2], mp.fit(X, y[:2]).ic50.magnitude)
+        assert np.isnan(c[2, 3]) or c[2, 3] == value  # not mutated
+
+
+def test_invalid_data_is_still_refused_for_one_curve_or_a_shared_design() -> None:
+    with pytest.raises(ValueError, match="`response` must be finite"):
+        mp.fit(X, np.where(np.arange(7) == 2, np.inf, Y))
+    shared = X.magnitude.copy()
+    shared[3] = -1.0
+    with pytest.raises(ValueError, match="`conc` must be non-negative"):
+        mp.fit(mp.Q_(shared, "nM"), [Y, Y])  # one design for every curve: the design is wrong
+
+
+def test_invalid_data_in_a_dask_chunk_is_flagged_on_its_curve() -> None:
+    pytest.importorskip("dask")
+    y = np.stack([Y] * 6)
+    y[4, 1] = np.inf
+    da = xr.DataArray(y, dims=("curve", "conc"), coords={"conc": ("conc", X.magnitude, {"units": "nM"})})
+    ds = mp.fit(da.chunk({"curve": 2}), dim="conc").compute()
+    flag = int(mp.FitStatus.INVALID_DATA | mp.FitStatus.TOO_FEW_POINTS)
+    assert ds["status"].values.tolist() == [0, 0, 0, 0, flag, 0]

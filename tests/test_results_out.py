@@ -195,8 +195,19 @@ def test_netcdf_round_trip_keeps_values_units_and_status_flags(tmp_path: Path) -
     np.testing.assert_array_equal(status.attrs["flag_masks"], ds["status"].attrs["flag_masks"])
     flat = mp.FitStatus(int(status.sel(compound="Torin1", cell_line="U87")))
     assert mp.FitStatus.FLAT_RESPONSE in flat
-    # netCDF-3 has no unsigned bytes: same values, signed dtype (documented in to_xarray)
-    assert status.dtype == np.int8
+    # netCDF-3 has no unsigned bytes, and its signed byte cannot hold the bit 128 (INVALID_DATA):
+    # same values, int16 in the file (documented in to_xarray)
+    assert status.dtype == np.int16
+
+
+def test_netcdf_keeps_the_invalid_data_bit(tmp_path: Path) -> None:
+    y = np.stack([[100, 90, 60, 30, 10, 5.0]] * 2)
+    y[1, 2] = np.inf
+    ds = mp.fit(mp.Q_([1, 3, 10, 30, 100, 300.0], "nM"), y).to_xarray()
+    ds.to_netcdf(tmp_path / "f.nc", engine="scipy")
+    with xr.open_dataset(tmp_path / "f.nc", engine="scipy") as back:
+        flags = mp.FitStatus(int(back["status"].values[1]))
+    assert mp.FitStatus.INVALID_DATA in flags and int(ds["status"].values[0]) == 0
 
 
 # ----------------------------------------------------------------------------- notebooks

@@ -26,7 +26,7 @@ from ._typing import FloatArray, IntArray
 from .errors import ShapeError, UnitError
 from .fitting import FitResult
 from .fitting import fit as _fit_arrays
-from .fitting._schema import CI_LEVEL, status_attrs, variable_attrs
+from .fitting._schema import CI_LEVEL, STATUS_ENCODING, status_attrs, variable_attrs
 from .models import Model, _lookup_model
 
 __all__ = ["fit"]
@@ -430,6 +430,7 @@ def fit(
         variables[name] = var
     status = ints.isel({_INT_AXIS: 0}).astype(np.uint8)
     status.attrs = status_attrs()
+    status.encoding.update(STATUS_ENCODING)
     variables["status"] = status
     variables["n"] = ints.isel({_INT_AXIS: 1})
     variables["n"].attrs = {"long_name": "number of finite points"}

@@ -271,23 +271,40 @@ def fit(
             "(conc must be (m,) or share the batch shape of response)."
         ) from None
     _check_memory(math.prod(batch), y.shape[-1], m.n_params)
-    _check_finite_response(y)
-    if np.isinf(x).any():
-        raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
-    if (x < 0).any():  # NaN compares False, silently
-        raise ValueError(
-            f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}. Concentrations "
-            "given as log10 (Prism's X column) must be converted explicitly: mp.units.from_log10."
-        )
     xb = x if x.shape[:-1] == batch else np.broadcast_to(x, (*batch, x.shape[-1]))
     yb = y if y.shape[:-1] == batch else np.broadcast_to(y, (*batch, y.shape[-1]))
-    nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(x).any() else np.zeros(0, dtype=bool)
+    # Invalid data in one curve of a batch (an infinite response; with one design per curve, a
+    # negative, infinite or NaN-with-a-response concentration) flag that curve, not the batch.
+    # One curve, or a design shared by every curve, is refused as a whole.
+    per_curve_x = x.ndim > 1 and x.shape[:-1] == batch and bool(batch)
+    invalid = np.zeros(batch, dtype=bool)
+    if batch:
+        with np.errstate(invalid="ignore"):
+            invalid = np.isinf(yb).any(axis=-1)
+            if per_curve_x:
+                invalid |= (np.isinf(xb) | (xb < 0) | (np.isnan(xb) & ~np.isnan(yb))).any(axis=-1)
+    if invalid.any():
+        xb, yb = np.array(xb, copy=True), np.array(yb, copy=True)  # the caller's arrays stay as given
+        yb[invalid] = np.nan
+        if per_curve_x:
+            xb[invalid] = np.nan
+    _check_finite_response(yb)
+    if np.isinf(xb).any():
+        raise ValueError(f"`conc` must be finite; got {xb[np.isinf(xb)][0]} {unit!s}.")
+    if (xb < 0).any():  # NaN compares False, silently
+        raise ValueError(
+            f"`conc` must be non-negative (0 marks vehicle); got {xb[xb < 0][0]} {unit!s}. Concentrations "
+            "given as log10 (Prism's X column) must be converted explicitly: mp.units.from_log10."
+        )
+    nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(xb).any() else np.zeros(0, dtype=bool)
     if nan_x.any():
         where = tuple(int(i) for i in np.argwhere(nan_x)[0])
         raise ValueError(
             f"`conc` is NaN at index {where} where `response` is {yb[where]}; NaN concentrations "
             "may only pad ragged designs where the response is NaN too."
         )
+    if per_curve_x:
+        x = xb  # the design with the invalid curves blanked
     w_user = None if weights is None else as_weights(weights, yb.shape)
 
     fixed_int = {k: _scalar_param(k, v, unit, "fixed", m) for k, v in fixed_d.items()}
@@ -382,6 +399,8 @@ def fit(
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             list(pool.map(run, parts))
     _warn_upside_down(m, fixed_int, outs[0].P, batch)
+    if invalid.any():  # not fitted (no usable data), and why
+        outs[0].status[invalid.reshape(-1)] = int(FitStatus.TOO_FEW_POINTS | FitStatus.INVALID_DATA)
     return _assemble(m, prep, outs[0], fin, free, batch, unit)
 
 

@@ -36,6 +36,8 @@ class FitStatus(enum.IntFlag):
     --------
     >>> mp.FitStatus(4 | 8)
     <FitStatus.FLAT_RESPONSE|IC50_OUTSIDE_RANGE: 12>
+    >>> print(mp.FitStatus(4 | 8), int(mp.FitStatus(4 | 8)))
+    FLAT_RESPONSE|IC50_OUTSIDE_RANGE 12
     """
 
     OK = 0
@@ -46,6 +48,12 @@ class FitStatus(enum.IntFlag):
     TOO_FEW_POINTS = 16
     PLATE_QC_FAILED = 32
     AMBIGUOUS = 64
+    INVALID_DATA = 128
+
+    def __str__(self) -> str:
+        """The flag names (``"NOT_CONVERGED|FLAT_RESPONSE"``, ``"OK"``), as ``print`` shows them;
+        ``int(status)`` is the number."""
+        return str(self.name) if self.name else str(int(self))
 
 
 #: One sentence per status bit.
@@ -63,6 +71,9 @@ STATUS_MESSAGES: Mapping[FitStatus, str] = MappingProxyType(
         FitStatus.PLATE_QC_FAILED: "The plate this curve comes from failed quality control.",
         FitStatus.AMBIGUOUS: "The data do not determine every parameter (ambiguous fit, as GraphPad Prism "
         f"calls it): {AMBIGUITY_RULE}; the estimates are reported but should not be trusted.",
+        FitStatus.INVALID_DATA: "The curve's data are invalid (an infinite response, or a negative, infinite or "
+        "missing concentration where there is a response); the curve was not fitted (with TOO_FEW_POINTS), "
+        "the rest of the batch was.",
     }
 )
 
@@ -950,7 +961,7 @@ class FitResult(InformationCriteria):
         Notes
         -----
         Write it with ``ds.to_netcdf(path)``.  netCDF-3 (``engine="scipy"``) has no
-        unsigned bytes nor 64-bit integers: ``status`` reads back as ``int8`` and
+        unsigned bytes nor 64-bit integers: ``status`` reads back as ``int16`` and
         ``n``/``dof`` as ``int32``, with the same values; netCDF-4 (``h5netcdf`` or
         ``netCDF4``) keeps the dtypes.
 
@@ -967,7 +978,7 @@ class FitResult(InformationCriteria):
         import xarray as xr
 
         from .._version import __version__
-        from ._schema import status_attrs, variable_attrs
+        from ._schema import STATUS_ENCODING, status_attrs, variable_attrs
 
         level = _check_level(level)
         if (
@@ -995,6 +1006,8 @@ class FitResult(InformationCriteria):
                 attrs["long_name"] = f"{side} bound of the {100 * level:g}% Wald confidence interval of ic50"
                 attrs["confidence_level"] = level
             variables[name] = xr.DataArray(np.array(values), dims=names, attrs=attrs)
+            if name == "status":
+                variables[name].encoding.update(STATUS_ENCODING)
         index_coords = {
             name: lab for name, lab, given in zip(names, labels, _given(names, coords), strict=True) if given
         }

@@ -24,11 +24,16 @@ LONG_NAMES: Final[Mapping[str, str]] = {
 }
 
 
+#: How ``status`` (uint8 in memory) is written to files: netCDF-3 has no unsigned byte and its
+#: signed byte cannot hold the bit 128 (``INVALID_DATA``), so it is written as a 16-bit integer.
+STATUS_ENCODING: Final[Mapping[str, Any]] = {"dtype": "int16"}
+
+
 def status_attrs() -> dict[str, Any]:
     flags = [f for f in FitStatus if f.value != 0]  # single-bit members only
     return {
         "long_name": "fit status (mtor_pharm.FitStatus bits; 0 = OK)",
-        "flag_masks": np.array([f.value for f in flags], dtype=np.uint8),
+        "flag_masks": np.array([f.value for f in flags], dtype=np.int16),  # the type written (STATUS_ENCODING)
         "flag_meanings": " ".join(str(f.name).lower() for f in flags),
         "comment": " ".join(f"{str(f.name).lower()}: {STATUS_MESSAGES[f]}" for f in flags),
     }
