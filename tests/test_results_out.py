@@ -233,3 +233,18 @@ def test_repr_html_of_a_batch_summarizes_and_shows_the_first_rows() -> None:
     assert "12 curves" in page and "FLAT_RESPONSE" in page
     assert "first 10 of 12 curves" in page
     assert page.count("<tr") == 2 + 10  # two header rows, ten curves
+
+
+def test_to_xarray_keeps_every_key_of_a_multi_column_grouping(tmp_path: Path) -> None:
+    """A fit_table result grouped by several columns went to xarray with an unlabelled `curve`
+    dimension, so a netCDF file could not be joined back to compounds and cell lines."""
+    df = mp.load_example()
+    df = pd.concat([df.assign(cell="MCF7"), df.assign(cell="PC3", viability=df["viability"] * 0.98)])
+    res, index = mp.fit_table(df, conc="conc", response="viability", by=["compound", "cell"])
+    ds = res.to_xarray()
+    assert ds["compound"].dims == ("curve",) and ds["cell"].dims == ("curve",)
+    assert list(zip(ds["compound"].values, ds["cell"].values, strict=True)) == list(index)
+    ds.to_netcdf(tmp_path / "f.nc", engine="scipy")
+    with xr.open_dataset(tmp_path / "f.nc", engine="scipy") as back:
+        torin = back.where((back["compound"] == "Torin1") & (back["cell"] == "PC3"), drop=True)
+        np.testing.assert_array_equal(torin["ic50"].values, [float(res[("Torin1", "PC3")].ic50.magnitude)])

@@ -1008,9 +1008,16 @@ class FitResult(InformationCriteria):
             variables[name] = xr.DataArray(np.array(values), dims=names, attrs=attrs)
             if name == "status":
                 variables[name].encoding.update(STATUS_ENCODING)
-        index_coords = {
+        index_coords: dict[str, Any] = {
             name: lab for name, lab, given in zip(names, labels, _given(names, coords), strict=True) if given
         }
+        if (
+            dims is None and coords is None and self.labels is not None and len(self.shape) == 1
+            and names == ("curve",) and len(self.label_names) > 1
+            and all(isinstance(lab, tuple) and len(lab) == len(self.label_names) for lab in self.labels)
+        ):  # curves labelled by several keys (fit_table by=[...]): one coordinate per key along `curve`
+            for j, key in enumerate(self.label_names):
+                index_coords[key] = ("curve", [lab[j] for lab in self.labels])
         attrs = {
             "model": self.model,
             "conc_unit": self.conc_unit,
