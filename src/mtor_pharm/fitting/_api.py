@@ -277,10 +277,10 @@ def fit(
     # negative, infinite or NaN-with-a-response concentration) flag that curve, not the batch.
     # One curve, or a design shared by every curve, is refused as a whole.
     per_curve_x = x.ndim > 1 and x.shape[:-1] == batch and bool(batch)
-    invalid = np.zeros(batch, dtype=bool)
+    invalid: BoolArray = np.zeros(batch, dtype=bool)
     if batch:
         with np.errstate(invalid="ignore"):
-            invalid = np.isinf(yb).any(axis=-1)
+            invalid = np.asarray(np.isinf(yb).any(axis=-1))
             if per_curve_x:
                 invalid |= (np.isinf(xb) | (xb < 0) | (np.isnan(xb) & ~np.isnan(yb))).any(axis=-1)
     if invalid.any():
