@@ -834,7 +834,7 @@ def curves(
             ax=ax,
             band=band,
             level=level,
-            label=str(lab),
+            label=_label_text(lab),
             log=log,
             unit=show_unit,
             conc_unit=conc_unit,
@@ -1111,7 +1111,10 @@ class DoseResponseArtists:
         The excluded points of each series (open symbols), None where there are none.
     legend : Legend or None
     note : Text or None
-        The "mean ± SD, n = …" note (for an empty batch, a note saying so).
+        The "mean ± SD, n = …" note: the legend's title (so that the two never
+        overlap), or text at the lower left of the Axes with ``legend=False``; for
+        an empty batch, a note saying so.  n ranges over every plotted mean, the
+        vehicle's included.
     """
 
     figure: Figure | SubFigure
@@ -1120,6 +1123,17 @@ class DoseResponseArtists:
     excluded: tuple[Line2D | None, ...]
     legend: Legend | None
     note: Any
+
+
+def _label_text(label: Any) -> str:
+    """A curve label as figures show it: the parts of a multi-key label joined by ", ".
+
+    ``("rapamycin", "p-S6K1 T389")`` (a result labelled by two ``by`` columns) reads
+    ``"rapamycin, p-S6K1 T389"``; any other label is ``str(label)``.
+    """
+    if isinstance(label, tuple):
+        return ", ".join(str(part) for part in label)
+    return str(label)
 
 
 def _replicate_text(counts: list[int]) -> str:
@@ -1265,9 +1279,11 @@ def dose_response(
 
     Each series has its own marker shape (distinct in greyscale) and colour
     (Okabe–Ito, colour-blind safe); the legend shows marker and line; points
-    excluded from the fit are drawn as open symbols of the same shape; a note
-    says what the error bars are ("mean ± SD, n = 3"); the frame has no top and
-    right spines; tick labels are plain decimals (0.01, 0.1, 1, 10) or
+    excluded from the fit are drawn as open symbols of the same shape; a note,
+    the legend's title, says what the error bars are ("mean ± SD, n = 3", the
+    range of replicates over every plotted mean, vehicle included); series
+    labelled by several ``by`` columns read "rapamycin, p-S6K1 T389"; the frame
+    has no top and right spines; tick labels are plain decimals (0.01, 0.1, 1, 10) or
     ``log[inhibitor]`` in log10 molar (−9, −8, …).
 
     Parameters
@@ -1295,7 +1311,8 @@ def dose_response(
         Draw each curve's confidence band (a callable: as in :func:`curve`).
     errorbar : {"sd", "se", None}, default "sd"
     note : bool, default True
-        Add the "mean ± SD, n = …" note.
+        Add the "mean ± SD, n = …" note (the legend's title; at the lower left
+        of the Axes with ``legend=False``).
     legend : bool, default True
     ylabel : str, optional
         Response axis label; default from ``data.attrs["response_unit"]``.
@@ -1325,7 +1342,7 @@ def dose_response(
     >>> res, _ = mp.fit_table(curves, conc="conc", response="response", by="compound")
     >>> art = mp.plot.dose_response(res, curves, unit="nM")
     >>> [t.get_text() for t in art.legend.get_texts()], art.note.get_text()
-    (['SIM-TORKi', 'SIM-rapalog'], 'mean ± SD, n = 3–4')
+    (['SIM-TORKi', 'SIM-rapalog'], 'mean ± SD, n = 3–8')
     """
     from matplotlib.lines import Line2D as _Line2D
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -1371,12 +1388,13 @@ def dose_response(
             if ex is not None:
                 ex_x, ex_y = x[ex], y[ex]
                 y[ex] = np.nan
-            pos = np.isfinite(y) & (x > 0)
-            if pos.any():
-                _, per = np.unique(x[pos], return_counts=True)
+            # every plotted mean counts, the vehicle's (x = 0, on the stub) included
+            shown = np.isfinite(y) & np.isfinite(x)
+            if shown.any():
+                _, per = np.unique(x[shown], return_counts=True)
                 counts.extend(int(c) for c in per)
         art = curve(one, x, y, conc_unit=res.conc_unit if x is not None else None, ax=ax, band=band,
-                    label=str(labels[i]), unit=show_unit, errorbar=errorbar, color=color, marker=marker)
+                    label=_label_text(labels[i]), unit=show_unit, errorbar=errorbar, color=color, marker=marker)
         drawn.append(art)
         exc = None
         if ex_x is not None and ex_y is not None and ex_x.size:
@@ -1385,7 +1403,9 @@ def dose_response(
             (exc,) = ax.plot(target_x, ex_y[on_axis], linestyle="none", marker=marker, markersize=6,
                              markerfacecolor="none", markeredgecolor=color, label="_excluded")
         excluded_art.append(exc)
-        handles.append(_Line2D([], [], color=color, marker=marker, linestyle="-", markersize=5, label=str(labels[i])))
+        handles.append(
+            _Line2D([], [], color=color, marker=marker, linestyle="-", markersize=5, label=_label_text(labels[i]))
+        )
     empty_note = None
     if not drawn:  # an empty batch: a log axis over a default decade, and a note saying why it is empty
         ax.set_xscale("log")
@@ -1411,11 +1431,18 @@ def dose_response(
     if ylabel is not None:
         stub = _STUBS.get(ax)
         (stub if stub is not None and stub.get_ylabel() else ax).set_ylabel(ylabel)
-    leg = ax.legend(handles=handles, frameon=False) if legend else None
-    note_artist = empty_note
+    text = None
     if note and data is not None and errorbar is not None and counts:
         what = "SD" if errorbar == "sd" else "SEM"
         text = f"mean ± {what}, {_replicate_text(counts)}"
+    leg = None
+    note_artist = empty_note
+    if legend:
+        # the note is the legend's title: one box, placed as a whole, so the two cannot overlap
+        leg = ax.legend(handles=handles, frameon=False, title=text, title_fontsize="small", alignment="left")
+        if text is not None:
+            note_artist = leg.get_title()
+    elif text is not None:
         note_artist = ax.text(0.02, 0.02, text, transform=ax.transAxes, ha="left", va="bottom", fontsize="small")
     return DoseResponseArtists(figure=ax.figure, ax=ax, curves=tuple(drawn), excluded=tuple(excluded_art),
                                legend=leg, note=note_artist)

@@ -521,6 +521,19 @@ class DoseMatrix:
         )
 
 
+def display_pair(matrix: DoseMatrix, p: int) -> str:
+    """How figures and summaries name pair `p`: ``"Torin1 × trametinib"``, with the plate only when the
+    screen has several plates (``"Torin1 × trametinib (plate P1)"``); a label the user gave is kept."""
+    a, b, plate, label = matrix.drug_a[p], matrix.drug_b[p], matrix.plate[p], matrix.pair[p]
+    default = f"{a} x {b}"
+    if not label.startswith(default):
+        return label
+    rest = label[len(default) :]
+    if rest == f" @ {plate}":
+        rest = f" (plate {plate})" if len(set(matrix.plate)) > 1 else ""
+    return f"{a} × {b}{rest}"
+
+
 def _check_kind(kind: Any) -> ResponseKind:
     if kind not in ("viability", "inhibition"):
         raise ValueError(f"`kind` must be 'viability' or 'inhibition'; got {kind!r}.")

@@ -17,7 +17,7 @@ from ..errors import UnitError
 from ..fitting import FitResult, FitStatus, fit
 from ..units import _registry
 from . import _reference as ref
-from ._matrix import DoseMatrix
+from ._matrix import DoseMatrix, display_pair
 
 __all__ = [
     "MODELS",
@@ -236,10 +236,77 @@ class SynergyResult:
             raise LookupError(f"model {model!r} was not scored; scored: {list(self.scores)}.") from None
 
     def __repr__(self) -> str:
-        return f"SynergyResult({self.matrix.n_pairs} pair(s); models {list(self.scores)}; CI: {self.ci is not None})"
+        return (
+            f"SynergyResult({self.matrix.n_pairs} pair(s); models {list(self.scores)}; CI: {self.ci is not None}"
+            f"{_ci_nan_text(self.ci)})"
+        )
+
+    def ci_status(self) -> list[str]:
+        """The combination index's status of each pair in words (``"OK"``, ``"NO_CONSTANT_RATIO"``, …).
+
+        ``"not computed"`` when the result was scored without levels.  The sentence of
+        each bit is in :data:`STATUS_MESSAGES`.
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0, 3, 10, 30, 100], "nM")             # 3.33, 3, 3.33: not a constant ratio
+        >>> m = mp.combination.DoseMatrix.from_arrays(
+        ...     conc, mp.Q_([0, 1, 3, 10, 30], "nM"),
+        ...     100 / (1 + np.add.outer([0, 3, 10, 30, 100], [0, 1, 3, 10, 30]) / 20))
+        >>> mp.combination.score(m, models=("bliss",)).ci_status()
+        ['NO_CONSTANT_RATIO']
+        """
+        if self.ci is None:
+            return ["not computed"] * self.matrix.n_pairs
+        return [_status_name(int(v)) for v in self.ci.status]
+
+    def summary(self) -> str:
+        """A printable report: per pair, each model's mean excess with its interval and p-value, and the CI.
+
+        p-values are shown as journals and Prism print them (``p = 0.0123``,
+        ``p < 0.0001``); :meth:`to_dataframe` keeps them at full precision.  The
+        combination index at the scored levels is given, or why it is NaN (e.g. no
+        constant-ratio diagonal).
+
+        Examples
+        --------
+        >>> conc = mp.Q_([0, 0.1, 0.3, 1, 3], "uM")
+        >>> m = mp.combination.DoseMatrix.from_arrays(
+        ...     conc, conc, 100 / (1 + np.add.outer(conc.m, conc.m) / 0.5), drug_a="Torin1", drug_b="trametinib")
+        >>> print(mp.combination.score(m, models=("loewe",), levels=(0.5,)).summary().splitlines()[1])
+        Torin1 × trametinib
+        """
+        pct = f"{100 * next(iter(self.scores.values())).level:g} %" if self.scores else ""
+        lines = [f"Synergy scores of {self.matrix.n_pairs} pair(s) (excess in percentage points; > 0 synergy)"]
+        ci_words = self.ci_status()
+        for p in range(self.matrix.n_pairs):
+            lines.append(display_pair(self.matrix, p))
+            for name, sc in self.scores.items():
+                lines.append(
+                    f"  {MODEL_NAMES[name]:<6} mean {sc.mean[p]:.3g} ({pct} CI {sc.ci_low[p]:.3g} to "
+                    f"{sc.ci_high[p]:.3g}), {p_text(float(sc.pvalue[p]))}; region {sc.region[p]:.3g}; "
+                    f"status {_status_name(int(sc.status[p]))}"
+                )
+            if self.ci is not None:
+                at = ", ".join(f"{v:g}" for v in self.ci.levels)
+                values = ", ".join(f"{v:.3g}" if np.isfinite(v) else "NaN" for v in self.ci.ci[p])
+                words = ci_words[p]
+                why = ""
+                if not np.isfinite(self.ci.ci[p]).any() and int(self.ci.status[p]):
+                    why = " — " + " ".join(
+                        STATUS_MESSAGES[f] for f in SynergyStatus if f and int(self.ci.status[p]) & f
+                    )
+                lines.append(f"  CI at fa = {at}: {values}; status {words}{why}")
+        return "\n".join(lines)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per pair and model: mean, region, se, interval, p-value and status.
+        """One row per pair and model: mean, region, se, interval, p-value, status and the CI's status.
+
+        ``ci_status`` is the combination index's status of the pair (the same on each
+        of its rows; ``"not computed"`` without levels): ``NO_CONSTANT_RATIO`` says
+        that the CI at the effect levels is NaN because the matrix diagonal is not a
+        constant-ratio series.  Numbers are at full precision (print them with
+        :meth:`summary`).
 
         Examples
         --------
@@ -268,6 +335,7 @@ class SynergyResult:
                         "ci_high": s.ci_high,
                         "pvalue": s.pvalue,
                         "status": [_status_name(int(v)) for v in s.status],
+                        "ci_status": self.ci_status(),
                     }
                 )
             )
@@ -278,6 +346,31 @@ def _status_name(code: int) -> str:
     if code == 0:
         return "OK"
     return "|".join(f.name or "" for f in SynergyStatus if f and code & f)
+
+
+#: How figures and summaries name the models.
+MODEL_NAMES: Mapping[str, str] = MappingProxyType({"hsa": "HSA", "bliss": "Bliss", "loewe": "Loewe", "zip": "ZIP"})
+
+
+def p_text(p: float) -> str:
+    """A p-value as printed in a table (Prism's style): ``p = 0.0123``, ``p < 0.0001``, ``p > 0.9999``."""
+    if not np.isfinite(p):
+        return "p = NaN"
+    if p < 1e-4:
+        return "p < 0.0001"
+    if p > 0.9999:
+        return "p > 0.9999"
+    return f"p = {p:.4f}"
+
+
+def _ci_nan_text(ci: CombinationIndex | None) -> str:
+    """For a repr: how many pairs have no CI at the levels because the diagonal is not a constant ratio."""
+    if ci is None:
+        return ""
+    k = int(np.count_nonzero(ci.status & np.uint8(SynergyStatus.NO_CONSTANT_RATIO)))
+    if not k:
+        return ""
+    return f" (NaN at levels for {k} of {ci.status.size} pair(s): NO_CONSTANT_RATIO, no constant-ratio diagonal)"
 
 
 # ---------------------------------------------------------------------------- single agents
