@@ -269,3 +269,14 @@ def test_combination_figures_side_by_side_save_without_overlapping_text(halflog)
     fig.tight_layout()
     assert _overlapping_texts(fig) == []
     _saves(fig)
+
+
+def test_to_dataframe_of_a_ci_only_score_is_an_empty_table_with_its_columns() -> None:
+    a = np.r_[0, 3.0 ** np.arange(5)]
+    A, B = np.meshgrid(a, a, indexing="ij")
+    m = mp.combination.DoseMatrix.from_arrays(a, a, 100 / (1 + A / 30) / (1 + B / 5), conc_unit="nM")
+    res = mp.combination.score(m, models=())
+    df = res.to_dataframe()
+    assert len(df) == 0 and list(df.columns[:4]) == ["pair", "drug_a", "drug_b", "model"]
+    full = mp.combination.score(m, models=("bliss",)).to_dataframe()
+    assert list(df.columns) == list(full.columns)

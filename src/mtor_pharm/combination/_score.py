@@ -339,7 +339,14 @@ class SynergyResult:
                     }
                 )
             )
+        if not frames:  # models=() (the combination index only): the table has its columns and no rows
+            columns = ["pair", "drug_a", "drug_b", "model", "mean", "region", "se", "ci_low", "ci_high", "pvalue",
+                       "status", "ci_status"]
+            return pd.DataFrame({c: pd.Series(dtype=object if c in _TEXT_COLUMNS else float) for c in columns})
         return pd.concat(frames, ignore_index=True)
+
+
+_TEXT_COLUMNS = frozenset({"pair", "drug_a", "drug_b", "model", "status", "ci_status"})
 
 
 def _status_name(code: int) -> str:
