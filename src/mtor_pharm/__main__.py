@@ -43,6 +43,19 @@ def _model_help() -> str:
     return f"model family: {names}; or a GraphPad Prism / drc name such as 'variable slope' or 'LL.4'"
 
 
+_SUMMARY_ROWS = 50  # with --out, a longer table is summarized on standard output (unless --print)
+
+
+def _output_options(cmd: argparse.ArgumentParser) -> None:
+    """--quiet and --print: what a run writes on standard output."""
+    out = cmd.add_mutually_exclusive_group()
+    out.add_argument("-q", "--quiet", action="store_true",
+                     help="print no table, summary or progress bar (for batch jobs); errors still go to "
+                     "standard error with exit status 2; the --compare result is still printed")
+    out.add_argument("--print", dest="print_all", action="store_true",
+                     help=f"print the whole result table even with --out and more than {_SUMMARY_ROWS} curves")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m mtor_pharm",
@@ -71,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--decimal", help="decimal mark, '.' or ',' (default: sniffed; ',' with ';' separators)")
     f.add_argument("--unit", help="report IC50s in this unit (default: --conc-unit)")
     f.add_argument("--paper", action="store_true", help="print (and write) the paper table instead")
-    f.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md, .html or .xlsx)")
+    f.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md, .html or .xlsx); checked "
+                   f"before fitting. With more than {_SUMMARY_ROWS} curves only a summary is printed (see --print)")
+    _output_options(f)
     f.add_argument("--compare", nargs=2, metavar=("A", "B"),
                    help="test whether curves A and B differ in potency (F test of a shared IC50)")
     f.add_argument("--plot", type=Path, metavar="DIR", help="write one figure per curve plus an overview (PNG)")
@@ -93,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--fixed", nargs="*", default=[], metavar="NAME=VALUE", help="hold parameters fixed")
     g.add_argument("--unit", help="report IC50s in this unit (default: the layout's)")
     g.add_argument("--paper", action="store_true", help="print (and write) the paper table")
-    g.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md, .html or .xlsx)")
+    g.add_argument("--out", type=Path, help="write the result table (.csv, .tsv, .md, .html or .xlsx); checked "
+                   f"before fitting. With more than {_SUMMARY_ROWS} curves only a summary is printed (see --print)")
+    _output_options(g)
     g.add_argument("--compare", nargs=2, metavar=("A", "B"), help="test whether compounds A and B differ in potency")
     g.add_argument("--plot", type=Path, metavar="DIR", help="write one figure per curve plus an overview (PNG)")
     g.add_argument("--report", type=Path, metavar="FILE.html",
@@ -185,6 +202,12 @@ def _print_table(table: pd.DataFrame) -> None:
 
 
 _PROGRESS_MIN = 5000  # curves; smaller inputs fit in well under a second
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    """A progress bar only for a person watching: standard error is a terminal, and no --quiet."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return not args.quiet and callable(isatty) and bool(isatty())
 
 
 class _ProgressBar:
@@ -367,6 +390,7 @@ def _run_fit(args: argparse.Namespace) -> int:
 
     _lookup_model(args.model)  # an unknown model fails before any work
     fixed = _fixed(args.fixed)
+    _check_outputs(args)
     df = _read_table(args)
     if df.empty:
         raise _CliError(f"{args.path} has a header but no rows.")
@@ -389,7 +413,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     unit = _report_unit(args, conc_unit)
     df = _exclude(df, args.exclude)
     n_groups = df.groupby(args.group_cols, dropna=False).ngroups if args.group_cols else 1
-    progress = _ProgressBar() if n_groups >= _PROGRESS_MIN else None
+    progress = _ProgressBar() if n_groups >= _PROGRESS_MIN and _show_progress(args) else None
     res, index = fit_table(
         df,
         progress=progress,
@@ -405,8 +429,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         res = res.with_labels(["all"] if res.shape == (1,) else list(index))
     show_unit = unit or conc_unit
     table = paper_table(res, unit=show_unit) if args.paper else summary_table(res, unit=show_unit)
-    _print_table(table)
-    _write_out(args, table)
+    _write_out(args, table, res)
     comparison = None
     if args.compare:
         from .compare import compare_potency
@@ -427,19 +450,58 @@ def _run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_out(args: argparse.Namespace, table: pd.DataFrame) -> None:
-    """--out: the printed table, in the format its suffix names."""
+_OUT_SUFFIXES = (".csv", ".tsv", ".md", ".markdown", ".html", ".htm", ".xlsx")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """--out and --report name files that can be written: checked before any curve is fitted."""
+    if args.out is not None and args.out.suffix.lower() not in _OUT_SUFFIXES:
+        raise _CliError(f"--out needs a file name ending in .csv, .tsv, .md, .html or .xlsx; got {args.out}.")
+    for opt, path in (("--out", args.out), ("--report", args.report)):
+        if path is None:
+            continue
+        if path.is_dir():
+            raise _CliError(f"{opt} {path} is a folder; give a file name.")
+        if not path.parent.is_dir():
+            raise _CliError(f"{opt} {path}: the folder {path.parent} does not exist (create it first).")
+    if args.out is not None and args.out.suffix.lower() == ".xlsx":
+        import importlib.util
+
+        if importlib.util.find_spec("openpyxl") is None:
+            raise _CliError("--out .xlsx needs openpyxl: pip install openpyxl (or mtor_pharm[excel]).")
+
+
+def _status_counts(res: FitResult) -> str:
+    """``"1,998 OK, 2 FLAT_RESPONSE"``: curves per status, commonest first."""
+    import numpy as np
+
+    from .fitting._result import _status_name
+
+    codes, counts = np.unique(np.asarray(res.status).reshape(-1), return_counts=True)
+    order = sorted(zip(counts.tolist(), codes.tolist(), strict=True), key=lambda t: (-t[0], t[1]))
+    return ", ".join(f"{n:,} {_status_name(int(c))}" for n, c in order)
+
+
+def _write_out(args: argparse.Namespace, table: pd.DataFrame, res: FitResult) -> None:
+    """Print the table (or, when --out holds a long one, a summary) and write --out."""
     from ._tables import write_table
 
+    summary = args.out is not None and len(table) > _SUMMARY_ROWS and not args.print_all
+    if not args.quiet and not summary:
+        _print_table(table)
     if args.out is None:
         return
-    if args.out.suffix.lower() not in (".csv", ".tsv", ".md", ".markdown", ".html", ".htm", ".xlsx"):
-        raise _CliError(f"--out needs a file name ending in .csv, .tsv, .md, .html or .xlsx; got {args.out}.")
     try:
         write_table(table, args.out)
     except ImportError as err:
         raise _CliError(str(err)) from None
-    print(f"\nwrote {args.out}")
+    if args.quiet:
+        return
+    if summary:
+        print(f"{len(table):,} curves: {_status_counts(res)}")
+        print(f"wrote {args.out} (the whole table; --print shows it here too)")
+    else:
+        print(f"\nwrote {args.out}")
 
 
 def _write_outputs(args: argparse.Namespace, res: FitResult, figures: dict[str, bytes], unit: str, comparison: Any,
@@ -452,10 +514,12 @@ def _write_outputs(args: argparse.Namespace, res: FitResult, figures: dict[str, 
         args.plot.mkdir(parents=True, exist_ok=True)
         for name, png in figures.items():
             (args.plot / f"{name}.png").write_bytes(png)
-        print(f"wrote {len(figures)} figures to {args.plot}")
+        if not args.quiet:
+            print(f"wrote {len(figures)} figures to {args.plot}")
     if args.report is not None:
         _report(args.report, res, paper_table(res, unit=unit), figures, args, comparison, qc=qc, source=source)
-        print(f"wrote {args.report}")
+        if not args.quiet:
+            print(f"wrote {args.report}")
 
 
 def _run_plate(args: argparse.Namespace) -> int:
@@ -465,6 +529,7 @@ def _run_plate(args: argparse.Namespace) -> int:
 
     _lookup_model(args.model)
     fixed = _fixed(args.fixed)
+    _check_outputs(args)
     for what, path in (("layout", args.layout), ("export", args.export)):
         if not path.exists():
             raise _CliError(f"no such {what} file: {path}")
@@ -497,8 +562,7 @@ def _run_plate(args: argparse.Namespace) -> int:
             raise _CliError(f"--unit must be a molar concentration unit such as nM; got {args.unit!r}.")
     table = paper_table(res, unit=unit, response_unit="%" if args.normalize == "percent" else None) \
         if args.paper else summary_table(res, unit=unit)
-    _print_table(table)
-    _write_out(args, table)
+    _write_out(args, table, res)
     comparison = None
     if args.compare:
         from .compare import compare_potency

@@ -89,11 +89,40 @@ def _numeric_column(df: pd.DataFrame, col: str, arg: str) -> FloatArray:
     return out
 
 
+def _empty_strings(keys: pd.Series) -> NDArray[np.bool_]:
+    """True where `keys` holds a str that is empty or only blanks.  Vectorized: a column of numbers,
+    dates or booleans is never checked, and a string, object or categorical column is checked once
+    per distinct value (pandas' own ``.str`` methods call Python once per row)."""
+    import pandas as pd
+
+    dtype = keys.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes, distinct = keys.cat.codes.to_numpy(), pd.Series(dtype.categories, dtype=dtype.categories.dtype)
+    elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        try:
+            codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        except TypeError:  # unhashable objects: check every row
+            codes, uniques = np.arange(len(keys)), keys.array
+        distinct = pd.Series(uniques, dtype=dtype)
+    else:
+        return np.zeros(len(keys), dtype=np.bool_)  # numbers, dates, booleans: never an empty string
+    try:
+        stripped = distinct.str.strip()
+    except (AttributeError, TypeError):  # no str at all (pandas refuses .str then)
+        return np.zeros(len(keys), dtype=np.bool_)
+    # non-str objects (bytes, numbers in a mixed column) come back as NaN or as themselves, never ""
+    empty = np.asarray(stripped.eq("").fillna(False).to_numpy(dtype=bool), dtype=np.bool_)
+    out: NDArray[np.bool_] = np.zeros(len(keys), dtype=np.bool_)
+    if empty.any():
+        out = empty[codes] & (codes >= 0)
+    return out
+
+
 def _group_keys(df: pd.DataFrame, by: Sequence[str]) -> None:
     """Refuse missing or empty group keys (they would otherwise be dropped by groupby)."""
     for col in by:
         keys = df[col]
-        missing = keys.isna().to_numpy() | keys.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy()
+        missing = keys.isna().to_numpy() | _empty_strings(keys)
         if missing.any():
             rows = list(df.index[missing][:5])
             raise ValueError(
@@ -103,27 +132,72 @@ def _group_keys(df: pd.DataFrame, by: Sequence[str]) -> None:
             )
 
 
+def _group_codes(df: pd.DataFrame, by: Sequence[str]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Per row: its curve (groups numbered in order of first appearance) and its place in the curve
+    (rows in table order); and the row of each curve's first point."""
+    if not by:
+        n = len(df)
+        return np.zeros(n, dtype=np.intp), np.arange(n, dtype=np.intp), np.zeros(min(n, 1), dtype=np.intp)
+    gb = df.groupby(list(by), sort=False, dropna=False)
+    codes = np.asarray(gb.ngroup().to_numpy(), dtype=np.intp)
+    place = np.asarray(gb.cumcount().to_numpy(), dtype=np.intp)
+    first = np.flatnonzero(place == 0)  # ascending rows = order of first appearance
+    return codes, place, first
+
+
 def _batch_from_table(
     df: pd.DataFrame, conc: str, response: str, by: Sequence[str], excluded: str | None = None
 ) -> tuple[list[tuple[Any, ...]], FloatArray, FloatArray]:
     """Pad each group's points into (G, m_max) arrays (NaN = padding), groups in order of appearance."""
+    import pandas as pd
+
     x_all = _numeric_column(df, conc, "conc")
     y_all = _numeric_column(df, response, "response")
     if excluded is not None:
         y_all = np.where(excluded_flags(df, excluded), np.nan, y_all)
-    if by:
-        groups = list(df.groupby(list(by), sort=False, dropna=False).indices.items())
+    codes, place, first = _group_codes(df, by)
+    m = int(place.max()) + 1 if len(place) else 0
+    x = np.full((len(first), m), np.nan)
+    y = np.full((len(first), m), np.nan)
+    x[codes, place] = x_all  # one scatter: row r goes to (its curve, its place in the curve)
+    y[codes, place] = y_all
+    labels: list[tuple[Any, ...]]
+    if len(by) > 1:  # the key types groupby gives (Python scalars, Timestamps)
+        labels = pd.MultiIndex.from_arrays([df[c].iloc[first] for c in by]).tolist()
+    elif by:
+        keys = df[by[0]]
+        plain = isinstance(keys.dtype, np.dtype) and keys.dtype.kind not in "mM"
+        if plain or (pd.api.types.is_string_dtype(keys.dtype) and not isinstance(keys.dtype, pd.CategoricalDtype)):
+            labels = [(k,) for k in keys.to_numpy()[first]]  # numpy scalars / str, as groupby's keys
+        else:  # dates, categories, nullable numbers: the array's own scalars (Timestamp …)
+            labels = [(k,) for k in keys.array[first]]
     else:
-        groups = [((), np.arange(len(df)))]
-    m = max((len(rows) for _, rows in groups), default=0)
-    x = np.full((len(groups), m), np.nan)
-    y = np.full((len(groups), m), np.nan)
-    labels: list[tuple[Any, ...]] = []
-    for i, (key, rows) in enumerate(groups):
-        labels.append(key if isinstance(key, tuple) else (key,))
-        x[i, : len(rows)] = x_all[rows]
-        y[i, : len(rows)] = y_all[rows]
+        labels = [()] if len(df) else []
     return labels, x, y
+
+
+_AT_INDEX = re.compile(r"at index \((\d+), (\d+)\)")
+
+
+def _where(df: pd.DataFrame, by: Sequence[str], labels: Sequence[tuple[Any, ...]], g: int, j: int) -> str | None:
+    """Point `j` of curve `g` of the batch as the table names it: ``row 17 of `df` (curve 'Torin1')``."""
+    if not 0 <= g < len(labels):
+        return None
+    codes, place, _ = _group_codes(df, by)
+    rows = np.flatnonzero((codes == g) & (place == j))
+    if len(rows) != 1:
+        return None
+    label = labels[g][0] if len(by) == 1 else labels[g]
+    return f"row {df.index[rows[0]]!r} of `df` ({f'curve {label!r}' if by else 'the curve'})"
+
+
+def _name_the_row(message: str, df: pd.DataFrame, by: Sequence[str], labels: Sequence[tuple[Any, ...]]) -> str:
+    """An engine message's batch index ``at index (curve, point)`` as the table's row and curve label."""
+    match = _AT_INDEX.search(message)
+    where = None if match is None else _where(df, by, labels, int(match[1]), int(match[2]))
+    if match is None or where is None:
+        return message
+    return message[: match.start()] + f"in {where}" + message[match.end():]
 
 
 def tidy_xy(
@@ -322,12 +396,23 @@ def fit_table(
         with np.errstate(over="ignore", under="ignore"):
             x = np.power(10.0, x)
     elif np.any(x < 0):
+        g, j = (int(i) for i in np.argwhere(x < 0)[0])
+        where = _where(df, by, labels, g, j)
         raise ValueError(
-            f"`conc` column {conc!r} must hold concentrations >= 0 (0 marks vehicle); got {np.nanmin(x):g}. "
+            f"`conc` column {conc!r} must hold concentrations >= 0 (0 marks vehicle); got {x[g, j]:g}"
+            f"{f' in {where}' if where else ''}. "
             f"If it holds log10 concentrations (Prism's X column), pass conc_log10=True with the unit "
             f"the log was taken in (e.g. conc_unit='M')."
         )
-    res = fit(x, y, conc_unit=conc_unit, model=model, **kwargs)
+    try:
+        res = fit(x, y, conc_unit=conc_unit, model=model, **kwargs)
+    except ValueError as err:  # a bad point of one curve: name its row and curve, not the batch index
+        text = str(err)
+        named = _name_the_row(text, df, by, labels) if len(err.args) == 1 and err.args[0] == text else text
+        if named == text:
+            raise
+        err.args = (named,)
+        raise
     if len(by) > 1:
         index: pd.MultiIndex | pd.Index = pd.MultiIndex.from_tuples(labels, names=by)
         res = res.with_labels(list(labels), names=by)
