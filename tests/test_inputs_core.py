@@ -219,3 +219,11 @@ def test_invalid_data_in_a_dask_chunk_is_flagged_on_its_curve() -> None:
     ds = mp.fit(da.chunk({"curve": 2}), dim="conc").compute()
     flag = int(mp.FitStatus.INVALID_DATA | mp.FitStatus.TOO_FEW_POINTS)
     assert ds["status"].values.tolist() == [0, 0, 0, 0, flag, 0]
+
+
+def test_every_status_bit_has_words() -> None:
+    from mtor_pharm._tables import _STATUS_WORDS
+
+    assert {str(f.name) for f in mp.FitStatus if f} == set(_STATUS_WORDS)
+    both = int(mp.FitStatus.TOO_FEW_POINTS | mp.FitStatus.INVALID_DATA)
+    assert mp.status_words(both) == "too few points; invalid data"

@@ -200,7 +200,7 @@ def test_summary_prints_small_p_as_prism_does_and_the_table_keeps_full_precision
 
 
 def test_p_text() -> None:
-    from mtor_pharm.combination._score import p_text
+    from mtor_pharm._tables import p_text
 
     assert [p_text(v) for v in (0.0, 1e-50, 0.00012, 0.0432, 1.0, float("nan"))] == [
         "p < 0.0001", "p < 0.0001", "p = 0.0001", "p = 0.0432", "p > 0.9999", "p = NaN"]

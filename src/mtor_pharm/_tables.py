@@ -484,7 +484,19 @@ _STATUS_WORDS = {
     "TOO_FEW_POINTS": "too few points",
     "PLATE_QC_FAILED": "plate failed QC",
     "AMBIGUOUS": "ambiguous",
+    "INVALID_DATA": "invalid data",
 }
+
+
+def p_text(p: float) -> str:
+    """A p-value as printed in a table (Prism's style): ``p = 0.0123``, ``p < 0.0001``, ``p > 0.9999``."""
+    if not np.isfinite(p):
+        return "p = NaN"
+    if p < 1e-4:
+        return "p < 0.0001"
+    if p > 0.9999:
+        return "p > 0.9999"
+    return f"p = {p:.4f}"
 
 
 def _is_integer(value: object) -> bool:

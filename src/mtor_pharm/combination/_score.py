@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .._tables import p_text
 from .._typing import BoolArray, FloatArray, IntArray
 from ..errors import UnitError
 from ..fitting import FitResult, FitStatus, fit
@@ -357,17 +358,6 @@ def _status_name(code: int) -> str:
 
 #: How figures and summaries name the models.
 MODEL_NAMES: Mapping[str, str] = MappingProxyType({"hsa": "HSA", "bliss": "Bliss", "loewe": "Loewe", "zip": "ZIP"})
-
-
-def p_text(p: float) -> str:
-    """A p-value as printed in a table (Prism's style): ``p = 0.0123``, ``p < 0.0001``, ``p > 0.9999``."""
-    if not np.isfinite(p):
-        return "p = NaN"
-    if p < 1e-4:
-        return "p < 0.0001"
-    if p > 0.9999:
-        return "p > 0.9999"
-    return f"p = {p:.4f}"
 
 
 def _ci_nan_text(ci: CombinationIndex | None) -> str:

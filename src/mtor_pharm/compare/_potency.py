@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special
 
+from .._tables import p_text
 from .._typing import FloatArray, Quantity
 from .._validate import boolean
 from ..errors import ShapeError
@@ -95,7 +96,7 @@ class PotencyComparison:
         text = (
             f"IC50 {self.a} / {self.b} = {self.ratio:.3g} ({pct} CI {self.ci_low:.3g}–{hi}, profile likelihood); "
             f"extra-sum-of-squares F test of one shared IC50: F({int(f.df1)}, {int(f.df2)}) = "
-            f"{float(f.statistic):.3g}, p = {self.pvalue:.2g}."
+            f"{float(f.statistic):.3g}, {p_text(self.pvalue)}."
         )
         return text + (f" Note: {self.note}" if self.note else "")
 
