@@ -68,8 +68,8 @@ def test_concentration_sequences_ragged_mixed_or_with_none() -> None:
 def test_generic_families_on_huge_responses_do_not_leak_overflow_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = mp.fit(X, Y * 1e160, model="bc4")
-    assert res.shape == ()
+        res = mp.fit(X, np.stack([Y, Y * 1e160]), model="bc4")  # the huge curve: INVALID_DATA, no warning
+    assert int(res.status[1]) & int(mp.FitStatus.INVALID_DATA)
 
 
 def test_unit_helpers_refuse_impossible_values() -> None:
@@ -227,3 +227,16 @@ def test_every_status_bit_has_words() -> None:
     assert {str(f.name) for f in mp.FitStatus if f} == set(_STATUS_WORDS)
     both = int(mp.FitStatus.TOO_FEW_POINTS | mp.FitStatus.INVALID_DATA)
     assert mp.status_words(both) == "too few points; invalid data"
+
+
+def test_responses_beyond_what_the_sums_of_squares_hold_are_invalid_not_flat() -> None:
+    """Responses of ~1e160 (or all ~1e-200) overflow or underflow the sums of squares: such a curve
+    was reported FLAT_RESPONSE with no word. In a batch it is INVALID_DATA; alone it is refused;
+    1e150-scaled responses still give the IC50 of the unscaled curve."""
+    flag = int(mp.FitStatus.INVALID_DATA | mp.FitStatus.TOO_FEW_POINTS)
+    res = mp.fit(X, np.stack([Y, Y * 1e160, Y * 1e-200, Y * 1e150]))
+    assert res.status.tolist() == [0, flag, flag, 0]
+    np.testing.assert_allclose(res.ic50.magnitude[3], res.ic50.magnitude[0], rtol=1e-9)
+    with pytest.raises(ValueError, match="Rescale the readout"):
+        mp.fit(X, Y * 1e160)
+    assert int(mp.fit(X, np.zeros(7)).status) & int(mp.FitStatus.FLAT_RESPONSE)  # zeros: flat, not invalid

@@ -88,10 +88,38 @@ def _as_response(response: ArrayLike) -> FloatArray:
     return y
 
 
+#: Response magnitudes the sums of squares can hold (their squares stay inside float64 for any
+#: realistic number of points); a readout outside them is to be rescaled, not fitted.
+_RESPONSE_MAX = 1e153
+_RESPONSE_MIN = 1e-150
+
+
+def _out_of_range(y: FloatArray) -> BoolArray:
+    """Curves (last axis = points) whose responses overflow or underflow the sums of squares:
+    some |y| above ``_RESPONSE_MAX``, or every nonzero |y| below ``_RESPONSE_MIN`` when the whole
+    batch is that small (an infinite response counts as too large)."""
+    def largest(axis: int | None) -> Any:  # NaN-ignoring reductions, no temporaries of the size of `y`
+        return np.fmax(np.abs(np.fmax.reduce(y, axis=axis)), np.abs(np.fmin.reduce(y, axis=axis)))
+
+    with np.errstate(invalid="ignore"):
+        if y.size == 0 or not (largest(None) > _RESPONSE_MAX or 0 < largest(None) < _RESPONSE_MIN):
+            # the whole batch inside the range (one pass over it, the common case); a curve of
+            # tiny values among curves of ordinary ones is not looked for
+            return np.zeros(y.shape[:-1], dtype=bool)
+        per_curve = largest(-1)
+        return np.asarray((per_curve > _RESPONSE_MAX) | ((per_curve > 0) & (per_curve < _RESPONSE_MIN)))
+
+
 def _check_finite_response(y: FloatArray) -> None:
     if np.isinf(y).any():
         where = tuple(int(i) for i in np.argwhere(np.isinf(y))[0])
         raise ValueError(f"`response` must be finite or NaN (missing); got {y[where]} at index {where}.")
+    if np.any(_out_of_range(y)):
+        raise ValueError(
+            f"`response` must lie within ±{_RESPONSE_MAX:g} and not all below {_RESPONSE_MIN:g} in magnitude "
+            "(the sums of squares of the fit overflow or underflow float64); got values up to "
+            f"{float(np.nanmax(np.abs(y))):.3g}. Rescale the readout (e.g. to percent of control)."
+        )
 
 
 def check_options(max_iter: Any, workers: Any, share: Any, progress: Any = None) -> None:
@@ -280,7 +308,7 @@ def fit(
     invalid: BoolArray = np.zeros(batch, dtype=bool)
     if batch:
         with np.errstate(invalid="ignore"):
-            invalid = np.asarray(np.isinf(yb).any(axis=-1))
+            invalid = _out_of_range(yb)  # an infinite response included
             if per_curve_x:
                 invalid |= (np.isinf(xb) | (xb < 0) | (np.isnan(xb) & ~np.isnan(yb))).any(axis=-1)
     if invalid.any():
@@ -288,23 +316,25 @@ def fit(
         yb[invalid] = np.nan
         if per_curve_x:
             xb[invalid] = np.nan
-    _check_finite_response(yb)
-    if np.isinf(xb).any():
-        raise ValueError(f"`conc` must be finite; got {xb[np.isinf(xb)][0]} {unit!s}.")
-    if (xb < 0).any():  # NaN compares False, silently
+    if not batch:
+        _check_finite_response(yb)  # one curve: refused as a whole (a batch flagged its curves above)
+    if per_curve_x:
+        x = xb  # the design with the invalid curves blanked
+    # the design's checks on the design itself (a shared one is not scanned once per curve)
+    if np.isinf(x).any():
+        raise ValueError(f"`conc` must be finite; got {x[np.isinf(x)][0]} {unit!s}.")
+    if (x < 0).any():  # NaN compares False, silently
         raise ValueError(
-            f"`conc` must be non-negative (0 marks vehicle); got {xb[xb < 0][0]} {unit!s}. Concentrations "
+            f"`conc` must be non-negative (0 marks vehicle); got {x[x < 0][0]} {unit!s}. Concentrations "
             "given as log10 (Prism's X column) must be converted explicitly: mp.units.from_log10."
         )
-    nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(xb).any() else np.zeros(0, dtype=bool)
+    nan_x = np.isnan(xb) & ~np.isnan(yb) if np.isnan(x).any() else np.zeros(0, dtype=bool)
     if nan_x.any():
         where = tuple(int(i) for i in np.argwhere(nan_x)[0])
         raise ValueError(
             f"`conc` is NaN at index {where} where `response` is {yb[where]}; NaN concentrations "
             "may only pad ragged designs where the response is NaN too."
         )
-    if per_curve_x:
-        x = xb  # the design with the invalid curves blanked
     w_user = None if weights is None else as_weights(weights, yb.shape)
 
     fixed_int = {k: _scalar_param(k, v, unit, "fixed", m) for k, v in fixed_d.items()}

@@ -71,9 +71,9 @@ STATUS_MESSAGES: Mapping[FitStatus, str] = MappingProxyType(
         FitStatus.PLATE_QC_FAILED: "The plate this curve comes from failed quality control.",
         FitStatus.AMBIGUOUS: "The data do not determine every parameter (ambiguous fit, as GraphPad Prism "
         f"calls it): {AMBIGUITY_RULE}; the estimates are reported but should not be trusted.",
-        FitStatus.INVALID_DATA: "The curve's data are invalid (an infinite response, or a negative, infinite or "
-        "missing concentration where there is a response); the curve was not fitted (with TOO_FEW_POINTS), "
-        "the rest of the batch was.",
+        FitStatus.INVALID_DATA: "The curve's data are invalid (an infinite response, responses beyond ±1e153 or "
+        "all below 1e-150 in magnitude, or a negative, infinite or missing concentration where there is a "
+        "response); the curve was not fitted (with TOO_FEW_POINTS), the rest of the batch was.",
     }
 )
 
