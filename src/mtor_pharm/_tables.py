@@ -291,6 +291,40 @@ def tidy_xy(
     return pd.concat(parts, ignore_index=True)
 
 
+def _attach_vehicle(df: pd.DataFrame, by: list[str], conc: str, vehicle: Any, conc_log10: bool) -> pd.DataFrame:
+    """The table with the `vehicle` rows of the first `by` column copied into every curve that
+    shares their other keys (as zero-dose points), and no curve of their own."""
+    import pandas as pd
+
+    if not by:
+        raise ValueError("`vehicle` needs `by`: the vehicle rows are found by the first `by` column's value.")
+    key, rest = by[0], by[1:]
+    is_vehicle = (df[key] == vehicle).to_numpy()
+    if not is_vehicle.any():
+        values = [str(v) for v in pd.unique(df[key])]
+        raise LookupError(
+            f"`vehicle` {vehicle!r} is not a value of the `by` column {key!r}; it holds {values[:10]}"
+            f"{' …' if len(values) > 10 else ''}.{_did_you_mean(vehicle, values)}"
+        )
+    veh, others = df[is_vehicle], df[~is_vehicle]
+    if others.empty:
+        raise ValueError(f"`df` holds only vehicle rows ({key} == {vehicle!r}): there is no curve to fit.")
+    zero = -np.inf if conc_log10 else 0.0
+    xs = _numeric_column(veh, conc, "conc")
+    if np.any(xs != zero):
+        bad = xs[xs != zero][0]
+        raise ValueError(
+            f"`vehicle` rows ({key} == {vehicle!r}) must have concentration {'-inf (log10 of 0)' if conc_log10 else 0}"
+            f" in column {conc!r}: they are the zero-dose points of every curve; got {bad:g}."
+        )
+    curves = others[by].drop_duplicates()
+    shared = veh.drop(columns=[key])
+    attached = shared.merge(curves, on=rest, how="inner") if rest else shared.merge(curves, how="cross")
+    out = pd.concat([others, attached[list(df.columns)]], ignore_index=True)
+    out.attrs = dict(df.attrs)
+    return out
+
+
 def fit_table(
     df: pd.DataFrame,
     *,
@@ -301,6 +335,7 @@ def fit_table(
     model: str = "4pl",
     excluded: str | None = None,
     conc_log10: bool = False,
+    vehicle: Any = None,
     **kwargs: Any,
 ) -> tuple[FitResult, pd.MultiIndex | pd.Index]:
     """Fit one curve per group of a tidy table.
@@ -332,6 +367,13 @@ def fit_table(
         The `conc` column holds ``log10`` of the concentration in `conc_unit`
         (GraphPad Prism's X column: ``conc_unit="M"``, values such as ``-7.5``).
         Never guessed: without it a negative concentration is refused with this hint.
+    vehicle : label, optional
+        The value of the first `by` column that marks vehicle (control) rows shared by
+        every curve, e.g. ``vehicle="DMSO"`` on a blot or plate whose vehicle lanes serve
+        all compounds.  Those rows (concentration 0) join each curve as its zero-dose
+        points: of every compound with the same other `by` keys (the same readout or
+        cell line), so the top plateau is estimated from the controls inside each fit.
+        They are not a curve of their own.  Default: none (a group of its own).
     **kwargs
         Passed to :func:`mtor_pharm.fit` (``fixed=``, ``bounds=``, ``weights=`` …).
 
@@ -384,6 +426,8 @@ def fit_table(
         raise ValueError("`df` must have at least one row; got an empty table.")
     _group_keys(df, by)
     conc_log10 = boolean(conc_log10, "conc_log10")
+    if vehicle is not None:
+        df = _attach_vehicle(df, by, conc, vehicle, conc_log10)
     labels, x, y = _batch_from_table(df, conc, response, by, excluded)
     if conc_unit is None:
         conc_unit = df.attrs.get("conc_unit") or unit_column(df)
