@@ -320,7 +320,7 @@ def _attach_vehicle(df: pd.DataFrame, by: list[str], conc: str, vehicle: Any, co
     curves = others[by].drop_duplicates()
     shared = veh.drop(columns=[key])
     attached = shared.merge(curves, on=rest, how="inner") if rest else shared.merge(curves, how="cross")
-    out = pd.concat([others, attached[list(df.columns)]], ignore_index=True)
+    out: pd.DataFrame = pd.concat([others, attached[list(df.columns)]], ignore_index=True)
     out.attrs = dict(df.attrs)
     return out
 
