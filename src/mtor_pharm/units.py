@@ -369,6 +369,18 @@ def _holds_none(values: Any) -> bool:
     return False
 
 
+def is_complex(values: Any, name: str) -> bool:
+    """Whether `values` are complex (internal); a ragged nested sequence is refused here, naming
+    `name` (numpy's own error would not)."""
+    try:
+        return bool(np.iscomplexobj(values))
+    except ValueError:
+        raise ShapeError(
+            f"`{name}` must be a rectangular array; got a ragged sequence (rows of different lengths). "
+            "Pad a ragged design with NaN."
+        ) from None
+
+
 def as_float_array(values: Any, *, name: str) -> FloatArray:
     """A new float64 array of `values`; complex, text and huge integers are refused,
     masked entries become NaN (internal)."""
@@ -388,14 +400,7 @@ def as_float_array(values: Any, *, name: str) -> FloatArray:
             raise ValueError(f"`{name}` must hold real numbers; got {values!r}.") from None
     if _holds_none(values):
         raise ValueError(f"`{name}` must hold real numbers; got None among them (use NaN for a missing value).")
-    try:
-        complex_values = np.iscomplexobj(values)
-    except ValueError:
-        raise ShapeError(
-            f"`{name}` must be a rectangular array; got a ragged sequence (rows of different lengths). "
-            "Pad a ragged design with NaN."
-        ) from None
-    if complex_values:
+    if is_complex(values, name):
         raise TypeError(
             f"`{name}` must hold real numbers; got complex values (dtype "
             f"{np.asarray(values).dtype}). Pass the real part explicitly if that is what you mean."

@@ -19,7 +19,7 @@ from .._molecular_weight import molecular_weight_of
 from .._typing import BoolArray, ConcentrationLike, FloatArray, Unit
 from ..errors import ShapeError, UnitError, _warn
 from ..models import MODELS, Model, _lookup_model, _param_hint
-from ..units import _registry, as_concentration, is_quantity
+from ..units import _registry, as_concentration, is_complex, is_quantity
 from . import _engine, _layout
 from ._result import FitResult, FitStatus
 
@@ -30,7 +30,6 @@ _LOC_DECADES = 6.0  # location within 10^6 of the tested range on either side
 _HILL_MAX = 50.0
 _LOG_S_MAX = math.log(1e3)
 _BLOCK = 4096
-#: what to do instead, per family with required fixed parameters
 _MIN_PART = 512  # curves per worker thread at least (a thread costs ~0.1 ms)
 
 
@@ -67,18 +66,6 @@ def _real(value: Any, name: str) -> FloatArray:
         return np.asarray(arr, dtype=np.float64)
     except OverflowError:
         raise ValueError(f"`{name}` has a value too large for a float64.") from None
-
-
-def _complex(values: Any, name: str) -> bool:
-    """Whether `values` are complex; a ragged nested sequence is refused here (numpy's own
-    error would not name the argument)."""
-    try:
-        return bool(np.iscomplexobj(values))
-    except ValueError:
-        raise ShapeError(
-            f"`{name}` must be a rectangular array; got a ragged sequence (rows of different lengths). "
-            "Pad a ragged design with NaN."
-        ) from None
 
 
 def _as_response(response: ArrayLike) -> FloatArray:
@@ -277,7 +264,7 @@ def fit(
     conc_mag = conc.magnitude if is_quantity(conc) else conc
     labelled = isinstance(conc_mag, list | tuple) and any(isinstance(c, str) or is_quantity(c) for c in conc_mag)
     if not labelled and (isinstance(conc_mag, np.ndarray | list | tuple) or np.isscalar(conc_mag)):
-        if _complex(conc_mag, "conc"):
+        if is_complex(conc_mag, "conc"):
             raise TypeError("`conc` must be real; got complex values. Pass the real part explicitly.")
         if isinstance(conc_mag, np.ma.MaskedArray):  # masked concentrations are padding (NaN)
             filled = _real(conc_mag, "conc")
