@@ -319,6 +319,17 @@ def _positive_xlim(ax: Axes, lo: float, hi: float) -> None:
         ax.set_xlim(lo * 10.0**-_MARGIN_DECADES, hi * 10.0**_MARGIN_DECADES)
 
 
+def _sequence_like(value: Any, access: str) -> bool:
+    """A sized collection of entries with `access` (``"__getitem__"`` to index it, ``"__iter__"`` to
+    walk it): a list, tuple, array or pandas Index; never a string, a mapping, a set or a 0-d array."""
+    return not (
+        isinstance(value, str | bytes | Mapping | set | frozenset)
+        or not hasattr(value, "__len__")
+        or not hasattr(value, access)
+        or getattr(value, "ndim", 1) == 0
+    )
+
+
 def _new_axes(ax: Axes | None) -> Axes:
     if ax is not None:
         _check_ax(ax)
@@ -784,12 +795,7 @@ def curves(
         if not seq or not all(isinstance(r, FitResult) for r in seq):
             raise TypeError("`results` must be a FitResult or a non-empty sequence of FitResults.")
         for name, value in (("conc", conc), ("response", response)):
-            if value is not None and (
-                isinstance(value, str | bytes | Mapping)
-                or not hasattr(value, "__len__")
-                or not hasattr(value, "__getitem__")
-                or getattr(value, "ndim", 1) == 0
-            ):
+            if value is not None and not _sequence_like(value, "__getitem__"):
                 raise TypeError(
                     f"`{name}` must be a sequence with one entry per result ({len(seq)}) when `results` is a "
                     f"sequence; got {_short(value)}."
@@ -807,12 +813,7 @@ def curves(
     if labels is None:
         labels = [f"curve {k}" for k in range(len(items))]
     else:
-        if (
-            isinstance(labels, str | bytes | Mapping | set | frozenset)
-            or not hasattr(labels, "__len__")
-            or not hasattr(labels, "__iter__")
-            or getattr(labels, "ndim", 1) == 0
-        ):
+        if not _sequence_like(labels, "__iter__"):
             raise TypeError(
                 f"`labels` must be a sequence (list, tuple, array, pandas Index) of one label per curve "
                 f"({len(items)}); got {_short(labels)}."
