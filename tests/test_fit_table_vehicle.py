@@ -66,3 +66,10 @@ def test_vehicle_errors_name_the_problem() -> None:
                      vehicle="DMSO")
     with pytest.raises(ValueError, match="`vehicle` needs `by`"):
         mp.fit_table(df, conc="conc", response="ratio", conc_unit="nM", vehicle="DMSO")
+
+
+def test_messages_name_the_callers_rows_with_a_vehicle() -> None:
+    df = pd.DataFrame({"compound": ["A"] * 5 + ["DMSO"] * 2, "conc": [1, 10, 100, -5, 3, 0, 0],
+                       "v": [90, 50, 10, 5, 70, 100, 99]}, index=[f"w{i}" for i in range(7)])
+    with pytest.raises(ValueError, match=r"got -5 in row 'w3' of `df` \(curve 'A'\)"):
+        mp.fit_table(df, conc="conc", response="v", by="compound", conc_unit="nM", vehicle="DMSO")

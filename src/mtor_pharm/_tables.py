@@ -318,9 +318,11 @@ def _attach_vehicle(df: pd.DataFrame, by: list[str], conc: str, vehicle: Any, co
             f" in column {conc!r}: they are the zero-dose points of every curve; got {bad:g}."
         )
     curves = others[by].drop_duplicates()
-    shared = veh.drop(columns=[key])
+    row = "__mtor_pharm_row__"  # each copy keeps its vehicle row's label, so messages name the caller's rows
+    shared = veh.drop(columns=[key]).assign(**{row: veh.index})
     attached = shared.merge(curves, on=rest, how="inner") if rest else shared.merge(curves, how="cross")
-    out: pd.DataFrame = pd.concat([others, attached[list(df.columns)]], ignore_index=True)
+    attached = attached.set_index(row).rename_axis(df.index.name)[list(df.columns)]
+    out: pd.DataFrame = pd.concat([others, attached])
     out.attrs = dict(df.attrs)
     return out
 
